@@ -1,0 +1,47 @@
+# Set-up and entry points. `make demo` and `make test` install what they need
+# (Debian packages), configure, build and run.
+DEB_BUILD := cmake ninja-build g++ pkg-config libeigen3-dev librandom123-dev libcli11-dev \
+  nlohmann-json3-dev libfmt-dev zlib1g-dev libzip-dev libgtest-dev libgmock-dev \
+  libbenchmark-dev dataset-fashion-mnist
+DEB_PEERS := python3-torch python3-sklearn python3-numpy python3-threadpoolctl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps deps-peers configure build test test-slow demo bench peers clean
+
+all: build
+
+# Install the Debian packages that are missing (one apt-get update, then install).
+deps:
+	@missing=$$(for p in $(DEB_BUILD); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+deps-peers:
+	@missing=$$(for p in $(DEB_PEERS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+configure: deps
+	@[ -f build/build.ninja ] || cmake --preset release
+
+build: configure
+	cmake --build build -j $(JOBS)
+
+test: build
+	ctest --preset release -j $(JOBS)
+
+test-slow: build
+	ctest --preset slow -j $(JOBS)
+
+demo: build
+	./build/apps/logz/logz demo
+
+bench: build deps-peers
+	bench/compare_peers.sh
+
+clean:
+	rm -rf build build-debug

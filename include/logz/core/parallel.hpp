@@ -1,0 +1,76 @@
+#pragma once
+/// @file parallel.hpp
+/// The one place where logz uses OpenMP. Work is split into tasks by the caller, in a
+/// way that depends on the problem size only, never on the thread count; reductions
+/// combine per-task results in task order. Together these make every result
+/// bit-identical for 1 or N threads.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+#include "logz/core/check.hpp"
+
+namespace logz {
+
+/// How many threads a call may use. Passed explicitly: there is no global thread count.
+class Exec {
+ public:
+  /// `threads` = 0 means all cores.
+  explicit Exec(int threads = 0) : threads_(threads > 0 ? threads : std::max(1, omp_get_num_procs())) {
+    check_arg(threads >= 0, "Exec: threads must be >= 0 (0 = all cores), got {}", threads);
+  }
+  int threads() const { return threads_; }
+
+ private:
+  int threads_;
+};
+
+/// Calls f(task) for task = 0 .. n_tasks-1, spread over ex.threads() threads.
+/// The first exception thrown by a task is rethrown on the calling thread.
+template <class F>
+void parallel_for(const Exec& ex, std::size_t n_tasks, F&& f) {
+  if (n_tasks == 0) return;
+  if (ex.threads() == 1 || n_tasks == 1) {
+    for (std::size_t t = 0; t < n_tasks; ++t) f(t);
+    return;
+  }
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const int nt = int(std::min<std::size_t>(std::size_t(ex.threads()), n_tasks));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+  for (std::ptrdiff_t t = 0; t < std::ptrdiff_t(n_tasks); ++t) {
+    try {
+      f(std::size_t(t));
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+/// Ordered reduction: partial[t] = map(t) in parallel, then combine(acc, partial[t]) in
+/// task order, so the result does not depend on the thread count.
+template <class T, class Map, class Combine>
+T parallel_reduce(const Exec& ex, std::size_t n_tasks, T init, Map&& map, Combine&& combine) {
+  std::vector<T> partial(n_tasks, init);
+  parallel_for(ex, n_tasks, [&](std::size_t t) { partial[t] = map(t); });
+  T acc = std::move(init);
+  for (auto& p : partial) acc = combine(std::move(acc), std::move(p));
+  return acc;
+}
+
+/// A fixed split of [0, n) into blocks of `block` items (the last may be shorter).
+struct Blocks {
+  std::size_t n, block;
+  std::size_t count() const { return n == 0 ? 0 : (n + block - 1) / block; }
+  std::size_t begin(std::size_t t) const { return t * block; }
+  std::size_t end(std::size_t t) const { return std::min(n, (t + 1) * block); }
+  std::size_t size(std::size_t t) const { return end(t) - begin(t); }
+};
+
+}  // namespace logz

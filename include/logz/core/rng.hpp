@@ -1,0 +1,130 @@
+#pragma once
+/// @file rng.hpp
+/// Counter-based random streams: Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel
+/// random numbers: as easy as 1, 2, 3", SC 2011) from Random123.
+///
+/// Every random result in logz is a deterministic function of (seed, purpose, index, ...):
+/// a Stream is identified by a key and a 64-bit stream id, and its draws are Philox blocks
+/// at successive counters. `derive(purpose, index)` gives an independent child stream for
+/// chain c, particle j, minibatch t, ... so that no result depends on which thread ran it.
+#include <Random123/philox.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+
+namespace logz {
+
+/// What a derived stream is for; distinct purposes never share a stream.
+enum class Purpose : std::uint32_t {
+  init = 1,        ///< parameter initialisation
+  shuffle = 2,     ///< minibatch order
+  gibbs = 3,       ///< Gibbs / MCMC transitions
+  chains = 4,      ///< initial chain states
+  ais = 5,         ///< AIS runs
+  raise = 6,       ///< reverse AIS runs
+  monitor = 7,     ///< training monitors (pseudo-likelihood bit choice, AIS monitor)
+  sample = 8,      ///< `logz sample`
+  replicate = 9,   ///< independent replicate runs
+  data = 10,       ///< data subsets
+  user = 1000,     ///< first value free for user code
+};
+
+class Stream {
+ public:
+  using Philox = r123::Philox4x32;
+  using Key = Philox::key_type;
+  using Ctr = Philox::ctr_type;
+
+  /// The root stream of a seed.
+  static Stream root(std::uint64_t seed) {
+    return Stream(Key{{std::uint32_t(seed), std::uint32_t(seed >> 32)}}, 0);
+  }
+  /// Root stream of `seed` followed by derive(purpose, index): the common entry point.
+  static Stream derive(std::uint64_t seed, Purpose purpose, std::uint64_t index) {
+    return root(seed).derive(purpose, index);
+  }
+
+  /// An independent child stream. The child's key and id are Philox outputs of the
+  /// parent's key at counters that ordinary draws never use (word 3 = 0xFFFFFFFF marker
+  /// combined with a distinct purpose word), so children of distinct (purpose, index)
+  /// are distinct streams.
+  Stream derive(Purpose purpose, std::uint64_t index) const { return derive(std::uint32_t(purpose), index); }
+  Stream derive(std::uint32_t purpose, std::uint64_t index) const {
+    Philox f;
+    Ctr a = f(Ctr{{std::uint32_t(id_), std::uint32_t(id_ >> 32), purpose, 0xFFFFFFFFu}}, key_);
+    Ctr b = f(Ctr{{std::uint32_t(index), std::uint32_t(index >> 32), a[2], a[3]}}, Key{{a[0], a[1]}});
+    return Stream(Key{{b[0], b[1]}}, (std::uint64_t(b[3] & 0x7FFFFFFFu) << 32) | b[2]);
+  }
+
+  /// The next 32 random bits.
+  std::uint32_t next_u32() {
+    if (used_ == 4) refill();
+    return buf_[used_++];
+  }
+  /// Uniform float in (0, 1): 24 random bits, centred in their cell, never 0 or 1.
+  float uniform_float() { return (float(next_u32() >> 8) + 0.5f) * 0x1p-24f; }
+  /// Uniform double in (0, 1): 53 random bits, never 0 or 1.
+  double uniform_double() {
+    std::uint64_t hi = next_u32(), lo = next_u32();
+    return (double(((hi << 32) | lo) >> 11) + 0.5) * 0x1p-53;
+  }
+  /// Standard normal (Box–Muller on two uniforms; the second value is discarded so
+  /// that the number of draws per call is fixed).
+  double normal() {
+    double u1 = uniform_double(), u2 = uniform_double();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
+  /// Uniform integer in [0, n) by Lemire's multiply-shift with rejection (unbiased).
+  std::uint64_t below(std::uint64_t n) {
+    if (n <= 0xFFFFFFFFull) {
+      std::uint32_t n32 = std::uint32_t(n);
+      std::uint64_t m = std::uint64_t(next_u32()) * n32;
+      if (std::uint32_t(m) < n32) {
+        std::uint32_t t = std::uint32_t(-n32) % n32;
+        while (std::uint32_t(m) < t) m = std::uint64_t(next_u32()) * n32;
+      }
+      return m >> 32;
+    }
+    std::uint64_t x;
+    const std::uint64_t lim = ~std::uint64_t(0) - (~std::uint64_t(0) % n);
+    do x = (std::uint64_t(next_u32()) << 32) | next_u32();
+    while (x >= lim);
+    return x % n;
+  }
+  /// Fill `out` with uniform floats in (0, 1); same values as n calls of uniform_float().
+  void fill_uniform(float* out, std::size_t n) {
+    std::size_t i = 0;
+    while (i < n && used_ < 4) out[i++] = (float(buf_[used_++] >> 8) + 0.5f) * 0x1p-24f;
+    Philox f;
+    for (; i + 4 <= n; i += 4) {
+      Ctr r = f(Ctr{{std::uint32_t(pos_), std::uint32_t(pos_ >> 32), std::uint32_t(id_), std::uint32_t(id_ >> 32)}}, key_);
+      ++pos_;
+      for (int j = 0; j < 4; ++j) out[i + j] = (float(r[j] >> 8) + 0.5f) * 0x1p-24f;
+    }
+    for (; i < n; ++i) out[i] = uniform_float();
+  }
+
+  /// Identity, for tests and checkpoints.
+  Key key() const { return key_; }
+  std::uint64_t id() const { return id_; }
+  std::uint64_t position() const { return pos_; }
+
+ private:
+  Stream(Key key, std::uint64_t id) : key_(key), id_(id) {}
+  void refill() {
+    buf_ = Philox{}(Ctr{{std::uint32_t(pos_), std::uint32_t(pos_ >> 32), std::uint32_t(id_), std::uint32_t(id_ >> 32)}}, key_);
+    ++pos_;
+    used_ = 0;
+  }
+
+  Key key_;
+  std::uint64_t id_ = 0;
+  std::uint64_t pos_ = 0;  // next Philox block; ids stay below 2^63, so word 3 of a draw's
+                           // counter is never 0xFFFFFFFF and draws never meet derivations
+  Ctr buf_{};
+  int used_ = 4;
+};
+
+}  // namespace logz

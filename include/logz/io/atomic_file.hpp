@@ -1,0 +1,18 @@
+#pragma once
+/// @file atomic_file.hpp
+/// Files a user owns are never left half-written: data goes to a temporary file in the
+/// same folder, is flushed, and is renamed over the target only when complete.
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace logz::io {
+
+/// Writes `contents` to `path` atomically. Failure: Error(Exit::cant_create) if the
+/// temporary file cannot be created, Error(Exit::io) on a write error; the temporary is removed.
+void write_file_atomic(const std::string& path, std::string_view contents);
+
+/// Reads a whole file. Missing/unreadable: Error(Exit::no_input, "<path>: cannot open: <reason>").
+std::string read_file(const std::string& path);
+
+}  // namespace logz::io

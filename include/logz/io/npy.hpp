@@ -1,0 +1,23 @@
+#pragma once
+/// @file npy.hpp
+/// NumPy .npy format, versions 1.0, 2.0 and 3.0 (numpy/lib/format.py): read and write
+/// uint8, int32, int64, float32, float64 in C order. Fortran order, big-endian data,
+/// other dtypes and truncated files are rejected with Error(Exit::data).
+#include <span>
+#include <string>
+
+#include "logz/io/array.hpp"
+
+namespace logz::io {
+
+/// Reads a .npy file. Missing/unreadable file: Error(Exit::no_input); malformed: Exit::data.
+/// Messages start with "<path>: ".
+Array read_npy(const std::string& path);
+/// Parses .npy bytes; `name` prefixes error messages (a path or "archive.npz:member.npy").
+Array parse_npy(std::span<const std::byte> bytes, std::string_view name);
+/// The .npy encoding (version 1.0, or 2.0 if the header needs it) of an array.
+std::string encode_npy(const Array& a);
+/// Writes a .npy file atomically (temporary file + rename; nothing left on failure).
+void write_npy(const std::string& path, const Array& a);
+
+}  // namespace logz::io
