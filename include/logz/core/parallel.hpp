@@ -7,12 +7,15 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <string>
 #include <cstddef>
 #include <exception>
 #include <mutex>
 #include <vector>
 
 #include "logz/core/check.hpp"
+#include "logz/core/observer.hpp"
 
 namespace logz {
 
@@ -71,6 +74,24 @@ struct Blocks {
   std::size_t begin(std::size_t t) const { return t * block; }
   std::size_t end(std::size_t t) const { return std::min(n, (t + 1) * block); }
   std::size_t size(std::size_t t) const { return end(t) - begin(t); }
+};
+
+/// Progress of work spread over threads: any thread adds finished units, and only the
+/// calling thread (OpenMP thread 0) talks to the Observer, which need not be thread-safe.
+class ProgressTicker {
+ public:
+  ProgressTicker(Observer& obs, std::string phase, std::size_t total) : obs_(obs), phase_(std::move(phase)), total_(total) {}
+  void add(std::size_t units) {
+    const std::size_t d = done_.fetch_add(units, std::memory_order_relaxed) + units;
+    if (omp_get_thread_num() == 0) obs_.progress(phase_, d, total_);
+  }
+  void finish() { obs_.progress(phase_, total_, total_); }
+
+ private:
+  Observer& obs_;
+  std::string phase_;
+  std::size_t total_;
+  std::atomic<std::size_t> done_{0};
 };
 
 }  // namespace logz

@@ -1,0 +1,89 @@
+#pragma once
+/// @file vecmath.hpp
+/// Branch-free double-precision kernels that compilers vectorise: the log-domain sums
+/// that dominate exact enumeration and AIS weights. Accurate to a few ulps per term.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace logz {
+
+/// exp(x) for x <= 0, branch-free so that loops over it vectorise: Cody–Waite reduction
+/// x = n ln2 + r, |r| <= ln2/2, then a degree-13 Taylor polynomial (truncation error
+/// below 1e-17 relative) and 2^n assembled in the exponent bits. Returns 0 below -708.
+inline double exp_nonpositive(double x) {
+  constexpr double log2e = 1.4426950408889634, ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+  const double xc = x < -708.0 ? -708.0 : x;
+  const double n = std::nearbyint(xc * log2e);
+  const double r = (xc - n * ln2_hi) - n * ln2_lo;
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  const std::int64_t bits = (std::int64_t(n) + 1023) << 52;
+  double scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return x < -708.0 ? 0.0 : p * scale;
+}
+
+/// Σ_i [a(x_i) + log f(x_i)] for a term giving (a, f) with f in [1/2, 2]: the products of
+/// f are kept in 8 lanes, and a lane takes at most 64 factors before its logarithm is
+/// taken, so a few logarithms per call replace one per term.
+template <class X, class Term>
+double sum_linear_plus_log(const X* x, std::size_t n, Term term) {
+  constexpr std::size_t lanes = 8, block = 64 * lanes;  // 8 lanes × 2^64 = 2^512: no overflow
+  double lin = 0, logs = 0;
+  for (std::size_t start = 0; start < n; start += block) {
+    const std::size_t end = start + block < n ? start + block : n;
+    double prod[lanes] = {1, 1, 1, 1, 1, 1, 1, 1};
+    double sums[lanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t i = start;
+    for (; i + lanes <= end; i += lanes) {
+#pragma omp simd
+      for (std::size_t l = 0; l < lanes; ++l) term(double(x[i + l]), sums[l], prod[l]);
+    }
+    for (std::size_t l = 0; i < end; ++i, ++l) term(double(x[i]), sums[l], prod[l]);
+    double p = 1;
+    for (std::size_t l = 0; l < lanes; ++l) {
+      lin += sums[l];
+      p *= prod[l];
+    }
+    logs += std::log(p);
+  }
+  return lin + logs;
+}
+
+/// Σ_i softplus(s·x_i) in double, as Σ max(s·x_i, 0) + log Π (1 + exp(-|s·x_i|)).
+template <class X>
+double sum_softplus(const X* x, std::size_t n, double s = 1.0) {
+  return sum_linear_plus_log(x, n, [s](double xi, double& sum, double& prod) {
+    const double v = s * xi;
+    sum += v > 0 ? v : 0.0;
+    prod *= 1.0 + exp_nonpositive(-std::fabs(v));
+  });
+}
+
+/// Σ_i [softplus(s1·x_i) - softplus(s0·x_i)] in double, as one product of ratios in
+/// [1/2, 2]: the AIS weight increment of the RBM path, without the cancellation of two
+/// large sums.
+template <class X>
+double sum_softplus_difference(const X* x, std::size_t n, double s1, double s0) {
+  return sum_linear_plus_log(x, n, [s1, s0](double xi, double& sum, double& prod) {
+    const double v1 = s1 * xi, v0 = s0 * xi;
+    sum += (v1 > 0 ? v1 : 0.0) - (v0 > 0 ? v0 : 0.0);
+    prod *= (1.0 + exp_nonpositive(-std::fabs(v1))) / (1.0 + exp_nonpositive(-std::fabs(v0)));
+  });
+}
+
+}  // namespace logz

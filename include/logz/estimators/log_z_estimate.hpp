@@ -1,0 +1,42 @@
+#pragma once
+/// @file log_z_estimate.hpp
+/// The result every log Z estimator returns: the estimate, its standard error and how
+/// that was computed, the effective sample size of the weights, and the raw
+/// log-weights so that anything here can be recomputed.
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace logz {
+
+struct LogZEstimate {
+  std::string method;        ///< "exact", "ais", "raise", ...
+  double log_z = std::numeric_limits<double>::quiet_NaN();
+  double std_error = std::numeric_limits<double>::quiet_NaN();  ///< NaN when none can be given
+  std::string error_method;  ///< how std_error was computed, or why it is NaN
+  double ess = std::numeric_limits<double>::quiet_NaN();        ///< effective sample size of the weights
+  std::size_t num_samples = 0;
+  double log_z_base = std::numeric_limits<double>::quiet_NaN(); ///< log Z of the base distribution, if any
+  std::vector<double> log_weights;                              ///< one per chain / sample
+  double seconds = 0;
+
+  /// Normal-approximation interval log_z ± z·std_error at the two-sided `level`.
+  std::pair<double, double> interval(double level = 0.95) const;
+};
+
+/// Two-sided standard normal quantile: z with P(|N(0,1)| <= z) = level.
+double normal_two_sided_quantile(double level);
+
+/// Importance-sampling summary of log-weights: log mean exp(w) and, by the delta method,
+/// its standard error sd(w̃) / (√n · mean(w̃)) with w̃ = exp(w - max w); Kish's ESS
+/// (Σw)² / Σw². NaN standard error for fewer than 2 weights.
+struct WeightSummary {
+  double log_mean, std_error, ess;
+};
+WeightSummary summarize_log_weights(std::span<const double> log_weights);
+
+}  // namespace logz

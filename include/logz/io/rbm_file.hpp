@@ -1,0 +1,34 @@
+#pragma once
+/// @file rbm_file.hpp
+/// RBM model files: an .npz with `weights` [n_visible, n_hidden], `visible_bias`
+/// [n_visible] and `hidden_bias` [n_hidden], float32 or float64 — what
+/// `np.savez(path, weights=W, visible_bias=b, hidden_bias=c)` writes. Other arrays are
+/// allowed and kept; logz adds `data_marginals` [n_visible] (training-data means, the
+/// AIS base rate) when it knows them.
+#include <optional>
+#include <string>
+
+#include "logz/io/array.hpp"
+#include "logz/io/npz.hpp"
+#include "logz/models/rbm.hpp"
+
+namespace logz::io {
+
+struct RbmFile {
+  RbmD model;                              ///< parameters, converted to double
+  DType dtype = DType::f64;                ///< dtype of `weights` in the file
+  std::optional<VectorD> data_marginals;   ///< `data_marginals` if present
+  NamedArrays extra;                       ///< every other array in the file
+};
+
+/// Loads and validates a model file. Missing file: Exit::no_input; a missing array, a
+/// wrong shape, a non-float dtype or a non-finite value: Exit::data, naming the array.
+RbmFile load_rbm(const std::string& path);
+
+/// Writes a model file atomically in the precision of T, with `data_marginals` if given
+/// and any extra arrays after the three required ones.
+template <class T>
+void save_rbm(const std::string& path, const Rbm<T>& model, const std::optional<VectorD>& data_marginals = std::nullopt,
+              const NamedArrays& extra = {});
+
+}  // namespace logz::io

@@ -1,0 +1,56 @@
+#pragma once
+/// @file contrastive_divergence.hpp
+/// Contrastive divergence CD-k (Hinton 2002, "Training products of experts by
+/// minimizing contrastive divergence") and persistent CD / stochastic maximum likelihood
+/// PCD-k (Tieleman 2008; Younes 1989) for binary RBMs. The negative-phase chains live
+/// here, in the objective's state, never inside the model.
+///
+/// Likelihood gradient estimate (ascent direction), with B data rows v0 and C chain rows vk:
+///   ∇W = v0ᵀ σ(v0 W + c) / B − vkᵀ σ(vk W + c) / C,
+///   ∇b = mean(v0) − mean(vk),   ∇c = mean σ(v0 W + c) − mean σ(vk W + c).
+#include <cstddef>
+
+#include "logz/core/parallel.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/models/rbm.hpp"
+
+namespace logz {
+
+struct CdParams {
+  std::size_t k = 1;        ///< Gibbs sweeps per update
+  bool persistent = false;  ///< PCD: chains carry over between updates
+  CdParams(std::size_t k_, bool persistent_) : k(k_), persistent(persistent_) {
+    check_arg(k >= 1, "CdParams: k must be >= 1, got {}", k);
+  }
+};
+
+/// A gradient step's by-products: what the monitors can read for free.
+struct CdInfo {
+  std::size_t chain_rows = 0;
+};
+
+class ContrastiveDivergence {
+ public:
+  /// For PCD, `chains` is the persistent chain state (rows = number of chains).
+  ContrastiveDivergence(CdParams params, MatrixF chains = {}) : params_(params), chains_(std::move(chains)) {
+    check_arg(!params_.persistent || chains_.rows() > 0, "ContrastiveDivergence: PCD needs at least one persistent chain");
+  }
+
+  const CdParams& params() const { return params_; }
+  const MatrixF& chains() const { return chains_; }
+
+  /// One update's negative phase and gradient, then the SGD-with-momentum step
+  ///   vel ← momentum·vel + lr·(∇ − weight_decay·W) (no decay on biases),  θ ← θ + vel,
+  /// fused so that each block of rows of W is updated as soon as its gradient is known.
+  /// Row r of the chains draws from stream.derive(Purpose::gibbs, r).
+  CdInfo step(RbmF& m, const MatrixF& v0, const Stream& stream, double lr, double momentum, double weight_decay,
+              RbmF& velocity, const Exec& ex);
+
+ private:
+  CdParams params_;
+  MatrixF chains_;
+  // Buffers reused across updates.
+  MatrixF stacked_v_, stacked_p_;
+};
+
+}  // namespace logz

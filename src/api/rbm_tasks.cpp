@@ -1,0 +1,416 @@
+// The RBM façade: training with checkpoints, log Z, likelihood, sampling.
+#include "logz/api/rbm_tasks.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "logz/core/check.hpp"
+#include "logz/core/math.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/estimators/rbm_ais.hpp"
+#include "logz/exact/rbm_enumeration.hpp"
+#include "logz/io/atomic_file.hpp"
+#include "logz/io/npz.hpp"
+#include "logz/kernels/rbm_gibbs.hpp"
+#include "logz/objectives/contrastive_divergence.hpp"
+#include "logz/tempering/rbm_path.hpp"
+
+namespace logz::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+VectorD column_means(const MatrixU8& data) {
+  VectorD m = VectorD::Zero(data.cols());
+  for (Eigen::Index r = 0; r < data.rows(); ++r) m += data.row(r).cast<double>().transpose();
+  return m / double(std::max<Eigen::Index>(1, data.rows()));
+}
+
+/// Rows [0, n) of `data` after a seeded shuffle: a fixed monitor subset.
+MatrixU8 subset_rows(const MatrixU8& data, std::size_t n, const Stream& stream) {
+  const std::size_t N = std::size_t(data.rows());
+  std::vector<std::size_t> idx(N);
+  std::iota(idx.begin(), idx.end(), 0);
+  Stream s = stream;
+  n = std::min(n, N);
+  for (std::size_t i = 0; i < n; ++i) std::swap(idx[i], idx[i + s.below(N - i)]);
+  MatrixU8 out(Eigen::Index(n), data.cols());
+  for (std::size_t i = 0; i < n; ++i) out.row(Eigen::Index(i)) = data.row(Eigen::Index(idx[i]));
+  return out;
+}
+
+std::vector<std::size_t> permutation(std::size_t n, Stream s) {
+  std::vector<std::size_t> p(n);
+  std::iota(p.begin(), p.end(), 0);
+  for (std::size_t i = n; i > 1; --i) std::swap(p[i - 1], p[s.below(i)]);
+  return p;
+}
+
+/// Mean over rows of Σ_i (v_i − σ(b + W h)_i)², h ~ p(h | v).
+double reconstruction_error(const RbmF& m, const MatrixU8& rows, const Stream& stream, const Exec& ex) {
+  const Blocks blocks = row_blocks(std::size_t(rows.rows()));
+  return parallel_reduce(ex, blocks.count(), 0.0, [&](std::size_t t) {
+    const auto r0 = Eigen::Index(blocks.begin(t)), n = Eigen::Index(blocks.size(t));
+    const MatrixF v = rows.middleRows(r0, n).cast<float>();
+    std::vector<Stream> streams;
+    for (Eigen::Index r = 0; r < n; ++r) streams.push_back(stream.derive(Purpose::monitor, std::uint64_t(r0 + r)));
+    GibbsScratch<float> s;
+    hidden_preactivation(m, v, s.pre_h);
+    sample_logistic(s.pre_h, 1.0f, streams.data(), s.h, s);
+    MatrixF pv = s.h * m.weights.transpose();
+    pv.rowwise() += m.visible_bias.transpose();
+    pv = pv.array().logistic().matrix();
+    return double((v - pv).squaredNorm());
+  }, [](double a, double b) { return a + b; }) / double(std::max<Eigen::Index>(1, rows.rows()));
+}
+
+/// Stochastic pseudo-log-likelihood as scikit-learn's BernoulliRBM.score_samples:
+/// n_visible · log σ(F(ṽ) − F(v)), ṽ = v with one uniformly chosen bit flipped; mean over rows.
+double pseudo_log_likelihood(const RbmF& m, const MatrixU8& rows, const Stream& stream, const Exec& ex) {
+  if (rows.rows() == 0) return std::numeric_limits<double>::quiet_NaN();
+  MatrixU8 flipped = rows;
+  Stream s = stream;
+  for (Eigen::Index r = 0; r < rows.rows(); ++r) {
+    const auto i = Eigen::Index(s.below(std::uint64_t(rows.cols())));
+    flipped(r, i) = std::uint8_t(1 - flipped(r, i));
+  }
+  const VectorD f = free_energies(m, rows, ex), ff = free_energies(m, flipped, ex);
+  double sum = 0;
+  for (Eigen::Index r = 0; r < rows.rows(); ++r) sum += double(rows.cols()) * log_sigmoid(ff[r] - f[r]);
+  return sum / double(rows.rows());
+}
+
+// ------------------------------------------------------------------ checkpoints
+
+struct Checkpoint {
+  RbmF model, velocity;
+  MatrixF chains;
+  std::size_t epoch = 0;
+  nlohmann::json config, history;
+};
+
+io::Array bytes_array(const std::string& s) {
+  std::vector<std::uint8_t> v(s.begin(), s.end());
+  return io::Array::from_values<std::uint8_t>({v.size()}, v);
+}
+std::string array_string(const io::Array& a) {
+  const auto v = a.to_vector<std::uint8_t>();
+  return std::string(v.begin(), v.end());
+}
+
+void write_checkpoint(const std::string& path, const Checkpoint& c) {
+  io::NamedArrays a;
+  a.emplace_back("weights", io::Array::from_matrix<float>(c.model.weights));
+  a.emplace_back("visible_bias", io::Array::from_vector<float>(c.model.visible_bias));
+  a.emplace_back("hidden_bias", io::Array::from_vector<float>(c.model.hidden_bias));
+  a.emplace_back("velocity_weights", io::Array::from_matrix<float>(c.velocity.weights));
+  a.emplace_back("velocity_visible_bias", io::Array::from_vector<float>(c.velocity.visible_bias));
+  a.emplace_back("velocity_hidden_bias", io::Array::from_vector<float>(c.velocity.hidden_bias));
+  a.emplace_back("chains", io::Array::from_matrix<float>(c.chains));
+  a.emplace_back("epoch", io::Array::from_values<std::int64_t>({1}, {std::int64_t(c.epoch)}));
+  a.emplace_back("config_json", bytes_array(c.config.dump()));
+  a.emplace_back("history_json", bytes_array(c.history.dump()));
+  io::write_npz(path, a);
+}
+
+Checkpoint read_checkpoint(const std::string& path) {
+  auto a = io::read_npz(path);
+  auto get = [&](const char* name) -> const io::Array& {
+    auto it = a.find(name);
+    check_data(it != a.end(), "{}: not a logz training checkpoint: array '{}' is missing", path, name);
+    return it->second;
+  };
+  Checkpoint c;
+  c.model.weights = get("weights").to_matrix<float>("weights");
+  c.model.visible_bias = get("visible_bias").to_column<float>("visible_bias");
+  c.model.hidden_bias = get("hidden_bias").to_column<float>("hidden_bias");
+  c.velocity.weights = get("velocity_weights").to_matrix<float>("velocity_weights");
+  c.velocity.visible_bias = get("velocity_visible_bias").to_column<float>("velocity_visible_bias");
+  c.velocity.hidden_bias = get("velocity_hidden_bias").to_column<float>("velocity_hidden_bias");
+  c.chains = get("chains").to_matrix<float>("chains");
+  c.epoch = std::size_t(get("epoch").to_vector<std::int64_t>().at(0));
+  try {
+    c.config = nlohmann::json::parse(array_string(get("config_json")));
+    c.history = nlohmann::json::parse(array_string(get("history_json")));
+  } catch (const nlohmann::json::exception& e) {
+    fail(Exit::data, "{}: corrupt checkpoint metadata: {}", path, e.what());
+  }
+  c.model.validate(path);
+  return c;
+}
+
+EpochReport report_from_json(const nlohmann::json& j) {
+  EpochReport r;
+  r.epoch = j.at("epoch");
+  r.lr = j.at("lr");
+  r.seconds = j.at("seconds");
+  r.examples_per_second = j.at("examples_per_second");
+  r.recon_error = j.at("recon_error");
+  r.pseudo_log_likelihood = j.at("pseudo_log_likelihood");
+  auto opt = [&](const char* k, std::optional<double>& v) {
+    if (j.contains(k) && !j[k].is_null()) v = j[k].get<double>();
+  };
+  opt("test_pseudo_log_likelihood", r.test_pseudo_log_likelihood);
+  opt("ais_log_z", r.ais_log_z);
+  opt("ais_log_z_std_error", r.ais_log_z_std_error);
+  opt("ais_test_log_likelihood", r.ais_test_log_likelihood);
+  opt("ais_test_log_likelihood_std_error", r.ais_test_log_likelihood_std_error);
+  return r;
+}
+
+double learning_rate(const TrainConfig& c, std::size_t epoch) {
+  if (c.lr_schedule == "linear" && c.epochs > 1)
+    return c.lr + (c.lr_final - c.lr) * double(epoch) / double(c.epochs - 1);
+  return c.lr;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ config
+
+void TrainConfig::validate() const {
+  check_arg(hidden >= 1, "train: --hidden must be >= 1, got {}", hidden);
+  check_arg(method == "cd" || method == "pcd", "train: --method must be cd or pcd, got '{}'", method);
+  check_arg(k >= 1, "train: --k must be >= 1, got {}", k);
+  check_arg(epochs >= 1, "train: --epochs must be >= 1, got {}", epochs);
+  check_arg(batch >= 1, "train: --batch must be >= 1, got {}", batch);
+  check_arg(std::isfinite(lr) && lr > 0, "train: --lr must be positive, got {}", lr);
+  check_arg(lr_schedule == "constant" || lr_schedule == "linear", "train: --lr-schedule must be constant or linear, got '{}'",
+            lr_schedule);
+  check_arg(std::isfinite(lr_final) && lr_final >= 0, "train: --lr-final must be >= 0, got {}", lr_final);
+  check_arg(std::isfinite(momentum) && momentum >= 0 && momentum < 1, "train: --momentum must be in [0, 1), got {}", momentum);
+  check_arg(std::isfinite(weight_decay) && weight_decay >= 0, "train: --weight-decay must be >= 0, got {}", weight_decay);
+  check_arg(std::isfinite(init_scale) && init_scale >= 0, "train: --init-scale must be >= 0, got {}", init_scale);
+  check_arg(monitor_ais_every == 0 || (monitor_ais_chains >= 1 && monitor_ais_betas >= 3),
+            "train: --monitor-ais needs --monitor-ais-chains >= 1 and --monitor-ais-betas >= 3");
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"hidden", hidden}, {"method", method}, {"k", k}, {"epochs", epochs}, {"batch", batch}, {"chains", chains},
+          {"lr", lr}, {"lr_schedule", lr_schedule}, {"lr_final", lr_final}, {"momentum", momentum},
+          {"weight_decay", weight_decay}, {"init_scale", init_scale}, {"seed", seed},
+          {"monitor_ais_every", monitor_ais_every}, {"monitor_ais_chains", monitor_ais_chains},
+          {"monitor_ais_betas", monitor_ais_betas}, {"monitor_rows", monitor_rows}};
+}
+
+nlohmann::json EpochReport::to_json() const {
+  nlohmann::json j = {{"epoch", epoch}, {"lr", lr}, {"seconds", seconds}, {"examples_per_second", examples_per_second},
+                      {"recon_error", recon_error}, {"pseudo_log_likelihood", pseudo_log_likelihood}};
+  auto opt = [&](const char* k, const std::optional<double>& v) {
+    if (v) j[k] = *v;
+  };
+  opt("test_pseudo_log_likelihood", test_pseudo_log_likelihood);
+  opt("ais_log_z", ais_log_z);
+  opt("ais_log_z_std_error", ais_log_z_std_error);
+  opt("ais_test_log_likelihood", ais_test_log_likelihood);
+  opt("ais_test_log_likelihood_std_error", ais_test_log_likelihood_std_error);
+  return j;
+}
+
+void EstimateConfig::validate() const {
+  check_arg(method == "exact" || method == "ais" || method == "raise", "estimate: --method must be exact, ais or raise, got '{}'",
+            method);
+  check_arg(chains >= 1, "estimate: --chains must be >= 1, got {}", chains);
+  check_arg(betas >= 3, "estimate: --betas must be >= 3, got {}", betas);
+  (void)Schedule::named(schedule, betas);  // throws on an unknown name
+}
+
+// ------------------------------------------------------------------ training
+
+TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainConfig& config, const TrainFiles& files,
+                      const Exec& ex, Observer& obs) {
+  config.validate();
+  const std::size_t N = std::size_t(train.rows()), nv = std::size_t(train.cols());
+  check_arg(N >= config.batch, "train: the training data has {} rows, fewer than one batch of {}", N, config.batch);
+  check_arg(test.rows() == 0 || std::size_t(test.cols()) == nv, "train: test data has {} columns, training data {}",
+            test.cols(), nv);
+  const bool pcd = config.method == "pcd";
+  const std::size_t n_chains = pcd ? (config.chains ? config.chains : config.batch) : 0;
+  const std::size_t n_batches = N / config.batch;
+
+  TrainResult res;
+  res.data_marginals = column_means(train);
+  const nlohmann::json cfg = config.to_json();
+  auto same_run = [&](nlohmann::json a) {
+    a.erase("epochs");  // a resumed run may be asked for more epochs
+    nlohmann::json b = cfg;
+    b.erase("epochs");
+    return a == b;
+  };
+
+  Checkpoint ck;
+  ck.config = cfg;
+  ck.history = nlohmann::json::array();
+  if (files.resume && !files.checkpoint.empty() && std::filesystem::exists(files.checkpoint)) {
+    ck = read_checkpoint(files.checkpoint);
+    check_arg(same_run(ck.config), "train: --resume: checkpoint {} was written with different settings ({}); "
+              "rerun the same command, or remove the checkpoint to start afresh", files.checkpoint, ck.config.dump());
+    check_data(ck.model.n_visible() == nv && ck.model.n_hidden() == config.hidden,
+               "train: --resume: checkpoint {} holds a {}x{} model, the data and --hidden ask for {}x{}", files.checkpoint,
+               ck.model.n_visible(), ck.model.n_hidden(), nv, config.hidden);
+    ck.config = cfg;
+    res.resumed_from_epoch = ck.epoch;
+    for (const auto& j : ck.history) res.epochs.push_back(report_from_json(j));
+    obs.message(fmt::format("resuming from {} after epoch {}", files.checkpoint, ck.epoch));
+  } else {
+    // Fresh start: W ~ N(0, init_scale²), b = logit of clamped data means, c = 0.
+    ck.model = RbmF(nv, config.hidden);
+    Stream init = Stream::derive(config.seed, Purpose::init, 0);
+    for (Eigen::Index i = 0; i < ck.model.weights.size(); ++i)
+      ck.model.weights.data()[i] = float(config.init_scale * init.normal());
+    for (std::size_t i = 0; i < nv; ++i) {
+      const double p = std::clamp(res.data_marginals[Eigen::Index(i)], 1e-3, 1 - 1e-3);
+      ck.model.visible_bias[Eigen::Index(i)] = float(std::log(p / (1 - p)));
+    }
+    ck.velocity = RbmF(nv, config.hidden);
+    if (pcd) ck.chains = RbmChains<float>::from_bias(ck.model.visible_bias, n_chains, config.seed, Purpose::chains).v;
+  }
+
+  ContrastiveDivergence cd(CdParams(config.k, pcd), ck.chains);
+  const MatrixU8 train_monitor = subset_rows(train, config.monitor_rows, Stream::derive(config.seed, Purpose::data, 0));
+  const MatrixU8 test_monitor = subset_rows(test, config.monitor_rows, Stream::derive(config.seed, Purpose::data, 1));
+  const VectorF base_bias = base_rate_bias(train).cast<float>();
+
+  MatrixF batch(Eigen::Index(config.batch), Eigen::Index(nv));
+  for (std::size_t epoch = ck.epoch; epoch < config.epochs; ++epoch) {
+    const double lr = learning_rate(config, epoch);
+    const auto order = permutation(N, Stream::derive(config.seed, Purpose::shuffle, epoch));
+    const std::string phase = fmt::format("epoch {}/{}", epoch + 1, config.epochs);
+    const auto t0 = Clock::now();
+    for (std::size_t b = 0; b < n_batches; ++b) {
+      for (std::size_t r = 0; r < config.batch; ++r)
+        batch.row(Eigen::Index(r)) = train.row(Eigen::Index(order[b * config.batch + r])).cast<float>();
+      cd.step(ck.model, batch, Stream::derive(config.seed, Purpose::gibbs, epoch * n_batches + b), lr, config.momentum,
+              config.weight_decay, ck.velocity, ex);
+      obs.progress(phase, b + 1, n_batches);
+    }
+    EpochReport rep;
+    rep.epoch = epoch + 1;
+    rep.lr = lr;
+    rep.seconds = seconds_since(t0);
+    rep.examples_per_second = double(n_batches * config.batch) / rep.seconds;
+    const Stream mon = Stream::derive(config.seed, Purpose::monitor, epoch);
+    rep.recon_error = reconstruction_error(ck.model, train_monitor, mon.derive(Purpose::monitor, 0), ex);
+    rep.pseudo_log_likelihood = pseudo_log_likelihood(ck.model, train_monitor, mon.derive(Purpose::monitor, 1), ex);
+    if (test_monitor.rows() > 0)
+      rep.test_pseudo_log_likelihood = pseudo_log_likelihood(ck.model, test_monitor, mon.derive(Purpose::monitor, 2), ex);
+    if (config.monitor_ais_every > 0 && (epoch + 1) % config.monitor_ais_every == 0) {
+      const LogZEstimate z = rbm_ais(ck.model, base_bias, Schedule::salakhutdinov_murray(config.monitor_ais_betas),
+                                     RbmAisConfig{config.monitor_ais_chains, config.seed ^ (0x9E3779B97F4A7C15ull * (epoch + 1))},
+                                     ex);
+      rep.ais_log_z = z.log_z;
+      rep.ais_log_z_std_error = z.std_error;
+      if (test.rows() > 0) {
+        const LikelihoodSummary ll = mean_log_likelihood(ck.model.cast<double>(), test, z, ex);
+        rep.ais_test_log_likelihood = ll.mean_log_likelihood;
+        rep.ais_test_log_likelihood_std_error = ll.std_error;
+      }
+    }
+    ck.epoch = epoch + 1;
+    ck.chains = cd.chains();
+    ck.history.push_back(rep.to_json());
+    res.epochs.push_back(rep);
+    if (!files.checkpoint.empty()) write_checkpoint(files.checkpoint, ck);
+    if (!files.log.empty()) {
+      std::string lines;
+      for (const auto& j : ck.history) lines += j.dump() + "\n";
+      io::write_file_atomic(files.log, lines);
+    }
+    std::string msg = fmt::format("epoch {:>3}  {:7.0f} ex/s  recon {:8.3f}  PLL {:9.3f}", rep.epoch, rep.examples_per_second,
+                                  rep.recon_error, rep.pseudo_log_likelihood);
+    if (rep.test_pseudo_log_likelihood) msg += fmt::format("  test PLL {:9.3f}", *rep.test_pseudo_log_likelihood);
+    if (rep.ais_test_log_likelihood)
+      msg += fmt::format("  AIS test LL {:.3f} ± {:.3f}", *rep.ais_test_log_likelihood, *rep.ais_test_log_likelihood_std_error);
+    obs.message(msg);
+  }
+  res.model = ck.model;
+  return res;
+}
+
+// ------------------------------------------------------------------ log Z, likelihood, samples
+
+VectorF choose_base_bias(const RbmD& model, const MatrixU8& data, const std::optional<VectorD>& data_marginals) {
+  if (data.rows() > 0) {
+    check_arg(std::size_t(data.cols()) == model.n_visible(), "estimate: data has {} columns, the model has {} visible units",
+              data.cols(), model.n_visible());
+    return base_rate_bias(data).cast<float>();
+  }
+  if (data_marginals) {
+    // The same smoothing as base_rate_bias, from stored means: p = (m + 0.05) / 1.05.
+    VectorF a(data_marginals->size());
+    for (Eigen::Index i = 0; i < a.size(); ++i) {
+      const double p = ((*data_marginals)[i] + 0.05) / 1.05;
+      a[i] = float(std::log(p / (1 - p)));
+    }
+    return a;
+  }
+  return VectorF::Zero(Eigen::Index(model.n_visible()));
+}
+
+LogZEstimate estimate_log_z(const RbmD& model, const EstimateConfig& config, const MatrixU8& data,
+                            const std::optional<VectorD>& data_marginals, const Exec& ex, Observer& obs) {
+  config.validate();
+  model.validate("estimate");
+  if (config.method == "exact") {
+    const auto t0 = Clock::now();
+    const ExactLogZ z = rbm_exact_log_z(model, ex);
+    LogZEstimate e;
+    e.method = "exact";
+    e.log_z = z.log_z;
+    e.std_error = 0;
+    e.error_method = fmt::format("exact: enumeration of the {} layer ({} units)", z.enumerated_hidden ? "hidden" : "visible",
+                                 z.enumerated_units);
+    e.num_samples = 0;
+    e.seconds = seconds_since(t0);
+    return e;
+  }
+  const RbmF mf = model.cast<float>();
+  const VectorF base = choose_base_bias(model, data, data_marginals);
+  const Schedule schedule = Schedule::named(config.schedule, config.betas);
+  if (config.method == "ais") return rbm_ais(mf, base, schedule, RbmAisConfig{config.chains, config.seed}, ex, obs);
+  check_arg(data.rows() > 0, "estimate: --method raise needs --data: reverse chains start from data vectors");
+  const MatrixU8 start = subset_rows(data, config.chains, Stream::derive(config.seed, Purpose::data, 0));
+  return rbm_raise(mf, base, schedule, start, config.seed, ex, obs);
+}
+
+LikelihoodSummary mean_log_likelihood(const RbmD& model, const MatrixU8& data, const LogZEstimate& log_z, const Exec& ex) {
+  check_arg(data.rows() > 0, "eval: the data has no rows");
+  check_arg(std::size_t(data.cols()) == model.n_visible(), "eval: data has {} columns, the model has {} visible units",
+            data.cols(), model.n_visible());
+  const VectorD f = free_energies(model, data, ex);
+  MeanVar mv;
+  for (Eigen::Index r = 0; r < f.size(); ++r) mv.add(f[r]);
+  const double f_se = f.size() > 1 ? mv.std_error() : 0.0;
+  const double z_se = std::isnan(log_z.std_error) ? 0.0 : log_z.std_error;
+  return {-mv.mean - log_z.log_z, std::sqrt(f_se * f_se + z_se * z_se), mv.mean, f_se, std::size_t(f.size())};
+}
+
+MatrixU8 sample_rbm(const RbmD& model, std::size_t chains, std::size_t steps, std::uint64_t seed, const Exec& ex,
+                    Observer& obs) {
+  check_arg(chains >= 1, "sample: --chains must be >= 1, got {}", chains);
+  model.validate("sample");
+  const RbmF mf = model.cast<float>();
+  RbmChains<float> c = RbmChains<float>::from_bias(mf.visible_bias, chains, seed, Purpose::sample);
+  const std::size_t every = std::max<std::size_t>(1, steps / 100);
+  for (std::size_t done = 0; done < steps;) {
+    const std::size_t n = std::min(every, steps - done);
+    gibbs_sample(mf, c, n, ex);
+    done += n;
+    obs.progress("sampling", done, steps);
+  }
+  return c.v.cast<std::uint8_t>();
+}
+
+nlohmann::json to_json(const LogZEstimate& e) {
+  auto num = [](double x) -> nlohmann::json { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };
+  return {{"method", e.method}, {"log_z", num(e.log_z)}, {"std_error", num(e.std_error)}, {"error_method", e.error_method},
+          {"ess", num(e.ess)}, {"num_samples", e.num_samples}, {"log_z_base", num(e.log_z_base)}, {"seconds", e.seconds}};
+}
+
+}  // namespace logz::api

@@ -1,0 +1,49 @@
+// Shared summaries of log Z estimates (normal intervals, importance-weight statistics).
+#include "logz/estimators/log_z_estimate.hpp"
+
+#include <algorithm>
+
+#include "logz/core/check.hpp"
+#include "logz/core/math.hpp"
+
+namespace logz {
+
+double normal_two_sided_quantile(double level) {
+  check_arg(level > 0 && level < 1, "interval: level must be in (0, 1), got {}", level);
+  // Solve erf(z/√2) = level by Newton's method from a good start; erf is smooth and
+  // monotone, so a few steps reach double precision.
+  double z = 2.0;
+  for (int i = 0; i < 100; ++i) {
+    const double f = std::erf(z / std::sqrt(2.0)) - level;
+    const double df = std::sqrt(2.0 / 3.141592653589793) * std::exp(-z * z / 2);
+    const double step = f / df;
+    z -= step;
+    if (z <= 0) z = 1e-8;
+    if (std::fabs(step) < 1e-15 * z) break;
+  }
+  return z;
+}
+
+std::pair<double, double> LogZEstimate::interval(double level) const {
+  const double z = normal_two_sided_quantile(level);
+  return {log_z - z * std_error, log_z + z * std_error};
+}
+
+WeightSummary summarize_log_weights(std::span<const double> lw) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (lw.empty()) return {nan, nan, nan};
+  const double m = *std::max_element(lw.begin(), lw.end());
+  MeanVar mv;
+  double s = 0, s2 = 0;
+  for (double x : lw) {
+    const double w = std::exp(x - m);
+    mv.add(w);
+    s += w;
+    s2 += w * w;
+  }
+  const double n = double(lw.size());
+  const double se = lw.size() > 1 ? std::sqrt(mv.variance() / n) / mv.mean : nan;
+  return {m + std::log(s / n), se, s * s / s2};
+}
+
+}  // namespace logz

@@ -1,0 +1,58 @@
+// RBM model files (.npz with weights, visible_bias, hidden_bias).
+#include "logz/io/rbm_file.hpp"
+
+#include "logz/core/check.hpp"
+
+namespace logz::io {
+
+RbmFile load_rbm(const std::string& path) {
+  auto arrays = read_npz(path);
+  auto take = [&](const char* name, std::size_t ndim) -> Array {
+    auto it = arrays.find(name);
+    check_data(it != arrays.end(), "{}: not an RBM model file: array '{}' is missing (expected weights, visible_bias, hidden_bias)",
+               path, name);
+    Array a = std::move(it->second);
+    arrays.erase(it);
+    check_data(a.dtype == DType::f32 || a.dtype == DType::f64, "{}: array '{}' has dtype {}; expected float32 or float64", path,
+               name, dtype_name(a.dtype));
+    check_data(a.ndim() == ndim, "{}: array '{}' has shape {}; expected {} dimension{}", path, name, a.shape_string(), ndim,
+               ndim == 1 ? "" : "s");
+    return a;
+  };
+  RbmFile f;
+  const Array w = take("weights", 2);
+  f.dtype = w.dtype;
+  f.model.weights = w.to_matrix<double>("weights");
+  f.model.visible_bias = take("visible_bias", 1).to_column<double>("visible_bias");
+  f.model.hidden_bias = take("hidden_bias", 1).to_column<double>("hidden_bias");
+  f.model.validate(path);
+  if (arrays.count("data_marginals")) {
+    const Array m = take("data_marginals", 1);
+    f.data_marginals = m.to_column<double>("data_marginals");
+    check_data(std::size_t(f.data_marginals->size()) == f.model.n_visible(),
+               "{}: array 'data_marginals' has {} entries; expected {} (n_visible)", path, f.data_marginals->size(),
+               f.model.n_visible());
+    for (Eigen::Index i = 0; i < f.data_marginals->size(); ++i) {
+      const double p = (*f.data_marginals)[i];
+      check_data(p >= 0 && p <= 1, "{}: data_marginals[{}] = {} is not a probability", path, i, p);
+    }
+  }
+  for (auto& [name, a] : arrays) f.extra.emplace_back(name, std::move(a));
+  return f;
+}
+
+template <class T>
+void save_rbm(const std::string& path, const Rbm<T>& m, const std::optional<VectorD>& data_marginals, const NamedArrays& extra) {
+  NamedArrays arrays;
+  arrays.emplace_back("weights", Array::from_matrix<T>(m.weights));
+  arrays.emplace_back("visible_bias", Array::from_vector<T>(m.visible_bias));
+  arrays.emplace_back("hidden_bias", Array::from_vector<T>(m.hidden_bias));
+  if (data_marginals) arrays.emplace_back("data_marginals", Array::from_vector<double>(*data_marginals));
+  for (const auto& e : extra) arrays.push_back(e);
+  write_npz(path, arrays);
+}
+
+template void save_rbm<float>(const std::string&, const Rbm<float>&, const std::optional<VectorD>&, const NamedArrays&);
+template void save_rbm<double>(const std::string&, const Rbm<double>&, const std::optional<VectorD>&, const NamedArrays&);
+
+}  // namespace logz::io
