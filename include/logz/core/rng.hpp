@@ -63,13 +63,17 @@ class Stream {
     if (used_ == 4) refill();
     return buf_[used_++];
   }
-  /// Uniform float in (0, 1): 24 random bits, centred in their cell, never 0 or 1.
-  float uniform_float() { return (float(next_u32() >> 8) + 0.5f) * 0x1p-24f; }
-  /// Uniform double in (0, 1): 53 random bits, never 0 or 1.
+  /// Uniform float in (0, 1): 23 random bits, centred in their cell, never 0 or 1.
+  /// (23, not 24: k + 1/2 is exact in float only for k < 2^23; with 24 bits the top
+  /// cell's centre would round up to exactly 1.)
+  float uniform_float() { return to_float(next_u32()); }
+  /// Uniform double in (0, 1): 52 random bits, centred in their cell, never 0 or 1.
   double uniform_double() {
     std::uint64_t hi = next_u32(), lo = next_u32();
-    return (double(((hi << 32) | lo) >> 11) + 0.5) * 0x1p-53;
+    return (double(((hi << 32) | lo) >> 12) + 0.5) * 0x1p-52;
   }
+  /// The uniform float of 32 random bits (as uniform_float uses them).
+  static float to_float(std::uint32_t bits) { return (float(bits >> 9) + 0.5f) * 0x1p-23f; }
   /// Standard normal (Box–Muller on two uniforms; the second value is discarded so
   /// that the number of draws per call is fixed).
   double normal() {
@@ -96,12 +100,12 @@ class Stream {
   /// Fill `out` with uniform floats in (0, 1); same values as n calls of uniform_float().
   void fill_uniform(float* out, std::size_t n) {
     std::size_t i = 0;
-    while (i < n && used_ < 4) out[i++] = (float(buf_[used_++] >> 8) + 0.5f) * 0x1p-24f;
+    while (i < n && used_ < 4) out[i++] = to_float(buf_[used_++]);
     Philox f;
     for (; i + 4 <= n; i += 4) {
       Ctr r = f(Ctr{{std::uint32_t(pos_), std::uint32_t(pos_ >> 32), std::uint32_t(id_), std::uint32_t(id_ >> 32)}}, key_);
       ++pos_;
-      for (int j = 0; j < 4; ++j) out[i + j] = (float(r[j] >> 8) + 0.5f) * 0x1p-24f;
+      for (int j = 0; j < 4; ++j) out[i + j] = to_float(r[j]);
     }
     for (; i < n; ++i) out[i] = uniform_float();
   }
