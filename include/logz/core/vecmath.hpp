@@ -2,10 +2,11 @@
 /// @file vecmath.hpp
 /// Branch-free double-precision kernels that compilers vectorise: the log-domain sums
 /// that dominate exact enumeration and AIS weights. Accurate to a few ulps per term.
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 namespace logz {
 
@@ -14,8 +15,9 @@ namespace logz {
 /// below 1e-17 relative) and 2^n assembled in the exponent bits. Returns 0 below -708.
 inline double exp_nonpositive(double x) {
   constexpr double log2e = 1.4426950408889634, ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-  const double xc = x < -708.0 ? -708.0 : x;
-  const double n = std::nearbyint(xc * log2e);
+  constexpr double round_magic = 0x1.8p52;  // adding and subtracting it rounds to the nearest integer
+  const double xc = std::max(x, -708.0);
+  const double n = (xc * log2e + round_magic) - round_magic;
   const double r = (xc - n * ln2_hi) - n * ln2_lo;
   double p = 1.0 / 6227020800.0;  // 1/13!
   p = p * r + 1.0 / 479001600.0;
@@ -31,35 +33,25 @@ inline double exp_nonpositive(double x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  const std::int64_t bits = (std::int64_t(n) + 1023) << 52;
-  double scale;
-  std::memcpy(&scale, &bits, sizeof scale);
+  const double scale = std::bit_cast<double>((std::int64_t(n) + 1023) << 52);
   return x < -708.0 ? 0.0 : p * scale;
 }
 
-/// Σ_i [a(x_i) + log f(x_i)] for a term giving (a, f) with f in [1/2, 2]: the products of
-/// f are kept in 8 lanes, and a lane takes at most 64 factors before its logarithm is
-/// taken, so a few logarithms per call replace one per term.
+/// Σ_i [a(x_i) + log f(x_i)] for a term giving (a, f) with f in [1/2, 2]: f is multiplied
+/// up over blocks of 512 terms (a vectorised product reduction; any split of a block into
+/// partial products stays within 2^±512, far from overflow), and one logarithm per
+/// block replaces one per term.
 template <class X, class Term>
 double sum_linear_plus_log(const X* x, std::size_t n, Term term) {
-  constexpr std::size_t lanes = 8, block = 64 * lanes;  // 8 lanes × 2^64 = 2^512: no overflow
+  constexpr std::size_t block = 512;
   double lin = 0, logs = 0;
   for (std::size_t start = 0; start < n; start += block) {
     const std::size_t end = start + block < n ? start + block : n;
-    double prod[lanes] = {1, 1, 1, 1, 1, 1, 1, 1};
-    double sums[lanes] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::size_t i = start;
-    for (; i + lanes <= end; i += lanes) {
-#pragma omp simd
-      for (std::size_t l = 0; l < lanes; ++l) term(double(x[i + l]), sums[l], prod[l]);
-    }
-    for (std::size_t l = 0; i < end; ++i, ++l) term(double(x[i]), sums[l], prod[l]);
-    double p = 1;
-    for (std::size_t l = 0; l < lanes; ++l) {
-      lin += sums[l];
-      p *= prod[l];
-    }
-    logs += std::log(p);
+    double sum = 0, prod = 1;
+#pragma omp simd reduction(+ : sum) reduction(* : prod)
+    for (std::size_t i = start; i < end; ++i) term(double(x[i]), sum, prod);
+    lin += sum;
+    logs += std::log(prod);
   }
   return lin + logs;
 }
