@@ -1,2 +1,5 @@
-// Placeholder entry point; the subcommands are added in apps/logz/cmd_*.cpp.
-int main() { return 0; }
+// Entry point of the `logz` command-line tool. Subcommands live in cmd_*.cpp; option
+// handling, output and the error → exit-code mapping in common.cpp.
+#include "common.hpp"
+
+int main(int argc, char** argv) { return logz::cli::run_main(argc, argv); }

@@ -1,0 +1,219 @@
+// Shared plumbing of the logz command-line tool; see common.hpp.
+#include "common.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <new>
+
+#include "logz/core/check.hpp"
+#include "logz/io/dataset.hpp"
+
+namespace logz::cli {
+
+void add_common_options(CLI::App& sub, CommonOptions& o) {
+  sub.add_option("--threads", o.threads, "Threads to use; 0 = all cores. Results do not depend on it")
+      ->capture_default_str()
+      ->type_name("N");
+  sub.add_flag("--json", o.json, "Print exactly one JSON object on stdout (the human summary goes to stderr)");
+  sub.add_flag("-q,--quiet", o.quiet, "No human output: no summary, no progress lines, no progress bar");
+}
+
+void summary(const CommonOptions& o, std::string_view text) {
+  if (o.quiet) return;
+  std::FILE* out = o.json ? stderr : stdout;
+  std::fprintf(out, "%.*s\n", int(text.size()), text.data());
+  std::fflush(out);
+}
+
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2) << std::endl;
+}
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string plus_minus(double value, double std_error) {
+  if (!std::isfinite(std_error)) return fmt::format("{:.4f} ± n/a", value);
+  // Two significant digits of the error bar, the value to the same decimal place.
+  int decimals = 4;
+  if (std_error > 0) decimals = std::clamp(1 - int(std::floor(std::log10(std_error))), 0, 8);
+  return fmt::format("{:.{}f} ± {:.{}f}", value, decimals, std_error, decimals);
+}
+
+std::size_t count_option(std::string_view command, std::string_view option, std::int64_t value, std::int64_t min) {
+  check_arg(value >= min, "{}: {} must be at least {}, got {}", command, option, min, value);
+  return std::size_t(value);
+}
+
+double positive_option(std::string_view command, std::string_view option, double value) {
+  check_arg(std::isfinite(value) && value > 0, "{}: {} must be a positive number, got {}", command, option, value);
+  return value;
+}
+
+double nonnegative_option(std::string_view command, std::string_view option, double value) {
+  check_arg(std::isfinite(value) && value >= 0, "{}: {} must be a non-negative number, got {}", command, option, value);
+  return value;
+}
+
+std::uint64_t seed_option(std::string_view command, std::int64_t value) {
+  check_arg(value >= 0, "{}: --seed must be a non-negative integer, got {}", command, value);
+  return std::uint64_t(value);
+}
+
+Exec make_exec(std::string_view command, const CommonOptions& o) {
+  check_arg(o.threads >= 0, "{}: --threads must be at least 0 (0 = all cores), got {}", command, o.threads);
+  return Exec(o.threads);
+}
+
+void check_output_path(std::string_view command, std::string_view option, const std::string& path) {
+  namespace fs = std::filesystem;
+  check_arg(!path.empty(), "{}: {} must not be empty", command, option);
+  const fs::path p(path);
+  fs::path dir = p.parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    fail(Exit::cant_create, "{}: {} {}: directory '{}' does not exist", command, option, path, dir.string());
+  if (!fs::is_directory(dir, ec))
+    fail(Exit::cant_create, "{}: {} {}: '{}' is not a directory", command, option, path, dir.string());
+  if (::access(dir.c_str(), W_OK) != 0)
+    fail(Exit::cant_create, "{}: {} {}: directory '{}' is not writable", command, option, path, dir.string());
+  if (fs::is_directory(p, ec)) fail(Exit::cant_create, "{}: {} {}: is a directory", command, option, path);
+}
+
+std::string beside(const std::string& out, std::string_view suffix) {
+  std::string stem = out;
+  if (stem.size() > 4 && stem.ends_with(".npz")) stem.resize(stem.size() - 4);
+  return stem + std::string(suffix);
+}
+
+MatrixU8 load_data(std::string_view command, std::string_view option, const std::string& spec, std::size_t n_visible) {
+  MatrixU8 x = io::load_binary_data(spec);
+  check_data(x.rows() > 0, "{}: {} {} has no rows", command, option, spec);
+  check_data(n_visible == 0 || std::size_t(x.cols()) == n_visible,
+             "{}: {} {} has {} columns but the model has {} visible units", command, option, spec, x.cols(), n_visible);
+  return x;
+}
+
+void add_log_z_options(CLI::App& sub, LogZOptions& o) {
+  sub.add_option("--chains", o.chains, "AIS chains (RAISE: reverse chains, one per data row picked)")
+      ->capture_default_str()
+      ->type_name("N");
+  sub.add_option("--betas", o.betas, "Intermediate inverse temperatures (annealing steps) per chain")
+      ->capture_default_str()
+      ->type_name("N");
+  sub.add_option("--schedule", o.schedule,
+                 "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, or sigmoid (Grosse et al. 2013)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sm", "linear", "sigmoid"}));
+  sub.add_option("--seed", o.seed, "Random seed; chain r uses the stream (seed, r) for any --threads")
+      ->capture_default_str()
+      ->type_name("N");
+}
+
+api::EstimateConfig log_z_config(std::string_view command, const LogZOptions& o, const std::string& method) {
+  api::EstimateConfig c;
+  c.method = method;
+  c.chains = count_option(command, "--chains", o.chains, 1);
+  c.betas = count_option(command, "--betas", o.betas, 1);
+  c.schedule = o.schedule;
+  c.seed = seed_option(command, o.seed);
+  if (method != "exact") {
+    check_arg(c.schedule != "sm" || c.betas >= 3, "{}: --betas must be at least 3 with --schedule sm, got {}", command,
+              c.betas);
+    c.validate();
+  }
+  return c;
+}
+
+nlohmann::json estimate_json(const LogZEstimate& e, const api::EstimateConfig& c) {
+  nlohmann::json j = api::to_json(e);
+  j["method"] = e.method;
+  j["log_z"] = e.log_z;
+  j["std_error"] = e.std_error;
+  j["error_method"] = e.error_method;
+  j["ess"] = e.ess;
+  j["seconds"] = e.seconds;
+  j["log_z_base"] = e.log_z_base;
+  const bool exact = e.method == "exact";
+  j["chains"] = exact ? nlohmann::json(nullptr) : nlohmann::json(c.chains);
+  j["betas"] = exact ? nlohmann::json(nullptr) : nlohmann::json(c.betas);
+  j["schedule"] = exact ? nlohmann::json(nullptr) : nlohmann::json(c.schedule);
+  j["seed"] = exact ? nlohmann::json(nullptr) : nlohmann::json(c.seed);
+  return j;
+}
+
+std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c) {
+  if (e.method == "exact") return fmt::format("log Z = {:.10g}  (exact; {:.2f} s)", e.log_z, e.seconds);
+  std::string s = fmt::format("log Z = {}  ({}, {} chains, {} betas {}; ", plus_minus(e.log_z, e.std_error), e.method,
+                              c.chains, c.betas, c.schedule);
+  if (std::isfinite(e.std_error)) {
+    const auto [lo, hi] = e.interval(0.95);
+    s += fmt::format("95% interval [{:.4f}, {:.4f}]; ", lo, hi);
+  } else {
+    s += fmt::format("no error bar: {}; ", e.error_method);
+  }
+  if (std::isfinite(e.ess)) s += fmt::format("ESS {:.1f} of {}; ", e.ess, e.num_samples);
+  s += fmt::format("{:.2f} s)", e.seconds);
+  return s;
+}
+
+int run_main(int argc, char** argv) {
+  CLI::App app{
+      "logz: train energy-based models and estimate their partition function Z with error bars.\n"
+      "Restricted Boltzmann machines (binary units) for now.",
+      "logz"};
+  app.set_version_flag("--version", fmt::format("logz {}", kVersion), "Print the version and exit");
+  app.require_subcommand(1);
+  app.footer(
+      "Every subcommand has --help, --threads N (0 = all cores), --json (one JSON object on stdout)\n"
+      "and --quiet. Exit codes (sysexits): 0 ok, 64 usage, 65 bad data, 66 missing input,\n"
+      "70 internal error, 73 cannot create output, 74 I/O error.\n\n"
+      "Examples:\n"
+      "  logz demo\n"
+      "  logz train rbm --data fashion-mnist:train --hidden 500 --epochs 10 --out model.npz\n"
+      "  logz estimate --model model.npz --method ais --chains 100 --betas 10000 --json\n"
+      "  logz eval --model model.npz --data fashion-mnist:test --log-z sandwich");
+  Action action;
+  add_train(app, action);
+  add_exact(app, action);
+  add_estimate(app, action);
+  add_eval(app, action);
+  add_sample(app, action);
+  add_info(app, action);
+  add_demo(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: printed on stdout
+    std::fprintf(stderr, "logz: %s\nRun with --help for more information.\n", e.what());
+    return int(Exit::usage);
+  }
+  if (!action) {  // cannot happen with require_subcommand, but never run nothing silently
+    std::fputs("logz: no subcommand given; run logz --help\n", stderr);
+    return int(Exit::usage);
+  }
+  try {
+    return action();
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "logz: %s\n", e.what());
+    return int(e.code());
+  } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
+    std::fputs("logz: out of memory (std::bad_alloc); try a smaller model, fewer chains or smaller batches\n", stderr);
+    return int(Exit::software);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "logz: internal error: %s\n", e.what());
+    return int(Exit::software);
+  }
+}
+
+}  // namespace logz::cli

@@ -1,0 +1,118 @@
+#pragma once
+/// @file common.hpp
+/// Shared plumbing of the `logz` command-line tool: the options every subcommand has
+/// (--threads, --json, --quiet), where output goes, checks of option values with the
+/// messages the tests pin, and the error → exit-code mapping. No algorithm logic lives
+/// in apps/logz: each subcommand parses, loads, calls the façade (logz/api) and prints.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "logz/api/rbm_tasks.hpp"
+#include "logz/core/parallel.hpp"
+#include "logz/core/types.hpp"
+
+namespace logz::cli {
+
+/// Version printed by `logz --version` (the project version in CMakeLists.txt).
+inline constexpr std::string_view kVersion = "0.1.0";
+
+/// What a parsed subcommand runs once parsing is over; returns the exit status.
+using Action = std::function<int()>;
+
+/// Options every subcommand has.
+struct CommonOptions {
+  int threads = 0;     ///< 0 = all cores
+  bool json = false;   ///< exactly one JSON object on stdout
+  bool quiet = false;  ///< no human output (summary, epoch lines, progress bar)
+};
+
+/// Adds --threads, --json and --quiet to a subcommand.
+void add_common_options(CLI::App& sub, CommonOptions& o);
+
+/// Registers `action` to run `run(*options)` when subcommand `sub` was parsed.
+template <class Options, class Run>
+void on_parsed(CLI::App& sub, const std::shared_ptr<Options>& options, Action& action, Run run) {
+  sub.callback([&action, options, run] { action = [options, run] { return run(*options); }; });
+}
+
+/// Each subcommand file adds its subcommand to the top-level app.
+void add_train(CLI::App& app, Action& action);
+void add_exact(CLI::App& app, Action& action);
+void add_estimate(CLI::App& app, Action& action);
+void add_eval(CLI::App& app, Action& action);
+void add_sample(CLI::App& app, Action& action);
+void add_info(CLI::App& app, Action& action);
+void add_demo(CLI::App& app, Action& action);
+
+/// Parses the command line, runs the subcommand and maps errors to sysexits codes:
+/// logz::Error → its code(); CLI11 parse errors → 64; std::bad_alloc and any other
+/// exception → 70. Messages go to stderr as "logz: <message>".
+int run_main(int argc, char** argv);
+
+// ------------------------------------------------------------------ output
+
+/// The human-readable summary: on stdout without --json, on stderr with --json (stdout
+/// then carries only the JSON object); nothing with --quiet. A newline is appended.
+void summary(const CommonOptions& o, std::string_view text);
+/// Writes one JSON object on stdout (2-space indent). NaN / infinity print as null.
+void print_json(const nlohmann::json& j);
+
+/// Wall-clock seconds since `start`.
+double seconds_since(std::chrono::steady_clock::time_point start);
+using Clock = std::chrono::steady_clock;
+
+/// "12.3 ± 0.4" with a precision suited to the error bar; "12.3 ± n/a" when it is NaN.
+std::string plus_minus(double value, double std_error);
+
+// ------------------------------------------------------------------ checks (Exit::usage)
+// Messages: "<command>: <option> must be ..., got <value>".
+
+/// An integer option that must be >= `min`; returns it as a size_t.
+std::size_t count_option(std::string_view command, std::string_view option, std::int64_t value, std::int64_t min);
+/// A real option that must be finite and > 0.
+double positive_option(std::string_view command, std::string_view option, double value);
+/// A real option that must be finite and >= 0.
+double nonnegative_option(std::string_view command, std::string_view option, double value);
+/// A seed: an integer >= 0.
+std::uint64_t seed_option(std::string_view command, std::int64_t value);
+/// An Exec from --threads (>= 0; 0 = all cores).
+Exec make_exec(std::string_view command, const CommonOptions& o);
+
+/// Checks before any work that `path` can be created: non-empty, not a directory, and its
+/// directory exists and is writable. Error(Exit::cant_create) otherwise.
+void check_output_path(std::string_view command, std::string_view option, const std::string& path);
+
+/// `out` without a trailing ".npz", plus `suffix`: model.npz → model.ckpt.npz.
+std::string beside(const std::string& out, std::string_view suffix);
+
+/// Loads binary data (io::load_binary_data) and checks its width against the model's
+/// visible units (Error(Exit::data) naming the option and both sizes) when n_visible > 0.
+MatrixU8 load_data(std::string_view command, std::string_view option, const std::string& spec,
+                   std::size_t n_visible = 0);
+
+// ------------------------------------------------------------------ log Z estimation options
+
+/// --chains, --betas, --schedule, --seed of `estimate`, `eval` and `demo`.
+struct LogZOptions {
+  std::int64_t chains = 100, betas = 10000, seed = 1;
+  std::string schedule = "sm";
+};
+void add_log_z_options(CLI::App& sub, LogZOptions& o);
+/// A validated EstimateConfig for `method` from the options (Error(Exit::usage) if bad).
+api::EstimateConfig log_z_config(std::string_view command, const LogZOptions& o, const std::string& method);
+/// An estimate as JSON: api::to_json plus chains, betas, schedule and seed of the config
+/// (null for "exact"); always has method, log_z, std_error, error_method, ess, chains,
+/// betas, seconds, log_z_base.
+nlohmann::json estimate_json(const LogZEstimate& e, const api::EstimateConfig& c);
+/// "log Z = 123.45 ± 0.06 (ais, 100 chains, 10000 betas sm; ESS 91.2; 95% interval [a, b]; 12.3 s)".
+std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c);
+
+}  // namespace logz::cli
