@@ -1,0 +1,342 @@
+// NumPy .npy format, versions 1.0 / 2.0 / 3.0, as specified in numpy/lib/format.py
+// (NEP 1): "\x93NUMPY", major, minor, little-endian header length (uint16 for 1.0,
+// uint32 for 2.0 and 3.0), an ASCII (3.0: UTF-8) Python dict literal with the keys
+// 'descr', 'fortran_order' and 'shape', padded with spaces and a final '\n' so that
+// the data starts at a multiple of 64 bytes, then the raw C-order data.
+#include "logz/io/npy.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "logz/core/check.hpp"
+#include "logz/io/atomic_file.hpp"
+
+namespace logz::io {
+namespace {
+
+constexpr std::string_view kMagic = "\x93NUMPY";
+constexpr std::size_t kAlign = 64;             // numpy.lib.format.ARRAY_ALIGN
+constexpr std::size_t kGrowthAxisDigits = 21;  // numpy.lib.format.GROWTH_AXIS_MAX_DIGITS
+
+// A Python literal as it may appear in a .npy header. The header is data from a file,
+// so it is parsed, never evaluated; `source` keeps the literal's text for messages.
+struct PyValue {
+  enum class Kind { str, boolean, none, integer, tuple, list, dict } kind = Kind::none;
+  std::string_view source;
+  std::string str;
+  bool boolean = false;
+  std::optional<std::int64_t> integer;  // empty when the literal overflows int64
+  std::vector<PyValue> items;           // tuple and list elements, dict values
+  std::vector<std::string> keys;        // dict keys (string keys only)
+};
+
+class HeaderParser {
+ public:
+  HeaderParser(std::string_view text, std::string_view name) : text_(text), name_(name) {}
+
+  PyValue parse_header() {
+    skip_space();
+    if (peek() != '{') error("expected a Python dict literal");
+    PyValue v = parse_value();
+    skip_space();
+    if (pos_ != text_.size()) error("unexpected text after the dict");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void error(std::string_view what) const {
+    std::string_view shown = text_;
+    while (!shown.empty() && (shown.back() == ' ' || shown.back() == '\n')) shown.remove_suffix(1);
+    fail(Exit::data, "{}: malformed .npy header: {} at offset {}: {}", name_, what, pos_, shown);
+  }
+
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
+                                   text_[pos_] == '\r'))
+      ++pos_;
+  }
+  bool consume(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  PyValue parse_value() {
+    skip_space();
+    const std::size_t start = pos_;
+    PyValue v;
+    const char c = peek();
+    if (c == '{') {
+      v.kind = PyValue::Kind::dict;
+      ++pos_;
+      for (;;) {
+        skip_space();
+        if (peek() == '}') break;
+        PyValue key = parse_value();
+        if (key.kind != PyValue::Kind::str) error("dict keys must be strings");
+        skip_space();
+        if (peek() != ':') error("expected ':' after a key");
+        ++pos_;
+        v.keys.push_back(std::move(key.str));
+        v.items.push_back(parse_value());
+        skip_space();
+        if (peek() == ',') {
+          ++pos_;
+        } else if (peek() != '}') {
+          error("expected ',' or '}' in the dict");
+        }
+      }
+      ++pos_;
+    } else if (c == '(' || c == '[') {
+      const char close = c == '(' ? ')' : ']';
+      v.kind = c == '(' ? PyValue::Kind::tuple : PyValue::Kind::list;
+      ++pos_;
+      bool comma = false;
+      for (;;) {
+        skip_space();
+        if (peek() == close) break;
+        v.items.push_back(parse_value());
+        skip_space();
+        if (peek() == ',') {
+          ++pos_;
+          comma = true;
+        } else if (peek() != close) {
+          error(c == '(' ? "expected ',' or ')' in a tuple" : "expected ',' or ']' in a list");
+        }
+      }
+      ++pos_;
+      // As in Python, "(3)" is the integer 3, not a one-element tuple.
+      if (c == '(' && v.items.size() == 1 && !comma) {
+        PyValue inner = std::move(v.items.front());
+        inner.source = text_.substr(start, pos_ - start);
+        return inner;
+      }
+    } else if (c == '\'' || c == '"') {
+      v.kind = PyValue::Kind::str;
+      ++pos_;
+      for (;;) {
+        if (pos_ >= text_.size()) error("unterminated string");
+        const char ch = text_[pos_++];
+        if (ch == c) break;
+        if (ch == '\\') {
+          if (pos_ >= text_.size()) error("unterminated string");
+          v.str += text_[pos_++];
+        } else {
+          v.str += ch;
+        }
+      }
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      v.kind = PyValue::Kind::integer;
+      const bool negative = c == '-';
+      if (negative) ++pos_;
+      if (!(peek() >= '0' && peek() <= '9')) error("expected a digit");
+      std::int64_t n = 0;
+      bool overflow = false;
+      while (peek() >= '0' && peek() <= '9') {
+        const int d = peek() - '0';
+        if (n > (std::numeric_limits<std::int64_t>::max() - d) / 10) overflow = true;
+        if (!overflow) n = n * 10 + d;
+        ++pos_;
+      }
+      if (peek() == 'L') ++pos_;  // Python 2 long literal, as old NumPy wrote shapes
+      if (!overflow) v.integer = negative ? -n : n;
+    } else if (consume("True")) {
+      v.kind = PyValue::Kind::boolean;
+      v.boolean = true;
+    } else if (consume("False")) {
+      v.kind = PyValue::Kind::boolean;
+    } else if (consume("None")) {
+      v.kind = PyValue::Kind::none;
+    } else {
+      error(pos_ < text_.size() ? "unexpected character" : "unexpected end of header");
+    }
+    v.source = text_.substr(start, pos_ - start);
+    return v;
+  }
+
+  std::string_view text_;
+  std::string_view name_;
+  std::size_t pos_ = 0;
+};
+
+const PyValue& require_key(const PyValue& dict, std::string_view key, std::string_view name) {
+  for (std::size_t i = 0; i < dict.keys.size(); ++i)
+    if (dict.keys[i] == key) return dict.items[i];
+  fail(Exit::data, "{}: malformed .npy header: missing key '{}'", name, key);
+}
+
+// A readable name for a NumPy type string such as "f2" or "c16", for messages.
+std::string numpy_type_name(std::string_view type) {
+  if (type.empty()) return {};
+  const std::string_view digits = type.substr(1);
+  const bool sized = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+  const std::string bits = sized ? std::to_string(8 * std::stoul(std::string(digits))) : std::string();
+  switch (type[0]) {
+    case 'b': return "bool";
+    case 'i': return sized ? "int" + bits : "";
+    case 'u': return sized ? "uint" + bits : "";
+    case 'f': return sized ? "float" + bits : "";
+    case 'c': return sized ? "complex" + bits : "";
+    case 'U': return "unicode string";
+    case 'S': return "byte string";
+    case 'O': return "Python object";
+    case 'M': return "datetime64";
+    case 'm': return "timedelta64";
+    case 'V': return "void";
+    default: return {};
+  }
+}
+
+DType parse_descr(const PyValue& descr, std::string_view name) {
+  if (descr.kind == PyValue::Kind::list)
+    fail(Exit::data, "{}: unsupported dtype {} (a structured array); supported dtypes are uint8, int32, int64, float32, float64",
+         name, descr.source);
+  if (descr.kind != PyValue::Kind::str)
+    fail(Exit::data, "{}: malformed .npy header: 'descr' must be a string, got {}", name, descr.source);
+  const std::string& s = descr.str;
+  // '<' little-endian, '>' big-endian, '=' native (little-endian here), '|' not applicable.
+  char order = '=';
+  std::string_view type = s;
+  if (!s.empty() && (s[0] == '<' || s[0] == '>' || s[0] == '=' || s[0] == '|')) {
+    order = s[0];
+    type.remove_prefix(1);
+  }
+  std::optional<DType> t;
+  if (type == "u1") t = DType::u8;
+  else if (type == "i4") t = DType::i32;
+  else if (type == "i8") t = DType::i64;
+  else if (type == "f4") t = DType::f32;
+  else if (type == "f8") t = DType::f64;
+  if (!t) {
+    const std::string kind = numpy_type_name(type);
+    fail(Exit::data, "{}: unsupported dtype '{}'{}; supported dtypes are uint8, int32, int64, float32, float64", name, s,
+         kind.empty() ? std::string() : " (" + kind + ")");
+  }
+  if (order == '>' && *t != DType::u8)
+    fail(Exit::data, "{}: big-endian dtype '{}' is not supported; convert with a.astype('<{}')", name, s, type);
+  return *t;
+}
+
+std::vector<std::size_t> parse_shape(const PyValue& shape, std::string_view name) {
+  if (shape.kind != PyValue::Kind::tuple)
+    fail(Exit::data, "{}: malformed .npy header: 'shape' must be a tuple of non-negative integers, got {}", name,
+         shape.source);
+  std::vector<std::size_t> dims;
+  for (const PyValue& d : shape.items) {
+    if (d.kind != PyValue::Kind::integer || !d.integer || *d.integer < 0)
+      fail(Exit::data, "{}: malformed .npy header: 'shape' must be a tuple of non-negative integers, got {}", name,
+           shape.source);
+    dims.push_back(static_cast<std::size_t>(*d.integer));
+  }
+  return dims;
+}
+
+std::uint32_t read_le(const std::byte* p, std::size_t n) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+Array parse_npy(std::span<const std::byte> bytes, std::string_view name) {
+  const std::size_t size = bytes.size();
+  const auto* chars = reinterpret_cast<const char*>(bytes.data());
+  if (size < kMagic.size() || std::string_view(chars, kMagic.size()) != kMagic)
+    fail(Exit::data, "{}: not a .npy file (bad magic string)", name);
+  if (size < 8) fail(Exit::data, "{}: truncated .npy header: expected at least 10 bytes, got {}", name, size);
+  const auto major = static_cast<unsigned>(bytes[6]);
+  const auto minor = static_cast<unsigned>(bytes[7]);
+  if (major < 1 || major > 3 || minor != 0)
+    fail(Exit::data, "{}: unsupported .npy format version {}.{} (supported: 1.0, 2.0, 3.0)", name, major, minor);
+  const std::size_t len_size = major == 1 ? 2 : 4;
+  const std::size_t prefix = 8 + len_size;
+  if (size < prefix) fail(Exit::data, "{}: truncated .npy header: expected at least {} bytes, got {}", name, prefix, size);
+  const std::size_t header_len = read_le(bytes.data() + 8, len_size);
+  if (size - prefix < header_len)
+    fail(Exit::data, "{}: truncated .npy header: expected {} bytes, got {}", name, prefix + header_len, size);
+
+  const std::string_view header(chars + prefix, header_len);
+  const PyValue dict = HeaderParser(header, name).parse_header();
+  Array a;
+  a.dtype = parse_descr(require_key(dict, "descr", name), name);
+  const PyValue& fortran = require_key(dict, "fortran_order", name);
+  if (fortran.kind != PyValue::Kind::boolean)
+    fail(Exit::data, "{}: malformed .npy header: 'fortran_order' must be True or False, got {}", name, fortran.source);
+  if (fortran.boolean)
+    fail(Exit::data, "{}: Fortran-order arrays are not supported; save with np.ascontiguousarray", name);
+  const PyValue& shape = require_key(dict, "shape", name);
+  a.shape = parse_shape(shape, name);
+
+  // Expected payload in bytes, with the product checked for overflow.
+  std::size_t expected = dtype_size(a.dtype);
+  for (std::size_t d : a.shape) {
+    if (d != 0 && expected > std::numeric_limits<std::size_t>::max() / d)
+      fail(Exit::data, "{}: malformed .npy header: shape {} is too large", name, shape.source);
+    expected *= d;
+  }
+  const std::size_t actual = size - prefix - header_len;
+  if (actual < expected)
+    fail(Exit::data, "{}: truncated .npy data: expected {} bytes for shape {} {}, got {}", name, expected,
+         a.shape_string(), dtype_name(a.dtype), actual);
+  if (actual > expected)
+    fail(Exit::data, "{}: .npy data has {} bytes, expected {} for shape {} {} (trailing bytes)", name, actual, expected,
+         a.shape_string(), dtype_name(a.dtype));
+  const std::byte* data = bytes.data() + prefix + header_len;
+  a.bytes.assign(data, data + expected);
+  return a;
+}
+
+Array read_npy(const std::string& path) {
+  const std::string contents = read_file(path);
+  return parse_npy(std::as_bytes(std::span(contents.data(), contents.size())), path);
+}
+
+std::string encode_npy(const Array& a) {
+  if (a.bytes.size() != a.size() * dtype_size(a.dtype))
+    fail(Exit::software, "encode_npy: array of shape {} {} holds {} bytes, expected {}", a.shape_string(),
+         dtype_name(a.dtype), a.bytes.size(), a.size() * dtype_size(a.dtype));
+  // The dict exactly as numpy.lib.format._write_array_header prints it: sorted keys,
+  // repr() values, a trailing ", ", then spare spaces so that the first axis can grow
+  // in place, then padding to a multiple of 64 bytes and a final '\n'.
+  std::string header =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", numpy_descr(a.dtype), a.shape_string());
+  if (!a.shape.empty()) {
+    const std::size_t digits = std::to_string(a.shape.front()).size();
+    if (digits < kGrowthAxisDigits) header.append(kGrowthAxisDigits - digits, ' ');
+  }
+  // Version 1.0 stores the header length in 16 bits; 2.0 only when it does not fit.
+  std::size_t len_size = 2;
+  std::size_t total = 0;
+  for (;;) {
+    const std::size_t unpadded = kMagic.size() + 2 + len_size + header.size() + 1;
+    // Like NumPy, an already aligned header still gets a full 64 bytes of padding.
+    total = unpadded + (kAlign - unpadded % kAlign);
+    if (len_size == 4 || total - kMagic.size() - 2 - len_size <= 0xFFFF) break;
+    len_size = 4;
+  }
+  const std::size_t header_len = total - kMagic.size() - 2 - len_size;
+  header.append(header_len - header.size() - 1, ' ');
+  header += '\n';
+
+  std::string out;
+  out.reserve(total + a.bytes.size());
+  out += kMagic;
+  out += static_cast<char>(len_size == 2 ? 1 : 2);
+  out += '\0';
+  for (std::size_t i = 0; i < len_size; ++i) out += static_cast<char>((header_len >> (8 * i)) & 0xFF);
+  out += header;
+  out.append(reinterpret_cast<const char*>(a.bytes.data()), a.bytes.size());
+  return out;
+}
+
+void write_npy(const std::string& path, const Array& a) { write_file_atomic(path, encode_npy(a)); }
+
+}  // namespace logz::io
