@@ -68,7 +68,9 @@ class HeaderParser {
     return true;
   }
 
-  PyValue parse_value() {
+  PyValue parse_value(int depth = 0) {
+    // The header can be 4 GiB (version 2.0); bound the recursion on nested brackets.
+    if (depth > kMaxDepth) error("nesting too deep");
     skip_space();
     const std::size_t start = pos_;
     PyValue v;
@@ -79,13 +81,13 @@ class HeaderParser {
       for (;;) {
         skip_space();
         if (peek() == '}') break;
-        PyValue key = parse_value();
+        PyValue key = parse_value(depth + 1);
         if (key.kind != PyValue::Kind::str) error("dict keys must be strings");
         skip_space();
         if (peek() != ':') error("expected ':' after a key");
         ++pos_;
         v.keys.push_back(std::move(key.str));
-        v.items.push_back(parse_value());
+        v.items.push_back(parse_value(depth + 1));
         skip_space();
         if (peek() == ',') {
           ++pos_;
@@ -102,7 +104,7 @@ class HeaderParser {
       for (;;) {
         skip_space();
         if (peek() == close) break;
-        v.items.push_back(parse_value());
+        v.items.push_back(parse_value(depth + 1));
         skip_space();
         if (peek() == ',') {
           ++pos_;
@@ -161,6 +163,7 @@ class HeaderParser {
     return v;
   }
 
+  static constexpr int kMaxDepth = 32;
   std::string_view text_;
   std::string_view name_;
   std::size_t pos_ = 0;
@@ -176,7 +179,7 @@ const PyValue& require_key(const PyValue& dict, std::string_view key, std::strin
 std::string numpy_type_name(std::string_view type) {
   if (type.empty()) return {};
   const std::string_view digits = type.substr(1);
-  const bool sized = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+  const bool sized = !digits.empty() && digits.size() <= 4 && digits.find_first_not_of("0123456789") == std::string_view::npos;
   const std::string bits = sized ? std::to_string(8 * std::stoul(std::string(digits))) : std::string();
   switch (type[0]) {
     case 'b': return "bool";

@@ -247,6 +247,12 @@ TEST(Npy, MalformedInputMessages) {
                "'fortran_order': False, 'shape': (2,)} x");
   expect_error(make_npy("{'descr': '<f8", 8), Exit::data,
                "x.npy: malformed .npy header: unterminated string at offset 54: {'descr': '<f8");
+  expect_error(make_npy("{'descr': '<f99999999999999999999', 'fortran_order': False, 'shape': (2,)}", 8), Exit::data,
+               "x.npy: unsupported dtype '<f99999999999999999999'; supported dtypes are uint8, int32, int64, float32, "
+               "float64");
+  expect_error(make_npy("{'descr': '<f8', 'x': " + std::string(40, '[') + "}", 8), Exit::data,
+               "x.npy: malformed .npy header: nesting too deep at offset 54: {'descr': '<f8', 'x': " +
+                   std::string(40, '[') + "}");
   expect_error(make_npy("{'descr': <f8}", 8), Exit::data,
                "x.npy: malformed .npy header: unexpected character at offset 10: {'descr': <f8}");
 }
