@@ -312,6 +312,16 @@ TEST_F(Cli, MissingOutputDirectoryExits73BeforeTraining) {
   EXPECT_FALSE(fs::exists(tmp.file("no")));
 }
 
+TEST_F(Cli, OutOfMemoryExits70) {
+  // 2^62 hidden units: the weight matrix's size overflows, Eigen throws std::bad_alloc
+  // without trying to allocate.
+  const std::string out = tmp.file("m.npz");
+  const Result r = run("train rbm --quiet --data " + data16 + " --hidden 4611686018427387904 --epochs 1 --out " + out);
+  EXPECT_EQ(r.code, 70);
+  EXPECT_EQ(r.err, "logz: out of memory (std::bad_alloc); try a smaller model, fewer chains or smaller batches\n");
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // ------------------------------------------------------------------ end to end
 
 TEST_F(Cli, ExactAndEstimatesAgree) {
