@@ -80,7 +80,8 @@ struct LogSumExpL {
 };
 
 /// -F(v) by brute force: log Σ_h exp(-E(v, h)) with E(v, h) = -b·v - c·h - vᵀWh summed
-/// term by term over every h (Gray-code order, one column update per state), long double.
+/// term by term over every h (Gray-code order, one update of u·h per state, long
+/// double), each term exp(-E - max) in double (terms <= 1) summed in long double.
 template <class T>
 long double brute_neg_free_energy(const Rbm<T>& m, const std::uint64_t vbits) {
   const std::size_t nv = m.n_visible(), nh = m.n_hidden();
@@ -92,18 +93,23 @@ long double brute_neg_free_energy(const Rbm<T>& m, const std::uint64_t vbits) {
     bv += (long double)m.visible_bias[Eigen::Index(i)];
     for (std::size_t j = 0; j < nh; ++j) u[j] += (long double)m.weights(Eigen::Index(i), Eigen::Index(j));
   }
-  LogSumExpL acc;
+  long double top = 0;  // max over h of u·h
+  for (std::size_t j = 0; j < nh; ++j) top += u[j] > 0 ? u[j] : 0;
+  const std::uint64_t count = std::uint64_t(1) << nh;
+  thread_local std::vector<double> e;
+  e.resize(count);
   long double uh = 0;  // u·h for the current h
   std::uint64_t h = 0;
-  const std::uint64_t count = std::uint64_t(1) << nh;
   for (std::uint64_t g = 0;; ++g) {
-    acc.add(bv + uh);
+    e[g] = double(uh - top);
     if (g + 1 == count) break;
     const unsigned j = unsigned(__builtin_ctzll(g + 1));
     uh += ((h >> j) & 1) ? -u[j] : u[j];
     h ^= std::uint64_t(1) << j;
   }
-  return acc.value();
+  long double sum = 0;
+  for (std::uint64_t g = 0; g < count; ++g) sum += std::exp(e[g]);
+  return bv + top + std::log(sum);
 }
 
 /// log Z = log Σ_{v,h} exp(-E(v, h)) by brute force over every (v, h), long double.
