@@ -71,7 +71,7 @@ int run_demo(const DemoOptions& o) {
   });
   check_arg(std::size_t(test.rows()) >= raise.chains, "{}: --chains {} exceeds the {} test rows", kCmd, raise.chains,
             test.rows());
-  const api::TrainResult tr = timed(fmt::format("train ({} epochs, PCD-1, {} hidden, lr 0.05, batch 100)", tc.epochs, tc.hidden),
+  const api::TrainResult tr = timed(fmt::format("train ({} epoch{}, PCD-1, {} hidden, lr 0.05, batch 100)", tc.epochs, tc.epochs == 1 ? "" : "s", tc.hidden),
                                     [&] { return api::train_rbm(train, test, tc, files, ex, obs); });
   io::save_rbm(model_path, tr.model, std::optional<VectorD>(tr.data_marginals));
   const RbmD model = tr.model.cast<double>();
@@ -86,18 +86,18 @@ int run_demo(const DemoOptions& o) {
   const double total = seconds_since(start);
 
   std::string t = fmt::format(
-      "logz demo: binary RBM with {} hidden units, PCD-1, {} epochs on binarized Fashion-MNIST\n"
+      "logz demo: binary RBM with {} hidden units, PCD-1, {} epoch{} on binarized Fashion-MNIST\n"
       "({} training rows, {} test rows, {} threads). Files in {}\n\n",
-      tc.hidden, tc.epochs, train.rows(), test.rows(), ex.threads(), dir);
+      tc.hidden, tc.epochs, tc.epochs == 1 ? "" : "s", train.rows(), test.rows(), ex.threads(), dir);
   t += fmt::format("  {:<58} {:>9}\n", "step", "seconds");
   for (const auto& [name, s] : steps) t += fmt::format("  {:<58} {:>9.1f}\n", name, s);
   t += fmt::format("  {:<58} {:>9.1f}\n\n", "total", total);
   t += "  Test log-likelihood in nats per image (± one standard error):\n";
-  t += fmt::format("  {:<22} {:>22} {:>26}\n", "log Z by", "log Z", "test log-likelihood");
-  t += fmt::format("  {:<22} {:>22} {:>26}\n", "AIS   (upper estimate)", plus_minus(a.log_z, a.std_error),
-                   plus_minus(la.mean_log_likelihood, la.std_error));
-  t += fmt::format("  {:<22} {:>22} {:>26}\n\n", "RAISE (lower bound)", plus_minus(r.log_z, r.std_error),
-                   plus_minus(lr.mean_log_likelihood, lr.std_error));
+  t += fmt::format("  {:<8} {:>20} {:>24}   {}\n", "log Z by", "log Z", "test log-likelihood", "which is");
+  t += fmt::format("  {:<8} {:>20} {:>24}   {}\n", "AIS", plus_minus(a.log_z, a.std_error),
+                   plus_minus(la.mean_log_likelihood, la.std_error), "an upper estimate (stochastic)");
+  t += fmt::format("  {:<8} {:>20} {:>24}   {}\n\n", "RAISE", plus_minus(r.log_z, r.std_error),
+                   plus_minus(lr.mean_log_likelihood, lr.std_error), "a lower estimate (conservative)");
   t += fmt::format(
       "  AIS underestimates log Z on average and RAISE overestimates it, so the true test\n"
       "  log-likelihood lies, up to noise, between {:.2f} (RAISE) and {:.2f} (AIS).\n"
