@@ -101,6 +101,25 @@ class Stream {
   void fill_uniform(float* out, std::size_t n) {
     std::size_t i = 0;
     while (i < n && used_ < 4) out[i++] = to_float(buf_[used_++]);
+    // Whole Philox blocks, 16 at a time in structure-of-arrays form so that the
+    // compiler vectorises the rounds (same values as Random123's scalar code).
+    constexpr std::size_t lanes = 16;
+    while (i + 4 * lanes <= n) {
+      std::uint32_t x0[lanes], x1[lanes], x2[lanes], x3[lanes];
+      for (std::size_t l = 0; l < lanes; ++l) {
+        const std::uint64_t c = pos_ + l;
+        x0[l] = std::uint32_t(c), x1[l] = std::uint32_t(c >> 32), x2[l] = std::uint32_t(id_), x3[l] = std::uint32_t(id_ >> 32);
+      }
+      philox_rounds(x0, x1, x2, x3, key_[0], key_[1]);
+      for (std::size_t l = 0; l < lanes; ++l) {
+        out[i + 4 * l + 0] = to_float(x0[l]);
+        out[i + 4 * l + 1] = to_float(x1[l]);
+        out[i + 4 * l + 2] = to_float(x2[l]);
+        out[i + 4 * l + 3] = to_float(x3[l]);
+      }
+      pos_ += lanes;
+      i += 4 * lanes;
+    }
     Philox f;
     for (; i + 4 <= n; i += 4) {
       Ctr r = f(Ctr{{std::uint32_t(pos_), std::uint32_t(pos_ >> 32), std::uint32_t(id_), std::uint32_t(id_ >> 32)}}, key_);
@@ -110,6 +129,7 @@ class Stream {
     for (; i < n; ++i) out[i] = uniform_float();
   }
 
+
   /// Identity, for tests and checkpoints.
   Key key() const { return key_; }
   std::uint64_t id() const { return id_; }
@@ -117,6 +137,23 @@ class Stream {
 
  private:
   Stream(Key key, std::uint64_t id) : key_(key), id_(id) {}
+
+  /// Philox4x32-10 on 16 counters at once (Salmon et al. 2011; constants as Random123).
+  static void philox_rounds(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::uint32_t k0,
+                            std::uint32_t k1) {
+    constexpr std::uint64_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+    for (int round = 0; round < 10; ++round) {
+#pragma omp simd
+      for (std::size_t l = 0; l < 16; ++l) {
+        const std::uint64_t p0 = m0 * x0[l], p1 = m1 * x2[l];
+        const std::uint32_t y0 = std::uint32_t(p1 >> 32) ^ x1[l] ^ k0, y1 = std::uint32_t(p1);
+        const std::uint32_t y2 = std::uint32_t(p0 >> 32) ^ x3[l] ^ k1, y3 = std::uint32_t(p0);
+        x0[l] = y0, x1[l] = y1, x2[l] = y2, x3[l] = y3;
+      }
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+  }
   void refill() {
     buf_ = Philox{}(Ctr{{std::uint32_t(pos_), std::uint32_t(pos_ >> 32), std::uint32_t(id_), std::uint32_t(id_ >> 32)}}, key_);
     ++pos_;
