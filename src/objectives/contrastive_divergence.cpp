@@ -1,4 +1,9 @@
 // CD-k and PCD-k for binary RBMs, with the SGD-with-momentum update fused in.
+//
+// Every phase splits its matrix product by output columns (column_blocks), so each
+// block packs only its slice of W; the blocks depend on the model size alone, and the
+// random words a block draws are fixed by its columns (Stream::seek), so the result is
+// the same for any thread count.
 #include "logz/objectives/contrastive_divergence.hpp"
 
 #include <vector>
@@ -9,11 +14,12 @@ namespace logz {
 
 CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& stream, double lr, double momentum,
                                    double weight_decay, RbmF& vel, const Exec& ex) {
-  const Eigen::Index B = v0.rows(), nv = Eigen::Index(m.n_visible());
+  const Eigen::Index B = v0.rows(), nv = Eigen::Index(m.n_visible()), nh = Eigen::Index(m.n_hidden());
   check_arg(B > 0 && v0.cols() == nv, "ContrastiveDivergence: batch has shape ({}, {}), expected (>0, {})", B, v0.cols(), nv);
   const Eigen::Index C = params_.persistent ? chains_.rows() : B;
   check_arg(chains_.rows() == 0 || chains_.cols() == nv, "ContrastiveDivergence: chains have {} columns, the model {}",
             chains_.cols(), nv);
+  const Blocks hid = column_blocks(std::size_t(nh)), vis = column_blocks(std::size_t(nv));
 
   // Rows [0, B) hold the data, rows [B, B + C) the negative-phase chains.
   stacked_v_.resize(B + C, nv);
@@ -23,54 +29,63 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   streams.reserve(std::size_t(C));
   for (Eigen::Index r = 0; r < C; ++r) streams.push_back(stream.derive(Purpose::gibbs, std::uint64_t(r)));
 
-  // Negative phase: k sweeps of every chain, in row blocks fixed by C.
-  const Blocks chain_blocks = row_blocks(std::size_t(C));
-  parallel_for(ex, chain_blocks.count(), [&](std::size_t t) {
-    const auto r0 = Eigen::Index(chain_blocks.begin(t)), n = Eigen::Index(chain_blocks.size(t));
-    auto v = stacked_v_.middleRows(B + r0, n);
-    GibbsScratch<float> s;
-    for (std::size_t sweep = 0; sweep < params_.k; ++sweep) {
-      hidden_preactivation(m, v, s.pre_h);
-      gibbs_sweep_from_preactivation<float>(m, m.visible_bias, 1.0f, v, &streams[std::size_t(r0)], s);
-    }
-  });
-  if (params_.persistent) chains_ = stacked_v_.bottomRows(C);
-
-  // Hidden probabilities of data and chains in one pass: P = σ([v0; vk] W + c).
-  stacked_p_.resize(B + C, Eigen::Index(m.n_hidden()));
-  const Blocks all_rows = row_blocks(std::size_t(B + C));
-  parallel_for(ex, all_rows.count(), [&](std::size_t t) {
-    const auto r0 = Eigen::Index(all_rows.begin(t)), n = Eigen::Index(all_rows.size(t));
-    auto p = stacked_p_.middleRows(r0, n);
-    p.noalias() = stacked_v_.middleRows(r0, n) * m.weights;
-    p.rowwise() += m.hidden_bias.transpose();
-    p = p.array().logistic().matrix();
-  });
-
-  // Bias gradients (small, serial), then scale the rows so that one GEMM gives ∇W:
-  // ∇W = [v0 / B; -vk / C]ᵀ P.
-  const VectorF gb = (stacked_v_.topRows(B).colwise().mean() - stacked_v_.bottomRows(C).colwise().mean()).transpose();
-  const VectorF gc = (stacked_p_.topRows(B).colwise().mean() - stacked_p_.bottomRows(C).colwise().mean()).transpose();
-  stacked_v_.topRows(B) *= 1.0f / float(B);
-  stacked_v_.bottomRows(C) *= -1.0f / float(C);
+  // Negative phase: k sweeps h ~ p(h | v), v ~ p(v | h) of every chain.
+  chain_h_.resize(C, nh);
+  auto chains = stacked_v_.bottomRows(C);
+  for (std::size_t sweep = 0; sweep < params_.k; ++sweep) {
+    const std::uint64_t word0 = sweep * std::uint64_t(nh + nv);
+    parallel_for(ex, hid.count(), [&](std::size_t t) {
+      const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
+      GibbsScratch<float> s;
+      s.pre_h.noalias() = chains * m.weights.middleCols(j0, w);
+      s.pre_h.rowwise() += m.hidden_bias.segment(j0, w).transpose();
+      sample_logistic_columns(s.pre_h, 1.0f, streams.data(), word0 + std::uint64_t(j0), chain_h_.middleCols(j0, w), s);
+    });
+    parallel_for(ex, vis.count(), [&](std::size_t t) {
+      const auto i0 = Eigen::Index(vis.begin(t)), w = Eigen::Index(vis.size(t));
+      GibbsScratch<float> s;
+      s.pre_v.noalias() = chain_h_ * m.weights.middleRows(i0, w).transpose();
+      s.pre_v.rowwise() += m.visible_bias.segment(i0, w).transpose();
+      sample_logistic_columns(s.pre_v, 1.0f, streams.data(), word0 + std::uint64_t(nh + i0), chains.middleCols(i0, w), s);
+    });
+  }
+  if (params_.persistent) chains_ = chains;
 
   const float mom = float(momentum), rate = float(lr), wd = float(weight_decay);
-  // Blocks of visible units: each computes its rows of ∇W and updates them in place.
-  const Blocks vis = row_blocks(std::size_t(nv));
-  parallel_for(ex, vis.count(), [&](std::size_t t) {
-    const auto i0 = Eigen::Index(vis.begin(t)), n = Eigen::Index(vis.size(t));
-    MatrixF g;
-    g.noalias() = stacked_v_.middleCols(i0, n).transpose() * stacked_p_;
-    auto w = m.weights.middleRows(i0, n);
-    auto vw = vel.weights.middleRows(i0, n);
-    if (wd != 0) g -= wd * w;
-    vw = mom * vw + rate * g;
-    w += vw;
+  // Hidden probabilities of data and chains, P = σ([v0; vk] W + c), and the hidden-bias
+  // step: block j owns c_j (no other block reads it).
+  stacked_p_.resize(B + C, nh);
+  parallel_for(ex, hid.count(), [&](std::size_t t) {
+    const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
+    auto p = stacked_p_.middleCols(j0, w);
+    p.noalias() = stacked_v_ * m.weights.middleCols(j0, w);
+    p.rowwise() += m.hidden_bias.segment(j0, w).transpose();
+    p = p.array().logistic().matrix();
+    const VectorF gc = (p.topRows(B).colwise().mean() - p.bottomRows(C).colwise().mean()).transpose();
+    auto vc = vel.hidden_bias.segment(j0, w);
+    vc = mom * vc + rate * gc;
+    m.hidden_bias.segment(j0, w) += vc;
   });
-  vel.visible_bias = mom * vel.visible_bias + rate * gb;
-  vel.hidden_bias = mom * vel.hidden_bias + rate * gc;
-  m.visible_bias += vel.visible_bias;
-  m.hidden_bias += vel.hidden_bias;
+
+  // ∇W = [v0 / B; −vk / C]ᵀ P, by blocks of visible units; block i owns rows i of W and
+  // entries i of b, and updates them as soon as their gradient is known.
+  parallel_for(ex, vis.count(), [&](std::size_t t) {
+    const auto i0 = Eigen::Index(vis.begin(t)), w = Eigen::Index(vis.size(t));
+    auto a = stacked_v_.middleCols(i0, w);
+    const VectorF gb = (a.topRows(B).colwise().mean() - a.bottomRows(C).colwise().mean()).transpose();
+    a.topRows(B) *= 1.0f / float(B);
+    a.bottomRows(C) *= -1.0f / float(C);
+    MatrixF g;
+    g.noalias() = a.transpose() * stacked_p_;
+    auto wi = m.weights.middleRows(i0, w);
+    auto vw = vel.weights.middleRows(i0, w);
+    if (wd != 0) g -= wd * wi;
+    vw = mom * vw + rate * g;
+    wi += vw;
+    auto vb = vel.visible_bias.segment(i0, w);
+    vb = mom * vb + rate * gb;
+    m.visible_bias.segment(i0, w) += vb;
+  });
   return CdInfo{std::size_t(C)};
 }
 

@@ -222,3 +222,30 @@ TEST(Stream, NormalMeanAndVariance) {
 
 }  // namespace
 }  // namespace logz
+
+namespace logz {
+namespace {
+
+// seek(w) lands on word w of the stream: what follows equals the sequence drawn from the start.
+TEST(Stream, SeekLandsOnTheSameWordsAsSequentialDraws) {
+  const Stream start = Stream::derive(21, Purpose::gibbs, 4);
+  Stream seq = start;
+  std::vector<std::uint32_t> words(300);
+  for (auto& w : words) w = seq.next_u32();
+  for (std::uint64_t at : {0u, 1u, 2u, 3u, 4u, 5u, 63u, 64u, 65u, 130u, 297u}) {
+    Stream s = start;
+    s.next_u32();  // any prior position is forgotten
+    s.seek(at);
+    for (std::uint64_t i = at; i < words.size(); ++i) ASSERT_EQ(s.next_u32(), words[i]) << "seek " << at << " word " << i;
+  }
+  // fill_uniform after a seek continues from that word too.
+  Stream a = start, b = start;
+  a.seek(7);
+  b.seek(7);
+  std::vector<float> x(200);
+  a.fill_uniform(x.data(), x.size());
+  for (float v : x) ASSERT_EQ(v, b.uniform_float());
+}
+
+}  // namespace
+}  // namespace logz

@@ -76,6 +76,22 @@ struct Blocks {
   std::size_t size(std::size_t t) const { return end(t) - begin(t); }
 };
 
+/// Row blocks for batched work over n rows: about 50 rows a block (two blocks for the
+/// usual batch of 100, so two threads share it), at most 256 rows, depending on n only.
+inline Blocks row_blocks(std::size_t n) {
+  std::size_t blocks = std::max<std::size_t>((n + 255) / 256, std::min<std::size_t>(n / 50, 4));
+  blocks = std::max<std::size_t>(blocks, 1);
+  return Blocks{n, (n + blocks - 1) / blocks};
+}
+
+/// Column blocks for splitting a matrix product by output columns, so that each block
+/// packs only its own slice of the large operand: two blocks of at most 512 columns
+/// (more for wider outputs, always an even number), one below 64 columns.
+inline Blocks column_blocks(std::size_t n) {
+  const std::size_t blocks = n < 64 ? 1 : 2 * ((n + 1023) / 1024);
+  return Blocks{n, (n + blocks - 1) / blocks};
+}
+
 /// Progress of work spread over threads: any thread adds finished units, and only the
 /// calling thread (OpenMP thread 0) talks to the Observer, which need not be thread-safe.
 class ProgressTicker {

@@ -130,6 +130,18 @@ class Stream {
   }
 
 
+  /// Moves to 32-bit word `word` of the stream (word w is word w % 4 of Philox block
+  /// w / 4), so that parts of one stream can be drawn in any order: block k of a
+  /// column-split computation draws exactly the words it would have drawn in sequence.
+  void seek(std::uint64_t word) {
+    pos_ = word / 4;
+    used_ = 4;
+    if (word % 4 != 0) {
+      refill();
+      used_ = int(word % 4);
+    }
+  }
+
   /// Identity, for tests and checkpoints.
   Key key() const { return key_; }
   std::uint64_t id() const { return id_; }

@@ -39,6 +39,22 @@ void sample_logistic(const Matrix<T>& pre, T scale, Stream* streams, Matrix<T>& 
   }
 }
 
+/// Column block [j0, j0 + w) of a sampled layer: out(r, j) = 1{u < σ(scale · pre(r, j))}
+/// with u the uniform at word `word0 + j0 + j` of stream r, so the draws are the same
+/// however the columns are split into blocks.
+template <class T, class Out>
+void sample_logistic_columns(const Matrix<T>& pre, T scale, const Stream* streams, std::uint64_t word0, Out&& out,
+                             GibbsScratch<T>& s) {
+  const Eigen::Index n = pre.cols();
+  s.u.resize(n);
+  for (Eigen::Index r = 0; r < pre.rows(); ++r) {
+    Stream st = streams[r];
+    st.seek(word0);
+    st.fill_uniform(s.u.data(), std::size_t(n));
+    out.row(r) = (s.u.transpose().template cast<T>() < (scale * pre.row(r).array()).logistic()).template cast<T>();
+  }
+}
+
 /// pre_h = V W + c.
 template <class T, class V>
 void hidden_preactivation(const Rbm<T>& m, const V& v, Matrix<T>& pre_h) {

@@ -83,14 +83,6 @@ struct Rbm {
 using RbmF = Rbm<float>;
 using RbmD = Rbm<double>;
 
-/// Row blocks for batched work over n rows: about 50 rows a block (two blocks for the
-/// usual batch of 100, so two threads share it), at most 256 rows, depending on n only.
-inline Blocks row_blocks(std::size_t n) {
-  std::size_t blocks = std::max<std::size_t>((n + 255) / 256, std::min<std::size_t>(n / 50, 4));
-  blocks = std::max<std::size_t>(blocks, 1);
-  return Blocks{n, (n + blocks - 1) / blocks};
-}
-
 /// F(v) for every row of `data` (entries 0/1, any numeric type), in double. The GEMM
 /// runs in the model's precision T; softplus and sums in double.
 template <class T, class D>

@@ -42,7 +42,8 @@ class ContrastiveDivergence {
   /// One update's negative phase and gradient, then the SGD-with-momentum step
   ///   vel ← momentum·vel + lr·(∇ − weight_decay·W) (no decay on biases),  θ ← θ + vel,
   /// fused so that each block of rows of W is updated as soon as its gradient is known.
-  /// Row r of the chains draws from stream.derive(Purpose::gibbs, r).
+  /// Chain r draws from stream.derive(Purpose::gibbs, r): sweep s takes words
+  /// [s (n_h + n_v), s (n_h + n_v) + n_h) for h and the next n_v for v.
   CdInfo step(RbmF& m, const MatrixF& v0, const Stream& stream, double lr, double momentum, double weight_decay,
               RbmF& velocity, const Exec& ex);
 
@@ -50,7 +51,7 @@ class ContrastiveDivergence {
   CdParams params_;
   MatrixF chains_;
   // Buffers reused across updates.
-  MatrixF stacked_v_, stacked_p_;
+  MatrixF stacked_v_, stacked_p_, chain_h_;
 };
 
 }  // namespace logz
