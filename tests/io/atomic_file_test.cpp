@@ -12,43 +12,25 @@
 #include <string>
 
 #include "logz/core/check.hpp"
+#include "support/expect_error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace logz::io {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           (std::string("logz-atomic-") + info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  std::set<std::string> listing() const {
-    std::set<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.insert(e.path().filename().string());
-    return names;
-  }
-};
-
-template <class F>
-void expect_error(F&& f, Exit code, const std::string& message) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected: " << message;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), message);
-    EXPECT_EQ(e.code(), code);
-  }
+// The names of the entries directly in `dir`.
+std::set<std::string> listing(const test::TempDir& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());
+  return names;
 }
 
+using test::expect_error;
+
 TEST(AtomicFile, WritesAndReplaces) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("out.txt");
   write_file_atomic(path, "first");
   EXPECT_EQ(read_file(path), "first");
@@ -59,42 +41,42 @@ TEST(AtomicFile, WritesAndReplaces) {
   const std::string big(3'000'000, 'x');
   write_file_atomic(path, big);
   EXPECT_EQ(read_file(path), big);
-  EXPECT_EQ(dir.listing(), (std::set<std::string>{"out.txt"}));
+  EXPECT_EQ(listing(dir), (std::set<std::string>{"out.txt"}));
 }
 
 TEST(AtomicFile, StaleTemporaryIsNotReused) {
   // A temporary of the same name (say, from a crashed writer with a recycled pid) is left
   // alone: the writer picks the next counter.
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("out.txt");
   const std::string stale = path + ".tmp." + std::to_string(::getpid()) + ".0";
   write_file_atomic(stale, "stale");
   write_file_atomic(path, "fresh");
   EXPECT_EQ(read_file(path), "fresh");
   EXPECT_EQ(read_file(stale), "stale");
-  EXPECT_EQ(dir.listing().size(), 2u);
+  EXPECT_EQ(listing(dir).size(), 2u);
 }
 
 TEST(AtomicFile, MissingDirectory) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("no/such/dir/out.npy");
   expect_error([&] { write_file_atomic(path, "data"); }, Exit::cant_create,
                path + ": cannot create: No such file or directory");
-  EXPECT_TRUE(dir.listing().empty());
+  EXPECT_TRUE(listing(dir).empty());
 }
 
 TEST(AtomicFile, TargetIsADirectory) {
-  TempDir dir;
+  test::TempDir dir;
   fs::create_directory(dir.file("out"));
   const std::string path = dir.file("out");
   expect_error([&] { write_file_atomic(path, "data"); }, Exit::cant_create, path + ": cannot create: Is a directory");
-  EXPECT_EQ(dir.listing(), (std::set<std::string>{"out"}));
+  EXPECT_EQ(listing(dir), (std::set<std::string>{"out"}));
 }
 
 TEST(AtomicFile, WriteErrorLeavesTargetUntouched) {
   // A file-size limit makes write(2) fail with EFBIG part-way (even for root, unlike
   // permissions); SIGXFSZ is ignored so that the failure is an error code, not a signal.
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("model.npz");
   write_file_atomic(path, "old contents");
 
@@ -116,15 +98,15 @@ TEST(AtomicFile, WriteErrorLeavesTargetUntouched) {
   std::signal(SIGXFSZ, old_handler);
   EXPECT_TRUE(threw);
   EXPECT_EQ(read_file(path), "old contents");
-  EXPECT_EQ(dir.listing(), (std::set<std::string>{"model.npz"}));
+  EXPECT_EQ(listing(dir), (std::set<std::string>{"model.npz"}));
 }
 
 TEST(AtomicFile, ReadErrors) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string missing = dir.file("missing.txt");
   expect_error([&] { read_file(missing); }, Exit::no_input, missing + ": cannot open: No such file or directory");
-  expect_error([&] { read_file(dir.path.string()); }, Exit::no_input,
-               dir.path.string() + ": cannot open: Is a directory");
+  expect_error([&] { read_file(dir.path().string()); }, Exit::no_input,
+               dir.path().string() + ": cannot open: Is a directory");
 }
 
 }  // namespace

@@ -17,24 +17,13 @@
 
 #include "logz/core/check.hpp"
 #include "logz/io/npy.hpp"
+#include "support/expect_error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace logz::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           (std::string("logz-dataset-") + info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // Sets LOGZ_FASHION_MNIST_DIR for one scope and restores the previous value.
 class ScopedEnv {
@@ -54,17 +43,11 @@ class ScopedEnv {
 };
 
 void expect_error(const std::string& spec, double threshold, Exit code, const std::string& message) {
-  try {
-    load_binary_data(spec, threshold);
-    ADD_FAILURE() << "no error; expected: " << message;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), message);
-    EXPECT_EQ(e.code(), code);
-  }
+  test::expect_error([&] { load_binary_data(spec, threshold); }, code, message);
 }
 
 template <class T>
-std::string write_values(const TempDir& dir, const std::string& name, std::vector<std::size_t> shape,
+std::string write_values(const test::TempDir& dir, const std::string& name, std::vector<std::size_t> shape,
                          const std::vector<T>& values) {
   const std::string path = dir.file(name);
   write_npy(path, Array::from_values<T>(std::move(shape), values));
@@ -72,7 +55,7 @@ std::string write_values(const TempDir& dir, const std::string& name, std::vecto
 }
 
 TEST(Dataset, BinaryNpyOfEveryDtype) {
-  TempDir dir;
+  test::TempDir dir;
   const MatrixU8 want = (MatrixU8(2, 3) << 0, 1, 1, 1, 0, 0).finished();
   const std::vector<std::string> paths = {
       write_values<std::uint8_t>(dir, "u8.npy", {2, 3}, {0, 1, 1, 1, 0, 0}),
@@ -86,7 +69,7 @@ TEST(Dataset, BinaryNpyOfEveryDtype) {
 }
 
 TEST(Dataset, BadNpyMessages) {
-  TempDir dir;
+  test::TempDir dir;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::string p = write_values<double>(dir, "nan.npy", {2, 3}, {0, 1, 1, 1, 0, nan});
   expect_error(p, 0.5, Exit::data, p + ": entry at row 1, column 2 (0-based) is NaN; binary data must be 0 or 1");
@@ -141,9 +124,9 @@ void write_fake_images(const std::string& path, std::uint32_t n, std::uint32_t s
 }
 
 TEST(Dataset, FashionMnistFromOverriddenDir) {
-  TempDir dir;
-  ScopedEnv env("LOGZ_FASHION_MNIST_DIR", dir.path.string());
-  EXPECT_EQ(fashion_mnist_dir(), dir.path.string());
+  test::TempDir dir;
+  ScopedEnv env("LOGZ_FASHION_MNIST_DIR", dir.path().string());
+  EXPECT_EQ(fashion_mnist_dir(), dir.path().string());
 
   const std::string train = dir.file("train-images-idx3-ubyte.gz");
   expect_error("fashion-mnist:train", 0.5, Exit::no_input,

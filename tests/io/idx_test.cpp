@@ -3,7 +3,6 @@
 #include "logz/io/idx.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -12,24 +11,13 @@
 
 #include "logz/core/check.hpp"
 #include "logz/io/atomic_file.hpp"
+#include "support/expect_error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace logz::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           (std::string("logz-idx-") + info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // IDX bytes: magic (0, 0, type, ndim), big-endian dims, then `payload` bytes i % 251.
 std::string idx_bytes(const std::vector<std::uint32_t>& dims, std::size_t payload, unsigned type = 0x08) {
@@ -50,17 +38,11 @@ void write_gz(const std::string& path, const std::string& contents) {
 }
 
 void expect_error(const std::string& path, Exit code, const std::string& message) {
-  try {
-    read_idx(path);
-    ADD_FAILURE() << "no error; expected: " << message;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), message);
-    EXPECT_EQ(e.code(), code);
-  }
+  test::expect_error([&] { read_idx(path); }, code, message);
 }
 
 TEST(Idx, ReadsGzipAndPlain) {
-  TempDir dir;
+  test::TempDir dir;
   const std::vector<std::vector<std::uint32_t>> shapes = {{7}, {3, 28, 28}, {2, 3, 4, 5}, {0, 28, 28}, {300, 100}};
   for (const auto& dims : shapes) {
     std::size_t n = 1;
@@ -79,10 +61,10 @@ TEST(Idx, ReadsGzipAndPlain) {
 }
 
 TEST(Idx, Errors) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string p = dir.file("x.gz");
   expect_error(dir.file("missing.gz"), Exit::no_input, dir.file("missing.gz") + ": cannot open: No such file or directory");
-  expect_error(dir.path.string(), Exit::no_input, dir.path.string() + ": cannot open: Is a directory");
+  expect_error(dir.path().string(), Exit::no_input, dir.path().string() + ": cannot open: Is a directory");
 
   write_gz(p, "");
   expect_error(p, Exit::data, p + ": truncated IDX header: expected 4 bytes, got 0");

@@ -4,12 +4,9 @@
 #include "logz/io/npy.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <span>
 #include <string>
@@ -17,34 +14,14 @@
 
 #include "logz/core/check.hpp"
 #include "logz/io/atomic_file.hpp"
+#include "support/expect_error.hpp"
+#include "support/python.hpp"
+#include "support/temp_dir.hpp"
 
 namespace logz::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh folder per test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           (std::string("logz-npy-") + info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-bool have_numpy() { return std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0; }
-
-// Runs a Python script (written to the temp dir) with the folder as its argument.
-int run_python(const TempDir& dir, const std::string& script) {
-  write_file_atomic(dir.file("script.py"), script);
-  const std::string cmd = "/usr/bin/python3 " + dir.file("script.py") + " " + dir.path.string();
-  return std::system(cmd.c_str());
-}
 
 Array parse(const std::string& s, std::string_view name = "x.npy") {
   return parse_npy(std::as_bytes(std::span(s.data(), s.size())), name);
@@ -97,17 +74,11 @@ std::string make_npy(const std::string& header, std::size_t data_bytes, int majo
 }
 
 void expect_error(const std::string& bytes, Exit code, const std::string& message) {
-  try {
-    parse(bytes);
-    ADD_FAILURE() << "no error; expected: " << message;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), message);
-    EXPECT_EQ(e.code(), code);
-  }
+  test::expect_error([&] { parse(bytes); }, code, message);
 }
 
 TEST(Npy, RoundTripEveryDtypeAndRank) {
-  TempDir dir;
+  test::TempDir dir;
   for (DType t : kDTypes) {
     for (const auto& shape : kShapes) {
       const Array a = sample_of(t, shape);
@@ -258,37 +229,20 @@ TEST(Npy, MalformedInputMessages) {
 }
 
 TEST(Npy, ReadMissingFile) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("missing.npy");
-  try {
-    read_npy(path);
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), path + ": cannot open: No such file or directory");
-    EXPECT_EQ(e.code(), Exit::no_input);
-  }
+  test::expect_error([&] { read_npy(path); }, Exit::no_input, path + ": cannot open: No such file or directory");
   // A malformed file's message starts with its path.
   write_file_atomic(path, "hello");
-  try {
-    read_npy(path);
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), path + ": not a .npy file (bad magic string)");
-    EXPECT_EQ(e.code(), Exit::data);
-  }
+  test::expect_error([&] { read_npy(path); }, Exit::data, path + ": not a .npy file (bad magic string)");
 }
 
 TEST(Npy, FailedWriteLeavesNothing) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string path = dir.file("no-such-dir/a.npy");
-  try {
-    write_npy(path, sample<double>({2, 2}));
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), path + ": cannot create: No such file or directory");
-    EXPECT_EQ(e.code(), Exit::cant_create);
-  }
-  EXPECT_TRUE(fs::is_empty(dir.path));
+  test::expect_error([&] { write_npy(path, sample<double>({2, 2})); }, Exit::cant_create,
+                     path + ": cannot create: No such file or directory");
+  EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 
 TEST(Array, Conversions) {
@@ -326,36 +280,28 @@ TEST(Array, Conversions) {
 }
 
 TEST(Array, ConversionErrors) {
-  auto expect = [](auto&& f, Exit code, const std::string& msg) {
-    try {
-      f();
-      ADD_FAILURE() << "no error; expected " << msg;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.what(), msg);
-      EXPECT_EQ(e.code(), code);
-    }
-  };
-  expect([] { sample<double>({6}).to_matrix<double>("weights"); }, Exit::data,
-         "weights: expected a 2-D array, got shape (6,)");
-  expect([] { sample<double>({2, 3}).to_column<double>("visible_bias"); }, Exit::data,
-         "visible_bias: expected a 1-D array, got shape (2, 3)");
-  expect([] { Array::from_values<std::int64_t>({2}, {1, 300}).to_vector<std::uint8_t>(); }, Exit::data,
-         "element 1 = 300 does not fit in uint8");
-  expect(
+  using test::expect_error;
+  expect_error([] { sample<double>({6}).to_matrix<double>("weights"); }, Exit::data,
+               "weights: expected a 2-D array, got shape (6,)");
+  expect_error([] { sample<double>({2, 3}).to_column<double>("visible_bias"); }, Exit::data,
+               "visible_bias: expected a 1-D array, got shape (2, 3)");
+  expect_error([] { Array::from_values<std::int64_t>({2}, {1, 300}).to_vector<std::uint8_t>(); }, Exit::data,
+               "element 1 = 300 does not fit in uint8");
+  expect_error(
       [] {
         Array::from_values<double>({1, 2}, {1.0, std::numeric_limits<double>::quiet_NaN()}).to_matrix<std::int32_t>(
             "m");
       },
       Exit::data, "m: element 1 = nan does not fit in int32");
-  expect([] { Array::from_values<float>({1}, {3e9f}).to_column<std::int32_t>("v"); }, Exit::data,
-         "v: element 0 = 3000000000 does not fit in int32");
-  expect([] { Array::from_values<double>({2, 2}, {1, 2, 3}); }, Exit::software,
-         "Array::from_values: shape (2, 2) has 4 elements but 3 values were given");
+  expect_error([] { Array::from_values<float>({1}, {3e9f}).to_column<std::int32_t>("v"); }, Exit::data,
+               "v: element 0 = 3000000000 does not fit in int32");
+  expect_error([] { Array::from_values<double>({2, 2}, {1, 2, 3}); }, Exit::software,
+               "Array::from_values: shape (2, 2) has 4 elements but 3 values were given");
 }
 
 TEST(NpyNumPy, NumPyWritesLogzReads) {
-  if (!have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
-  TempDir dir;
+  if (!test::have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
+  test::TempDir dir;
   const std::string script = R"(
 import sys, numpy as np
 d = sys.argv[1]
@@ -373,7 +319,7 @@ np.save(f'{d}/big.npy', a.astype('>f8'))
 np.save(f'{d}/bool.npy', a > 2)
 np.save(f'{d}/noncontig.npy', a[:, ::2])
 )";
-  ASSERT_EQ(run_python(dir, script), 0);
+  ASSERT_EQ(test::run_python(dir, script), 0);
   const char* names[] = {"u1", "i4", "i8", "f4", "f8"};
   for (int ti = 0; ti < 5; ++ti) {
     for (std::size_t k = 0; k < kShapes.size(); ++k) {
@@ -387,13 +333,7 @@ np.save(f'{d}/noncontig.npy', a[:, ::2])
     }
   }
   auto expect = [&](const std::string& name, const std::string& msg) {
-    try {
-      read_npy(dir.file(name));
-      ADD_FAILURE() << "no error for " << name;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.what(), dir.file(name) + ": " + msg);
-      EXPECT_EQ(e.code(), Exit::data);
-    }
+    test::expect_error([&] { read_npy(dir.file(name)); }, Exit::data, dir.file(name) + ": " + msg);
   };
   expect("fortran.npy", "Fortran-order arrays are not supported; save with np.ascontiguousarray");
   expect("big.npy", "big-endian dtype '>f8' is not supported; convert with a.astype('<f8')");
@@ -404,8 +344,8 @@ np.save(f'{d}/noncontig.npy', a[:, ::2])
 }
 
 TEST(NpyNumPy, LogzWritesNumPyReads) {
-  if (!have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
-  TempDir dir;
+  if (!test::have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
+  test::TempDir dir;
   const char* names[] = {"u1", "i4", "i8", "f4", "f8"};
   for (int ti = 0; ti < 5; ++ti)
     for (std::size_t k = 0; k < kShapes.size(); ++k)
@@ -431,7 +371,7 @@ for t in ['u1', 'i4', 'i8', 'f4', 'f8']:
             print('bytes differ:', path); bad += 1
 sys.exit(1 if bad else 0)
 )";
-  EXPECT_EQ(run_python(dir, script), 0);
+  EXPECT_EQ(test::run_python(dir, script), 0);
 }
 
 }  // namespace

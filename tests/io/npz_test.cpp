@@ -3,42 +3,22 @@
 #include "logz/io/npz.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zip.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "logz/core/check.hpp"
 #include "logz/io/atomic_file.hpp"
 #include "logz/io/npy.hpp"
+#include "support/expect_error.hpp"
+#include "support/python.hpp"
+#include "support/temp_dir.hpp"
 
 namespace logz::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           (std::string("logz-npz-") + info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-bool have_numpy() { return std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0; }
-
-int run_python(const TempDir& dir, const std::string& script) {
-  write_file_atomic(dir.file("script.py"), script);
-  const std::string cmd = "/usr/bin/python3 " + dir.file("script.py") + " " + dir.path.string();
-  return std::system(cmd.c_str());
-}
 
 NamedArrays sample_arrays() {
   MatrixD w(3, 2);
@@ -54,13 +34,7 @@ NamedArrays sample_arrays() {
 }
 
 void expect_error(const std::string& path, Exit code, const std::string& message) {
-  try {
-    read_npz(path);
-    ADD_FAILURE() << "no error; expected: " << message;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.what(), message);
-    EXPECT_EQ(e.code(), code);
-  }
+  test::expect_error([&] { read_npz(path); }, code, message);
 }
 
 // A zip written directly with libzip, for archives logz itself would never write.
@@ -74,7 +48,7 @@ void write_zip(const std::string& path, const std::string& member, const std::st
 }
 
 TEST(Npz, RoundTripStoredAndDeflated) {
-  TempDir dir;
+  test::TempDir dir;
   for (bool compress : {false, true}) {
     const std::string path = dir.file(compress ? "c.npz" : "s.npz");
     const NamedArrays arrays = sample_arrays();
@@ -102,17 +76,17 @@ TEST(Npz, RoundTripStoredAndDeflated) {
 }
 
 TEST(Npz, EmptyArchive) {
-  TempDir dir;
+  test::TempDir dir;
   write_npz(dir.file("e.npz"), {});
   EXPECT_EQ(fs::file_size(dir.file("e.npz")), 22u);
   EXPECT_TRUE(read_npz(dir.file("e.npz")).empty());
 }
 
 TEST(Npz, Errors) {
-  TempDir dir;
+  test::TempDir dir;
   const std::string missing = dir.file("missing.npz");
   expect_error(missing, Exit::no_input, missing + ": cannot open: No such file or directory");
-  expect_error(dir.path.string(), Exit::no_input, dir.path.string() + ": cannot open: Is a directory");
+  expect_error(dir.path().string(), Exit::no_input, dir.path().string() + ": cannot open: Is a directory");
 
   const std::string text = dir.file("text.npz");
   write_file_atomic(text, "weights,visible_bias\n1,2\n");
@@ -155,36 +129,30 @@ TEST(Npz, Errors) {
 }
 
 TEST(Npz, WriteErrors) {
-  TempDir dir;
-  auto expect = [](auto&& f, Exit code, const std::string& msg) {
-    try {
-      f();
-      ADD_FAILURE() << "no error; expected " << msg;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.what(), msg);
-      EXPECT_EQ(e.code(), code);
-    }
-  };
+  test::TempDir dir;
+  using test::expect_error;
   const std::string path = dir.file("nodir/m.npz");
-  expect([&] { write_npz(path, sample_arrays()); }, Exit::cant_create,
-         path + ": cannot create: No such file or directory");
+  expect_error([&] { write_npz(path, sample_arrays()); }, Exit::cant_create,
+               path + ": cannot create: No such file or directory");
   const std::string out = dir.file("m.npz");
   const Array one = Array::from_values<float>({1}, {1.0f});
-  expect([&] { write_npz(out, {{"a", one}, {"a", one}}); }, Exit::usage, out + ": write_npz: duplicate array name 'a'");
-  expect([&] { write_npz(out, {{"", one}}); }, Exit::usage, out + ": write_npz: an array name is empty");
-  EXPECT_TRUE(fs::is_empty(dir.path));
+  expect_error([&] { write_npz(out, {{"a", one}, {"a", one}}); }, Exit::usage,
+               out + ": write_npz: duplicate array name 'a'");
+  expect_error([&] { write_npz(out, {{"", one}}); }, Exit::usage, out + ": write_npz: an array name is empty");
+  EXPECT_TRUE(fs::is_empty(dir.path()));
 
   // An existing archive survives a failed write untouched.
   write_npz(out, {{"a", one}});
   const std::string before = read_file(out);
-  expect([&] { write_npz(out, {{"b", one}, {"b", one}}); }, Exit::usage, out + ": write_npz: duplicate array name 'b'");
+  expect_error([&] { write_npz(out, {{"b", one}, {"b", one}}); }, Exit::usage,
+               out + ": write_npz: duplicate array name 'b'");
   EXPECT_EQ(read_file(out), before);
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 1);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
 }
 
 TEST(NpzNumPy, NumPyWritesLogzReads) {
-  if (!have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
-  TempDir dir;
+  if (!test::have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
+  test::TempDir dir;
   const std::string script = R"(
 import sys, numpy as np
 d = sys.argv[1]
@@ -196,7 +164,7 @@ np.savez_compressed(f'{d}/compressed.npz', **arrays)
 np.savez(f'{d}/positional.npz', np.ones(2), np.zeros(3, np.int32))
 np.savez(f'{d}/fortran.npz', w=np.asfortranarray(np.ones((2, 3))))
 )";
-  ASSERT_EQ(run_python(dir, script), 0);
+  ASSERT_EQ(test::run_python(dir, script), 0);
   for (const char* name : {"stored.npz", "compressed.npz"}) {
     const auto m = read_npz(dir.file(name));
     ASSERT_EQ(m.size(), 6u) << name;
@@ -221,8 +189,8 @@ np.savez(f'{d}/fortran.npz', w=np.asfortranarray(np.ones((2, 3))))
 }
 
 TEST(NpzNumPy, LogzWritesNumPyReads) {
-  if (!have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
-  TempDir dir;
+  if (!test::have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
+  test::TempDir dir;
   write_npz(dir.file("stored.npz"), sample_arrays(), false);
   write_npz(dir.file("compressed.npz"), sample_arrays(), true);
   write_npz(dir.file("empty.npz"), {});
@@ -247,7 +215,7 @@ if len(np.load(f'{d}/empty.npz').files) != 0:
     print('empty archive not empty'); bad += 1
 sys.exit(1 if bad else 0)
 )";
-  EXPECT_EQ(run_python(dir, script), 0);
+  EXPECT_EQ(test::run_python(dir, script), 0);
 }
 
 }  // namespace

@@ -3,24 +3,20 @@
 /// Shared helpers for the RBM tests: random models from a Philox stream, brute-force
 /// references that share no code with the library (explicit sums over every (v, h) in
 /// long double), exact visible distributions of tiny models, quantiles for deriving
-/// statistical tolerances, and a temporary directory.
+/// statistical tolerances; and, via temp_dir.hpp, a temporary directory.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <limits>
 #include <string>
-#include <stdexcept>
-#include <system_error>
 #include <vector>
-
-#include <unistd.h>
 
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
 #include "logz/models/rbm.hpp"
+#include "support/temp_dir.hpp"
 
 namespace logz::test {
 
@@ -187,32 +183,5 @@ inline double chi_square_statistic(const std::vector<std::size_t>& counts, const
   }
   return x2;
 }
-
-/// A fresh directory under the system temporary directory, removed with its contents
-/// when the object goes out of scope.
-class TempDir {
- public:
-  TempDir() {
-    const auto base = std::filesystem::temp_directory_path();
-    Stream rng = Stream::root(std::uint64_t(reinterpret_cast<std::uintptr_t>(this)) ^ std::uint64_t(::getpid()));
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      path_ = base / ("logz-test-" + std::to_string(rng.next_u32()) + std::to_string(rng.next_u32()));
-      std::error_code ec;
-      if (std::filesystem::create_directory(path_, ec)) return;
-    }
-    throw std::runtime_error("TempDir: could not create a directory under " + base.string());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace logz::test
