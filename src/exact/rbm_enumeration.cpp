@@ -22,8 +22,9 @@ struct Problem {
   std::vector<double> lin;      // n_s
 };
 
-/// log Σ over Gray-code indices g in [g0, g0 + count) of value(gray(g)).
-LogSumExp enumerate_chunk(const Problem& p, std::uint64_t g0, std::uint64_t count) {
+/// log Σ over Gray-code indices g in [g0, g0 + count) of value(gray(g)), evaluating
+/// Σ_i softplus(x_i) directly (any magnitude of x).
+LogSumExp enumerate_chunk_softplus(const Problem& p, std::uint64_t g0, std::uint64_t count) {
   std::vector<double> x(p.bias);
   std::uint64_t s = g0 ^ (g0 >> 1);
   double lin = 0;
@@ -46,6 +47,108 @@ LogSumExp enumerate_chunk(const Problem& p, std::uint64_t g0, std::uint64_t coun
     for (std::size_t i = 0; i < p.n_o; ++i) x[i] += sign * col[i];
   }
   return acc;
+}
+
+/// The multiplicative form, for |x_i| <= max_product_exponent everywhere: with
+/// e_i = exp(x_i), Σ_i softplus(x_i) = log Π_i (1 + e_i), and a Gray-code step multiplies
+/// e_i by exp(±A_ij) — one multiply per unit instead of an exp and a log. Products of 8
+/// factors (each <= e^80) stay below e^640; their exponents are moved into an integer
+/// sum after every group, so the running product never overflows. One log per state.
+/// Rounding in e_i grows like √(steps)·ε; a chunk restarts from exact exp(x) every 4096
+/// states, which keeps each e_i within ~1e-14 relative.
+constexpr double max_product_exponent = 80.0;
+constexpr std::size_t lanes = 8, group = 8 * lanes;  // elements per renormalisation
+
+struct ProductTables {
+  std::size_t padded;                // n_o rounded up to a multiple of `group`
+  std::vector<double> up, down;      // exp(±A_ij), n_s × padded (1 in the padding)
+};
+
+ProductTables make_tables(const Problem& p) {
+  ProductTables t{(p.n_o + group - 1) / group * group, {}, {}};
+  t.up.assign(p.n_s * t.padded, 1.0);
+  t.down.assign(p.n_s * t.padded, 1.0);
+  for (std::size_t j = 0; j < p.n_s; ++j)
+    for (std::size_t i = 0; i < p.n_o; ++i) {
+      t.up[j * t.padded + i] = std::exp(p.columns[j * p.n_o + i]);
+      t.down[j * t.padded + i] = std::exp(-p.columns[j * p.n_o + i]);
+    }
+  return t;
+}
+
+/// Multiplies e by f (f null: leaves e as it is) and returns log Π_i (1 + e_i), for e
+/// padded to a multiple of `group` (padding e_i = 0, f_i = 1). Within a group the 8
+/// factors are multiplied as a tree, and even and odd groups keep separate running
+/// products, so that no long chain of dependent multiplies limits the speed.
+double scale_and_log_product_1p(double* e, const double* f, std::size_t padded) {
+  constexpr std::uint64_t mantissa = (std::uint64_t(1) << 52) - 1, one = std::uint64_t(1023) << 52;
+  double m[2][lanes];
+  std::int64_t k[2][lanes];
+  for (std::size_t l = 0; l < lanes; ++l) m[0][l] = m[1][l] = 1.0, k[0][l] = k[1][l] = 0;
+  for (std::size_t i = 0, parity = 0; i < padded; i += group, parity ^= 1) {
+    double* mp = m[parity];
+    std::int64_t* kp = k[parity];
+#pragma omp simd
+    for (std::size_t l = 0; l < lanes; ++l) {
+      double x[group / lanes];
+      for (std::size_t t = 0; t < group / lanes; ++t) {
+        const std::size_t at = i + t * lanes + l;
+        x[t] = f ? e[at] * f[at] : e[at];
+        e[at] = x[t];
+      }
+      const double q = mp[l] * (((1.0 + x[0]) * (1.0 + x[1])) * ((1.0 + x[2]) * (1.0 + x[3]))) *
+                       (((1.0 + x[4]) * (1.0 + x[5])) * ((1.0 + x[6]) * (1.0 + x[7])));
+      const std::uint64_t bits = std::bit_cast<std::uint64_t>(q);
+      kp[l] += std::int64_t(bits >> 52) - 1023;  // q >= 1: a normal number with a non-negative exponent
+      mp[l] = std::bit_cast<double>((bits & mantissa) | one);
+    }
+  }
+  double prod = 1.0;
+  std::int64_t exponent = 0;
+  for (std::size_t l = 0; l < lanes; ++l) {
+    const double pair = m[0][l] * m[1][l];  // in [1, 4)
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(pair);
+    exponent += k[0][l] + k[1][l] + std::int64_t(bits >> 52) - 1023;
+    prod *= std::bit_cast<double>((bits & mantissa) | one);  // 8 factors in [1, 2): below 256
+  }
+  return std::log(prod) + double(exponent) * 0.69314718055994530942;
+}
+
+LogSumExp enumerate_chunk_product(const Problem& p, const ProductTables& t, std::uint64_t g0, std::uint64_t count) {
+  std::vector<double> x(p.bias);
+  std::uint64_t s = g0 ^ (g0 >> 1);
+  double lin = 0;
+  for (std::size_t j = 0; j < p.n_s; ++j) {
+    if (!((s >> j) & 1)) continue;
+    lin += p.lin[j];
+    const double* col = &p.columns[j * p.n_o];
+    for (std::size_t i = 0; i < p.n_o; ++i) x[i] += col[i];
+  }
+  std::vector<double> e(t.padded, 0.0);
+  for (std::size_t i = 0; i < p.n_o; ++i) e[i] = std::exp(x[i]);
+  LogSumExp acc;
+  acc.add(lin + scale_and_log_product_1p(e.data(), nullptr, t.padded));
+  // Each step moves to the next Gray-code state and evaluates it in the same pass.
+  for (std::uint64_t g = g0; g + 1 < g0 + count; ++g) {
+    const unsigned j = unsigned(std::countr_zero(g + 1));
+    const bool on = ((s >> j) & 1) == 0;
+    s ^= std::uint64_t(1) << j;
+    lin += on ? p.lin[j] : -p.lin[j];
+    const double* f = (on ? t.up.data() : t.down.data()) + j * t.padded;
+    acc.add(lin + scale_and_log_product_1p(e.data(), f, t.padded));
+  }
+  return acc;
+}
+
+/// The largest |x_i| any state can reach: max_i |bias_i| + Σ_j |A_ij|.
+double max_abs_preactivation(const Problem& p) {
+  double worst = 0;
+  for (std::size_t i = 0; i < p.n_o; ++i) {
+    double b = std::fabs(p.bias[i]);
+    for (std::size_t j = 0; j < p.n_s; ++j) b += std::fabs(p.columns[j * p.n_o + i]);
+    worst = std::max(worst, b);
+  }
+  return worst;
 }
 
 }  // namespace
@@ -74,8 +177,14 @@ ExactLogZ rbm_exact_log_z(const RbmD& m, const Exec& ex) {
   const std::uint64_t total = std::uint64_t(1) << ns;
   const std::uint64_t chunk = std::min<std::uint64_t>(total, 4096);
   const std::size_t n_chunks = std::size_t(total / chunk);
+  const bool product_form = max_abs_preactivation(p) <= max_product_exponent;
+  const ProductTables tables = product_form ? make_tables(p) : ProductTables{};
   const LogSumExp acc = parallel_reduce(
-      ex, n_chunks, LogSumExp{}, [&](std::size_t t) { return enumerate_chunk(p, t * chunk, chunk); },
+      ex, n_chunks, LogSumExp{},
+      [&](std::size_t t) {
+        return product_form ? enumerate_chunk_product(p, tables, t * chunk, chunk)
+                            : enumerate_chunk_softplus(p, t * chunk, chunk);
+      },
       [](LogSumExp a, const LogSumExp& b) {
         a.merge(b);
         return a;

@@ -21,7 +21,9 @@ struct Case {
 TEST(RbmExactLogZ, EqualsBruteForceOverAllStates) {
   const Case cases[] = {{8, 5, 0.1, 0.1}, {8, 5, 1.0, 1.0}, {8, 5, 3.0, 1.0}, {5, 8, 0.5, 0.5}, {5, 8, 3.0, 3.0},
                         {10, 3, 2.0, 0.5}, {3, 10, 1.0, 2.0}, {1, 1, 1.0, 1.0}, {1, 7, 2.0, 1.0}, {11, 11, 0.3, 0.3},
-                        {12, 12, 3.0, 1.0}, {4, 4, 0.0, 0.0}};
+                        {12, 12, 3.0, 1.0}, {4, 4, 0.0, 0.0},
+                        // Pre-activations beyond ±80: the direct softplus form instead of the product form.
+                        {10, 10, 20.0, 5.0}, {9, 12, 15.0, 3.0}};
   std::uint64_t seed = 100;
   for (const Case& c : cases) {
     const RbmD m = test::random_rbm(seed++, c.nv, c.nh, c.w_scale, c.b_scale);
