@@ -22,13 +22,7 @@ void add_log_ratio(const MatrixF& pre_h, const VectorD& vd, double b1, double b0
 /// V (b - a) in double: the visible part of every log-ratio.
 template <class Block>
 VectorD visible_dot(const Block& v, const VectorD& diff) {
-  VectorD out(v.rows());
-  for (Eigen::Index r = 0; r < v.rows(); ++r) {
-    double s = 0;
-    for (Eigen::Index i = 0; i < v.cols(); ++i) s += v(r, i) != 0 ? diff[i] : 0.0;
-    out[r] = s;
-  }
-  return out;
+  return v.template cast<double>() * diff;
 }
 
 struct Shared {

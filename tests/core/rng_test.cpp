@@ -249,3 +249,21 @@ TEST(Stream, SeekLandsOnTheSameWordsAsSequentialDraws) {
 
 }  // namespace
 }  // namespace logz
+
+namespace logz {
+namespace {
+
+// The 16-block fill carries the counter's low word into its high word like the scalar path.
+TEST(Stream, FillUniformAcrossA32BitCounterWrap) {
+  for (std::uint64_t block : {0xFFFFFFF0ull, 0xFFFFFFFAull, 0x1FFFFFFFFull - 3}) {
+    Stream a = Stream::derive(8, Purpose::user, block);
+    a.seek(4 * block + 1);
+    Stream b = a;
+    std::vector<float> x(300);
+    a.fill_uniform(x.data(), x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], b.uniform_float()) << "block " << block << " i " << i;
+  }
+}
+
+}  // namespace
+}  // namespace logz
