@@ -12,6 +12,7 @@
 #   TRAIN_LIMIT=0    use only the first N training rows (0 = all 60000); quick checks only
 #   AIS_BETAS=10000  AIS intermediate distributions (quick checks: fewer)
 #   ONLY="gemm pcd cd sklearn ais exact"   the parts to run
+#   PEER_CORETYPE=auto   OpenBLAS core type for the peers (auto: from the CPU flags; none)
 #   OUT=bench/results/<date>.jsonl
 set -uo pipefail
 
@@ -39,8 +40,19 @@ trap 'rm -rf "$WORK"' EXIT
 OBL=$(sh "$PEERS/setup_openblas.sh" /tmp/peers_obl | tail -1)
 [ -d "$OBL" ] || { echo "compare_peers: OpenBLAS setup failed ($OBL)" >&2; exit 2; }
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set in this environment and slow OpenBLAS
-# down: unset them for the peer commands only.
+# down: unset them for the peer commands only. On virtual machines that hide the CPU model
+# ("Intel(R) Xeon(R) Processor"), OpenBLAS 0.3.21's detection falls back to its Prescott
+# (SSE3) kernels, 4-5x below the machine's GEMM rate; so that the peers get the OpenBLAS
+# a user would tune, name the core from the CPU flags (PEER_CORETYPE=auto, the default:
+# SkylakeX with AVX-512, Haswell with AVX2), or PEER_CORETYPE=none to let OpenBLAS detect.
+PEER_CORETYPE=${PEER_CORETYPE:-auto}
+if [ "$PEER_CORETYPE" = auto ]; then
+  if grep -qw avx512f /proc/cpuinfo; then PEER_CORETYPE=SkylakeX
+  elif grep -qw avx2 /proc/cpuinfo; then PEER_CORETYPE=Haswell
+  else PEER_CORETYPE=none; fi
+fi
 PEER_ENV="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE LD_LIBRARY_PATH=$OBL"
+[ "$PEER_CORETYPE" = none ] || PEER_ENV="$PEER_ENV OPENBLAS_CORETYPE=$PEER_CORETYPE"
 
 # Data: fashion-mnist:train for logz, the same binarized rows (pixel/255 > 0.5) for the
 # peers. With TRAIN_LIMIT, logz gets the first N rows as a .npy.

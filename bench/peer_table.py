@@ -159,6 +159,14 @@ def table(path):
         out.append(f"| {th} | {fmt(got, 1)} | {fmt(fwd, 1)} | {fmt(got / fwd if got and fwd else None)} | "
                    f"{fmt(big, 1)} | {fmt(got / big if got and big else None)} |")
 
+    raw = gemm.get("raw") if gemm else None
+    if isinstance(raw, dict):
+        arch = sorted({d.get("architecture") for d in raw.get("blas_threadpoolctl", []) if isinstance(d, dict)
+                       and d.get("internal_api") == "openblas"} - {None})
+        out.append("")
+        out.append(f"Peers' BLAS: {', '.join(raw.get('blas_loaded', [])[-1:]) or 'unknown'}, OpenBLAS kernels: "
+                   f"{', '.join(arch) or 'unknown'} (OPENBLAS_CORETYPE={raw.get('env', {}).get('OPENBLAS_CORETYPE')}); "
+                   f"CPU: {raw.get('cpu')}.")
     loads = [r["loadavg"][0] for r in recs if r.get("loadavg")]
     if loads:
         out.append("")

@@ -106,7 +106,7 @@ void BM_AisStep(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(
       2.0 * 2.0 * 100.0 * double(kVisible) * double(kHidden) * double(betas) * double(state.iterations()) * 1e-9,
       benchmark::Counter::kIsRate);
-  state.counters["ms_per_beta"] = benchmark::Counter(double(state.iterations()) * double(betas) * 1e-3,
+  state.counters["time_per_beta"] = benchmark::Counter(double(state.iterations()) * double(betas),
                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["threads"] = double(ex.threads());
 }
