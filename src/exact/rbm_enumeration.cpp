@@ -1,12 +1,14 @@
 // Exact RBM partition function by Gray-code enumeration of the smaller layer.
 #include "logz/exact/rbm_enumeration.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "logz/core/math.hpp"
+#include "logz/core/rng.hpp"
 #include "logz/core/vecmath.hpp"
 
 namespace logz {
@@ -22,9 +24,10 @@ struct Problem {
   std::vector<double> lin;      // n_s
 };
 
-/// log Σ over Gray-code indices g in [g0, g0 + count) of value(gray(g)), evaluating
-/// Σ_i softplus(x_i) directly (any magnitude of x).
-LogSumExp enumerate_chunk_softplus(const Problem& p, std::uint64_t g0, std::uint64_t count) {
+/// Calls visit(state, value(state)) for the states gray(g), g in [g0, g0 + count),
+/// evaluating Σ_i softplus(x_i) directly (any magnitude of x).
+template <class Visit>
+void enumerate_chunk_softplus(const Problem& p, std::uint64_t g0, std::uint64_t count, Visit&& visit) {
   std::vector<double> x(p.bias);
   std::uint64_t s = g0 ^ (g0 >> 1);
   double lin = 0;
@@ -34,9 +37,8 @@ LogSumExp enumerate_chunk_softplus(const Problem& p, std::uint64_t g0, std::uint
     const double* col = &p.columns[j * p.n_o];
     for (std::size_t i = 0; i < p.n_o; ++i) x[i] += col[i];
   }
-  LogSumExp acc;
   for (std::uint64_t g = g0;; ++g) {
-    acc.add(lin + sum_softplus(x.data(), p.n_o));
+    visit(s, lin + sum_softplus(x.data(), p.n_o));
     if (g + 1 == g0 + count) break;
     const unsigned j = unsigned(std::countr_zero(g + 1));  // the bit that flips next
     const double sign = ((s >> j) & 1) ? -1.0 : 1.0;
@@ -46,7 +48,6 @@ LogSumExp enumerate_chunk_softplus(const Problem& p, std::uint64_t g0, std::uint
 #pragma omp simd
     for (std::size_t i = 0; i < p.n_o; ++i) x[i] += sign * col[i];
   }
-  return acc;
 }
 
 /// The multiplicative form, for |x_i| <= max_product_exponent everywhere: with
@@ -114,7 +115,10 @@ double scale_and_log_product_1p(double* e, const double* f, std::size_t padded) 
   return std::log(prod) + double(exponent) * 0.69314718055994530942;
 }
 
-LogSumExp enumerate_chunk_product(const Problem& p, const ProductTables& t, std::uint64_t g0, std::uint64_t count) {
+/// As enumerate_chunk_softplus, in the multiplicative form.
+template <class Visit>
+void enumerate_chunk_product(const Problem& p, const ProductTables& t, std::uint64_t g0, std::uint64_t count,
+                             Visit&& visit) {
   std::vector<double> x(p.bias);
   std::uint64_t s = g0 ^ (g0 >> 1);
   double lin = 0;
@@ -126,8 +130,7 @@ LogSumExp enumerate_chunk_product(const Problem& p, const ProductTables& t, std:
   }
   std::vector<double> e(t.padded, 0.0);
   for (std::size_t i = 0; i < p.n_o; ++i) e[i] = std::exp(x[i]);
-  LogSumExp acc;
-  acc.add(lin + scale_and_log_product_1p(e.data(), nullptr, t.padded));
+  visit(s, lin + scale_and_log_product_1p(e.data(), nullptr, t.padded));
   // Each step moves to the next Gray-code state and evaluates it in the same pass.
   for (std::uint64_t g = g0; g + 1 < g0 + count; ++g) {
     const unsigned j = unsigned(std::countr_zero(g + 1));
@@ -135,9 +138,8 @@ LogSumExp enumerate_chunk_product(const Problem& p, const ProductTables& t, std:
     s ^= std::uint64_t(1) << j;
     lin += on ? p.lin[j] : -p.lin[j];
     const double* f = (on ? t.up.data() : t.down.data()) + j * t.padded;
-    acc.add(lin + scale_and_log_product_1p(e.data(), f, t.padded));
+    visit(s, lin + scale_and_log_product_1p(e.data(), f, t.padded));
   }
-  return acc;
 }
 
 /// The largest |x_i| any state can reach: max_i |bias_i| + Σ_j |A_ij|.
@@ -151,45 +153,104 @@ double max_abs_preactivation(const Problem& p) {
   return worst;
 }
 
+/// The problem of enumerating the smaller layer of `m`, and how to walk it.
+struct Enumeration {
+  Problem problem;
+  bool hidden;          // the hidden layer is the enumerated one
+  bool product_form;
+  ProductTables tables;
+  std::uint64_t total, chunk;
+
+  Enumeration(const RbmD& m, std::string_view caller, std::string_view what, std::size_t limit) {
+    m.validate(caller);
+    const std::size_t nv = m.n_visible(), nh = m.n_hidden();
+    hidden = nh <= nv;
+    const std::size_t ns = hidden ? nh : nv;
+    check_arg(ns <= limit,
+              "{}: {} enumerates 2^n states of the smaller layer; the model has {} visible and {} hidden units, and n = "
+              "{} exceeds the limit of {}",
+              caller, what, nv, nh, ns, limit);
+    Problem& p = problem;
+    p = Problem{ns, hidden ? nv : nh, {}, {}, {}};
+    p.columns.resize(p.n_s * p.n_o);
+    for (std::size_t j = 0; j < p.n_s; ++j)
+      for (std::size_t i = 0; i < p.n_o; ++i)
+        p.columns[j * p.n_o + i] =
+            hidden ? m.weights(Eigen::Index(i), Eigen::Index(j)) : m.weights(Eigen::Index(j), Eigen::Index(i));
+    const VectorD& other_bias = hidden ? m.visible_bias : m.hidden_bias;
+    const VectorD& lin = hidden ? m.hidden_bias : m.visible_bias;
+    p.bias.assign(other_bias.data(), other_bias.data() + other_bias.size());
+    p.lin.assign(lin.data(), lin.data() + lin.size());
+    product_form = max_abs_preactivation(p) <= max_product_exponent;
+    if (product_form) tables = make_tables(p);
+    // Chunks of 2^12 states, fixed by the problem size alone: the Gray-code walk restarts
+    // from exact pre-activations in each chunk, which also bounds rounding drift.
+    total = std::uint64_t(1) << ns;
+    chunk = std::min<std::uint64_t>(total, 4096);
+  }
+  std::size_t chunks() const { return std::size_t(total / chunk); }
+
+  /// visit(state, log weight) for every state of chunk t.
+  template <class Visit>
+  void walk(std::size_t t, Visit&& visit) const {
+    if (product_form)
+      enumerate_chunk_product(problem, tables, t * chunk, chunk, visit);
+    else
+      enumerate_chunk_softplus(problem, t * chunk, chunk, visit);
+  }
+};
+
 }  // namespace
 
 ExactLogZ rbm_exact_log_z(const RbmD& m, const Exec& ex) {
-  m.validate("rbm_exact_log_z");
-  const std::size_t nv = m.n_visible(), nh = m.n_hidden();
-  const bool hidden = nh <= nv;
-  const std::size_t ns = hidden ? nh : nv;
-  check_arg(ns <= max_enumerated_units,
-            "rbm_exact_log_z: exact log Z enumerates 2^n states of the smaller layer; the model has {} visible and "
-            "{} hidden units, and n = {} exceeds the limit of {}",
-            nv, nh, ns, max_enumerated_units);
-  Problem p{ns, hidden ? nv : nh, {}, {}, {}};
-  p.columns.resize(p.n_s * p.n_o);
-  for (std::size_t j = 0; j < p.n_s; ++j)
-    for (std::size_t i = 0; i < p.n_o; ++i)
-      p.columns[j * p.n_o + i] = hidden ? m.weights(Eigen::Index(i), Eigen::Index(j)) : m.weights(Eigen::Index(j), Eigen::Index(i));
-  const VectorD& other_bias = hidden ? m.visible_bias : m.hidden_bias;
-  const VectorD& lin = hidden ? m.hidden_bias : m.visible_bias;
-  p.bias.assign(other_bias.data(), other_bias.data() + other_bias.size());
-  p.lin.assign(lin.data(), lin.data() + lin.size());
-
-  // Chunks of 2^12 states, fixed by the problem size alone: the Gray-code walk restarts
-  // from exact pre-activations in each chunk, which also bounds rounding drift.
-  const std::uint64_t total = std::uint64_t(1) << ns;
-  const std::uint64_t chunk = std::min<std::uint64_t>(total, 4096);
-  const std::size_t n_chunks = std::size_t(total / chunk);
-  const bool product_form = max_abs_preactivation(p) <= max_product_exponent;
-  const ProductTables tables = product_form ? make_tables(p) : ProductTables{};
+  const Enumeration en(m, "rbm_exact_log_z", "exact log Z", max_enumerated_units);
   const LogSumExp acc = parallel_reduce(
-      ex, n_chunks, LogSumExp{},
+      ex, en.chunks(), LogSumExp{},
       [&](std::size_t t) {
-        return product_form ? enumerate_chunk_product(p, tables, t * chunk, chunk)
-                            : enumerate_chunk_softplus(p, t * chunk, chunk);
+        LogSumExp a;
+        en.walk(t, [&](std::uint64_t, double value) { a.add(value); });
+        return a;
       },
       [](LogSumExp a, const LogSumExp& b) {
         a.merge(b);
         return a;
       });
-  return {acc.value(), ns, hidden};
+  return {acc.value(), en.problem.n_s, en.hidden};
+}
+
+MatrixU8 rbm_exact_samples(const RbmD& m, std::size_t n, std::uint64_t seed, const Exec& ex) {
+  const Enumeration en(m, "rbm_exact_samples", "exact sampling", max_sampled_units);
+  // Log-weights of every state of the enumerated layer, then its cumulative distribution.
+  std::vector<double> logw(en.total);
+  parallel_for(ex, en.chunks(), [&](std::size_t t) { en.walk(t, [&](std::uint64_t s, double v) { logw[s] = v; }); });
+  const double top = *std::max_element(logw.begin(), logw.end());
+  std::vector<double> cdf(en.total);
+  double acc = 0;
+  for (std::size_t s = 0; s < en.total; ++s) cdf[s] = acc += std::exp(logw[s] - top);
+
+  // Draw r: the enumerated layer by inverse CDF, the other from its factorised conditional.
+  const std::size_t ns = en.problem.n_s, no = en.problem.n_o;
+  MatrixU8 out(Eigen::Index(n), Eigen::Index(m.n_visible()));
+  parallel_for(ex, row_blocks(n).count(), [&](std::size_t t) {
+    const Blocks blocks = row_blocks(n);
+    for (std::size_t r = blocks.begin(t); r < blocks.end(t); ++r) {
+      Stream st = Stream::derive(seed, Purpose::sample, r);
+      const double u = st.uniform_double() * acc;
+      const std::uint64_t s = std::uint64_t(std::min<std::ptrdiff_t>(
+          std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin(), std::ptrdiff_t(en.total) - 1));
+      std::vector<double> x(en.problem.bias);
+      for (std::size_t j = 0; j < ns; ++j)
+        if ((s >> j) & 1)
+          for (std::size_t i = 0; i < no; ++i) x[i] += en.problem.columns[j * no + i];
+      if (en.hidden) {
+        for (std::size_t i = 0; i < no; ++i)
+          out(Eigen::Index(r), Eigen::Index(i)) = std::uint8_t(st.uniform_double() < sigmoid(x[i]));
+      } else {
+        for (std::size_t j = 0; j < ns; ++j) out(Eigen::Index(r), Eigen::Index(j)) = std::uint8_t((s >> j) & 1);
+      }
+    }
+  });
+  return out;
 }
 
 VectorD rbm_log_likelihoods(const RbmD& m, const MatrixU8& data, double log_z, const Exec& ex) {

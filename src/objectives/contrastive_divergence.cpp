@@ -21,13 +21,26 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
             chains_.cols(), nv);
   const Blocks hid = column_blocks(std::size_t(nh)), vis = column_blocks(std::size_t(nv));
 
-  // Rows [0, B) hold the data, rows [B, B + C) the negative-phase chains.
+  // Rows [0, B) hold the data, rows [B, B + C) the negative-phase chains; the same
+  // rows of stacked_p_ hold their hidden pre-activations, then probabilities.
   stacked_v_.resize(B + C, nv);
   stacked_v_.topRows(B) = v0;
   stacked_v_.bottomRows(C) = params_.persistent ? chains_ : v0;
   std::vector<Stream> streams;
   streams.reserve(std::size_t(C));
   for (Eigen::Index r = 0; r < C; ++r) streams.push_back(stream.derive(Purpose::gibbs, std::uint64_t(r)));
+
+  // CD chains start at the data, so the data's hidden pre-activations serve both the
+  // positive phase and the first hidden sample: one product fewer than PCD.
+  stacked_p_.resize(B + C, nh);
+  const bool reuse_data_preactivation = !params_.persistent;
+  if (reuse_data_preactivation)
+    parallel_for(ex, hid.count(), [&](std::size_t t) {
+      const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
+      auto p = stacked_p_.topRows(B).middleCols(j0, w);
+      p.noalias() = v0 * m.weights.middleCols(j0, w);
+      p.rowwise() += m.hidden_bias.segment(j0, w).transpose();
+    });
 
   // Negative phase: k sweeps h ~ p(h | v), v ~ p(v | h) of every chain.
   chain_h_.resize(C, nh);
@@ -37,8 +50,12 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
     parallel_for(ex, hid.count(), [&](std::size_t t) {
       const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
       GibbsScratch<float> s;
-      s.pre_h.noalias() = chains * m.weights.middleCols(j0, w);
-      s.pre_h.rowwise() += m.hidden_bias.segment(j0, w).transpose();
+      if (sweep == 0 && reuse_data_preactivation) {
+        s.pre_h = stacked_p_.topRows(B).middleCols(j0, w);
+      } else {
+        s.pre_h.noalias() = chains * m.weights.middleCols(j0, w);
+        s.pre_h.rowwise() += m.hidden_bias.segment(j0, w).transpose();
+      }
       sample_logistic_columns(s.pre_h, 1.0f, streams.data(), word0 + std::uint64_t(j0), chain_h_.middleCols(j0, w), s);
     });
     parallel_for(ex, vis.count(), [&](std::size_t t) {
@@ -54,12 +71,12 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   const float mom = float(momentum), rate = float(lr), wd = float(weight_decay);
   // Hidden probabilities of data and chains, P = σ([v0; vk] W + c), and the hidden-bias
   // step: block j owns c_j (no other block reads it).
-  stacked_p_.resize(B + C, nh);
   parallel_for(ex, hid.count(), [&](std::size_t t) {
     const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
     auto p = stacked_p_.middleCols(j0, w);
-    p.noalias() = stacked_v_ * m.weights.middleCols(j0, w);
-    p.rowwise() += m.hidden_bias.segment(j0, w).transpose();
+    const Eigen::Index first = reuse_data_preactivation ? B : 0;  // rows still to compute
+    p.bottomRows(B + C - first).noalias() = stacked_v_.bottomRows(B + C - first) * m.weights.middleCols(j0, w);
+    p.bottomRows(B + C - first).rowwise() += m.hidden_bias.segment(j0, w).transpose();
     p = p.array().logistic().matrix();
     const VectorF gc = (p.topRows(B).colwise().mean() - p.bottomRows(C).colwise().mean()).transpose();
     auto vc = vel.hidden_bias.segment(j0, w);

@@ -127,3 +127,39 @@ TEST(RbmExactLogZ, TooLargeModelIsRejected) {
 
 }  // namespace
 }  // namespace logz
+
+namespace logz {
+namespace {
+
+// Exact draws follow p(v): chi-square against the exact visible distribution, for a
+// model enumerated through its hidden layer and one enumerated through its visible layer.
+TEST(RbmExactSamples, FollowTheExactVisibleDistribution) {
+  for (auto [nv, nh] : {std::pair{6, 3}, std::pair{3, 7}}) {
+    const RbmD m = test::random_rbm(40 + nv, std::size_t(nv), std::size_t(nh), 1.0, 0.7);
+    const std::vector<double> pi = test::exact_visible_distribution(m);
+    const std::size_t n = 200000;
+    const MatrixU8 x = rbm_exact_samples(m, n, 3, Exec(2));
+    std::vector<std::size_t> counts(pi.size(), 0);
+    for (Eigen::Index r = 0; r < x.rows(); ++r) ++counts[test::state_index(x.row(r))];
+    // Pearson's statistic on 2^nv - 1 degrees of freedom; false-failure rate 1e-4.
+    EXPECT_LE(test::chi_square_statistic(counts, pi), test::chi_square_upper_quantile(double(pi.size() - 1), 1e-4))
+        << nv << "x" << nh;
+  }
+}
+
+TEST(RbmExactSamples, SameBitsForAnyThreadCountAndRejectsLargeModels) {
+  const RbmD m = test::random_rbm(5, 30, 10, 0.5, 0.5);
+  EXPECT_EQ(rbm_exact_samples(m, 300, 9, Exec(1)), rbm_exact_samples(m, 300, 9, Exec(2)));
+  try {
+    rbm_exact_samples(RbmD(30, 25), 1, 1, Exec(1));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Exit::usage);
+    EXPECT_EQ(std::string(e.what()),
+              "rbm_exact_samples: exact sampling enumerates 2^n states of the smaller layer; the model has 30 visible and "
+              "25 hidden units, and n = 25 exceeds the limit of 24");
+  }
+}
+
+}  // namespace
+}  // namespace logz

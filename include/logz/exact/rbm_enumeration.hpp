@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "logz/core/parallel.hpp"
+#include "logz/core/types.hpp"
 #include "logz/models/rbm.hpp"
 
 namespace logz {
@@ -23,6 +24,15 @@ struct ExactLogZ {
 /// Exact log Z. Throws Error(Exit::usage) if both layers have more than
 /// max_enumerated_units units. Bit-identical for any thread count.
 ExactLogZ rbm_exact_log_z(const RbmD& model, const Exec& ex);
+
+/// Largest enumerated layer for exact sampling, which stores one weight per state.
+inline constexpr std::size_t max_sampled_units = 24;
+
+/// n exact draws of the visible layer: the smaller layer is drawn from its exact marginal
+/// by inverse CDF over all its states, the visible layer (if it is the other one) from
+/// p(v | h). Draw r uses stream derive(seed, Purpose::sample, r). For ground truth in
+/// tests and for reverse AIS started from exact samples.
+MatrixU8 rbm_exact_samples(const RbmD& model, std::size_t n, std::uint64_t seed, const Exec& ex);
 
 /// log p(v) for every row: -F(v) - log Z.
 VectorD rbm_log_likelihoods(const RbmD& model, const MatrixU8& data, double log_z, const Exec& ex);

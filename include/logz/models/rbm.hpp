@@ -13,6 +13,7 @@
 #include "logz/core/math.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
+#include "logz/core/vecmath.hpp"
 
 namespace logz {
 
@@ -97,11 +98,7 @@ VectorD free_energies(const Rbm<T>& m, const Matrix<D>& data, const Exec& ex) {
     Matrix<T> pre = v * m.weights;
     pre.rowwise() += m.hidden_bias.transpose();
     const VectorD vb = v.template cast<double>() * m.visible_bias.template cast<double>();
-    for (Eigen::Index i = 0; i < n; ++i) {
-      double f = -vb[i];
-      for (Eigen::Index j = 0; j < pre.cols(); ++j) f -= softplus(double(pre(i, j)));
-      out[r0 + i] = f;
-    }
+    for (Eigen::Index i = 0; i < n; ++i) out[r0 + i] = -vb[i] - sum_softplus(pre.row(i).data(), std::size_t(pre.cols()));
   });
   return out;
 }
