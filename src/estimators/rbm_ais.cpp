@@ -1,5 +1,10 @@
 // AIS and RAISE on the RBM weight-annealing path (Salakhutdinov & Murray 2008;
 // Burda, Grosse & Salakhutdinov 2015).
+//
+// Both walk all chains through the schedule together, one β at a time, with each matrix
+// product split by output columns (column_blocks) so that a block packs only its slice
+// of W. Chain r draws the words of sweep s from its own stream at [s (n_h + n_v), ...)
+// (Stream::seek), so the result does not depend on the thread count.
 #include "logz/estimators/rbm_ais.hpp"
 
 #include <chrono>
@@ -12,31 +17,106 @@
 namespace logz {
 namespace {
 
-/// log f_{β1}(v) - log f_{β0}(v) for each row, given pre_h = V W + c and
-/// vd = V (b - a):  (β1 - β0) vd + Σ_j [softplus(β1 pre_h_j) - softplus(β0 pre_h_j)].
-void add_log_ratio(const MatrixF& pre_h, const VectorD& vd, double b1, double b0, double sign, double* out) {
-  for (Eigen::Index r = 0; r < pre_h.rows(); ++r)
-    out[r] += sign * ((b1 - b0) * vd[r] + sum_softplus_difference(pre_h.row(r).data(), std::size_t(pre_h.cols()), b1, b0));
-}
+/// The chains on the annealing path and the two half-steps of a sweep.
+class PathChains {
+ public:
+  PathChains(const RbmF& model, const VectorF& base_bias, const Schedule& schedule, MatrixF start, std::vector<Stream> streams)
+      : m_(model),
+        path_(model, base_bias),
+        betas_(schedule.betas()),
+        diff_((model.visible_bias.cast<double>() - base_bias.cast<double>()).eval()),
+        v_(std::move(start)),
+        streams_(std::move(streams)),
+        hid_(column_blocks(model.n_hidden())),
+        vis_(column_blocks(model.n_visible())),
+        rows_(Blocks{std::size_t(v_.rows()), (std::size_t(v_.rows()) + hid_.count() - 1) / hid_.count()}),
+        pre_h_(v_.rows(), Eigen::Index(model.n_hidden())),
+        h_(v_.rows(), Eigen::Index(model.n_hidden())),
+        partial_(std::size_t(v_.rows()) * hid_.count()),
+        vd_(v_.rows()),
+        scratch_(std::max(hid_.count(), vis_.count())) {}
 
-/// V (b - a) in double: the visible part of every log-ratio.
-template <class Block>
-VectorD visible_dot(const Block& v, const VectorD& diff) {
-  return v.template cast<double>() * diff;
-}
+  double log_z_base() const { return path_.log_z_base(); }
+  std::size_t chains() const { return std::size_t(v_.rows()); }
 
-struct Shared {
-  const RbmF& model;
-  RbmPath<float> path;
-  VectorD bias_diff;  // b - a
-  std::vector<VectorF> bias_at;  // (1-β_k) a + β_k b for every k
+  /// pre_h = V W + c for the current V. If `weights`: adds sign·[log f_{β_k1}(v) − log
+  /// f_{β_k0}(v)] to weights[r] for every chain. If `sample_at` is a β index: draws
+  /// h ~ p_β(h | v) with the words of sweep `sweep`.
+  void hidden_half(const Exec& ex, double* weights, std::size_t k1, std::size_t k0, double sign, std::ptrdiff_t sample_at,
+                   std::uint64_t sweep) {
+    const std::uint64_t word0 = sweep * std::uint64_t(m_.n_hidden() + m_.n_visible());
+    parallel_for(ex, hid_.count(), [&](std::size_t t) {
+      const auto j0 = Eigen::Index(hid_.begin(t)), w = Eigen::Index(hid_.size(t));
+      auto pre = pre_h_.middleCols(j0, w);
+      pre.noalias() = v_ * m_.weights.middleCols(j0, w);
+      pre.rowwise() += m_.hidden_bias.segment(j0, w).transpose();
+      if (weights) {
+        // Σ_j over this block's columns; the visible term for this task's rows.
+        for (Eigen::Index r = 0; r < v_.rows(); ++r)
+          partial_[std::size_t(r) * hid_.count() + t] =
+              sum_softplus_difference(pre.row(r).data(), std::size_t(w), betas_[k1], betas_[k0]);
+        for (std::size_t r = rows_.begin(t); r < rows_.end(t); ++r) vd_[Eigen::Index(r)] = visible_dot(r);
+      }
+      if (sample_at >= 0) {
+        GibbsScratch<float>& s = scratch_[t];
+        s.pre_h = pre;
+        sample_logistic_columns(s.pre_h, float(betas_[std::size_t(sample_at)]), streams_.data(), word0 + std::uint64_t(j0),
+                                h_.middleCols(j0, w), s);
+      }
+    });
+    if (weights)
+      for (Eigen::Index r = 0; r < v_.rows(); ++r) {
+        double inc = (betas_[k1] - betas_[k0]) * vd_[r];
+        for (std::size_t t = 0; t < hid_.count(); ++t) inc += partial_[std::size_t(r) * hid_.count() + t];
+        weights[r] += sign * inc;
+      }
+  }
+
+  /// (b − a)·v_r in double.
+  double visible_dot(std::size_t r) const {
+    const float* v = &v_(Eigen::Index(r), 0);
+    const double* d = diff_.data();
+    double sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (Eigen::Index i = 0; i < v_.cols(); ++i) sum += double(v[i]) * d[i];
+    return sum;
+  }
+
+  /// v ~ p_β(v | h) at β index k, with the words of sweep `sweep`.
+  void visible_half(const Exec& ex, std::size_t k, std::uint64_t sweep) {
+    const std::uint64_t word0 = sweep * std::uint64_t(m_.n_hidden() + m_.n_visible()) + m_.n_hidden();
+    const float beta = float(betas_[k]);
+    bias_ = path_.visible_bias_at(betas_[k]);
+    const VectorF& bias = bias_;
+    parallel_for(ex, vis_.count(), [&](std::size_t t) {
+      const auto i0 = Eigen::Index(vis_.begin(t)), w = Eigen::Index(vis_.size(t));
+      GibbsScratch<float>& s = scratch_[t];
+      s.pre_v.noalias() = h_ * m_.weights.middleRows(i0, w).transpose();
+      if (beta != 1.0f) s.pre_v *= beta;
+      s.pre_v.rowwise() += bias.segment(i0, w).transpose();
+      sample_logistic_columns(s.pre_v, 1.0f, streams_.data(), word0 + std::uint64_t(i0), v_.middleCols(i0, w), s);
+    });
+  }
+
+ private:
+  const RbmF& m_;
+  RbmPath<float> path_;
+  const std::vector<double>& betas_;
+  VectorD diff_;  // b − a
+  MatrixF v_;
+  std::vector<Stream> streams_;
+  Blocks hid_, vis_, rows_;
+  MatrixF pre_h_, h_;
+  std::vector<double> partial_;  // [chain][hidden block] softplus-difference sums
+  VectorD vd_;                   // V (b − a)
+  VectorF bias_;                 // visible biases at the current β
+  std::vector<GibbsScratch<float>> scratch_;  // one per block, reused: no allocation per step
 };
 
-Shared make_shared(const RbmF& model, const VectorF& base_bias, const Schedule& schedule) {
-  model.validate("rbm_ais");
-  Shared s{model, RbmPath<float>(model, base_bias), (model.visible_bias.cast<double>() - base_bias.cast<double>()).eval(), {}};
-  s.bias_at.reserve(schedule.betas().size());
-  for (double b : schedule.betas()) s.bias_at.push_back(s.path.visible_bias_at(b));
+std::vector<Stream> chain_streams(std::uint64_t seed, Purpose purpose, std::size_t n) {
+  std::vector<Stream> s;
+  s.reserve(n);
+  for (std::size_t r = 0; r < n; ++r) s.push_back(Stream::derive(seed, purpose, r));
   return s;
 }
 
@@ -49,34 +129,29 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 LogZEstimate rbm_ais(const RbmF& model, const VectorF& base_bias, const Schedule& schedule, const RbmAisConfig& config,
                      const Exec& ex, Observer& obs) {
   check_arg(config.chains >= 1, "rbm_ais: chains must be >= 1, got {}", config.chains);
+  model.validate("rbm_ais");
   const auto t0 = std::chrono::steady_clock::now();
-  const Shared sh = make_shared(model, base_bias, schedule);
-  const auto& betas = schedule.betas();
   const std::size_t K = schedule.steps();
 
-  // Exact draws from the base: v ~ Π_i Bernoulli(σ(a_i)).
-  RbmChains<float> chains = RbmChains<float>::from_bias(base_bias, config.chains, config.seed, Purpose::ais);
+  // Exact draws from the base: v ~ Π_i Bernoulli(σ(a_i)), chain r on derive(seed, ais, r).
+  RbmChains<float> start = RbmChains<float>::from_bias(base_bias, config.chains, config.seed, Purpose::ais);
+  PathChains c(model, base_bias, schedule, std::move(start.v), std::move(start.streams));
   std::vector<double> log_w(config.chains, 0.0);
-  const Blocks blocks = row_blocks(config.chains);
-  ProgressTicker ticker(obs, "AIS", K * blocks.count());
-  parallel_for(ex, blocks.count(), [&](std::size_t t) {
-    const auto r0 = Eigen::Index(blocks.begin(t)), n = Eigen::Index(blocks.size(t));
-    auto v = chains.v.middleRows(r0, n);
-    GibbsScratch<float> s;
-    for (std::size_t k = 1; k <= K; ++k) {
-      hidden_preactivation(model, v, s.pre_h);
-      add_log_ratio(s.pre_h, visible_dot(v, sh.bias_diff), betas[k], betas[k - 1], 1.0, &log_w[std::size_t(r0)]);
-      // T_k leaves p_k invariant; the last transition would not change any weight.
-      if (k < K) gibbs_sweep_from_preactivation<float>(model, sh.bias_at[k], float(betas[k]), v, &chains.streams[std::size_t(r0)], s);
-      if (k % 64 == 0 || k == K) ticker.add(std::min<std::size_t>(64, k % 64 == 0 ? 64 : k % 64));
-    }
-  });
+  ProgressTicker ticker(obs, "AIS", K);
+  // Step k: weight by f_k / f_{k−1} at x_{k−1}, then x_k ~ T_k (which leaves p_k
+  // invariant); the last transition would change no weight and is skipped.
+  for (std::size_t k = 1; k <= K; ++k) {
+    const bool move = k < K;
+    c.hidden_half(ex, log_w.data(), k, k - 1, 1.0, move ? std::ptrdiff_t(k) : -1, k - 1);
+    if (move) c.visible_half(ex, k, k - 1);
+    if (k % 64 == 0) ticker.add(64);
+  }
   ticker.finish();
 
   const WeightSummary ws = summarize_log_weights(log_w);
   LogZEstimate e;
   e.method = "ais";
-  e.log_z_base = sh.path.log_z_base();
+  e.log_z_base = c.log_z_base();
   e.log_z = e.log_z_base + ws.log_mean;
   e.std_error = ws.std_error;
   e.error_method = config.chains > 1 ? "delta method on the importance weights: sd(w) / (sqrt(chains) mean(w))"
@@ -93,39 +168,29 @@ LogZEstimate rbm_raise(const RbmF& model, const VectorF& base_bias, const Schedu
   check_arg(start.rows() >= 1, "rbm_raise: needs at least one start vector, got {}", start.rows());
   check_arg(std::size_t(start.cols()) == model.n_visible(), "rbm_raise: start data has {} columns, the model has {} visible units",
             start.cols(), model.n_visible());
+  model.validate("rbm_raise");
   const auto t0 = std::chrono::steady_clock::now();
-  const Shared sh = make_shared(model, base_bias, schedule);
-  const auto& betas = schedule.betas();
   const std::size_t K = schedule.steps(), n_chains = std::size_t(start.rows());
 
-  MatrixF v = start.cast<float>();
-  std::vector<Stream> streams;
-  streams.reserve(n_chains);
-  for (std::size_t r = 0; r < n_chains; ++r) streams.push_back(Stream::derive(seed, Purpose::raise, r));
+  PathChains c(model, base_bias, schedule, start.cast<float>(), chain_streams(seed, Purpose::raise, n_chains));
   std::vector<double> r_w(n_chains, 0.0);
-  const Blocks blocks = row_blocks(n_chains);
-  ProgressTicker ticker(obs, "RAISE", K * blocks.count());
-  parallel_for(ex, blocks.count(), [&](std::size_t t) {
-    const auto r0 = Eigen::Index(blocks.begin(t)), n = Eigen::Index(blocks.size(t));
-    auto vb = v.middleRows(r0, n);
-    GibbsScratch<float> s;
-    // x_K = v; for k = K-1 .. 0: x_k ~ T_{k+1}(· | x_{k+1}), r += log f_k(x_k) - log f_{k+1}(x_k).
-    hidden_preactivation(model, vb, s.pre_h);
-    for (std::size_t k = K; k-- > 0;) {
-      gibbs_sweep_from_preactivation<float>(model, sh.bias_at[k + 1], float(betas[k + 1]), vb, &streams[std::size_t(r0)], s);
-      hidden_preactivation(model, vb, s.pre_h);
-      add_log_ratio(s.pre_h, visible_dot(vb, sh.bias_diff), betas[k + 1], betas[k], -1.0, &r_w[std::size_t(r0)]);
-      const std::size_t done = K - k;
-      if (done % 64 == 0 || k == 0) ticker.add(done % 64 == 0 ? 64 : done % 64);
-    }
-  });
+  ProgressTicker ticker(obs, "RAISE", K);
+  // x_K = v; for k = K−1 .. 0: x_k ~ T_{k+1}(· | x_{k+1}), r += log f_k(x_k) − log f_{k+1}(x_k).
+  // Sweep s = K−1−k; each hidden half also draws h for the next sweep, at β_k.
+  c.hidden_half(ex, nullptr, 0, 0, 0.0, std::ptrdiff_t(K), 0);
+  for (std::size_t k = K; k-- > 0;) {
+    const std::uint64_t sweep = K - 1 - k;
+    c.visible_half(ex, k + 1, sweep);
+    c.hidden_half(ex, r_w.data(), k + 1, k, -1.0, k > 0 ? std::ptrdiff_t(k) : -1, sweep + 1);
+    if ((sweep + 1) % 64 == 0) ticker.add(64);
+  }
   ticker.finish();
 
   MeanVar mv;
   for (double r : r_w) mv.add(r);
   LogZEstimate e;
   e.method = "raise";
-  e.log_z_base = sh.path.log_z_base();
+  e.log_z_base = c.log_z_base();
   e.log_z = e.log_z_base - mv.mean;
   e.std_error = n_chains > 1 ? mv.std_error() : std::numeric_limits<double>::quiet_NaN();
   e.error_method = n_chains > 1 ? "standard error of the mean reverse log-weight over chains (one per data vector)"

@@ -20,6 +20,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   check_arg(chains_.rows() == 0 || chains_.cols() == nv, "ContrastiveDivergence: chains have {} columns, the model {}",
             chains_.cols(), nv);
   const Blocks hid = column_blocks(std::size_t(nh)), vis = column_blocks(std::size_t(nv));
+  scratch_.resize(std::max(hid.count(), vis.count()));
 
   // Rows [0, B) hold the data, rows [B, B + C) the negative-phase chains; the same
   // rows of stacked_p_ hold their hidden pre-activations, then probabilities.
@@ -49,7 +50,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
     const std::uint64_t word0 = sweep * std::uint64_t(nh + nv);
     parallel_for(ex, hid.count(), [&](std::size_t t) {
       const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
-      GibbsScratch<float> s;
+      GibbsScratch<float>& s = scratch_[t];
       if (sweep == 0 && reuse_data_preactivation) {
         s.pre_h = stacked_p_.topRows(B).middleCols(j0, w);
       } else {
@@ -60,7 +61,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
     });
     parallel_for(ex, vis.count(), [&](std::size_t t) {
       const auto i0 = Eigen::Index(vis.begin(t)), w = Eigen::Index(vis.size(t));
-      GibbsScratch<float> s;
+      GibbsScratch<float>& s = scratch_[t];
       s.pre_v.noalias() = chain_h_ * m.weights.middleRows(i0, w).transpose();
       s.pre_v.rowwise() += m.visible_bias.segment(i0, w).transpose();
       sample_logistic_columns(s.pre_v, 1.0f, streams.data(), word0 + std::uint64_t(nh + i0), chains.middleCols(i0, w), s);

@@ -22,9 +22,10 @@ TEST(RbmAisTrained, AisAndRaiseAgreeWithExactLogZOfATrained20HiddenRbm) {
   const Exec ex(2);
   api::TrainConfig cfg;
   cfg.hidden = 20;
-  cfg.method = "pcd";
+  cfg.method = "cd";  // CD-1 at lr 0.01, momentum 0.9: the peer scripts' recipe
   cfg.epochs = 2;
-  cfg.lr = 0.05;
+  cfg.lr = 0.01;
+  cfg.momentum = 0.9;
   cfg.seed = 5;
   const RbmF model = api::train_rbm(train, MatrixU8(), cfg, {}, ex, silent_observer()).model;
   const double exact = rbm_exact_log_z(model.cast<double>(), ex).log_z;
@@ -32,9 +33,9 @@ TEST(RbmAisTrained, AisAndRaiseAgreeWithExactLogZOfATrained20HiddenRbm) {
   const VectorF base = base_rate_bias(train).cast<float>();
   const Schedule schedule = Schedule::salakhutdinov_murray(3000);
   const LogZEstimate ais = rbm_ais(model, base, schedule, RbmAisConfig{400, 7}, ex);
-  // The delta-method SE is trustworthy only with a healthy ESS (here about 93 of 400);
-  // require at least 10% first.
-  ASSERT_GT(ais.ess, 0.1 * 400) << "weights degenerate; the z-test below would be meaningless";
+  // The delta-method SE is trustworthy only with a healthy ESS (here about 250 of 400);
+  // require at least a quarter first.
+  ASSERT_GT(ais.ess, 0.25 * 400) << "weights degenerate; the z-test below would be meaningless";
   // Two-sided, false-failure rate 1e-4 under the normal approximation of log Ẑ.
   const double z = test::normal_two_sided_z(1e-4);
   RecordProperty("ais", std::to_string(ais.log_z) + " +- " + std::to_string(ais.std_error) + " ess " + std::to_string(ais.ess));

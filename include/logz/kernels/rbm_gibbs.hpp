@@ -7,6 +7,7 @@
 /// rows are processed in blocks fixed by the number of chains, so results do not depend
 /// on the thread count.
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "logz/core/parallel.hpp"
@@ -20,7 +21,20 @@ template <class T>
 struct GibbsScratch {
   Matrix<T> pre_h, h, pre_v;
   Eigen::Array<float, Eigen::Dynamic, 1> u;
+  Eigen::Array<T, Eigen::Dynamic, 1> p;
 };
+
+/// dst[c] = 1{u[c] < σ(scale · pre[c])} for c < n, with s.p = the probabilities: the
+/// logistic in Eigen's vectorised form, the comparison as a plain loop (Eigen evaluates
+/// a bool-to-float cast one element at a time).
+template <class T, class Row>
+void bernoulli_logistic_row(const Row& pre, T scale, const float* u, T* dst, GibbsScratch<T>& s) {
+  const Eigen::Index n = pre.size();
+  s.p = (scale * pre.array()).logistic();
+  const T* p = s.p.data();
+#pragma omp simd
+  for (Eigen::Index c = 0; c < n; ++c) dst[c] = T(u[c]) < p[c] ? T(1) : T(0);
+}
 
 /// out(r, :) = 1{u < σ(scale · pre(r, :))}, u ~ U(0, 1) from streams[r]; optionally
 /// also the probabilities into `prob`.
@@ -33,25 +47,25 @@ void sample_logistic(const Matrix<T>& pre, T scale, Stream* streams, Matrix<T>& 
   s.u.resize(n);
   for (Eigen::Index r = 0; r < pre.rows(); ++r) {
     streams[r].fill_uniform(s.u.data(), std::size_t(n));
-    const auto p = (scale * pre.row(r).array()).logistic().eval();
-    out.row(r) = (s.u.transpose().template cast<T>() < p).template cast<T>();
-    if (prob) prob->row(r) = p;
+    bernoulli_logistic_row(pre.row(r), scale, s.u.data(), &out(r, 0), s);
+    if (prob) prob->row(r) = s.p.transpose();
   }
 }
 
 /// Column block [j0, j0 + w) of a sampled layer: out(r, j) = 1{u < σ(scale · pre(r, j))}
 /// with u the uniform at word `word0 + j0 + j` of stream r, so the draws are the same
-/// however the columns are split into blocks.
+/// however the columns are split into blocks. `out` is a block of a row-major matrix.
 template <class T, class Out>
 void sample_logistic_columns(const Matrix<T>& pre, T scale, const Stream* streams, std::uint64_t word0, Out&& out,
                              GibbsScratch<T>& s) {
+  static_assert(std::remove_reference_t<Out>::IsRowMajor, "rows of `out` must be contiguous");
   const Eigen::Index n = pre.cols();
   s.u.resize(n);
   for (Eigen::Index r = 0; r < pre.rows(); ++r) {
     Stream st = streams[r];
     st.seek(word0);
     st.fill_uniform(s.u.data(), std::size_t(n));
-    out.row(r) = (s.u.transpose().template cast<T>() < (scale * pre.row(r).array()).logistic()).template cast<T>();
+    bernoulli_logistic_row(pre.row(r), scale, s.u.data(), &out(r, 0), s);
   }
 }
 

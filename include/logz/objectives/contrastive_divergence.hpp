@@ -9,9 +9,11 @@
 ///   ∇W = v0ᵀ σ(v0 W + c) / B − vkᵀ σ(vk W + c) / C,
 ///   ∇b = mean(v0) − mean(vk),   ∇c = mean σ(v0 W + c) − mean σ(vk W + c).
 #include <cstddef>
+#include <vector>
 
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
+#include "logz/kernels/rbm_gibbs.hpp"
 #include "logz/models/rbm.hpp"
 
 namespace logz {
@@ -52,6 +54,7 @@ class ContrastiveDivergence {
   MatrixF chains_;
   // Buffers reused across updates.
   MatrixF stacked_v_, stacked_p_, chain_h_;
+  std::vector<GibbsScratch<float>> scratch_;  // one per column block
 };
 
 }  // namespace logz
