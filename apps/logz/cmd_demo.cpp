@@ -99,10 +99,14 @@ int run_demo(const DemoOptions& o) {
   t += fmt::format("  {:<8} {:>20} {:>24}   {}\n\n", "RAISE", plus_minus(r.log_z, r.std_error),
                    plus_minus(lr.mean_log_likelihood, lr.std_error), "a lower estimate (conservative)");
   t += fmt::format(
-      "  AIS underestimates log Z on average and RAISE overestimates it, so the true test\n"
-      "  log-likelihood lies, up to noise, between {:.2f} (RAISE) and {:.2f} (AIS).\n"
-      "  A wide gap means the annealing is too short: rerun with more --betas.\n"
-      "  Model: {}", lr.mean_log_likelihood, la.mean_log_likelihood, model_path);
+      "  AIS underestimates log Z on average and RAISE, started from the test images,\n"
+      "  overestimates it when the annealing chains mix, so the true test log-likelihood\n"
+      "  lies, up to noise, between {:.2f} (RAISE) and {:.2f} (AIS). A wide gap means the\n"
+      "  annealing is too short: rerun with more --betas. A RAISE log-likelihood above the\n"
+      "  AIS one means the chains never reached where the model puts its mass\n"
+      "  (docs/error-bars.md).\n"
+      "  Model: {}",
+      lr.mean_log_likelihood, la.mean_log_likelihood, model_path);
   summary(o.common, t);
 
   if (o.common.json) {

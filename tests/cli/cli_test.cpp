@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "logz/exact/rbm_enumeration.hpp"
 #include "logz/io/npy.hpp"
 #include "logz/io/npz.hpp"
 #include "logz/io/rbm_file.hpp"
@@ -415,6 +416,13 @@ TEST_F(Cli, TrainInfoEvalSample) {
   EXPECT_EQ(a.dtype, io::DType::u8);
   EXPECT_EQ(a.shape, (std::vector<std::size_t>{7, 16}));
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_LE(a.at(i), 1.0);
+
+  // Exact draws: the same file as the library's rbm_exact_samples for that seed.
+  const json e = run_json("sample --model " + model + " --chains 9 --exact --seed 4 --out " + samples);
+  EXPECT_EQ(e["exact"], true);
+  EXPECT_TRUE(e["steps"].is_null());
+  const MatrixU8 expected = rbm_exact_samples(io::load_rbm(model).model, 9, 4, Exec(1));
+  EXPECT_EQ(io::read_npy(samples).to_matrix<std::uint8_t>("samples"), expected);
 }
 
 TEST_F(Cli, HumanOutputGoesToStderrWithJson) {
