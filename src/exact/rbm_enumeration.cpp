@@ -22,21 +22,28 @@ struct Problem {
   std::vector<double> columns;  // n_s × n_o
   std::vector<double> bias;     // n_o
   std::vector<double> lin;      // n_s
+
+  /// x = bias + A s for the state s (bit j = unit j) from scratch; returns lin·s.
+  double evaluate(std::uint64_t s, std::vector<double>& x) const {
+    x = bias;
+    double l = 0;
+    for (std::size_t j = 0; j < n_s; ++j) {
+      if (!((s >> j) & 1)) continue;
+      l += lin[j];
+      const double* col = &columns[j * n_o];
+      for (std::size_t i = 0; i < n_o; ++i) x[i] += col[i];
+    }
+    return l;
+  }
 };
 
 /// Calls visit(state, value(state)) for the states gray(g), g in [g0, g0 + count),
 /// evaluating Σ_i softplus(x_i) directly (any magnitude of x).
 template <class Visit>
 void enumerate_chunk_softplus(const Problem& p, std::uint64_t g0, std::uint64_t count, Visit&& visit) {
-  std::vector<double> x(p.bias);
   std::uint64_t s = g0 ^ (g0 >> 1);
-  double lin = 0;
-  for (std::size_t j = 0; j < p.n_s; ++j) {
-    if (!((s >> j) & 1)) continue;
-    lin += p.lin[j];
-    const double* col = &p.columns[j * p.n_o];
-    for (std::size_t i = 0; i < p.n_o; ++i) x[i] += col[i];
-  }
+  std::vector<double> x;
+  double lin = p.evaluate(s, x);
   for (std::uint64_t g = g0;; ++g) {
     visit(s, lin + sum_softplus(x.data(), p.n_o));
     if (g + 1 == g0 + count) break;
@@ -119,15 +126,9 @@ double scale_and_log_product_1p(double* e, const double* f, std::size_t padded) 
 template <class Visit>
 void enumerate_chunk_product(const Problem& p, const ProductTables& t, std::uint64_t g0, std::uint64_t count,
                              Visit&& visit) {
-  std::vector<double> x(p.bias);
   std::uint64_t s = g0 ^ (g0 >> 1);
-  double lin = 0;
-  for (std::size_t j = 0; j < p.n_s; ++j) {
-    if (!((s >> j) & 1)) continue;
-    lin += p.lin[j];
-    const double* col = &p.columns[j * p.n_o];
-    for (std::size_t i = 0; i < p.n_o; ++i) x[i] += col[i];
-  }
+  std::vector<double> x;
+  double lin = p.evaluate(s, x);
   std::vector<double> e(t.padded, 0.0);
   for (std::size_t i = 0; i < p.n_o; ++i) e[i] = std::exp(x[i]);
   visit(s, lin + scale_and_log_product_1p(e.data(), nullptr, t.padded));
@@ -238,10 +239,8 @@ MatrixU8 rbm_exact_samples(const RbmD& m, std::size_t n, std::uint64_t seed, con
       const double u = st.uniform_double() * acc;
       const std::uint64_t s = std::uint64_t(std::min<std::ptrdiff_t>(
           std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin(), std::ptrdiff_t(en.total) - 1));
-      std::vector<double> x(en.problem.bias);
-      for (std::size_t j = 0; j < ns; ++j)
-        if ((s >> j) & 1)
-          for (std::size_t i = 0; i < no; ++i) x[i] += en.problem.columns[j * no + i];
+      std::vector<double> x;
+      en.problem.evaluate(s, x);
       if (en.hidden) {
         for (std::size_t i = 0; i < no; ++i)
           out(Eigen::Index(r), Eigen::Index(i)) = std::uint8_t(st.uniform_double() < sigmoid(x[i]));
