@@ -446,6 +446,30 @@ TEST_F(Cli, ResumedTrainingEqualsUninterrupted) {
   EXPECT_FALSE(slurp(a).empty());
 }
 
+// A run killed with SIGKILL mid-training and rerun with --resume ends with the same
+// model file as an uninterrupted run: checkpoints are atomic, and every random choice
+// of an epoch is derived from (seed, epoch, ...).
+TEST_F(Cli, KilledTrainingResumesToTheSameBits) {
+  const std::string a = tmp.file("whole.npz"), b = tmp.file("killed.npz");
+  const std::string ck = tmp.file("killed.ckpt.npz"), pid_file = tmp.file("pid");
+  const int epochs = 120;
+  ASSERT_EQ(run(train_cmd(a, epochs)).code, 0);
+
+  const std::string cmd = std::string("'") + LOGZ_CLI_PATH + "' " + train_cmd(b, epochs) + " >/dev/null 2>&1 & echo $! >'" +
+                          pid_file + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // Kill it once its first checkpoint is there (the file appears whole, by rename).
+  for (int i = 0; i < 400 && !fs::exists(ck); ++i) std::system("sleep 0.005");
+  ASSERT_TRUE(fs::exists(ck)) << "no checkpoint appeared";
+  ASSERT_EQ(std::system(("kill -9 $(cat '" + pid_file + "') 2>/dev/null; sleep 0.2").c_str()), 0);
+  ASSERT_FALSE(fs::exists(b)) << "the killed run finished before the kill; raise `epochs`";
+
+  const json j = run_json(train_cmd(b, epochs, "--resume"));
+  EXPECT_GE(j["resumed_from_epoch"].get<int>(), 1);
+  EXPECT_LT(j["resumed_from_epoch"].get<int>(), epochs);
+  EXPECT_EQ(slurp(a), slurp(b));
+}
+
 TEST_F(Cli, TrainingIsTheSameForOneOrTwoThreads) {
   const std::string a = tmp.file("t1.npz"), b = tmp.file("t2.npz");
   ASSERT_EQ(run(train_cmd(a, 2, "--threads 1")).code, 0);
