@@ -105,38 +105,24 @@ class Stream {
   void fill_uniform(float* out, std::size_t n) {
     std::size_t i = 0;
     while (i < n && used_ < 4) out[i++] = to_float(buf_[used_++]);
-    // Whole Philox blocks, 16 at a time in structure-of-arrays form (same values as
-    // Random123's scalar code, checked by the tests).
-    constexpr std::size_t lanes = 16;
-    while (i + 4 * lanes <= n) {
-#if defined(__AVX512F__)
-      philox16_avx512(out + i);
-#else
-      std::uint32_t x0[lanes], x1[lanes], x2[lanes], x3[lanes];
-      for (std::size_t l = 0; l < lanes; ++l) {
-        const std::uint64_t c = pos_ + l;
-        x0[l] = std::uint32_t(c), x1[l] = std::uint32_t(c >> 32), x2[l] = std::uint32_t(id_), x3[l] = std::uint32_t(id_ >> 32);
+    // 16 Philox blocks (64 words) at a time, vectorised; a partly used group leaves its
+    // last block in the buffer, exactly as word-by-word draws would.
+    std::uint32_t w[64];
+    while (i < n) {
+      philox16_words(w);
+      const std::size_t take = n - i < 64 ? n - i : 64;
+#pragma omp simd
+      for (std::size_t k = 0; k < take; ++k) out[i + k] = to_float(w[k]);
+      i += take;
+      pos_ += take / 4;
+      if (take % 4 != 0) {
+        const std::size_t b = 4 * (take / 4);
+        buf_ = Ctr{{w[b], w[b + 1], w[b + 2], w[b + 3]}};
+        used_ = int(take % 4);
+        ++pos_;
       }
-      philox_rounds(x0, x1, x2, x3, key_[0], key_[1]);
-      for (std::size_t l = 0; l < lanes; ++l) {
-        out[i + 4 * l + 0] = to_float(x0[l]);
-        out[i + 4 * l + 1] = to_float(x1[l]);
-        out[i + 4 * l + 2] = to_float(x2[l]);
-        out[i + 4 * l + 3] = to_float(x3[l]);
-      }
-#endif
-      pos_ += lanes;
-      i += 4 * lanes;
     }
-    Philox f;
-    for (; i + 4 <= n; i += 4) {
-      Ctr r = f(Ctr{{std::uint32_t(pos_), std::uint32_t(pos_ >> 32), std::uint32_t(id_), std::uint32_t(id_ >> 32)}}, key_);
-      ++pos_;
-      for (int j = 0; j < 4; ++j) out[i + j] = to_float(r[j]);
-    }
-    for (; i < n; ++i) out[i] = uniform_float();
   }
-
 
   /// Moves to 32-bit word `word` of the stream (word w is word w % 4 of Philox block
   /// w / 4), so that parts of one stream can be drawn in any order: block k of a
@@ -159,8 +145,8 @@ class Stream {
   Stream(Key key, std::uint64_t id) : key_(key), id_(id) {}
 
 #if defined(__AVX512F__)
-  /// 16 Philox blocks at counters pos_ .. pos_ + 15 as 64 floats, in stream order.
-  void philox16_avx512(float* out) const {
+  /// The 64 words of Philox blocks pos_ .. pos_ + 15, in stream order.
+  void philox16_words(std::uint32_t* out) const {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i lo = _mm512_set1_epi32(int(std::uint32_t(pos_)));
     __m512i x0 = _mm512_add_epi32(lo, iota);
@@ -196,11 +182,23 @@ class Stream {
     const __m512i c = _mm512_shuffle_i32x4(u0, u1, 0xEE), d = _mm512_shuffle_i32x4(u2, u3, 0xEE);
     const __m512i v[4] = {_mm512_shuffle_i32x4(a, b, 0x88), _mm512_shuffle_i32x4(a, b, 0xDD),
                           _mm512_shuffle_i32x4(c, d, 0x88), _mm512_shuffle_i32x4(c, d, 0xDD)};
-    const __m512 half = _mm512_set1_ps(0.5f), scale = _mm512_set1_ps(0x1p-23f);
-    for (int q = 0; q < 4; ++q) {
-      // to_float: (float(bits >> 9) + 0.5) * 2^-23
-      const __m512 f = _mm512_cvtepi32_ps(_mm512_srli_epi32(v[q], 9));
-      _mm512_storeu_ps(out + 16 * q, _mm512_mul_ps(_mm512_add_ps(f, half), scale));
+    for (int q = 0; q < 4; ++q) _mm512_storeu_si512(out + 16 * q, v[q]);
+  }
+#else
+  /// The 64 words of Philox blocks pos_ .. pos_ + 15, in stream order.
+  void philox16_words(std::uint32_t* out) const {
+    constexpr std::size_t lanes = 16;
+    std::uint32_t x0[lanes], x1[lanes], x2[lanes], x3[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) {
+      const std::uint64_t c = pos_ + l;
+      x0[l] = std::uint32_t(c), x1[l] = std::uint32_t(c >> 32), x2[l] = std::uint32_t(id_), x3[l] = std::uint32_t(id_ >> 32);
+    }
+    philox_rounds(x0, x1, x2, x3, key_[0], key_[1]);
+    for (std::size_t l = 0; l < lanes; ++l) {
+      out[4 * l + 0] = x0[l];
+      out[4 * l + 1] = x1[l];
+      out[4 * l + 2] = x2[l];
+      out[4 * l + 3] = x3[l];
     }
   }
 #endif
