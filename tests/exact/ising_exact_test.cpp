@@ -162,6 +162,13 @@ TEST(IsingKaufman, EqualsEnumerationAndTransferMatrix) {
   }
 }
 
+TEST(IsingKaufman, EqualsEnumerationOnFourBySix) {
+  // 24 spins, 2^24 states: one coupling only, to keep the test short.
+  const double k = ising_critical_coupling();
+  const Ising m = Ising::lattice_2d(4, 6, k, 0, Boundary::periodic, Boundary::periodic);
+  EXPECT_NEAR(ising_kaufman_log_z(4, 6, k), ising_enumeration_log_z(m, Exec(2)), 1e-10);
+}
+
 TEST(IsingKaufman, ApproachesOnsagersLimit) {
   // log Z per site of the infinite lattice at K_c (Onsager 1944): 0.929695398341610...
   const double kc = ising_critical_coupling();
