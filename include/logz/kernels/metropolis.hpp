@@ -1,0 +1,94 @@
+#pragma once
+/// @file metropolis.hpp
+/// Single-site Metropolis sampling for Ising models (docs/samplers.md) at inverse
+/// temperature β: propose flipping one spin, accept with probability min(1, exp(-β ΔE)),
+/// ΔE = E(flipped) - E(s) = ±f_i (1 - d) (f_i the local field, d the down value). The
+/// flip proposal is symmetric, so a single update satisfies detailed balance. A
+/// non-finite β ΔE (an energy that overflowed) is a rejection, counted in Info.
+/// Scan order as in site_gibbs.hpp: `updates` sweeps 0..n-1 (systematic) or `updates`
+/// uniformly drawn sites (random).
+#include <cmath>
+#include <cstddef>
+
+#include "logz/kernels/site_gibbs.hpp"
+
+namespace logz {
+
+template <Scan scan>
+class SiteMetropolis {
+ public:
+  struct Params {
+    std::size_t updates = 1;  ///< sweeps per step (systematic) or proposals per step (random); >= 1
+    double beta = 1.0;        ///< inverse temperature, finite and >= 0
+  };
+  using State = VectorD;
+  struct Info {
+    std::size_t proposals = 0;   ///< flips proposed
+    std::size_t accepted = 0;    ///< flips accepted
+    std::size_t non_finite = 0;  ///< proposals rejected because β ΔE was not finite
+  };
+
+  static constexpr const char* name() {
+    return scan == Scan::systematic ? "SiteMetropolis<systematic>" : "SiteMetropolis<random>";
+  }
+
+  /// Default Params, or validated ones: throws Error(Exit::usage) naming the bad parameter.
+  SiteMetropolis() : SiteMetropolis(Params()) {}
+  explicit SiteMetropolis(Params p) : p_(p) {
+    check_arg(p.updates >= 1, "{}: updates must be >= 1 (got {})", name(), p.updates);
+    detail::check_beta(name(), p.beta);
+  }
+  const Params& params() const { return p_; }
+
+  /// β ΔE of flipping site i (may be ±inf or NaN on overflow).
+  double delta_energy(const Ising& m, const VectorD& s, std::size_t i) const {
+    const double f = detail::ising_local_field(m, i, s) * (1.0 - m.down_value());
+    const bool up = s[Eigen::Index(i)] == 1.0;
+    // Going up changes E by -f (1 - d); going down by +f (1 - d).
+    return p_.beta * (up ? f : -f);
+  }
+  /// Probability that the flip of site i is accepted: min(1, exp(-β ΔE)), 0 if not finite.
+  double accept_probability(const Ising& m, const VectorD& s, std::size_t i) const {
+    const double de = delta_energy(m, s, i);
+    if (!std::isfinite(de)) return 0.0;
+    return de <= 0 ? 1.0 : std::exp(-de);
+  }
+
+  /// One step. Throws Error(Exit::usage) if the state has the wrong size.
+  Info step(const Ising& m, State& s, Stream& rng) const {
+    detail::check_state(name(), m, s);
+    Info info;
+    const std::size_t n = m.n_spins();
+    if (n == 0) return info;
+    if constexpr (scan == Scan::systematic) {
+      for (std::size_t sweep = 0; sweep < p_.updates; ++sweep)
+        for (std::size_t i = 0; i < n; ++i) update(m, s, i, rng, info);
+    } else {
+      for (std::size_t k = 0; k < p_.updates; ++k) update(m, s, std::size_t(rng.below(n)), rng, info);
+    }
+    return info;
+  }
+
+ private:
+  void update(const Ising& m, State& s, std::size_t i, Stream& rng, Info& info) const {
+    const double de = delta_energy(m, s, i);
+    const double u = rng.uniform_double();  // drawn always: a fixed number of draws per proposal
+    ++info.proposals;
+    if (!std::isfinite(de)) {
+      ++info.non_finite;
+      return;
+    }
+    if (de <= 0 || u < std::exp(-de)) {
+      const Eigen::Index k = Eigen::Index(i);
+      s[k] = s[k] == 1.0 ? m.down_value() : 1.0;
+      ++info.accepted;
+    }
+  }
+
+  Params p_;
+};
+
+using SystematicMetropolis = SiteMetropolis<Scan::systematic>;
+using RandomScanMetropolis = SiteMetropolis<Scan::random>;
+
+}  // namespace logz

@@ -1,0 +1,113 @@
+#pragma once
+/// @file site_gibbs.hpp
+/// Single-site Gibbs sampling for Ising models (docs/samplers.md), at inverse temperature
+/// β: p_β(s) ∝ exp(-β E(s)). One update of site i draws s_i from p(s_i | rest), with
+/// p(up | rest) = σ(β f_i (1 - d)), f_i = h_i + Σ_j J_ij s_j the local field and d the
+/// down value (-1 or 0). The scan order is a template parameter:
+/// - Scan::systematic: one step is `updates` sweeps over sites 0, 1, ..., n-1 in order
+///   (π-invariant, not reversible);
+/// - Scan::random: one step is `updates` updates of a site drawn uniformly (reversible).
+/// Every uniform comes from the Stream given to step(); one chain per Stream.
+#include <cmath>
+#include <cstddef>
+
+#include "logz/core/check.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/core/types.hpp"
+#include "logz/models/ising.hpp"
+
+namespace logz {
+
+/// Order in which a single-site kernel visits sites.
+enum class Scan { systematic, random };
+
+namespace detail {
+/// h_i + Σ_j J_ij s_j without the argument checks of Ising::local_field (hot loop).
+inline double ising_local_field(const Ising& m, std::size_t i, const VectorD& s) {
+  double f = m.fields()[Eigen::Index(i)];
+  const auto& edges = m.edges();
+  for (const Ising::Neighbor* nb = m.neighbors_begin(i); nb != m.neighbors_end(i); ++nb)
+    f += edges[nb->edge].coupling * s[Eigen::Index(nb->site)];
+  return f;
+}
+/// Validates beta (finite, >= 0) for kernel `who`.
+inline void check_beta(const char* who, double beta) {
+  check_arg(std::isfinite(beta) && beta >= 0, "{}: beta must be finite and >= 0 (got {})", who, beta);
+}
+/// Validates a chain state against the model: size n_spins.
+inline void check_state(const char* who, const Ising& m, const VectorD& s) {
+  check_arg(std::size_t(s.size()) == m.n_spins(), "{}: state has {} spins but the model has {}", who, s.size(),
+            m.n_spins());
+}
+}  // namespace detail
+
+template <Scan scan>
+class SiteGibbs {
+ public:
+  struct Params {
+    std::size_t updates = 1;  ///< sweeps per step (systematic) or site updates per step (random); >= 1
+    double beta = 1.0;        ///< inverse temperature, finite and >= 0
+  };
+  /// The chain's state: the spins, values of the model's convention.
+  using State = VectorD;
+  struct Info {
+    std::size_t updates = 0;     ///< site updates done
+    std::size_t changed = 0;     ///< updates that changed the spin
+    std::size_t non_finite = 0;  ///< updates whose conditional was not finite (spin kept)
+  };
+
+  static constexpr const char* name() {
+    return scan == Scan::systematic ? "SiteGibbs<systematic>" : "SiteGibbs<random>";
+  }
+
+  /// Default Params, or validated ones: throws Error(Exit::usage) naming the bad parameter.
+  SiteGibbs() : SiteGibbs(Params()) {}
+  explicit SiteGibbs(Params p) : p_(p) {
+    check_arg(p.updates >= 1, "{}: updates must be >= 1 (got {})", name(), p.updates);
+    detail::check_beta(name(), p.beta);
+  }
+  const Params& params() const { return p_; }
+
+  /// p(s_i = up | rest) at the kernel's beta; NaN when the conditional is not finite.
+  double up_probability(const Ising& m, const VectorD& s, std::size_t i) const {
+    const double x = p_.beta * detail::ising_local_field(m, i, s) * (1.0 - m.down_value());
+    if (std::isnan(x)) return x;
+    return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+  }
+
+  /// One step. Throws Error(Exit::usage) if the state has the wrong size.
+  Info step(const Ising& m, State& s, Stream& rng) const {
+    detail::check_state(name(), m, s);
+    Info info;
+    const std::size_t n = m.n_spins();
+    if (n == 0) return info;
+    if constexpr (scan == Scan::systematic) {
+      for (std::size_t sweep = 0; sweep < p_.updates; ++sweep)
+        for (std::size_t i = 0; i < n; ++i) update(m, s, i, rng, info);
+    } else {
+      for (std::size_t k = 0; k < p_.updates; ++k) update(m, s, std::size_t(rng.below(n)), rng, info);
+    }
+    return info;
+  }
+
+ private:
+  void update(const Ising& m, State& s, std::size_t i, Stream& rng, Info& info) const {
+    const double p_up = up_probability(m, s, i);
+    const double u = rng.uniform_double();  // drawn always: a fixed number of draws per update
+    ++info.updates;
+    if (std::isnan(p_up)) {
+      ++info.non_finite;
+      return;
+    }
+    const double v = u < p_up ? 1.0 : m.down_value();
+    if (v != s[Eigen::Index(i)]) ++info.changed;
+    s[Eigen::Index(i)] = v;
+  }
+
+  Params p_;
+};
+
+using SystematicGibbs = SiteGibbs<Scan::systematic>;
+using RandomScanGibbs = SiteGibbs<Scan::random>;
+
+}  // namespace logz
