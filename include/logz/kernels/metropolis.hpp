@@ -60,12 +60,7 @@ class SiteMetropolis {
     Info info;
     const std::size_t n = m.n_spins();
     if (n == 0) return info;
-    if constexpr (scan == Scan::systematic) {
-      for (std::size_t sweep = 0; sweep < p_.updates; ++sweep)
-        for (std::size_t i = 0; i < n; ++i) update(m, s, i, rng, info);
-    } else {
-      for (std::size_t k = 0; k < p_.updates; ++k) update(m, s, std::size_t(rng.below(n)), rng, info);
-    }
+    detail::visit_sites<scan>(n, p_.updates, rng, [&](std::size_t i) { update(m, s, i, rng, info); });
     return info;
   }
 

@@ -39,6 +39,18 @@ inline void check_state(const char* who, const Ising& m, const VectorD& s) {
   check_arg(std::size_t(s.size()) == m.n_spins(), "{}: state has {} spins but the model has {}", who, s.size(),
             m.n_spins());
 }
+/// Calls visit(i) for the sites one step updates: `updates` sweeps over 0 .. n-1
+/// (systematic scan) or `updates` sites drawn uniformly from the stream (random scan).
+template <Scan scan, class Visit>
+void visit_sites(std::size_t n, std::size_t updates, Stream& rng, Visit&& visit) {
+  if constexpr (scan == Scan::systematic) {
+    for (std::size_t sweep = 0; sweep < updates; ++sweep)
+      for (std::size_t i = 0; i < n; ++i) visit(i);
+  } else {
+    for (std::size_t k = 0; k < updates; ++k) visit(std::size_t(rng.below(n)));
+  }
+}
+
 }  // namespace detail
 
 template <Scan scan>
@@ -81,12 +93,7 @@ class SiteGibbs {
     Info info;
     const std::size_t n = m.n_spins();
     if (n == 0) return info;
-    if constexpr (scan == Scan::systematic) {
-      for (std::size_t sweep = 0; sweep < p_.updates; ++sweep)
-        for (std::size_t i = 0; i < n; ++i) update(m, s, i, rng, info);
-    } else {
-      for (std::size_t k = 0; k < p_.updates; ++k) update(m, s, std::size_t(rng.below(n)), rng, info);
-    }
+    detail::visit_sites<scan>(n, p_.updates, rng, [&](std::size_t i) { update(m, s, i, rng, info); });
     return info;
   }
 
