@@ -35,7 +35,6 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2) << std::endl;
 }
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string plus_minus(double value, double std_error) {
   if (!std::isfinite(std_error)) return fmt::format("{:.4f} ± n/a", value);

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "logz/api/rbm_tasks.hpp"
+#include "logz/core/observer.hpp"  // seconds_since
 #include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
 
@@ -65,8 +66,6 @@ void summary(const CommonOptions& o, std::string_view text);
 /// Writes one JSON object on stdout (2-space indent). NaN / infinity print as null.
 void print_json(const nlohmann::json& j);
 
-/// Wall-clock seconds since `start`.
-double seconds_since(std::chrono::steady_clock::time_point start);
 using Clock = std::chrono::steady_clock;
 
 /// "12.3 ± 0.4" with a precision suited to the error bar; "12.3 ± n/a" when it is NaN.

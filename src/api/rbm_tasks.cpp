@@ -24,7 +24,6 @@ namespace logz::api {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 VectorD column_means(const MatrixU8& data) {
   VectorD m = VectorD::Zero(data.cols());
@@ -58,8 +57,7 @@ double reconstruction_error(const RbmF& m, const MatrixU8& rows, const Stream& s
   return parallel_reduce(ex, blocks.count(), 0.0, [&](std::size_t t) {
     const auto r0 = Eigen::Index(blocks.begin(t)), n = Eigen::Index(blocks.size(t));
     const MatrixF v = rows.middleRows(r0, n).cast<float>();
-    std::vector<Stream> streams;
-    for (Eigen::Index r = 0; r < n; ++r) streams.push_back(stream.derive(Purpose::monitor, std::uint64_t(r0 + r)));
+    std::vector<Stream> streams = stream.children(Purpose::monitor, std::size_t(n), std::uint64_t(r0));
     GibbsScratch<float> s;
     hidden_preactivation(m, v, s.pre_h);
     sample_logistic(s.pre_h, 1.0f, streams.data(), s.h, s);

@@ -113,17 +113,6 @@ class PathChains {
   std::vector<GibbsScratch<float>> scratch_;  // one per block, reused: no allocation per step
 };
 
-std::vector<Stream> chain_streams(std::uint64_t seed, Purpose purpose, std::size_t n) {
-  std::vector<Stream> s;
-  s.reserve(n);
-  for (std::size_t r = 0; r < n; ++r) s.push_back(Stream::derive(seed, purpose, r));
-  return s;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 LogZEstimate rbm_ais(const RbmF& model, const VectorF& base_bias, const Schedule& schedule, const RbmAisConfig& config,
@@ -172,7 +161,7 @@ LogZEstimate rbm_raise(const RbmF& model, const VectorF& base_bias, const Schedu
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t K = schedule.steps(), n_chains = std::size_t(start.rows());
 
-  PathChains c(model, base_bias, schedule, start.cast<float>(), chain_streams(seed, Purpose::raise, n_chains));
+  PathChains c(model, base_bias, schedule, start.cast<float>(), Stream::root(seed).children(Purpose::raise, n_chains));
   std::vector<double> r_w(n_chains, 0.0);
   ProgressTicker ticker(obs, "RAISE", K);
   // x_K = v; for k = K−1 .. 0: x_k ~ T_{k+1}(· | x_{k+1}), r += log f_k(x_k) − log f_{k+1}(x_k).

@@ -27,9 +27,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   stacked_v_.resize(B + C, nv);
   stacked_v_.topRows(B) = v0;
   stacked_v_.bottomRows(C) = params_.persistent ? chains_ : v0;
-  std::vector<Stream> streams;
-  streams.reserve(std::size_t(C));
-  for (Eigen::Index r = 0; r < C; ++r) streams.push_back(stream.derive(Purpose::gibbs, std::uint64_t(r)));
+  const std::vector<Stream> streams = stream.children(Purpose::gibbs, std::size_t(C));
 
   // CD chains start at the data, so the data's hidden pre-activations serve both the
   // positive phase and the first hidden sample: one product fewer than PCD.

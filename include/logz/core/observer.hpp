@@ -9,6 +9,11 @@
 
 namespace logz {
 
+/// Wall-clock seconds since `t0` (what estimates and training reports call `seconds`).
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 class Observer {
  public:
   virtual ~Observer() = default;

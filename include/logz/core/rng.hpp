@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <numbers>
+#include <vector>
 
 namespace logz {
 
@@ -60,6 +61,15 @@ class Stream {
     Ctr a = f(Ctr{{std::uint32_t(id_), std::uint32_t(id_ >> 32), purpose, 0xFFFFFFFFu}}, key_);
     Ctr b = f(Ctr{{std::uint32_t(index), std::uint32_t(index >> 32), a[2], a[3]}}, Key{{a[0], a[1]}});
     return Stream(Key{{b[0], b[1]}}, (std::uint64_t(b[3] & 0x7FFFFFFFu) << 32) | b[2]);
+  }
+
+  /// Children derive(purpose, first) .. derive(purpose, first + n − 1): one stream per
+  /// chain, row or particle.
+  std::vector<Stream> children(Purpose purpose, std::size_t n, std::uint64_t first = 0) const {
+    std::vector<Stream> out;
+    out.reserve(n);
+    for (std::size_t r = 0; r < n; ++r) out.push_back(derive(purpose, first + r));
+    return out;
   }
 
   /// The next 32 random bits.

@@ -35,17 +35,15 @@ class SiteMetropolis {
   /// Default Params, or validated ones: throws Error(Exit::usage) naming the bad parameter.
   SiteMetropolis() : SiteMetropolis(Params()) {}
   explicit SiteMetropolis(Params p) : p_(p) {
-    check_arg(p.updates >= 1, "{}: updates must be >= 1 (got {})", name(), p.updates);
-    detail::check_beta(name(), p.beta);
+    detail::check_params(name(), p.updates, p.beta);
   }
   const Params& params() const { return p_; }
 
   /// β ΔE of flipping site i (may be ±inf or NaN on overflow).
   double delta_energy(const Ising& m, const VectorD& s, std::size_t i) const {
-    const double f = detail::ising_local_field(m, i, s) * (1.0 - m.down_value());
-    const bool up = s[Eigen::Index(i)] == 1.0;
-    // Going up changes E by -f (1 - d); going down by +f (1 - d).
-    return p_.beta * (up ? f : -f);
+    const double gain = detail::up_gain(m, i, s, p_.beta);
+    // Going up changes β E by −gain; going down by +gain.
+    return s[Eigen::Index(i)] == 1.0 ? gain : -gain;
   }
   /// Probability that the flip of site i is accepted: min(1, exp(-β ΔE)), 0 if not finite.
   double accept_probability(const Ising& m, const VectorD& s, std::size_t i) const {

@@ -101,12 +101,11 @@ struct RbmChains {
   static RbmChains from_bias(const Vector<T>& start_bias, std::size_t chains, std::uint64_t seed, Purpose purpose) {
     RbmChains c;
     c.v.resize(Eigen::Index(chains), start_bias.size());
-    c.streams.reserve(chains);
+    c.streams = Stream::root(seed).children(purpose, chains);
     const auto p = start_bias.array().logistic().eval();
     for (std::size_t r = 0; r < chains; ++r) {
-      c.streams.push_back(Stream::derive(seed, purpose, r));
       for (Eigen::Index i = 0; i < start_bias.size(); ++i)
-        c.v(Eigen::Index(r), i) = c.streams.back().uniform_float() < float(p[i]) ? T(1) : T(0);
+        c.v(Eigen::Index(r), i) = c.streams[r].uniform_float() < float(p[i]) ? T(1) : T(0);
     }
     return c;
   }

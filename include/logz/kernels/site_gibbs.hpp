@@ -30,9 +30,14 @@ inline double ising_local_field(const Ising& m, std::size_t i, const VectorD& s)
     f += edges[nb->edge].coupling * s[Eigen::Index(nb->site)];
   return f;
 }
-/// Validates beta (finite, >= 0) for kernel `who`.
-inline void check_beta(const char* who, double beta) {
+/// Validates the Params every Ising kernel shares: updates >= 1, beta finite and >= 0.
+inline void check_params(const char* who, std::size_t updates, double beta) {
+  check_arg(updates >= 1, "{}: updates must be >= 1 (got {})", who, updates);
   check_arg(std::isfinite(beta) && beta >= 0, "{}: beta must be finite and >= 0 (got {})", who, beta);
+}
+/// β (E(down) − E(up)) of site i: what flipping it up is worth, in the model's convention.
+inline double up_gain(const Ising& m, std::size_t i, const VectorD& s, double beta) {
+  return beta * ising_local_field(m, i, s) * (1.0 - m.down_value());
 }
 /// Validates a chain state against the model: size n_spins.
 inline void check_state(const char* who, const Ising& m, const VectorD& s) {
@@ -75,14 +80,13 @@ class SiteGibbs {
   /// Default Params, or validated ones: throws Error(Exit::usage) naming the bad parameter.
   SiteGibbs() : SiteGibbs(Params()) {}
   explicit SiteGibbs(Params p) : p_(p) {
-    check_arg(p.updates >= 1, "{}: updates must be >= 1 (got {})", name(), p.updates);
-    detail::check_beta(name(), p.beta);
+    detail::check_params(name(), p.updates, p.beta);
   }
   const Params& params() const { return p_; }
 
   /// p(s_i = up | rest) at the kernel's beta; NaN when the conditional is not finite.
   double up_probability(const Ising& m, const VectorD& s, std::size_t i) const {
-    const double x = p_.beta * detail::ising_local_field(m, i, s) * (1.0 - m.down_value());
+    const double x = detail::up_gain(m, i, s, p_.beta);
     if (std::isnan(x)) return x;
     return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
   }

@@ -38,8 +38,7 @@ class SwendsenWang {
   /// Default Params, or validated ones: throws Error(Exit::usage) naming the bad parameter.
   SwendsenWang() : SwendsenWang(Params()) {}
   explicit SwendsenWang(Params p) : p_(p) {
-    check_arg(p.updates >= 1, "SwendsenWang: updates must be >= 1 (got {})", p.updates);
-    detail::check_beta(name(), p.beta);
+    detail::check_params(name(), p.updates, p.beta);
   }
   const Params& params() const { return p_; }
 
