@@ -8,6 +8,7 @@
 /// f_1 = exp(-F(v)); p_0 is a product of Bernoullis with exact draws.
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 #include "logz/core/math.hpp"
 #include "logz/models/rbm.hpp"
@@ -42,11 +43,13 @@ struct RbmPath {
 inline VectorD base_rate_bias(const MatrixU8& data) {
   check_arg(data.rows() > 0, "base_rate_bias: data has no rows");
   const double n = double(data.rows());
+  // Counts row by row: the data are row-major (a column walk misses the cache).
+  std::vector<double> count(std::size_t(data.cols()), 0.0);
+  for (Eigen::Index r = 0; r < data.rows(); ++r)
+    for (Eigen::Index i = 0; i < data.cols(); ++i) count[std::size_t(i)] += data(r, i);
   VectorD a(data.cols());
   for (Eigen::Index i = 0; i < data.cols(); ++i) {
-    double count = 0;
-    for (Eigen::Index r = 0; r < data.rows(); ++r) count += data(r, i);
-    const double p = (count + 0.05 * n) / (1.05 * n);
+    const double p = (count[std::size_t(i)] + 0.05 * n) / (1.05 * n);
     a[i] = std::log(p) - std::log1p(-p);
   }
   return a;
