@@ -1,6 +1,6 @@
 # Set-up and entry points. `make demo` and `make test` install what they need
 # (Debian packages), configure, build and run.
-DEB_BUILD := cmake ninja-build g++ pkg-config libeigen3-dev librandom123-dev libcli11-dev \
+DEB_BUILD := cmake ninja-build g++ pkg-config libeigen3-dev liblbfgspp-dev librandom123-dev libcli11-dev \
   nlohmann-json3-dev libfmt-dev zlib1g-dev libzip-dev libgtest-dev libgmock-dev \
   libbenchmark-dev dataset-fashion-mnist
 DEB_PEERS := python3-torch python3-sklearn python3-numpy python3-threadpoolctl
