@@ -17,6 +17,7 @@ enum class Exit : int {
   usage = 64,        ///< EX_USAGE: bad argument or option
   data = 65,         ///< EX_DATAERR: input data malformed
   no_input = 66,     ///< EX_NOINPUT: input file missing or unreadable
+  unavailable = 69,  ///< EX_UNAVAILABLE: a resource (e.g. memory) is not available
   software = 70,     ///< EX_SOFTWARE: internal error
   cant_create = 73,  ///< EX_CANTCREAT: output file cannot be created
   io = 74,           ///< EX_IOERR: read/write error

@@ -1,0 +1,47 @@
+#pragma once
+/// @file memory.hpp
+/// Memory accounting for large allocations: sizes multiplied without silent overflow,
+/// and the memory the machine has free, so that a fit too big for the machine fails
+/// up front with both numbers instead of being killed half-way.
+#include <cstddef>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "logz/core/check.hpp"
+
+namespace logz {
+
+/// a · b, or Error(Exit::usage) naming `what` when the product does not fit in size_t.
+inline std::size_t checked_product(std::size_t a, std::size_t b, const char* what) {
+  std::size_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) fail(Exit::usage, "{}: size overflows ({} x {})", what, a, b);
+  return r;
+}
+/// a + b, or Error(Exit::usage) naming `what` on overflow.
+inline std::size_t checked_sum(std::size_t a, std::size_t b, const char* what) {
+  std::size_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) fail(Exit::usage, "{}: size overflows ({} + {})", what, a, b);
+  return r;
+}
+
+/// MemAvailable from /proc/meminfo in bytes, or nothing where it cannot be read.
+inline std::optional<std::size_t> available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::size_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return std::nullopt;
+}
+
+/// Throws Error(Exit::unavailable) when `bytes` exceeds the memory available now.
+inline void check_memory_available(std::size_t bytes, const char* what) {
+  const auto avail = available_memory_bytes();
+  if (avail && bytes > *avail)
+    fail(Exit::unavailable, "{}: needs {:.2f} GiB of memory but only {:.2f} GiB is available", what,
+         double(bytes) / double(1ull << 30), double(*avail) / double(1ull << 30));
+}
+
+}  // namespace logz
