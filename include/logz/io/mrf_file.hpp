@@ -1,0 +1,67 @@
+#pragma once
+/// @file mrf_file.hpp
+/// Pairwise MRF model files (docs/ising-training.md): an .npz of dense parameter arrays,
+/// what NumPy writes with `np.savez(path, fields=h, couplings=J)`.
+///
+/// Ising (E(s) = -Σ h_i s_i - Σ_{i<j} J_ij s_i s_j, see models/ising.hpp):
+/// - `fields`    [n] float: h_i;
+/// - `couplings` [n, n] float: J_ij, symmetric, zero diagonal, 0 off the graph;
+/// - `edges`     [m, 2] integer, optional: the graph, in the model's edge order (kept
+///               exactly, zero couplings included). Without it the graph is every pair
+///               i < j with J_ij != 0, in row-major order;
+/// - `spins`     [2] integer, optional: the spin values (down, up), [-1, 1] for ±1 spins
+///               or [0, 1] for 0/1 spins; absent means [-1, 1].
+/// Potts (E(x) = -Σ h_i(x_i) - Σ_{i<j} J_ij(x_i, x_j), see models/potts.hpp):
+/// - `fields`    [L, q] float: h_i(a);
+/// - `couplings` [L, L, q, q] float: couplings[i, j, a, b] = J_ij(a, b) =
+///               couplings[j, i, b, a], zero diagonal blocks, 0 off the graph;
+/// - `edges`     [m, 2] integer, optional, as for Ising (a pair is on the graph without
+///               it when its block has a nonzero entry);
+/// - `alphabet`  [q] uint8, optional: the letter of each state (e.g. "-ACDEFGHIKLMNPQRSTVWY").
+/// The kind of a file is read from the rank of `couplings` (2: Ising, 4: Potts). Other
+/// arrays are allowed and kept in `extra`. Files are written atomically; parameters
+/// round-trip bit for bit (float64).
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "logz/io/npz.hpp"
+#include "logz/models/ising.hpp"
+#include "logz/models/potts.hpp"
+
+namespace logz::io {
+
+struct IsingFile {
+  Ising model;
+  NamedArrays extra;  ///< every array other than fields, couplings, edges, spins
+};
+
+struct PottsFile {
+  Potts model;
+  std::optional<std::string> alphabet;  ///< `alphabet` if present, one letter per state
+  NamedArrays extra;                    ///< every array other than fields, couplings, edges, alphabet
+};
+
+enum class MrfKind { ising, potts };
+
+/// Loads and validates an Ising model file. Missing file: Exit::no_input; a missing
+/// array, a wrong dtype, rank or shape, a non-finite value, asymmetric couplings, a
+/// nonzero diagonal, a coupling off the given graph, a bad edge or spin convention,
+/// or a Potts file: Exit::data, naming the array and the first offending entry.
+IsingFile load_ising(const std::string& path);
+/// Loads and validates a Potts model file (errors as load_ising; also a bad alphabet).
+PottsFile load_potts(const std::string& path);
+/// Which kind a model file holds, from the rank of its `couplings` (2 or 4) — without
+/// validating the rest. Exit::data if `couplings` is missing or of another rank.
+MrfKind mrf_file_kind(const std::string& path);
+/// Loads a file of either kind (one read).
+std::variant<IsingFile, PottsFile> load_mrf(const std::string& path);
+
+/// Writes fields, couplings (float64), edges (int64) and spins, then `extra`, atomically.
+void save_ising(const std::string& path, const Ising& model, const NamedArrays& extra = {});
+/// Writes fields, couplings (float64), edges (int64) and the alphabet if given (its
+/// length must be q: Exit::usage otherwise), then `extra`, atomically.
+void save_potts(const std::string& path, const Potts& model, const std::optional<std::string>& alphabet = std::nullopt,
+                const NamedArrays& extra = {});
+
+}  // namespace logz::io
