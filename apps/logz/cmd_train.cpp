@@ -120,9 +120,10 @@ int run_train(const TrainOptions& o) {
 }  // namespace
 
 void add_train(CLI::App& app, Action& action) {
-  CLI::App* train = app.add_subcommand("train", "Train a model (train rbm: a binary RBM by CD-k / PCD-k)");
+  CLI::App* train = app.add_subcommand("train", "Train a model: rbm (CD-k / PCD-k), potts (pseudolikelihood)");
   train->require_subcommand(1);
-  train->footer("Models: rbm. See logz train rbm --help.");
+  train->footer("Models: rbm, potts. See logz train <model> --help.");
+  add_train_potts(*train, action);
 
   auto o = std::make_shared<TrainOptions>();
   CLI::App* sub = train->add_subcommand("rbm", "Train a Bernoulli-Bernoulli RBM by CD-k or persistent CD-k (PCD / SML)");

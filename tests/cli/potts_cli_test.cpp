@@ -1,0 +1,119 @@
+// `logz train potts`: a fit from an alignment file end to end (model file, contact
+// table, JSON), thread invariance of the file, and bad alignments.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "logz/core/rng.hpp"
+#include "logz/io/mrf_file.hpp"
+#include "support/cli_runner.hpp"
+
+namespace logz {
+namespace {
+
+using ::testing::HasSubstr;
+
+class PottsCli : public ::testing::Test {
+ protected:
+  test::TempDir tmp;
+  std::string aln;
+
+  void SetUp() override {
+    // 300 sequences of 6 columns over "-ACD": columns 0 and 3 co-vary, the rest are noise.
+    aln = tmp.file("aln.fasta");
+    std::ofstream f(aln);
+    Stream rng = Stream::derive(5, Purpose::user, 0);
+    const char* letters = "-ACD";
+    for (int s = 0; s < 300; ++s) {
+      std::string row(6, '-');
+      for (char& c : row) c = letters[rng.below(4)];
+      if (rng.uniform_double() < 0.8) row[3] = row[0];
+      f << ">seq" << s << "\n" << row << "\n";
+    }
+  }
+  test::CliResult run(const std::string& args) { return test::run_cli(tmp, args); }
+};
+
+TEST_F(PottsCli, FitsWritesTheModelAndTheContacts) {
+  const std::string model = tmp.file("m.npz"), contacts = tmp.file("c.txt");
+  const auto r = run("train potts --data " + aln + " --alphabet -ACD --lambda-e 0.5 --out " + model + " --contacts " +
+                     contacts + " --json --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["sequences"], 300);
+  EXPECT_EQ(j["sites"], 6);
+  EXPECT_EQ(j["q"], 4);
+  EXPECT_THAT(std::string(j["stopped_by"]), ::testing::AnyOf("gradient", "relative decrease"));
+  const io::PottsFile pf = io::load_potts(model);
+  EXPECT_EQ(pf.alphabet.value_or(""), "-ACD");
+  EXPECT_EQ(pf.model.n_sites(), 6u);
+  // The table: a header and 15 pairs; the co-varying pair (1, 4) scores highest.
+  std::ifstream in(contacts);
+  std::string line, best;
+  double best_apc = -1e300;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    if (line[0] == '#') continue;
+    const double apc = std::stod(line.substr(line.rfind(' ') + 1));
+    if (apc > best_apc) best_apc = apc, best = line.substr(0, 7);
+  }
+  EXPECT_EQ(lines, 16);
+  EXPECT_EQ(best, "1 - 4 -");
+}
+
+TEST_F(PottsCli, IgnoringGapsDropsTheGapState) {
+  const std::string model = tmp.file("m.npz");
+  const auto r = run("train potts --data " + aln + " --alphabet -ACD --ignore-gaps --out " + model + " --json --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["q"], 3);
+  EXPECT_EQ(io::load_potts(model).alphabet.value_or(""), "ACD");
+}
+
+TEST_F(PottsCli, SameModelFileForOneOrTwoThreads) {
+  const std::string m1 = tmp.file("m1.npz"), m2 = tmp.file("m2.npz");
+  ASSERT_EQ(run("train potts --data " + aln + " --alphabet -ACD --threads 1 --quiet --out " + m1).code, 0);
+  ASSERT_EQ(run("train potts --data " + aln + " --alphabet -ACD --threads 2 --quiet --out " + m2).code, 0);
+  EXPECT_EQ(test::slurp(m1), test::slurp(m2));
+}
+
+TEST_F(PottsCli, BadAlignmentsExit65AndWriteNothing) {
+  const std::string model = tmp.file("m.npz");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(tmp.file(name)) << text;
+    return tmp.file(name);
+  };
+  const std::string ragged = write("ragged.fasta", ">a\nACD\n>b\nAC\n");
+  const std::string empty = write("empty.fasta", "");
+  const std::string unknown = write("unknown.fasta", ">a\nACD\n>b\nAXD\n");
+  struct Case {
+    std::string path, message;
+  };
+  for (const Case& c : {Case{ragged, ragged + ": sequence b has 2 match columns, but a has 3"},
+                        Case{empty, empty + ": empty file"},
+                        Case{unknown, unknown + ": sequence b: letter 'X' at column 2 is not in the alphabet \"-ACD\""}}) {
+    const auto r = run("train potts --data " + c.path + " --alphabet -ACD --out " + model);
+    EXPECT_EQ(r.code, 65) << c.path;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+    EXPECT_FALSE(std::filesystem::exists(model));
+  }
+  const std::string gapless = write("gapless.fasta", ">a\nACD\n>b\nCAD\n");
+  const auto r = run("train potts --data " + gapless + " --alphabet ACD --ignore-gaps --out " + model);
+  EXPECT_EQ(r.code, 64);
+  EXPECT_THAT(r.err, HasSubstr("has no gap"));
+  EXPECT_EQ(run("train potts --data " + aln + " --lambda-e -1 --out " + model).code, 64);
+}
+
+TEST_F(PottsCli, HelpExplainsTheObjectiveAndShowsExamples) {
+  const auto r = run("train potts --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* s : {"--data", "--focus", "--ignore-gaps", "--theta", "--lambda-h", "--lambda-e", "--variant",
+                        "--precision", "--contacts", "--max-iterations", "Examples:", "--threads", "--json"})
+    EXPECT_THAT(r.out, HasSubstr(s));
+}
+
+}  // namespace
+}  // namespace logz
