@@ -210,7 +210,7 @@ IsingFit fit_ising_exact(const Ising& init, const IsingDataMoments& data, const 
   LbfgsResult r = minimize_lbfgs(f, init.parameters(), options);
   work.set_parameters(r.x);
   return IsingFit{std::move(work), "exact", "negative mean log-likelihood", std::move(r.trace), r.iterations,
-                  r.converged};
+                  r.converged, r.gradient_norm};
 }
 
 // ---- PCD ----------------------------------------------------------------------------
@@ -300,7 +300,8 @@ IsingFit fit_ising_pcd(const Ising& init, const IsingDataMoments& data, const Is
     if (t + sgd.average_last >= sgd.updates) average += theta;
   }
   if (sgd.average_last > 1) model.set_parameters(average / double(sgd.average_last));
-  return IsingFit{std::move(model), "pcd", "gradient-estimate norm", std::move(trace), sgd.updates, false};
+  const double last = trace.back();
+  return IsingFit{std::move(model), "pcd", "gradient-estimate norm", std::move(trace), sgd.updates, false, last};
 }
 
 // ---- façade -------------------------------------------------------------------------

@@ -25,11 +25,15 @@ VectorD block_terms(const Ising& model, const MatrixD& data, Eigen::Index r0, Ei
   const double gap = 1.0 - model.down_value();
   const Eigen::ArrayXXd d = (x.array() == 1.0).select(Eigen::ArrayXXd::Constant(rows, n, gap), -gap);
   const Eigen::ArrayXXd delta = d * f.array();
-  const Eigen::ArrayXXd s_minus = 1.0 / (1.0 + delta.exp());  // σ(−Δ); exp overflow gives 0, as it should
+  // σ(−Δ) and σ(Δ) from one exp(−|Δ|) (never overflows): each keeps its digits when
+  // small, which 1 − σ would not.
+  const Eigen::ArrayXXd e = (-delta.abs()).exp();
+  const Eigen::ArrayXXd big = 1.0 / (1.0 + e), small = e * big;  // σ(|Δ|), σ(−|Δ|)
+  const Eigen::ArrayXXd s_minus = (delta >= 0).select(small, big);
   VectorD out = VectorD::Zero(1 + (want_gradient ? n + m : 0));
   out[0] = s_minus.square().sum();
   if (!want_gradient) return out;
-  const Eigen::ArrayXXd s_plus = 1.0 / (1.0 + (-delta).exp());  // σ(Δ), not 1 − σ(−Δ): keeps its digits when small
+  const Eigen::ArrayXXd s_plus = (delta >= 0).select(big, small);
   const Eigen::MatrixXd g = (-2.0 * s_minus.square() * s_plus * d).matrix();  // ∂(σ(−Δ)²)/∂f_i
   out.segment(1, n) = g.colwise().sum().transpose();
   for (Eigen::Index e = 0; e < m; ++e) {
@@ -74,7 +78,8 @@ IsingFit fit_ratio_matching(const Ising& init, const MatrixD& data, const IsingL
   };
   LbfgsResult r = minimize_lbfgs(f, init.parameters(), options);
   work.set_parameters(r.x);
-  return IsingFit{std::move(work), "rm", "ratio matching objective", std::move(r.trace), r.iterations, r.converged};
+  return IsingFit{std::move(work), "rm", "ratio matching objective", std::move(r.trace), r.iterations, r.converged,
+                  r.gradient_norm};
 }
 
 }  // namespace logz

@@ -50,7 +50,7 @@ double ising_l2_penalty(const Ising& model, const IsingL2& l2, VectorD* gradient
 /// L-BFGS settings. Stops when ‖∇‖ <= gradient_tolerance or after max_iterations.
 struct LbfgsOptions {
   std::size_t max_iterations = 1000;  ///< >= 1
-  double gradient_tolerance = 1e-8;   ///< absolute, on the Euclidean norm; > 0
+  double gradient_tolerance = 1e-6;   ///< absolute, on the Euclidean norm; > 0 (rounding of f floors it near 1e-8)
   std::size_t memory = 10;            ///< correction pairs kept; >= 1
 };
 
@@ -78,6 +78,7 @@ struct IsingFit {
   std::vector<double> trace;   ///< one value at the start and after each iteration / update
   std::size_t iterations = 0;
   bool converged = false;      ///< L-BFGS: gradient tolerance met; PCD: always false (no test)
+  double gradient_norm = 0;    ///< ‖∇‖ at the returned model (PCD: of the last estimate)
 };
 
 // ---- exact maximum likelihood -------------------------------------------------------
