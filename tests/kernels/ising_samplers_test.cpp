@@ -2,9 +2,11 @@
 // Exact first: the full transition matrix of one step of each kernel on a 3×3 lattice
 // (512 states) is built from the kernel's own conditional / acceptance probabilities
 // (Swendsen–Wang: by summing over all 2^12 bond configurations, independently of the
-// kernel's code) and checked for stationarity πT = π and, where it holds, detailed
-// balance, to 1e-12 against π from enumerating exp(-E). Then χ² tests of the kernels'
-// step() against the exact distribution after K steps; pinned error messages.
+// kernel's code; with fields, the ghost bonds summed in closed form per cluster) and
+// checked for stationarity πT = π and, where it holds, detailed balance, to 1e-12 against
+// π from enumerating exp(-E). Then χ² tests of the kernels' step() against the exact
+// distribution after K steps (and, for Swendsen–Wang with fields, against π itself from
+// exact starting draws); pinned error messages.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -100,8 +102,12 @@ Dense random_scan_matrix(const Ising& m, F&& move_prob) {
 }
 
 /// Swendsen–Wang by summing over every bond configuration of the aligned edges, with its
-/// own union-find; flips of every subset of clusters, each with probability 2^-clusters.
-Dense sw_matrix(const Ising& m, double beta) {
+/// own union-find. Fields: a site whose spin has its field's sign is bonded to a ghost spin
+/// with probability 1 - exp(-2β|h_i|), so a cluster is frozen with probability
+/// f_C = 1 - Π (1 - p_i) over those sites and otherwise flipped with probability 1/2; flips
+/// of every subset of clusters are summed. `honour_fields = false` is the zero-field
+/// kernel applied regardless (every cluster free): wrong when there are fields.
+Dense sw_matrix(const Ising& m, double beta, bool honour_fields = true) {
   const std::size_t n = m.n_spins(), count = std::size_t(1) << n;
   Dense t(count, std::vector<double>(count, 0.0));
   const auto& edges = m.edges();
@@ -128,22 +134,34 @@ Dense sw_matrix(const Ising& m, double beta) {
         }
       }
       if (w == 0) continue;
-      std::vector<std::size_t> mask;  // site mask of each cluster
+      std::vector<std::size_t> mask;     // site mask of each cluster
+      std::vector<double> free_prob;     // probability that the cluster is not frozen
       std::vector<std::size_t> cluster_of(n, SIZE_MAX);
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t r = find(i);
         if (cluster_of[r] == SIZE_MAX) {
           cluster_of[r] = mask.size();
           mask.push_back(0);
+          free_prob.push_back(1.0);
         }
         mask[cluster_of[r]] |= std::size_t(1) << i;
+        const double h = m.fields()[Eigen::Index(i)];
+        const bool up = (a >> i) & 1;
+        if (honour_fields && ((h > 0 && up) || (h < 0 && !up))) free_prob[cluster_of[r]] *= std::exp(-2.0 * beta * std::abs(h));
       }
-      const double share = w / double(std::size_t(1) << mask.size());
       for (std::size_t f = 0; f < (std::size_t(1) << mask.size()); ++f) {
         std::size_t flip = 0;
-        for (std::size_t c = 0; c < mask.size(); ++c)
-          if ((f >> c) & 1) flip |= mask[c];
-        t[a][a ^ flip] += share;
+        double pf = w;
+        for (std::size_t c = 0; c < mask.size(); ++c) {
+          const double p_flip = 0.5 * free_prob[c];
+          if ((f >> c) & 1) {
+            flip |= mask[c];
+            pf *= p_flip;
+          } else {
+            pf *= 1.0 - p_flip;
+          }
+        }
+        t[a][a ^ flip] += pf;
       }
     }
   }
@@ -177,14 +195,17 @@ double detailed_balance_error(const Dense& t, const std::vector<double>& pi) {
   return err;
 }
 
-/// A 3×3 open lattice with random fields and couplings (both signs), scale N(0, 0.7²).
-Ising random_lattice(std::uint64_t seed, std::size_t l1, std::size_t l2, SpinConvention c, bool zero_field_ferro) {
+/// An l1×l2 open lattice with random fields and couplings (both signs), scale N(0, 0.7²);
+/// or, if `zero_field_ferro`, couplings uniform in [0.1, 0.7] and fields `ferro_field_scale`
+/// · N(0, 1) (zero by default).
+Ising random_lattice(std::uint64_t seed, std::size_t l1, std::size_t l2, SpinConvention c, bool zero_field_ferro,
+                     double ferro_field_scale = 0.0) {
   Ising m = Ising::lattice_2d(l1, l2, 0.0, 0.0, Boundary::open, Boundary::open, c);
   Stream rng = Stream::derive(seed, Purpose::user, 0);
   VectorD theta = m.parameters();
   for (Eigen::Index k = 0; k < theta.size(); ++k) {
     const bool field = std::size_t(k) < m.n_spins();
-    if (zero_field_ferro) theta[k] = field ? 0.0 : 0.1 + 0.6 * rng.uniform_double();
+    if (zero_field_ferro) theta[k] = field ? ferro_field_scale * rng.normal() : 0.1 + 0.6 * rng.uniform_double();
     else theta[k] = 0.7 * rng.normal();
   }
   m.set_parameters(theta);
@@ -245,6 +266,31 @@ TEST(IsingSamplersExact, SwendsenWangIsStationaryAndReversibleOn3x3) {
   }
 }
 
+TEST(IsingSamplersExact, SwendsenWangWithFieldsIsStationaryAndReversibleOn3x3) {
+  const Ising m = random_lattice(13, 3, 3, pm, true, 0.5);  // fields of both signs
+  double smallest = INFINITY;
+  for (std::size_t i = 0; i < 9; ++i) smallest = std::min(smallest, std::abs(m.fields()[Eigen::Index(i)]));
+  ASSERT_GT(smallest, 0.0);
+  ASSERT_LT(m.fields().minCoeff(), 0.0);
+  ASSERT_GT(m.fields().maxCoeff(), 0.0);
+  for (double beta : {1.0, 0.4}) {
+    SCOPED_TRACE(testing::Message() << "beta " << beta);
+    const std::vector<double> pi = exact_pi(m, beta);
+    const Dense t = sw_matrix(m, beta);
+    expect_stochastic_and_stationary(t, pi);
+    EXPECT_LE(detailed_balance_error(t, pi), 1e-12);
+    // The check has power: clusters flipped as if there were no field are far from π.
+    const Dense wrong = sw_matrix(m, beta, false);
+    double err = 0;
+    for (std::size_t b = 0; b < pi.size(); ++b) {
+      double s = 0;
+      for (std::size_t a = 0; a < pi.size(); ++a) s += pi[a] * wrong[a][b];
+      err = std::max(err, std::abs(s - pi[b]));
+    }
+    EXPECT_GT(err, 1e-3);
+  }
+}
+
 /// χ² of `chains` independent chains (streams derive(seed, gibbs, c)), each started from
 /// state `start` and run `steps` steps of `kernel`, against the exact distribution
 /// e_start T^steps. Cells with expected count < 5 are pooled into one cell.
@@ -298,6 +344,51 @@ TEST(IsingSamplersStatistical, SwendsenWangMatchesExactDistribution) {
   chi_square_against_exact(sw, m, sw_matrix(m, 1.0), 0, 3, 20000, 101);
 }
 
+TEST(IsingSamplersStatistical, SwendsenWangWithFieldsMatchesExactDistributionOn3x3) {
+  const Ising m = random_lattice(24, 3, 3, pm, true, 0.5);  // 512 states, 12 bonds, 9 fields
+  const SwendsenWang sw({.updates = 1, .beta = 1.0});
+  chi_square_against_exact(sw, m, sw_matrix(m, 1.0), 0, 3, 20000, 104);
+}
+
+TEST(IsingSamplersStatistical, SwendsenWangWithFieldsKeepsExactDrawsExact) {
+  // Chains started from exact draws of π and run 3 steps of step() are still distributed
+  // as π: Pearson's χ² of the 512 state counts (cells with expected count < 5 pooled)
+  // against π. False-failure rate 1e-4 (Wilson–Hilferty quantile, slightly conservative).
+  const Ising m = random_lattice(25, 3, 3, pm, true, 0.5);
+  const std::vector<double> pi = exact_pi(m, 1.0);
+  std::vector<double> cdf(pi.size());
+  std::partial_sum(pi.begin(), pi.end(), cdf.begin());
+  const SwendsenWang sw({.updates = 3, .beta = 1.0});
+  const std::size_t chains = 30000;
+  std::vector<std::size_t> counts(pi.size(), 0);
+  for (std::size_t c = 0; c < chains; ++c) {
+    Stream rng = Stream::derive(105, Purpose::gibbs, c);
+    const double u = rng.uniform_double() * cdf.back();
+    const std::size_t start = std::size_t(std::upper_bound(cdf.begin(), cdf.end() - 1, u) - cdf.begin());
+    VectorD s = spins_of(m, start);
+    sw.step(m, s, rng);
+    ++counts[index_of(s)];
+  }
+  std::vector<std::size_t> pooled_counts;
+  std::vector<double> pooled_p;
+  std::size_t rest_count = 0;
+  double rest_p = 0;
+  for (std::size_t k = 0; k < pi.size(); ++k) {
+    if (pi[k] * double(chains) >= 5) {
+      pooled_counts.push_back(counts[k]);
+      pooled_p.push_back(pi[k]);
+    } else {
+      rest_count += counts[k];
+      rest_p += pi[k];
+    }
+  }
+  pooled_counts.push_back(rest_count);
+  pooled_p.push_back(rest_p);
+  ASSERT_GE(pooled_counts.size(), 50u);
+  const double x2 = test::chi_square_statistic(pooled_counts, pooled_p);
+  EXPECT_LE(x2, test::chi_square_upper_quantile(double(pooled_counts.size() - 1), 1e-4)) << "cells " << pooled_counts.size();
+}
+
 TEST(IsingSamplersStatistical, SystematicGibbsMatchesExactDistribution) {
   const Ising m = random_lattice(22, 2, 3, pm, false);
   const SystematicGibbs g({.updates = 1, .beta = 1.0});
@@ -339,6 +430,15 @@ TEST(IsingSamplers, InfoCountsAndReproducibility) {
   EXPECT_EQ(is.updates, 2u);
   EXPECT_GE(is.clusters, 2u);
   EXPECT_LE(is.flipped, is.clusters);
+  EXPECT_EQ(is.frozen, 0u);  // no field, no ghost bonds
+  // A strong field: every up spin is bonded to the ghost (1 - e^-100 rounds to 1), so from
+  // all-up every cluster is frozen and nothing moves.
+  const Ising hm = Ising::lattice_2d(4, 4, 0.4, 50.0);
+  VectorD up = VectorD::Ones(16);
+  const auto ih = sw.step(hm, up, r1);
+  EXPECT_EQ(ih.frozen, ih.clusters);
+  EXPECT_EQ(ih.flipped, 0u);
+  EXPECT_EQ(up, VectorD::Ones(16));
 }
 
 TEST(IsingSamplers, NonFiniteDeltaEnergyIsACountedRejection) {
@@ -371,8 +471,7 @@ TEST(IsingSamplers, BadInputMessages) {
   VectorD s = VectorD::Ones(3);
   expect_error([&] { SwendsenWang().step(Ising(3, std::vector<IsingEdge>{{0, 1, 0.5}, {1, 2, -0.25}}, VectorD::Zero(3)), s, rng); },
                Exit::usage, "SwendsenWang: coupling 1 (sites 1, 2) is -0.25; Swendsen-Wang needs couplings >= 0");
-  expect_error([&] { SwendsenWang().step(Ising::chain(3, 0.5, 0.1), s, rng); }, Exit::usage,
-               "SwendsenWang: field 0 is 0.1; Swendsen-Wang needs zero fields");
+  EXPECT_NO_THROW(SwendsenWang().step(Ising::chain(3, 0.5, -0.1), s, rng));  // fields are allowed
   expect_error([&] { SwendsenWang().step(Ising::chain(3, 0.5, 0.0, Boundary::open, zo), s, rng); }, Exit::usage,
                "SwendsenWang: the model has 0/1 spins; Swendsen-Wang needs +-1 spins");
   VectorD short_state = VectorD::Ones(2);
