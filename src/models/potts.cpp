@@ -75,6 +75,40 @@ Potts Potts::from_ising(const Ising& model) {
   return Potts(std::move(fields), std::move(edges), std::move(couplings));
 }
 
+Ising Potts::to_ising(SpinConvention convention, double* shift) const {
+  check_arg(q_ == 2, "Potts::to_ising: needs q = 2, the model has q = {}", q_);
+  // In 0/1 states: J(x_i, x_j) = J00 + (J10 - J00) x_i + (J01 - J00) x_j + K x_i x_j with
+  // K = J11 - J10 - J01 + J00, so the 0/1 model has coupling K and field gains
+  // g_i = h_i(1) - h_i(0) + Σ (J10 - J00 or J01 - J00); E_potts = E_01 + c.
+  VectorD g(static_cast<Eigen::Index>(n_));
+  double c = 0;
+  for (std::size_t i = 0; i < n_; ++i) {
+    g[Eigen::Index(i)] = fields_(Eigen::Index(i), 1) - fields_(Eigen::Index(i), 0);
+    c -= fields_(Eigen::Index(i), 0);
+  }
+  std::vector<IsingEdge> edges;
+  for (std::size_t e = 0; e < edges_.size(); ++e) {
+    const auto b = block(e);
+    g[Eigen::Index(edges_[e].i)] += b[2] - b[0];
+    g[Eigen::Index(edges_[e].j)] += b[1] - b[0];
+    c -= b[0];
+    edges.push_back({edges_[e].i, edges_[e].j, b[3] - b[2] - b[1] + b[0]});
+  }
+  if (convention == SpinConvention::plus_minus_one) {
+    // x = (s + 1) / 2: K x_i x_j = K/4 (s_i s_j + s_i + s_j + 1), g x = g/2 (s + 1).
+    VectorD h = g / 2;
+    for (IsingEdge& e : edges) {
+      h[Eigen::Index(e.i)] += e.coupling / 4, h[Eigen::Index(e.j)] += e.coupling / 4;
+      c -= e.coupling / 4;
+      e.coupling /= 4;
+    }
+    c -= g.sum() / 2;
+    g = h;
+  }
+  if (shift) *shift = c;
+  return Ising(n_, std::move(edges), std::move(g), convention);
+}
+
 void Potts::build_adjacency() {
   offsets_.assign(n_ + 1, 0);
   for (const PottsEdge& e : edges_) ++offsets_[e.i + 1], ++offsets_[e.j + 1];

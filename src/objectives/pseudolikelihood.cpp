@@ -19,9 +19,10 @@ namespace {
 
 // A tile holds the conditionals of about this many states (sites × q) so that one
 // site's (q+1) coupling rows of the tile stay in L1 while a block of sequences streams
-// through them; a block of this many sequences keeps the tile's potentials in L2.
+// through them; a block of this many sequences keeps the tile's potentials in L2 while
+// the tile's slab of the coupling matrix (L(q+1) rows) is read once per block.
 constexpr std::size_t kTileStates = 128;
-constexpr std::size_t kSequenceBlock = 128;
+constexpr std::size_t kSequenceBlock = 512;
 constexpr std::size_t kAlign = 16;
 
 std::size_t round_up(std::size_t n, std::size_t k) { return (n + k - 1) / k * k; }
@@ -30,6 +31,17 @@ template <class T>
 inline void add_row(T* __restrict dst, const T* __restrict src, std::size_t n) {
 #pragma omp simd
   for (std::size_t c = 0; c < n; ++c) dst[c] += src[c];
+}
+
+// dst0..dst3 += src: four different rows, src read once.
+template <class T>
+inline void add_to_rows4(T* __restrict d0, T* __restrict d1, T* __restrict d2, T* __restrict d3,
+                         const T* __restrict src, std::size_t n) {
+#pragma omp simd
+  for (std::size_t k = 0; k < n; ++k) {
+    const T v = src[k];
+    d0[k] += v, d1[k] += v, d2[k] += v, d3[k] += v;
+  }
 }
 
 template <class T>
@@ -238,19 +250,32 @@ struct PseudolikelihoodObjective::Impl {
           }
           T m = u[0];
           for (std::size_t a = 1; a < q; ++a) m = std::max(m, u[a]);
+          const T ux = u[x];
           T z = 0;
-          for (std::size_t a = 0; a < q; ++a) z += std::exp(u[a] - m);
-          const T lse = m + std::log(z);
-          fx += w * double(lse - u[x]);
-          const T wt = T(w);
-          for (std::size_t a = 0; a < q; ++a) u[a] = wt * std::exp(u[a] - lse);
-          u[x] -= wt;
+          for (std::size_t a = 0; a < q; ++a) z += (u[a] = std::exp(u[a] - m));
+          fx += w * double(m + std::log(z) - ux);
+          const T scale = T(w) / z;
+          for (std::size_t a = 0; a < q; ++a) u[a] *= scale;
+          u[x] -= T(w);
           double* gha = gh.data() + (i - i0) * q;
           for (std::size_t a = 0; a < q; ++a) gha[a] += double(u[a]);
         }
       }
-      // Scatter: G[(j, x_sj), tile] += residual.
-      for (j = 0; j < l; ++j) {
+      // Scatter: G[(j, x_sj), tile] += residual, four sites at a time (distinct rows).
+      for (j = 0; j + 4 <= l; j += 4) {
+        T* g0 = g.data() + j * q1 * ld + col0;
+        T* g1 = g0 + q1 * ld;
+        T* g2 = g1 + q1 * ld;
+        T* g3 = g2 + q1 * ld;
+        const std::uint8_t* x0 = xt.data() + j * n + s0;
+        const std::uint8_t* x1 = x0 + n;
+        const std::uint8_t* x2 = x1 + n;
+        const std::uint8_t* x3 = x2 + n;
+        for (std::size_t s = 0; s < nb; ++s)
+          add_to_rows4(g0 + x0[s] * ld, g1 + x1[s] * ld, g2 + x2[s] * ld, g3 + x3[s] * ld, pot.data() + s * stride,
+                       width);
+      }
+      for (; j < l; ++j) {
         T* gj = g.data() + j * q1 * ld + col0;
         const std::uint8_t* xj = xt.data() + j * n + s0;
         for (std::size_t s = 0; s < nb; ++s) add_row(gj + xj[s] * ld, pot.data() + s * stride, width);

@@ -61,6 +61,24 @@ TEST(Potts, FromIsingKeepsEveryEnergy) {
   }
 }
 
+TEST(Potts, ToIsingKeepsEveryEnergyUpToTheShift) {
+  Potts p(MatrixD::Zero(4, 2), {{0, 1}, {1, 2}, {3, 0}}, VectorD::Zero(12));
+  VectorD th = p.parameters();
+  for (Eigen::Index k = 0; k < th.size(); ++k) th[k] = 0.37 * double((k * 7) % 11) - 1.3;
+  p.set_parameters(th);
+  for (auto conv : {SpinConvention::plus_minus_one, SpinConvention::zero_one}) {
+    double c = 0;
+    const Ising is = p.to_ising(conv, &c);
+    for (int s = 0; s < 16; ++s) {
+      VectorD x(4), spins(4);
+      for (int i = 0; i < 4; ++i) x[i] = (s >> i) & 1, spins[i] = is.spin_value((s >> i) & 1);
+      EXPECT_NEAR(p.energy(x), is.energy(spins) + c, 1e-13);
+    }
+  }
+  test::expect_error([] { (void)Potts::dense(3, 3).to_ising(SpinConvention::zero_one); }, Exit::usage,
+                     "Potts::to_ising: needs q = 2, the model has q = 3");
+}
+
 TEST(Potts, ZeroSumGaugeShiftsEveryEnergyByTheSameConstant) {
   Potts m = three_site_chain();
   const Potts before = m;

@@ -39,6 +39,11 @@ class Potts {
   /// where h', J' are the 0/1-convention parameters (±1 models are converted exactly).
   static Potts from_ising(const Ising& model);
 
+  /// The Ising model with the same p(x) (state 1 = up), on the same graph, in the
+  /// given convention. Throws Error(Exit::usage) unless q = 2. Exact up to a constant
+  /// energy shift: log Z differs by the returned model's `shift` argument if given.
+  Ising to_ising(SpinConvention convention, double* shift = nullptr) const;
+
   std::size_t n_sites() const { return n_; }
   std::size_t dimension() const { return n_; }
   std::size_t num_states() const { return q_; }
