@@ -120,10 +120,12 @@ int run_train(const TrainOptions& o) {
 }  // namespace
 
 void add_train(CLI::App& app, Action& action) {
-  CLI::App* train = app.add_subcommand("train", "Train a model: rbm (CD-k / PCD-k), potts (pseudolikelihood)");
+  CLI::App* train = app.add_subcommand(
+      "train", "Train a model: rbm (CD-k / PCD-k), potts (pseudolikelihood), ising (pl, rm, exact, pcd)");
   train->require_subcommand(1);
-  train->footer("Models: rbm, potts. See logz train <model> --help.");
+  train->footer("Models: rbm, potts, ising. See logz train <model> --help.");
   add_train_potts(*train, action);
+  add_train_ising(*train, action);
 
   auto o = std::make_shared<TrainOptions>();
   CLI::App* sub = train->add_subcommand("rbm", "Train a Bernoulli-Bernoulli RBM by CD-k or persistent CD-k (PCD / SML)");

@@ -48,6 +48,8 @@ void on_parsed(CLI::App& sub, const std::shared_ptr<Options>& options, Action& a
 void add_train(CLI::App& app, Action& action);
 /// `train potts` (cmd_train_potts.cpp), added under `train` by add_train.
 void add_train_potts(CLI::App& train, Action& action);
+/// `train ising` (cmd_train_ising.cpp), added under `train` by add_train.
+void add_train_ising(CLI::App& train, Action& action);
 void add_exact(CLI::App& app, Action& action);
 void add_estimate(CLI::App& app, Action& action);
 void add_eval(CLI::App& app, Action& action);

@@ -9,6 +9,7 @@
 
 #include "logz/core/rng.hpp"
 #include "logz/io/mrf_file.hpp"
+#include "logz/io/npy.hpp"
 #include "support/cli_runner.hpp"
 
 namespace logz {
@@ -63,6 +64,22 @@ TEST_F(PottsCli, FitsWritesTheModelAndTheContacts) {
   }
   EXPECT_EQ(lines, 16);
   EXPECT_EQ(best, "1 - 4 -");
+}
+
+TEST_F(PottsCli, ExactEstimateAndSampleWorkOnTheFittedModel) {
+  const std::string model = tmp.file("m.npz"), samples = tmp.file("s.npy");
+  ASSERT_EQ(run("train potts --data " + aln + " --alphabet -ACD --lambda-e 0.5 --quiet --out " + model).code, 0);
+  const auto exact = nlohmann::json::parse(run("exact --model " + model + " --json --quiet").out);
+  EXPECT_EQ(exact["kind"], "potts");
+  EXPECT_EQ(exact["treewidth"], 5);  // every pair of 6 sites coupled
+  const auto ais = nlohmann::json::parse(
+      run("estimate --model " + model + " --method ais --chains 200 --betas 500 --schedule linear --json --quiet").out);
+  // |AIS - exact| <= 4.42 SE: false-failure rate 1e-5 (normal approximation of log Z-hat).
+  EXPECT_NEAR(double(ais["log_z"]), double(exact["log_z"]), 4.42 * double(ais["std_error"]));
+  ASSERT_EQ(run("sample --model " + model + " --chains 9 --steps 20 --out " + samples + " --quiet").code, 0);
+  const io::Array a = io::read_npy(samples);
+  EXPECT_EQ(a.shape, (std::vector<std::size_t>{9, 6}));
+  for (std::size_t k = 0; k < a.size(); ++k) EXPECT_LT(a.at(k), 4);
 }
 
 TEST_F(PottsCli, IgnoringGapsDropsTheGapState) {

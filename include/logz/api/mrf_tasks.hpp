@@ -1,0 +1,48 @@
+#pragma once
+/// @file mrf_tasks.hpp
+/// The façade for Ising and Potts model files (used by `logz exact`, `estimate`,
+/// `sample`): one call per task, whichever kind the file holds.
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "logz/core/observer.hpp"
+#include "logz/core/parallel.hpp"
+#include "logz/core/types.hpp"
+#include "logz/estimators/log_z_estimate.hpp"
+#include "logz/exact/junction_tree.hpp"
+#include "logz/models/ising.hpp"
+#include "logz/models/potts.hpp"
+
+namespace logz::api {
+
+using MrfModel = std::variant<Ising, Potts>;
+
+/// True when the .npz at `path` holds an Ising or Potts model (a `couplings` array and
+/// no RBM `weights`); false for anything else, including unreadable files (the RBM
+/// loader then reports the problem).
+bool is_mrf_file(const std::string& path);
+/// Loads either kind (io::load_mrf), dropping the extra arrays.
+MrfModel load_mrf_model(const std::string& path);
+
+std::size_t mrf_sites(const MrfModel& m);
+std::size_t mrf_states(const MrfModel& m);  ///< q (2 for Ising)
+std::string mrf_kind(const MrfModel& m);    ///< "ising" or "potts"
+
+/// Exact log Z by the junction tree (enumeration-free; any graph of small treewidth).
+JunctionTreeResult mrf_exact_log_z(const MrfModel& m, const Exec& ex);
+
+/// log Z by AIS over p_β ∝ exp(-β E) from the uniform distribution (mrf_ais), with
+/// `chains` chains, `betas` inverse temperatures of the named schedule and one Gibbs
+/// sweep per temperature.
+LogZEstimate mrf_ais_log_z(const MrfModel& m, std::size_t chains, std::size_t betas, const std::string& schedule,
+                           std::uint64_t seed, const Exec& ex, Observer& obs = silent_observer());
+
+/// Final states of `chains` independent chains after `sweeps` systematic Gibbs sweeps from
+/// uniformly random starts: chain r uses Stream::derive(seed, Purpose::sample, r), so the
+/// result is the same for any thread count. Rows: spins in the model's convention
+/// (Ising) or states in [0, q) (Potts).
+MatrixD sample_mrf(const MrfModel& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
+                   Observer& obs = silent_observer());
+
+}  // namespace logz::api

@@ -1,0 +1,80 @@
+// The façade for Ising and Potts model files: exact log Z, AIS, Gibbs samples.
+#include "logz/api/mrf_tasks.hpp"
+
+#include "logz/estimators/mrf_ais.hpp"
+#include "logz/io/mrf_file.hpp"
+#include "logz/io/npz.hpp"
+#include "logz/kernels/potts_gibbs.hpp"
+#include "logz/kernels/site_gibbs.hpp"
+#include "logz/tempering/schedule.hpp"
+
+namespace logz::api {
+
+bool is_mrf_file(const std::string& path) {
+  try {
+    const auto arrays = io::read_npz(path);
+    return arrays.count("couplings") && !arrays.count("weights");
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+MrfModel load_mrf_model(const std::string& path) {
+  auto f = io::load_mrf(path);
+  if (auto* is = std::get_if<io::IsingFile>(&f)) return std::move(is->model);
+  return std::move(std::get<io::PottsFile>(f).model);
+}
+
+std::size_t mrf_sites(const MrfModel& m) {
+  return std::visit([](const auto& x) { return x.dimension(); }, m);
+}
+std::size_t mrf_states(const MrfModel& m) {
+  return std::holds_alternative<Ising>(m) ? 2 : std::get<Potts>(m).num_states();
+}
+std::string mrf_kind(const MrfModel& m) { return std::holds_alternative<Ising>(m) ? "ising" : "potts"; }
+
+JunctionTreeResult mrf_exact_log_z(const MrfModel& m, const Exec& ex) {
+  return std::visit([&](const auto& x) { return junction_tree(x, JunctionTreeOptions{}, ex); }, m);
+}
+
+LogZEstimate mrf_ais_log_z(const MrfModel& m, std::size_t chains, std::size_t betas, const std::string& schedule,
+                           std::uint64_t seed, const Exec& ex, Observer& obs) {
+  MrfAisConfig c;
+  c.schedule = Schedule::named(schedule, betas);
+  c.chains = chains;
+  c.seed = seed;
+  return std::visit([&](const auto& x) { return mrf_ais(x, c, ex, obs); }, m);
+}
+
+namespace {
+template <class Model, class Kernel>
+MatrixD run_chains(const Model& m, const Kernel& kernel, std::size_t chains, std::uint64_t seed, const Exec& ex,
+                   Observer& obs, double (*value)(const Model&, Stream&)) {
+  const std::size_t n = m.dimension();
+  MatrixD out(static_cast<Eigen::Index>(chains), static_cast<Eigen::Index>(n));
+  ProgressTicker ticker(obs, "sampling", chains);
+  parallel_for(ex, chains, [&](std::size_t r) {
+    Stream rng = Stream::derive(seed, Purpose::sample, r);
+    VectorD x(static_cast<Eigen::Index>(n));
+    for (std::size_t i = 0; i < n; ++i) x[Eigen::Index(i)] = value(m, rng);
+    kernel.step(m, x, rng);
+    out.row(Eigen::Index(r)) = x.transpose();
+    ticker.add(1);
+  });
+  ticker.finish();
+  return out;
+}
+}  // namespace
+
+MatrixD sample_mrf(const MrfModel& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
+                   Observer& obs) {
+  check_arg(chains >= 1 && sweeps >= 1, "sample_mrf: chains and sweeps must be >= 1, got {} and {}", chains, sweeps);
+  if (const auto* is = std::get_if<Ising>(&m))
+    return run_chains<Ising>(*is, SystematicGibbs({.updates = sweeps, .beta = 1.0}), chains, seed, ex, obs,
+                             [](const Ising& mm, Stream& r) { return mm.spin_value(r.uniform_double() < 0.5); });
+  const Potts& p = std::get<Potts>(m);
+  return run_chains<Potts>(p, SystematicPottsGibbs({.updates = sweeps, .beta = 1.0}), chains, seed, ex, obs,
+                           [](const Potts& mm, Stream& r) { return double(r.below(std::uint32_t(mm.num_states()))); });
+}
+
+}  // namespace logz::api
