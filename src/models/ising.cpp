@@ -1,6 +1,8 @@
 // Ising model: validation, graph constructors, energies and parameter views.
 #include "logz/models/ising.hpp"
 
+#include "logz/models/graph.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <tuple>
@@ -15,24 +17,10 @@ Ising::Ising(std::size_t n_spins, std::vector<IsingEdge> edges, VectorD fields, 
   for (std::size_t i = 0; i < n_; ++i)
     check_data(std::isfinite(fields_[Eigen::Index(i)]), "Ising: field {} is not finite ({})", i,
                fields_[Eigen::Index(i)]);
-  for (std::size_t e = 0; e < edges_.size(); ++e) {
-    const IsingEdge& ed = edges_[e];
-    check_data(ed.i < n_ && ed.j < n_, "Ising: edge {} ({}, {}) has a site index out of range [0, {})", e, ed.i, ed.j,
-               n_);
-    check_data(ed.i != ed.j, "Ising: edge {} ({}, {}) is a self-loop", e, ed.i, ed.j);
-    check_data(std::isfinite(ed.coupling), "Ising: edge {} ({}, {}) has a non-finite coupling {}", e, ed.i, ed.j,
-               ed.coupling);
-  }
-  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> keys(edges_.size());
+  detail::check_edges("Ising", n_, edges_);
   for (std::size_t e = 0; e < edges_.size(); ++e)
-    keys[e] = {std::min(edges_[e].i, edges_[e].j), std::max(edges_[e].i, edges_[e].j), e};
-  std::sort(keys.begin(), keys.end());
-  for (std::size_t k = 1; k < keys.size(); ++k) {
-    const auto [a0, b0, e0] = keys[k - 1];
-    const auto [a1, b1, e1] = keys[k];
-    check_data(a0 != a1 || b0 != b1, "Ising: edge {} ({}, {}) duplicates edge {} ({}, {})", e1, edges_[e1].i,
-               edges_[e1].j, e0, edges_[e0].i, edges_[e0].j);
-  }
+    check_data(std::isfinite(edges_[e].coupling), "Ising: edge {} ({}, {}) has a non-finite coupling {}", e,
+               edges_[e].i, edges_[e].j, edges_[e].coupling);
   build_adjacency();
 }
 

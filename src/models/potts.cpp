@@ -1,6 +1,8 @@
 // Potts model: validation, adjacency, energies, parameter views and the zero-sum gauge.
 #include "logz/models/potts.hpp"
 
+#include "logz/models/graph.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <tuple>
@@ -22,24 +24,11 @@ Potts::Potts(MatrixD fields, std::vector<PottsEdge> edges, VectorD couplings)
     for (std::size_t a = 0; a < q_; ++a)
       check_data(std::isfinite(fields_(Eigen::Index(i), Eigen::Index(a))), "Potts: field h_{}({}) is not finite ({})",
                  i, a, fields_(Eigen::Index(i), Eigen::Index(a)));
-  for (std::size_t e = 0; e < edges_.size(); ++e) {
-    const PottsEdge& ed = edges_[e];
-    check_data(ed.i < n_ && ed.j < n_, "Potts: edge {} ({}, {}) has a site index out of range [0, {})", e, ed.i, ed.j,
-               n_);
-    check_data(ed.i != ed.j, "Potts: edge {} ({}, {}) is a self-loop", e, ed.i, ed.j);
-    for (double v : block(e))
-      check_data(std::isfinite(v), "Potts: edge {} ({}, {}) has a non-finite coupling {}", e, ed.i, ed.j, v);
-  }
-  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> keys(edges_.size());
+  detail::check_edges("Potts", n_, edges_);
   for (std::size_t e = 0; e < edges_.size(); ++e)
-    keys[e] = {std::min(edges_[e].i, edges_[e].j), std::max(edges_[e].i, edges_[e].j), e};
-  std::sort(keys.begin(), keys.end());
-  for (std::size_t k = 1; k < keys.size(); ++k) {
-    const auto [a0, b0, e0] = keys[k - 1];
-    const auto [a1, b1, e1] = keys[k];
-    check_data(a0 != a1 || b0 != b1, "Potts: edge {} ({}, {}) duplicates edge {} ({}, {})", e1, edges_[e1].i,
-               edges_[e1].j, e0, edges_[e0].i, edges_[e0].j);
-  }
+    for (double v : block(e))
+      check_data(std::isfinite(v), "Potts: edge {} ({}, {}) has a non-finite coupling {}", e, edges_[e].i, edges_[e].j,
+                 v);
   // Dense: every pair once, in the order dense() builds (i < j, lexicographic).
   dense_ = edges_.size() == n_ * (n_ - 1) / 2;
   for (std::size_t i = 0, e = 0; dense_ && i < n_; ++i)

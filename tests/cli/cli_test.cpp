@@ -19,6 +19,7 @@
 #include "logz/io/npy.hpp"
 #include "logz/io/npz.hpp"
 #include "logz/io/rbm_file.hpp"
+#include "support/cli_runner.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
@@ -29,15 +30,8 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using nlohmann::json;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using Result = test::CliResult;
+using test::slurp;
 
 class Cli : public ::testing::Test {
  protected:
@@ -68,16 +62,7 @@ class Cli : public ::testing::Test {
   }
 
   /// Runs `logz <args>`; stdout and stderr go through files in the temporary folder.
-  Result run(const std::string& args) {
-    const std::string out = tmp.file("stdout.txt"), err = tmp.file("stderr.txt");
-    const std::string cmd = std::string("'") + LOGZ_CLI_PATH + "' " + args + " >'" + out + "' 2>'" + err + "'";
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
+  Result run(const std::string& args) { return test::run_cli(tmp, args); }
 
   /// Runs and parses stdout as one JSON object; fails the test on a non-zero exit.
   json run_json(const std::string& args) {
