@@ -19,12 +19,15 @@
 #include "logz/kernels/site_gibbs.hpp"
 #include "logz/kernels/swendsen_wang.hpp"
 #include "support/expect_error.hpp"
+#include "support/markov.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
-using Dense = std::vector<std::vector<double>>;  // T[a][b] = P(a -> b)
+using test::Dense;
+using test::multiply;
+using test::zeros;
 
 /// Spins of state index k (bit i = site i up).
 VectorD spins_of(const Ising& m, std::size_t k) {
@@ -72,15 +75,6 @@ Dense site_matrix(const Ising& m, std::size_t i, F&& move_prob) {
     t[a][a] += 1.0 - q;
   }
   return t;
-}
-Dense multiply(const Dense& a, const Dense& b) {  // sparse-aware: skips zero entries of a
-  const std::size_t n = a.size();
-  Dense c(n, std::vector<double>(n, 0.0));
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t k = 0; k < n; ++k)
-      if (a[r][k] != 0)
-        for (std::size_t j = 0; j < n; ++j) c[r][j] += a[r][k] * b[k][j];
-  return c;
 }
 /// Systematic sweep T_0 T_1 ... T_{n-1}; random scan (1/n) Σ_i T_i.
 template <class F>
@@ -315,27 +309,7 @@ void chi_square_against_exact(const K& kernel, const Ising& m, const Dense& t, s
     for (std::size_t k = 0; k < steps; ++k) kernel.step(m, s, rng);
     ++counts[index_of(s)];
   }
-  std::vector<std::size_t> pooled_counts;
-  std::vector<double> pooled_p;
-  std::size_t rest_count = 0;
-  double rest_p = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    if (p[k] * double(chains) >= 5) {
-      pooled_counts.push_back(counts[k]);
-      pooled_p.push_back(p[k]);
-    } else {
-      rest_count += counts[k];
-      rest_p += p[k];
-    }
-  }
-  if (rest_p > 0) {
-    pooled_counts.push_back(rest_count);
-    pooled_p.push_back(rest_p);
-  }
-  ASSERT_GE(pooled_counts.size(), 10u);
-  const double x2 = test::chi_square_statistic(pooled_counts, pooled_p);
-  const double q = test::chi_square_upper_quantile(double(pooled_counts.size() - 1), 1e-4);  // false-failure rate 1e-4
-  EXPECT_LE(x2, q) << "cells " << pooled_counts.size();
+  test::expect_chi_square_fits(counts, p, chains, 10, 1e-4);  // false-failure rate 1e-4
 }
 
 TEST(IsingSamplersStatistical, SwendsenWangMatchesExactDistribution) {
@@ -369,24 +343,7 @@ TEST(IsingSamplersStatistical, SwendsenWangWithFieldsKeepsExactDrawsExact) {
     sw.step(m, s, rng);
     ++counts[index_of(s)];
   }
-  std::vector<std::size_t> pooled_counts;
-  std::vector<double> pooled_p;
-  std::size_t rest_count = 0;
-  double rest_p = 0;
-  for (std::size_t k = 0; k < pi.size(); ++k) {
-    if (pi[k] * double(chains) >= 5) {
-      pooled_counts.push_back(counts[k]);
-      pooled_p.push_back(pi[k]);
-    } else {
-      rest_count += counts[k];
-      rest_p += pi[k];
-    }
-  }
-  pooled_counts.push_back(rest_count);
-  pooled_p.push_back(rest_p);
-  ASSERT_GE(pooled_counts.size(), 50u);
-  const double x2 = test::chi_square_statistic(pooled_counts, pooled_p);
-  EXPECT_LE(x2, test::chi_square_upper_quantile(double(pooled_counts.size() - 1), 1e-4)) << "cells " << pooled_counts.size();
+  test::expect_chi_square_fits(counts, pi, chains, 50, 1e-4);  // false-failure rate 1e-4
 }
 
 TEST(IsingSamplersStatistical, SystematicGibbsMatchesExactDistribution) {

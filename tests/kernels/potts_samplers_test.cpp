@@ -14,12 +14,15 @@
 
 #include "logz/kernels/potts_gibbs.hpp"
 #include "support/expect_error.hpp"
+#include "support/markov.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
-using Dense = std::vector<std::vector<double>>;  // T[a][b] = P(a -> b)
+using test::Dense;
+using test::multiply;
+using test::zeros;
 
 std::size_t power(std::size_t q, std::size_t n) {
   std::size_t r = 1;
@@ -63,16 +66,6 @@ std::vector<double> exact_pi(const Potts& m, double beta) {
   return p;
 }
 
-Dense zeros(std::size_t n) { return Dense(n, std::vector<double>(n, 0.0)); }
-Dense multiply(const Dense& a, const Dense& b) {
-  const std::size_t n = a.size();
-  Dense c = zeros(n);
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t k = 0; k < n; ++k)
-      if (a[r][k] != 0)
-        for (std::size_t j = 0; j < n; ++j) c[r][j] += a[r][k] * b[k][j];
-  return c;
-}
 
 /// One Gibbs update of site i, from the kernel's conditional().
 template <class K>
@@ -256,27 +249,7 @@ void chi_square_against_exact(const K& kernel, const Potts& m, const Dense& t, s
     for (std::size_t k = 0; k < steps; ++k) kernel.step(m, x, rng);
     ++counts[index_of(m, x)];
   }
-  std::vector<std::size_t> pooled_counts;
-  std::vector<double> pooled_p;
-  std::size_t rest_count = 0;
-  double rest_p = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    if (p[k] * double(chains) >= 5) {
-      pooled_counts.push_back(counts[k]);
-      pooled_p.push_back(p[k]);
-    } else {
-      rest_count += counts[k];
-      rest_p += p[k];
-    }
-  }
-  if (rest_p > 0) {
-    pooled_counts.push_back(rest_count);
-    pooled_p.push_back(rest_p);
-  }
-  ASSERT_GE(pooled_counts.size(), 10u);
-  const double x2 = test::chi_square_statistic(pooled_counts, pooled_p);
-  const double q = test::chi_square_upper_quantile(double(pooled_counts.size() - 1), 1e-4);  // false-failure rate 1e-4
-  EXPECT_LE(x2, q) << "cells " << pooled_counts.size();
+  test::expect_chi_square_fits(counts, p, chains, 10, 1e-4);  // false-failure rate 1e-4
 }
 
 TEST(PottsSamplersStatistical, SystematicGibbsMatchesExactDistribution) {

@@ -18,12 +18,15 @@
 #include "logz/kernels/site_gibbs.hpp"
 #include "logz/kernels/swendsen_wang.hpp"
 #include "support/expect_error.hpp"
+#include "support/markov.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
-using Dense = std::vector<std::vector<double>>;
+using test::Dense;
+using test::multiply;
+using test::zeros;
 using PT = ParallelTempering<SystematicGibbs>;
 
 constexpr std::size_t kSpins = 3, kStates = 8, kReplicas = 3, kJoint = 512;
@@ -66,16 +69,6 @@ std::vector<double> tempered(const Ising& m, double beta) {
   return p;
 }
 
-Dense zeros(std::size_t n) { return Dense(n, std::vector<double>(n, 0.0)); }
-Dense multiply(const Dense& a, const Dense& b) {
-  const std::size_t n = a.size();
-  Dense c = zeros(n);
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t k = 0; k < n; ++k)
-      if (a[r][k] != 0)
-        for (std::size_t j = 0; j < n; ++j) c[r][j] += a[r][k] * b[k][j];
-  return c;
-}
 
 /// One systematic Gibbs sweep of one replica (8×8) from the kernel's up_probability.
 Dense sweep_matrix(const SystematicGibbs& g, const Ising& m) {
