@@ -216,6 +216,10 @@ void propagate(const Strip& s, Profile& p, const Exec& ex) {
   const std::uint64_t pairs = std::uint64_t(1) << (W - 1);
   const Blocks blocks{std::size_t(pairs), std::size_t(std::min<std::uint64_t>(pairs, 16384))};
   std::vector<double> block_max(blocks.count());
+  // One parallel region per site: worth its synchronisation only for wide profiles
+  // (below 2^16 pairs a step takes microseconds). Same blocks either way: same bits.
+  const Exec serial(1);
+  const Exec& run = pairs >= (std::uint64_t(1) << 16) ? ex : serial;
   double carry = 1.0;  // largest entry after the previous step
   const double xs[2] = {s.down, 1.0};
   for (std::size_t t = 1; t < s.L; ++t)
@@ -245,7 +249,7 @@ void propagate(const Strip& s, Profile& p, const Exec& ex) {
       const std::uint64_t bit = std::uint64_t(1) << w, low = bit - 1;
       const bool use_left = w > 0, use_wrap = w + 1 == W && s.periodic_w && W > 1;
       double* v = p.v.data();
-      parallel_for(ex, blocks.count(), [&](std::size_t b) {
+      parallel_for(run, blocks.count(), [&](std::size_t b) {
         double mx = 0;
         for (std::uint64_t i = blocks.begin(b); i < blocks.end(b); ++i) {
           const std::uint64_t sigma = ((i & ~low) << 1) | (i & low);
