@@ -191,6 +191,55 @@ TEST(IsingKaufman, ApproachesOnsagersLimit) {
               ising_onsager_log_z_per_site(0.6), 1e-10);
 }
 
+TEST(IsingKaufman, MatchesPublishedLowTemperatureSeries) {
+  // Beale (1996, PRL 76, 78) lists the exact partition function of the periodic 32×32
+  // lattice as Z = e^{2048K} Σ_k g_k x^k, x = e^{-2K}; its coefficients up to x^64 (and,
+  // for any n, m > 5, g_4 = 2mn, g_6 = 4mn, g_8 = (mn)² + 9mn, g_10 = 4(mn)² + 24mn).
+  // At K = 1 the terms beyond x^64 add < 1e-18 relative (x² ≈ 0.018, coefficients grow
+  // about 10× per step), so the sum is exact to double precision.
+  const long double g32[] = {2.0L,
+                             2048.0L,
+                             4096.0L,
+                             1057792.0L,
+                             4218880.0L,
+                             371621888.0L,
+                             2191790080.0L,
+                             100903637504.0L,
+                             768629792768.0L,
+                             22748079183872.0L,
+                             205394991329280.0L,
+                             4449893079195648.0L,
+                             44743561136807936.0L,
+                             776335369907888128.0L,
+                             8296338816339398656.0L,
+                             122868315209973770496.0L,
+                             1348964107338697842688.0L,
+                             17832940430689993684992.0L,
+                             196523971814021975830528.0L,
+                             2391406180740483290926080.0L,
+                             26065481800659863486496768.0L,
+                             298044124622553465145298944.0L,
+                             3185666524478313863851044864.0L,
+                             34699120806036636726464401408.0L,
+                             362130971398695260784899284992.0L,
+                             3791345208840452468065820620800.0L,
+                             38569361472886182609543396929536.0L,
+                             390468333064795797623009891880960.0L,
+                             3871553755823196043657602074615808.0L,
+                             38057017987760849668592216619089920.0L,
+                             368038492491826519223092138855485440.0L,
+                             3523173455605142701375696893142359104.0L};
+  const long double x = std::exp(-2.0L);
+  long double sum = g32[0];
+  for (int k = 1; k < 32; ++k) sum += g32[k] * std::pow(x, 2 * k + 2);
+  EXPECT_NEAR(ising_kaufman_log_z(32, 32, 1.0), double(2048.0L + std::log(sum)), 1e-10);
+  // 16×16 at K = 2 from the general first terms: the omitted x^12 term is < 1e-13 relative.
+  const long double mn = 256, y = std::exp(-4.0L);
+  const long double s16 = 2 + 2 * mn * std::pow(y, 4) + 4 * mn * std::pow(y, 6) + (mn * mn + 9 * mn) * std::pow(y, 8) +
+                          (4 * mn * mn + 24 * mn) * std::pow(y, 10);
+  EXPECT_NEAR(ising_kaufman_log_z(16, 16, 2.0), double(2 * mn * 2 + std::log(s16)), 1e-10);
+}
+
 TEST(IsingExact, BadInputIsRejectedWithPinnedMessages) {
   using test::expect_error;
   expect_error([] { ising_enumeration_log_z(Ising::chain(31, 1, 0), Exec(1)); }, Exit::usage,
