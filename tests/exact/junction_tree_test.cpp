@@ -245,6 +245,15 @@ TEST(JunctionTree, IdenticalBitsForOneAndTwoThreads) {
   const Ising m = random_lattice(14, 13, 13, Boundary::open, Boundary::open, 0.6);
   EXPECT_EQ(std::bit_cast<std::uint64_t>(junction_tree(m, {}, Exec(1)).log_z),
             std::bit_cast<std::uint64_t>(junction_tree(m, {}, Exec(2)).log_z));
+  // q = 3 on a 9×9 grid: separators of 3^9 entries, five blocks of 152 tiles of 27; the
+  // scaled pass against the log-domain one.
+  std::vector<PottsEdge> grid;
+  const Ising shape = Ising::lattice_2d(9, 9, 0.0, 0.0);
+  for (const IsingEdge& e : shape.edges()) grid.push_back({e.i, e.j});
+  const Potts p3 = random_potts(16, 81, 3, grid, 0.7, 0.5);
+  const double scaled = junction_tree(p3, {}, Exec(1)).log_z;
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(scaled), std::bit_cast<std::uint64_t>(junction_tree(p3, {}, Exec(2)).log_z));
+  EXPECT_NEAR(scaled, junction_tree(p3, with_marginals(), Exec(1)).log_z, 1e-10);
   const Potts p = Potts::from_ising(m);  // the log-domain pass (with marginals), two blocks per clique too
   const JunctionTreeResult a = junction_tree(p, with_marginals(), Exec(1)), b = junction_tree(p, with_marginals(), Exec(2));
   EXPECT_EQ(std::bit_cast<std::uint64_t>(a.log_z), std::bit_cast<std::uint64_t>(b.log_z));
