@@ -106,6 +106,7 @@ IsingFile ising_from(Arrays arrays, const std::string& path) {
                  path, i, j, J[i * n + j], j, i, J[j * n + i]);
 
   auto graph = take_edges(arrays, path, n);
+  const bool explicit_edges = graph.has_value();
   if (graph) {
     const std::vector<bool> on = edge_mask(*graph, n);
     for (std::size_t i = 0; i < n; ++i)
@@ -132,10 +133,55 @@ IsingFile ising_from(Arrays arrays, const std::string& path) {
     if (down == 0) convention = SpinConvention::zero_one;
   }
 
+  VectorD fields = Eigen::Map<const VectorD>(h.data(), Eigen::Index(n));
+  if (auto l = arrays.find("lattice"); l != arrays.end()) {
+    const Array a = std::move(l->second);
+    arrays.erase(l);
+    check_data(a.dtype == DType::u8 || a.dtype == DType::i32 || a.dtype == DType::i64,
+               "{}: array 'lattice' has dtype {}; expected an integer type (int64)", path, dtype_name(a.dtype));
+    check_data(a.ndim() == 1 && a.shape[0] == 4,
+               "{}: array 'lattice' has shape {}; expected (4,): rows, cols, periodic_rows, periodic_cols", path,
+               a.shape_string());
+    const auto rows = std::int64_t(a.at(0)), cols = std::int64_t(a.at(1)), pr = std::int64_t(a.at(2)),
+               pc = std::int64_t(a.at(3));
+    check_data(rows >= 1 && cols >= 1 && std::size_t(rows * cols) == n && (pr == 0 || pr == 1) && (pc == 0 || pc == 1),
+               "{}: array 'lattice' = [{}, {}, {}, {}] does not describe a lattice of {} spins (rows·cols = n, periodic 0 or 1)",
+               path, rows, cols, pr, pc, n);
+    const auto boundary = [](std::int64_t p) { return p ? Boundary::periodic : Boundary::open; };
+    Ising model = [&] {
+      try {
+        return Ising::lattice_2d(std::size_t(rows), std::size_t(cols), 0.0, 0.0, boundary(pr), boundary(pc), convention);
+      } catch (const Error& e) {
+        fail(Exit::data, "{}: array 'lattice' = [{}, {}, {}, {}]: {}", path, rows, cols, pr, pc, e.what());
+      }
+    }();
+    const auto& bonds = model.edges();
+    const std::vector<bool> on = edge_mask([&] {
+      std::vector<std::pair<std::size_t, std::size_t>> b;
+      for (const IsingEdge& e : bonds) b.emplace_back(e.i, e.j);
+      return b;
+    }(), n);
+    if (explicit_edges) {
+      check_data(graph->size() == bonds.size(), "{}: array 'edges' has {} edges but the lattice has {} bonds", path,
+                 graph->size(), bonds.size());
+      for (std::size_t e = 0; e < bonds.size(); ++e)
+        check_data((*graph)[e].first == bonds[e].i && (*graph)[e].second == bonds[e].j,
+                   "{}: edges[{}] = ({}, {}) but bond {} of the lattice is ({}, {})", path, e, (*graph)[e].first,
+                   (*graph)[e].second, e, bonds[e].i, bonds[e].j);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = i + 1; j < n; ++j)
+        check_data(on[i * n + j] || J[i * n + j] == 0, "{}: couplings[{}, {}] = {} but ({}, {}) is not a bond of the lattice",
+                   path, i, j, J[i * n + j], i, j);
+    VectorD theta(Eigen::Index(n + bonds.size()));
+    theta.head(Eigen::Index(n)) = fields;
+    for (std::size_t e = 0; e < bonds.size(); ++e) theta[Eigen::Index(n + e)] = J[bonds[e].i * n + bonds[e].j];
+    model.set_parameters(theta);
+    return IsingFile{std::move(model), rest(arrays)};
+  }
   std::vector<IsingEdge> edges;
   edges.reserve(graph->size());
   for (const auto& [i, j] : *graph) edges.push_back({i, j, J[i * n + j]});
-  VectorD fields = Eigen::Map<const VectorD>(h.data(), Eigen::Index(n));
   return IsingFile{Ising(n, std::move(edges), std::move(fields), convention), rest(arrays)};
 }
 
@@ -257,6 +303,11 @@ void save_ising(const std::string& path, const Ising& model, const NamedArrays& 
                                    })));
   const bool pm = model.convention() == SpinConvention::plus_minus_one;
   arrays.emplace_back("spins", Array::from_values<std::int64_t>({2}, {pm ? -1 : 0, 1}));
+  if (const auto& l = model.lattice())
+    arrays.emplace_back("lattice", Array::from_values<std::int64_t>(
+                                       {4}, {std::int64_t(l->rows), std::int64_t(l->cols),
+                                             l->boundary_rows == Boundary::periodic ? 1 : 0,
+                                             l->boundary_cols == Boundary::periodic ? 1 : 0}));
   for (const auto& e : extra) arrays.push_back(e);
   write_npz(path, arrays);
 }

@@ -101,6 +101,83 @@ TEST(MrfFile, IsingWithoutEdgesTakesNonzeroPairs) {
   EXPECT_EQ(f.model.convention(), SpinConvention::plus_minus_one);
 }
 
+void expect_ising_error(const NamedArrays& arrays, const std::string& tail);  // below
+
+TEST(MrfFile, LatticeShapeSurvives) {
+  test::TempDir dir;
+  Ising m = Ising::lattice_2d(3, 4, 0.0, 0.0, Boundary::open, Boundary::periodic, SpinConvention::zero_one);
+  VectorD theta(Eigen::Index(m.num_parameters()));
+  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = std::cos(double(k)) / 3.0;
+  theta[15] = 0.0;  // a zero bond stays a bond
+  m.set_parameters(theta);
+  const std::string path = dir.file("lattice.npz");
+  save_ising(path, m);
+  const IsingFile f = load_ising(path);
+  ASSERT_TRUE(f.model.lattice().has_value());
+  EXPECT_EQ(f.model.lattice()->rows, 3u);
+  EXPECT_EQ(f.model.lattice()->cols, 4u);
+  EXPECT_EQ(f.model.lattice()->boundary_rows, Boundary::open);
+  EXPECT_EQ(f.model.lattice()->boundary_cols, Boundary::periodic);
+  expect_same_bits(f.model.parameters(), m.parameters());
+  // Without `edges`, the lattice alone fixes the graph (zero bonds included).
+  NamedArrays a;
+  a.emplace_back("fields", Array::from_vector<double>(m.fields()));
+  a.emplace_back("couplings", Array::from_matrix<double>(m.couplings_matrix()));
+  a.emplace_back("spins", Array::from_values<std::int64_t>({2}, {0, 1}));
+  a.emplace_back("lattice", Array::from_values<std::int64_t>({4}, {3, 4, 0, 1}));
+  const IsingFile g = load_ising(write(dir, a, "nolist.npz"));
+  ASSERT_TRUE(g.model.lattice().has_value());
+  expect_same_bits(g.model.parameters(), m.parameters());
+}
+
+Array lattice_array(std::int64_t rows, std::int64_t cols, std::int64_t periodic_rows, std::int64_t periodic_cols) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t x : {rows, cols, periodic_rows, periodic_cols}) v.push_back(x);
+  return Array::from_values<std::int64_t>({4}, v);
+}
+
+TEST(MrfFile, LatticeErrors) {
+  test::TempDir dir;
+  const Ising m = Ising::lattice_2d(2, 3, 0.5, 0.1);
+  const std::string good = dir.file("good.npz");
+  save_ising(good, m);
+  auto arrays = [&] {
+    auto map = read_npz(good);
+    NamedArrays out;
+    for (auto& [k, v] : map) out.emplace_back(k, v);
+    return out;
+  };
+  auto replace = [&](NamedArrays a, const std::string& name, Array v) {
+    for (auto& [k, x] : a)
+      if (k == name) x = std::move(v);
+    return a;
+  };
+  using V = std::vector<std::int64_t>;
+  expect_ising_error(replace(arrays(), "lattice", Array::from_values<std::int64_t>({3}, V{2, 3, 0})),
+                     "array 'lattice' has shape (3,); expected (4,): rows, cols, periodic_rows, periodic_cols");
+  expect_ising_error(replace(arrays(), "lattice", Array::from_values<double>({4}, {2, 3, 0, 0})),
+                     "array 'lattice' has dtype float64; expected an integer type (int64)");
+  expect_ising_error(replace(arrays(), "lattice", lattice_array(3, 3, 0, 0)),
+                     "array 'lattice' = [3, 3, 0, 0] does not describe a lattice of 6 spins (rows·cols = n, periodic 0 or 1)");
+  expect_ising_error(replace(arrays(), "lattice", lattice_array(2, 3, 2, 0)),
+                     "array 'lattice' = [2, 3, 2, 0] does not describe a lattice of 6 spins (rows·cols = n, periodic 0 or 1)");
+  expect_ising_error(replace(arrays(), "lattice", lattice_array(2, 3, 1, 0)),
+                     "array 'lattice' = [2, 3, 1, 0]: Ising::lattice_2d: a periodic direction needs at least 3 sites, got L1 = 2");
+  expect_ising_error(replace(arrays(), "lattice", lattice_array(3, 2, 0, 0)),
+                     "edges[1] = (0, 3) but bond 1 of the lattice is (0, 2)");
+  // Without `edges`: a coupling between sites that are not neighbours on the lattice.
+  NamedArrays a;
+  for (auto& [k, v] : arrays())
+    if (k != "edges") a.emplace_back(k, v);
+  MatrixD J = m.couplings_matrix();
+  J(0, 4) = J(4, 0) = 0.25;
+  a = replace(a, "couplings", Array::from_matrix<double>(J));
+  expect_ising_error(a, "couplings[0, 4] = 0.25 but (0, 4) is not a bond of the lattice");
+  // ... and one edge fewer than the lattice has bonds, with `edges`.
+  NamedArrays b = replace(arrays(), "lattice", lattice_array(2, 3, 0, 1));
+  expect_ising_error(b, "array 'edges' has 7 edges but the lattice has 9 bonds");
+}
+
 TEST(MrfFile, PottsRoundTripBitIdentical) {
   test::TempDir dir;
   const Potts m = sparse_potts();

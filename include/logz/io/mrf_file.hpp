@@ -10,7 +10,11 @@
 ///               exactly, zero couplings included). Without it the graph is every pair
 ///               i < j with J_ij != 0, in row-major order;
 /// - `spins`     [2] integer, optional: the spin values (down, up), [-1, 1] for ±1 spins
-///               or [0, 1] for 0/1 spins; absent means [-1, 1].
+///               or [0, 1] for 0/1 spins; absent means [-1, 1];
+/// - `lattice`   [4] integer, optional: (rows, cols, periodic_rows, periodic_cols) of a
+///               model built by Ising::lattice_2d (periodic_* 0 or 1), so that the loaded
+///               model is a lattice again (the transfer matrix needs it). The graph must
+///               then be that lattice's bonds (in its order when `edges` is given).
 /// Potts (E(x) = -Σ h_i(x_i) - Σ_{i<j} J_ij(x_i, x_j), see models/potts.hpp):
 /// - `fields`    [L, q] float: h_i(a);
 /// - `couplings` [L, L, q, q] float: couplings[i, j, a, b] = J_ij(a, b) =
@@ -33,7 +37,7 @@ namespace logz::io {
 
 struct IsingFile {
   Ising model;
-  NamedArrays extra;  ///< every array other than fields, couplings, edges, spins
+  NamedArrays extra;  ///< every array other than fields, couplings, edges, spins, lattice
 };
 
 struct PottsFile {
@@ -57,7 +61,8 @@ MrfKind mrf_file_kind(const std::string& path);
 /// Loads a file of either kind (one read).
 std::variant<IsingFile, PottsFile> load_mrf(const std::string& path);
 
-/// Writes fields, couplings (float64), edges (int64) and spins, then `extra`, atomically.
+/// Writes fields, couplings (float64), edges (int64), spins and, for a model built by
+/// lattice_2d, lattice; then `extra`, atomically.
 void save_ising(const std::string& path, const Ising& model, const NamedArrays& extra = {});
 /// Writes fields, couplings (float64), edges (int64) and the alphabet if given (its
 /// length must be q: Exit::usage otherwise), then `extra`, atomically.
