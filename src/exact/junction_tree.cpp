@@ -346,10 +346,14 @@ class Engine {
       for (std::size_t ch : children_[v]) sc += scale[ch];
       allocate(msg_[v], c.entries());
       double* out = msg_[v].data();
-      // Tiles of q^D separator entries (the D lowest digits), blocks of whole tiles.
+      // Tiles of q^D separator entries (the D lowest digits); blocks of whole tiles, at
+      // least 2^15 entries each, so that a parallel region has enough work to pay for its
+      // barrier (on a busy machine a thread that is switched out stalls the region). Every
+      // entry is computed alone: the split does not change the result.
       std::size_t d = 0, tile = 1;
       while (d < c.k && tile * q <= 64) ++d, tile *= q;
-      const Blocks blocks{c.entries(), tile * ((4096 + tile - 1) / tile)};
+      const std::size_t min_block = std::size_t(1) << 15;
+      const Blocks blocks{c.entries(), tile * ((std::max(min_block, c.entries() / 8) + tile - 1) / tile)};
       std::vector<double> block_max(blocks.count());
       parallel_for(ex, blocks.count(), [&](std::size_t b) {
         block_max[b] = scaled_message(c, d, blocks.begin(b), blocks.end(b), out);

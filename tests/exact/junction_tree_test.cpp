@@ -241,24 +241,20 @@ TEST(JunctionTree, UserOrderGivesTheSameLogZ) {
 }
 
 TEST(JunctionTree, IdenticalBitsForOneAndTwoThreads) {
-  // 13×13: separators of 2^13 entries, two blocks of 4096 per clique.
-  const Ising m = random_lattice(14, 13, 13, Boundary::open, Boundary::open, 0.6);
-  EXPECT_EQ(std::bit_cast<std::uint64_t>(junction_tree(m, {}, Exec(1)).log_z),
-            std::bit_cast<std::uint64_t>(junction_tree(m, {}, Exec(2)).log_z));
-  // q = 3 on a 9×9 grid: separators of 3^9 entries, five blocks of 152 tiles of 27; the
-  // scaled pass against the log-domain one.
-  std::vector<PottsEdge> grid;
-  const Ising shape = Ising::lattice_2d(9, 9, 0.0, 0.0);
-  for (const IsingEdge& e : shape.edges()) grid.push_back({e.i, e.j});
-  const Potts p3 = random_potts(16, 81, 3, grid, 0.7, 0.5);
-  const double scaled = junction_tree(p3, {}, Exec(1)).log_z;
-  EXPECT_EQ(std::bit_cast<std::uint64_t>(scaled), std::bit_cast<std::uint64_t>(junction_tree(p3, {}, Exec(2)).log_z));
-  EXPECT_NEAR(scaled, junction_tree(p3, with_marginals(), Exec(1)).log_z, 1e-10);
-  const Potts p = Potts::from_ising(m);  // the log-domain pass (with marginals), two blocks per clique too
-  const JunctionTreeResult a = junction_tree(p, with_marginals(), Exec(1)), b = junction_tree(p, with_marginals(), Exec(2));
+  // Dense, q = 3, 12 sites: the first clique holds every site, its message 3^11 entries in
+  // six blocks of 32778 (scaled pass) or 44 blocks of 4096 (log-domain pass), the next
+  // one 3^10 in two; 3^12 states, so enumeration checks both passes too.
+  const Potts m = random_potts(16, 12, 3, random_graph(16, 12, 1.0), 0.7, 0.5);
+  const double scaled = junction_tree(m, {}, Exec(1)).log_z;
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(scaled), std::bit_cast<std::uint64_t>(junction_tree(m, {}, Exec(2)).log_z));
+  const JunctionTreeResult a = junction_tree(m, with_marginals(), Exec(1)), b = junction_tree(m, with_marginals(), Exec(2));
   EXPECT_EQ(std::bit_cast<std::uint64_t>(a.log_z), std::bit_cast<std::uint64_t>(b.log_z));
   EXPECT_TRUE((a.site_marginals.array() == b.site_marginals.array()).all());
   EXPECT_TRUE((a.edge_marginals.array() == b.edge_marginals.array()).all());
+  const double want = potts_enumeration_log_z(m, Exec(1));
+  EXPECT_NEAR(scaled, want, 1e-10);
+  EXPECT_NEAR(a.log_z, want, 1e-10);
+  EXPECT_EQ(a.treewidth, 11u);
 }
 
 TEST(JunctionTree, RefusesWideModels) {
