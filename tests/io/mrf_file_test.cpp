@@ -207,6 +207,18 @@ TEST(MrfFile, PottsRoundTripBitIdentical) {
                      "save_potts: alphabet \"AB\" has 2 letters; the model has 3 states");
 }
 
+TEST(MrfFile, DensePottsStaysDense) {
+  test::TempDir dir;
+  Potts m = Potts::dense(4, 3);  // all blocks zero: the graph comes back from `edges`
+  m.fields()(1, 2) = 0.5;
+  const std::string path = dir.file("dense.npz");
+  save_potts(path, m);
+  const PottsFile f = load_potts(path);
+  EXPECT_TRUE(f.model.is_dense());
+  EXPECT_EQ(f.model.n_edges(), 6u);
+  expect_same_bits(f.model.parameters(), m.parameters());
+}
+
 TEST(MrfFile, PottsFromIsingKeepsEnergies) {
   test::TempDir dir;
   const Ising ising = sparse_ising(SpinConvention::plus_minus_one);
