@@ -4,6 +4,7 @@
 
 #include <LBFGS.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -242,7 +243,10 @@ void IsingPcd::advance(const Ising& model, const Stream& stream, const Exec& ex)
   check_arg(std::size_t(chains_.cols()) == model.n_spins(), "IsingPcd: the chains have {} spins but the model has {}",
             chains_.cols(), model.n_spins());
   const SystematicGibbs kernel({params_.sweeps, 1.0});
-  const Blocks blocks = row_blocks(params_.n_chains);
+  // Blocks of about 16k site updates (fixed by the problem size): a small model's
+  // update stays on one thread, where a parallel region would cost more than the work.
+  const std::size_t per_chain = std::max<std::size_t>(1, model.n_spins() * params_.sweeps);
+  const Blocks blocks{params_.n_chains, std::max<std::size_t>(1, (std::size_t(1) << 14) / per_chain)};
   parallel_for(ex, blocks.count(), [&](std::size_t t) {
     VectorD s;
     for (std::size_t c = blocks.begin(t); c < blocks.end(t); ++c) {
@@ -257,7 +261,10 @@ void IsingPcd::advance(const Ising& model, const Stream& stream, const Exec& ex)
 IsingDataMoments IsingPcd::chain_moments(const Ising& model, const Exec& ex) const {
   check_arg(std::size_t(chains_.cols()) == model.n_spins(), "IsingPcd: the chains have {} spins but the model has {}",
             chains_.cols(), model.n_spins());
-  return moments_over_blocks(model, chains_, ex);
+  // Summation order is fixed by the blocks, so running small sums on one thread
+  // changes no bit; it only skips a parallel region that would cost more than the sums.
+  const std::size_t work = params_.n_chains * (model.n_spins() + model.n_edges());
+  return moments_over_blocks(model, chains_, work < (std::size_t(1) << 16) ? Exec(1) : ex);
 }
 
 VectorD IsingPcd::gradient(const Ising& model, const IsingDataMoments& data, const IsingL2& l2, const Stream& stream,

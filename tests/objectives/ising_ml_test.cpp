@@ -121,16 +121,18 @@ TEST(IsingPcd, SameBitsForSameSeedAndAnyThreadCount) {
   const IsingDataMoments d = ising_data_moments(truth, test::ising_exact_samples(truth, 500, Stream::root(24)), Exec(1));
   Ising init = truth;
   init.set_parameters(VectorD::Zero(10));
-  const IsingPcdParams pcd{300, 1};  // 6 chain blocks
+  // Chain blocks hold 16384 / 5 = 3276 chains: 7000 chains make 3 blocks, and their
+  // moments (70000 terms) are summed in parallel too.
+  const IsingPcdParams pcd{7000, 1};
   IsingSgdParams sgd;
-  sgd.updates = 50;
-  sgd.average_last = 10;
+  sgd.updates = 10;
+  sgd.average_last = 4;
   const IsingFit a = fit_ising_pcd(init, d, {0.01, 0.01}, pcd, sgd, 7, Exec(1));
   const IsingFit b = fit_ising_pcd(init, d, {0.01, 0.01}, pcd, sgd, 7, Exec(2));
   const IsingFit c = fit_ising_pcd(init, d, {0.01, 0.01}, pcd, sgd, 8, Exec(2));
   EXPECT_TRUE(same_bits(a.model.parameters(), b.model.parameters()));
   EXPECT_FALSE(same_bits(a.model.parameters(), c.model.parameters()));
-  EXPECT_EQ(a.trace.size(), 50u);
+  EXPECT_EQ(a.trace.size(), 10u);
   EXPECT_EQ(a.trace, b.trace);
   EXPECT_EQ(a.method, "pcd");
 }
