@@ -241,18 +241,17 @@ struct Clique {
 
   std::size_t entries() const { return std::size_t(power(q, k)); }  // separator entries
 
-  /// Calls body(a-values via `t`, s) for s in [s0, s1): t[a] = Σ_f in_f[base_f + a·sv_f],
-  /// the log weight of clique entry (a, s); `base` holds each factor's base(s).
-  template <bool Linear = false, class Body>
+  /// Calls body(t, base, s) for s in [s0, s1): t[a] = Σ_f in_f[base_f + a·sv_f] is the
+  /// log weight of clique entry (a, s) and base holds each factor's base(s).
+  template <class Body>
   void walk(std::size_t s0, std::size_t s1, Body&& body) const {
-    if (q == 2) return walk_q<2, Linear>(s0, s1, body);
-    if (q == 3) return walk_q<3, Linear>(s0, s1, body);
-    return walk_q<0, Linear>(s0, s1, body);
+    if (q == 2) return walk_q<2>(s0, s1, body);
+    if (q == 3) return walk_q<3>(s0, s1, body);
+    return walk_q<0>(s0, s1, body);
   }
 
-  /// Q = q known at compile time (2, 3), or 0 for any q. Linear: the tables hold scaled
-  /// weights and t[a] is their product instead of the sum of logs.
-  template <std::size_t Q, bool Linear, class Body>
+  /// Q = q known at compile time (2, 3), or 0 for any q.
+  template <std::size_t Q, class Body>
   void walk_q(std::size_t s0, std::size_t s1, Body& body) const {
     const std::size_t qq = Q ? Q : q, nf = f.size();
     std::vector<std::size_t> digit(k), base(nf, 0), sv(nf);
@@ -265,13 +264,10 @@ struct Clique {
       for (std::size_t j = 0; j < nf; ++j) base[j] += digit[p] * stride[p * nf + j];
     }
     for (std::size_t s = s0; s < s1; ++s) {
-      for (std::size_t a = 0; a < qq; ++a) t[a] = Linear ? 1.0 : 0.0;
+      for (std::size_t a = 0; a < qq; ++a) t[a] = 0;
       for (std::size_t j = 0; j < nf; ++j) {
         const double* x = in[j] + base[j];
-        for (std::size_t a = 0; a < qq; ++a) {
-          if constexpr (Linear) t[a] *= x[a * sv[j]];
-          else t[a] += x[a * sv[j]];
-        }
+        for (std::size_t a = 0; a < qq; ++a) t[a] += x[a * sv[j]];
       }
       body(t, base, s);
       for (std::size_t p = 0; p < k; ++p) {  // next s: odometer over the separator digits
@@ -316,7 +312,7 @@ class Engine {
   }
 
   /// Upward pass with scaled weights instead of logs (no exp or log per entry): every
-  /// table is exp(its logs - its largest log), the largest log kept in scale_. A clique
+  /// table is exp(its logs - its largest log), the largest logs summed in `scale`. A clique
   /// whose factors disagree so much that its message's largest entry falls below
   /// 1e-250 could lose entries to underflow: then this returns NaN, and the log-domain
   /// pass is used instead.
