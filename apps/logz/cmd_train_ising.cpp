@@ -49,7 +49,7 @@ IsingFit fit_by_pseudolikelihood(const MatrixD& spins, const IsingOptions& o, co
   const PseudolikelihoodFit pl = fit_pseudolikelihood(d, c, ex);
   return IsingFit{.model = pl.model.to_ising(zero_one ? SpinConvention::zero_one : SpinConvention::plus_minus_one),
                   .method = "pl",
-                  .trace_name = "pseudolikelihood objective (sum over samples, penalty included) per evaluation",
+                  .trace_name = "pseudolikelihood objective (sum over samples, penalty included)",
                   .trace = pl.objective_trace,
                   .iterations = pl.iterations,
                   .converged = pl.stopped_by == "gradient",

@@ -61,7 +61,7 @@ int run_potts(const PottsOptions& o) {
   c.precision = o.precision == "float" ? PlPrecision::float32 : PlPrecision::float64;
   c.lambda_h = nonnegative_option(kCmd, "--lambda-h", o.lambda_h);
   c.lambda_e = nonnegative_option(kCmd, "--lambda-e", o.lambda_e);
-  c.gradient_tolerance = nonnegative_option(kCmd, "--tolerance", o.tolerance);
+  c.gradient_tolerance = positive_option(kCmd, "--tolerance", o.tolerance);
   c.relative_decrease = nonnegative_option(kCmd, "--relative-decrease", o.relative_decrease);
   c.max_iterations = count_option(kCmd, "--max-iterations", o.max_iterations, 0);
   check_arg(std::isfinite(o.theta) && o.theta >= 0 && o.theta <= 1, "{}: --theta must be in [0, 1], got {}", kCmd,

@@ -1,8 +1,5 @@
-// Exact maximum likelihood and PCD for Ising models, the L-BFGS driver they share with
-// ratio matching, and the fit_ising façade.
+// Exact maximum likelihood and PCD for Ising models, and the fit_ising façade.
 #include "logz/objectives/ising_ml.hpp"
-
-#include <LBFGS.h>
 
 #include <algorithm>
 #include <cmath>
@@ -53,44 +50,6 @@ void check_moments(const char* who, const Ising& model, const IsingDataMoments& 
             d.mean.size(), d.correlation.size(), model.n_spins(), model.n_edges());
 }
 
-/// The LBFGS++ backtracking line search, telling the objective after each accepted step
-/// (LBFGS++ 0.1 has no iteration callback).
-template <class Scalar>
-struct TracedBacktracking {
-  template <class Foo>
-  static void LineSearch(Foo& f, Scalar& fx, Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& x,
-                         Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& grad, Scalar& step,
-                         const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& drt,
-                         const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& xp, const LBFGSpp::LBFGSParam<Scalar>& param) {
-    LBFGSpp::LineSearchBacktracking<Scalar>::LineSearch(f, fx, x, grad, step, drt, xp, param);
-    f.accept(fx);
-  }
-};
-
-/// The objective as LBFGS++ sees it, keeping the trace and the last accepted point (the
-/// last evaluation of a finished line search). Accepted values decrease (Armijo), so
-/// that point is the best iterate; points tried and rejected are never returned.
-struct TracedObjective {
-  const std::function<double(const VectorD&, VectorD&)>& f;
-  std::vector<double> trace;
-  VectorD last_x, last_grad, x, grad;
-  double value = 0;
-
-  double operator()(const VectorD& at, VectorD& g) {
-    const double v = f(at, g);
-    last_x = at;
-    last_grad = g;
-    if (trace.empty()) accept(v);  // the starting point
-    return v;
-  }
-  void accept(double fx) {
-    trace.push_back(fx);
-    x = last_x;
-    grad = last_grad;
-    value = fx;
-  }
-};
-
 }  // namespace
 
 void check_ising_data(const char* who, const Ising& model, const MatrixD& data) {
@@ -123,52 +82,6 @@ double ising_l2_penalty(const Ising& model, const IsingL2& l2, VectorD* gradient
     if (gradient) (*gradient)[n + Eigen::Index(e)] += l2.couplings * edges[e].coupling;
   }
   return v;
-}
-
-LbfgsResult minimize_lbfgs(const std::function<double(const VectorD&, VectorD&)>& f, VectorD x0,
-                           const LbfgsOptions& options) {
-  check_arg(options.max_iterations >= 1, "minimize_lbfgs: max_iterations must be >= 1 (got {})", options.max_iterations);
-  check_arg(std::isfinite(options.gradient_tolerance) && options.gradient_tolerance > 0,
-            "minimize_lbfgs: gradient_tolerance must be finite and > 0 (got {})", options.gradient_tolerance);
-  check_arg(options.memory >= 1, "minimize_lbfgs: memory must be >= 1 (got {})", options.memory);
-  LBFGSpp::LBFGSParam<double> param;
-  param.m = int(options.memory);
-  param.epsilon = options.gradient_tolerance;
-  param.epsilon_rel = 0;
-  param.max_iterations = int(options.max_iterations);
-  param.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
-  param.max_linesearch = 60;
-  LBFGSpp::LBFGSSolver<double, TracedBacktracking> solver(param);
-
-  TracedObjective obj{f, {}, {}, {}, {}, {}, 0.0};
-  VectorD x = std::move(x0);
-  double fx = 0;
-  // A line search that cannot decrease f (double precision exhausted along the L-BFGS
-  // direction) throws; the run then restarts from the best point with the memory
-  // cleared (a steepest-descent step), a few times while that still makes progress.
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    const std::size_t used = obj.trace.empty() ? 0 : obj.trace.size() - 1;
-    if (used >= options.max_iterations) break;
-    param.max_iterations = int(options.max_iterations - used);
-    const double before = obj.value;
-    if (attempt > 0) x = obj.x;
-    try {
-      solver.minimize(obj, x, fx);  // returns at once if x already meets the tolerance
-      break;
-    } catch (const Error&) {
-      throw;  // the objective's own errors are the user's
-    } catch (const std::exception&) {
-      if (obj.grad.norm() <= options.gradient_tolerance || !(obj.value < before)) break;
-    }
-  }
-  LbfgsResult r;
-  r.x = obj.x;
-  r.value = obj.value;
-  r.gradient_norm = obj.grad.norm();
-  r.trace = std::move(obj.trace);
-  r.iterations = r.trace.size() - 1;
-  r.converged = r.gradient_norm <= options.gradient_tolerance;
-  return r;
 }
 
 IsingDataMoments ising_data_moments(const Ising& model, const MatrixD& data, const Exec& ex) {

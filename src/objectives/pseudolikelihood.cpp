@@ -2,8 +2,6 @@
 // data preparation, and the L-BFGS fit.
 #include "logz/objectives/pseudolikelihood.hpp"
 
-#include <LBFGS.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +10,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/core/memory.hpp"
+#include "logz/optim/lbfgs.hpp"
 
 namespace logz {
 
@@ -105,8 +104,8 @@ void PseudolikelihoodConfig::validate() const {
             lambda_h);
   check_arg(std::isfinite(lambda_e) && lambda_e >= 0, "pseudolikelihood: lambda_e must be finite and >= 0, got {}",
             lambda_e);
-  check_arg(std::isfinite(gradient_tolerance) && gradient_tolerance >= 0,
-            "pseudolikelihood: gradient_tolerance must be finite and >= 0, got {}", gradient_tolerance);
+  check_arg(std::isfinite(gradient_tolerance) && gradient_tolerance > 0,
+            "pseudolikelihood: gradient_tolerance must be finite and > 0, got {}", gradient_tolerance);
   check_arg(std::isfinite(relative_decrease) && relative_decrease >= 0,
             "pseudolikelihood: relative_decrease must be finite and >= 0, got {}", relative_decrease);
   check_arg(memory >= 1 && memory <= 100, "pseudolikelihood: memory must be in [1, 100], got {}", memory);
@@ -418,32 +417,6 @@ Potts PseudolikelihoodObjective::model(const VectorD& theta) const {
 // ---------------------------------------------------------------------------------
 // The fit
 
-namespace {
-// LBFGS++ calls this for every evaluation (line-search trials included); it keeps the
-// best point seen so that a failing line search still returns it.
-struct Tracked {
-  PseudolikelihoodObjective& f;
-  PseudolikelihoodFit& fit;
-  Observer& obs;
-  std::size_t limit;
-  VectorD best;
-  double best_fx = std::numeric_limits<double>::infinity();
-  double best_nll = 0;
-  double last_gnorm = 0, last_xnorm = 0;
-
-  double operator()(const Eigen::VectorXd& x, Eigen::VectorXd& grad) {
-    const double fx = f(x, grad);
-    ++fit.evaluations;
-    fit.objective_trace.push_back(fx);
-    last_gnorm = grad.norm();
-    last_xnorm = x.norm();
-    if (fx < best_fx) best_fx = fx, best = x, best_nll = f.last_neg_log_pl();
-    obs.progress("pseudolikelihood", fit.evaluations, limit);
-    return fx;
-  }
-};
-}  // namespace
-
 PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const PseudolikelihoodConfig& config, const Exec& exec,
                                          Observer& obs) {
   config.validate();
@@ -453,33 +426,35 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
                                                        std::size_t(data.states.cols()), data.q, config),
                          "pseudolikelihood");
   PseudolikelihoodObjective f(data, config.variant, config.precision, config.lambda_h, config.lambda_e, exec);
+  // -log PL of every evaluation, to report the one of the point returned.
+  std::vector<std::pair<double, double>> evaluated;
+  auto objective = [&](const VectorD& theta, VectorD& grad) {
+    const double v = f(theta, grad);
+    evaluated.emplace_back(v, f.last_neg_log_pl());
+    return v;
+  };
+  LbfgsOptions opt;
+  opt.max_iterations = config.max_iterations > 0 ? config.max_iterations : std::size_t(std::numeric_limits<int>::max());
+  opt.gradient_tolerance = config.gradient_tolerance;  // ‖g‖ <= ε max(1, ‖θ‖), as plmc
+  opt.relative_tolerance = true;
+  opt.relative_decrease = config.relative_decrease;
+  opt.decrease_window = config.decrease_window;
+  opt.memory = config.memory;
+  LbfgsResult r = minimize_lbfgs(objective, f.initial_parameters(), opt, [&](std::size_t iteration, double) {
+    obs.progress("pseudolikelihood", iteration, config.max_iterations);
+  });
   PseudolikelihoodFit fit;
-  Tracked tracked{f, fit, obs, config.max_iterations, {}};
-
-  LBFGSpp::LBFGSParam<double> param;
-  param.m = int(config.memory);
-  param.epsilon = config.gradient_tolerance;  // ‖g‖ <= ε max(1, ‖θ‖), as plmc
-  param.epsilon_rel = config.gradient_tolerance;
-  param.past = config.relative_decrease > 0 ? int(config.decrease_window) : 0;
-  param.delta = config.relative_decrease;
-  param.max_iterations = int(config.max_iterations);
-  LBFGSpp::LBFGSSolver<double> solver(param);
-  VectorD theta = f.initial_parameters();
-  double fx = 0;
-  try {
-    fit.iterations = std::size_t(solver.minimize(tracked, theta, fx));
-    const bool gradient_met = tracked.last_gnorm <= config.gradient_tolerance * std::max(1.0, tracked.last_xnorm);
-    fit.stopped_by = gradient_met ? "gradient"
-                     : (config.max_iterations > 0 && fit.iterations >= config.max_iterations) ? "max iterations"
-                                                                                              : "relative decrease";
-  } catch (const std::runtime_error&) {
-    fit.stopped_by = "line search";  // no further decrease found along the search direction
-  } catch (const std::logic_error&) {
-    fit.stopped_by = "line search";
-  }
-  fit.model = f.model(tracked.best);
-  fit.objective = tracked.best_fx;
-  fit.neg_log_pl = tracked.best_nll;
+  fit.model = f.model(r.x);
+  fit.objective = r.value;
+  for (auto it = evaluated.rbegin(); it != evaluated.rend(); ++it)
+    if (it->first == r.value) {
+      fit.neg_log_pl = it->second;
+      break;
+    }
+  fit.iterations = r.iterations;
+  fit.evaluations = r.evaluations;
+  fit.stopped_by = r.stopped_by;
+  fit.objective_trace = std::move(r.trace);
   fit.seconds = seconds_since(t0);
   return fit;
 }

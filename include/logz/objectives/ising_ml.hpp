@@ -26,6 +26,7 @@
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
 #include "logz/models/ising.hpp"
+#include "logz/optim/lbfgs.hpp"
 
 namespace logz {
 
@@ -47,28 +48,6 @@ void check_ising_l2(const char* who, const IsingL2& l2);
 /// (flat layout: fields, then couplings in edge order) when not null.
 double ising_l2_penalty(const Ising& model, const IsingL2& l2, VectorD* gradient);
 
-/// L-BFGS settings. Stops when ‖∇‖ <= gradient_tolerance or after max_iterations.
-struct LbfgsOptions {
-  std::size_t max_iterations = 1000;  ///< >= 1
-  double gradient_tolerance = 1e-6;   ///< absolute, on the Euclidean norm; > 0 (rounding of f floors it near 1e-8)
-  std::size_t memory = 10;            ///< correction pairs kept; >= 1
-};
-
-struct LbfgsResult {
-  VectorD x;                  ///< the best point found
-  double value = 0;           ///< f(x)
-  double gradient_norm = 0;   ///< ‖∇f(x)‖
-  std::size_t iterations = 0; ///< accepted line searches
-  std::vector<double> trace;  ///< f at the start and after each iteration
-  bool converged = false;     ///< ‖∇f(x)‖ <= gradient_tolerance
-};
-
-/// Minimises f (f(x, grad) returns the value and writes the gradient) from x0 by LBFGS++
-/// with a backtracking line search (strong Wolfe). A line search that cannot make
-/// progress (at the limit of double precision) ends the run at the best point found,
-/// with converged telling whether the tolerance was met.
-LbfgsResult minimize_lbfgs(const std::function<double(const VectorD&, VectorD&)>& f, VectorD x0,
-                           const LbfgsOptions& options);
 
 /// A fitted model and how the fit went.
 struct IsingFit {

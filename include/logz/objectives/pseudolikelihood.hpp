@@ -61,7 +61,7 @@ struct PseudolikelihoodConfig {
   double lambda_e = 100.0;  ///< plmc's default -le (its README uses 16 for proteins)
   /// Stop after this many L-BFGS iterations (0 = no limit).
   std::size_t max_iterations = 0;
-  /// plmc's test: stop when ‖∇f‖ <= tolerance · max(1, ‖θ‖).
+  /// plmc's test: stop when ‖∇f‖ <= tolerance · max(1, ‖θ‖); > 0.
   double gradient_tolerance = 1e-3;
   /// Stop when f fell by less than relative_decrease · |f| over the last
   /// decrease_window iterations (0 turns the test off).
@@ -110,14 +110,14 @@ struct PseudolikelihoodFit {
   double neg_log_pl = 0;    ///< its -Σ w log PL part
   std::size_t iterations = 0;
   std::size_t evaluations = 0;
-  std::string stopped_by;   ///< "gradient", "relative decrease", "max iterations", "line search"
-  std::vector<double> objective_trace;  ///< f at every evaluation
+  std::string stopped_by;   ///< as LbfgsResult::stopped_by (optim/lbfgs.hpp)
+  std::vector<double> objective_trace;  ///< f at the start and after every iteration
   double seconds = 0;
 };
 
-/// Fits by L-BFGS. Checks the memory it needs against what the machine has free before
-/// allocating (Error(Exit::unavailable) naming both). Reports each evaluation to `obs`
-/// as progress ("pseudolikelihood", evaluation, max_iterations or 0).
+/// Fits by L-BFGS (minimize_lbfgs). Checks the memory it needs against what the machine
+/// has free before allocating (Error(Exit::unavailable) naming both). Reports each
+/// iteration to `obs` as progress ("pseudolikelihood", iteration, max_iterations or 0).
 PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const PseudolikelihoodConfig& config,
                                          const Exec& exec, Observer& obs = silent_observer());
 
