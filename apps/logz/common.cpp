@@ -165,19 +165,20 @@ std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c) {
 int run_main(int argc, char** argv) {
   CLI::App app{
       "logz: train energy-based models and estimate their partition function Z with error bars.\n"
-      "Restricted Boltzmann machines (binary units) for now.",
+      "Binary restricted Boltzmann machines, Ising and Potts models.",
       "logz"};
   app.set_version_flag("--version", fmt::format("logz {}", kVersion), "Print the version and exit");
   app.require_subcommand(1);
   app.footer(
       "Every subcommand has --help, --threads N (0 = all cores), --json (one JSON object on stdout)\n"
       "and --quiet. Exit codes (sysexits): 0 ok, 64 usage, 65 bad data, 66 missing input,\n"
-      "70 internal error, 73 cannot create output, 74 I/O error.\n\n"
+      "69 not enough memory, 70 internal error, 73 cannot create output, 74 I/O error.\n\n"
       "Examples:\n"
       "  logz demo\n"
       "  logz train rbm --data fashion-mnist:train --hidden 500 --epochs 10 --out model.npz\n"
       "  logz estimate --model model.npz --method ais --chains 100 --betas 10000 --json\n"
-      "  logz eval --model model.npz --data fashion-mnist:test --log-z sandwich");
+      "  logz eval --model model.npz --data fashion-mnist:test --log-z sandwich\n"
+      "  logz train potts --data DHFR.a2m --focus DYR_ECOLI --ignore-gaps --unknown skip --out dhfr.npz");
   Action action;
   add_train(app, action);
   add_exact(app, action);
