@@ -69,17 +69,18 @@ TEST(PottsDataMoments, DuplicatedRowEqualsWeightTwoAndThreadsAgree) {
   const PottsMoments ma = potts_data_moments(a, edges, Exec(1)), mb = potts_data_moments(b, edges, Exec(2));
   EXPECT_EQ(ma.site, mb.site);
   EXPECT_EQ(ma.edge, mb.edge);
-  // Enough data for the counts to be spread over threads (N·(L + edges) >= 2^16).
+  // Enough data for the counts to be spread over threads (N·(L + edges) >= 2^20).
   PottsData big;
   big.q = 3;
-  big.states.resize(8000, 4);
-  big.weights.resize(8000);
+  big.states.resize(30000, 8);
+  big.weights.resize(30000);
   Stream rng = Stream::root(8);
-  for (Eigen::Index s = 0; s < 8000; ++s) {
-    for (Eigen::Index i = 0; i < 4; ++i) big.states(s, i) = std::uint8_t(rng.below(4));
+  for (Eigen::Index s = 0; s < big.states.rows(); ++s) {
+    for (Eigen::Index i = 0; i < 8; ++i) big.states(s, i) = std::uint8_t(rng.below(4));
     big.weights[s] = rng.uniform_double();
   }
-  const PottsMoments b1 = potts_data_moments(big, edges, Exec(1)), b2 = potts_data_moments(big, edges, Exec(2));
+  const std::vector<PottsEdge> big_edges = Potts::dense(8, 3).edges();
+  const PottsMoments b1 = potts_data_moments(big, big_edges, Exec(1)), b2 = potts_data_moments(big, big_edges, Exec(2));
   EXPECT_EQ(b1.site, b2.site);
   EXPECT_EQ(b1.edge, b2.edge);
 }
