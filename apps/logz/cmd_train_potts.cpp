@@ -134,7 +134,9 @@ int run_potts(const PottsOptions& o) {
                         {"evaluations", fit.evaluations},
                         {"stopped_by", fit.stopped_by},
                         {"seconds", secs},
+                        {"fit_seconds", fit.seconds},
                         {"seconds_per_evaluation", fit.seconds / double(std::max<std::size_t>(fit.evaluations, 1))},
+                        {"seconds_per_iteration", fit.seconds / double(std::max<std::size_t>(fit.iterations, 1))},
                         {"out", o.out}};
     if (!o.contacts.empty()) j["contacts"] = o.contacts;
     print_json(j);
