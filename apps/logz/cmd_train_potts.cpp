@@ -13,6 +13,7 @@
 #include "logz/io/atomic_file.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
+#include "logz/objectives/potts_pcd.hpp"
 #include "logz/objectives/pseudolikelihood.hpp"
 
 namespace logz::cli {
@@ -27,6 +28,10 @@ struct PottsOptions {
   bool ignore_gaps = false;
   double theta = 0.8, lambda_h = 0.01, lambda_e = 100.0, tolerance = 1e-3, relative_decrease = 1e-5;
   std::int64_t max_iterations = 0, q = 0;
+  // pcd
+  std::int64_t chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1;
+  double lr = 0.05, momentum = 0.9;
+  std::vector<double> betas;
 };
 
 bool is_alignment_path(const std::string& path) {
@@ -67,6 +72,20 @@ int run_potts(const PottsOptions& o) {
   check_arg(std::isfinite(o.theta) && o.theta >= 0 && o.theta <= 1, "{}: --theta must be in [0, 1], got {}", kCmd,
             o.theta);
   c.validate();
+  PottsPcdConfig pcd;
+  pcd.chains = count_option(kCmd, "--chains", o.chains, 1);
+  pcd.sweeps = count_option(kCmd, "--sweeps", o.sweeps, 1);
+  pcd.betas = o.betas;
+  pcd.lambda_h = c.lambda_h;
+  pcd.lambda_e = c.lambda_e;
+  pcd.sgd.updates = count_option(kCmd, "--updates", o.updates, 1);
+  pcd.sgd.learning_rate = positive_option(kCmd, "--lr", o.lr);
+  check_arg(std::isfinite(o.momentum) && o.momentum >= 0 && o.momentum < 1, "{}: --momentum must be in [0, 1), got {}",
+            kCmd, o.momentum);
+  pcd.sgd.momentum = o.momentum;
+  pcd.sgd.average_last = count_option(kCmd, "--average-last", o.average_last, 0);
+  pcd.seed = seed_option(kCmd, o.seed);
+  pcd.validate();
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out);
   if (!o.contacts.empty()) check_output_path(kCmd, "--contacts", o.contacts);
@@ -92,9 +111,48 @@ int run_potts(const PottsOptions& o) {
     neff = double(data.states.rows());
   }
   const auto n = std::size_t(data.states.rows()), l = std::size_t(data.states.cols());
-  obs.message(fmt::format("{}: {} sequences x {} sites, q = {}, Neff = {:.1f}; {} pseudolikelihood ({}), lh {}, le {}",
-                          kCmd, n, l, data.q, neff, o.variant, o.precision, c.lambda_h, c.lambda_e));
-  const PseudolikelihoodFit fit = fit_pseudolikelihood(data, c, ex, obs);
+  nlohmann::json j = {{"command", "train potts"}, {"method", o.method},     {"sequences", n},
+                      {"sites", l},                {"q", data.q},             {"neff", neff},
+                      {"lambda_h", c.lambda_h},    {"lambda_e", c.lambda_e}};
+  std::string result;
+  Potts model = Potts::dense(1, 2);
+  if (o.method == "pcd") {
+    obs.message(fmt::format("{}: {} sequences x {} sites, q = {}, Neff = {:.1f}; PCD, {} chains, {} updates, lh {}, le {}",
+                            kCmd, n, l, data.q, neff, pcd.chains, pcd.sgd.updates, pcd.lambda_h, pcd.lambda_e));
+    const PottsPcdFit fit = fit_potts_pcd(data, pcd, ex, obs);
+    model = fit.model;
+    const double last = fit.trace.empty() ? NAN : fit.trace.back();
+    result = fmt::format("PCD: {} updates, largest moment mismatch at the last update {:.4f}; {:.1f} s", fit.updates,
+                         last, fit.seconds);
+    j.update({{"chains", pcd.chains},
+              {"sweeps", pcd.sweeps},
+              {"updates", fit.updates},
+              {"betas", pcd.betas},
+              {"seed", pcd.seed},
+              {"moment_mismatch", last},
+              {"swap_acceptance", fit.swap_acceptance},
+              {"round_trips", fit.round_trips},
+              {"fit_seconds", fit.seconds}});
+  } else {
+    obs.message(fmt::format("{}: {} sequences x {} sites, q = {}, Neff = {:.1f}; {} pseudolikelihood ({}), lh {}, le {}",
+                            kCmd, n, l, data.q, neff, o.variant, o.precision, c.lambda_h, c.lambda_e));
+    const PseudolikelihoodFit fit = fit_pseudolikelihood(data, c, ex, obs);
+    model = fit.model;
+    const double per_evaluation = fit.seconds / double(std::max<std::size_t>(fit.evaluations, 1));
+    result = fmt::format("objective {:.1f} (-log PL {:.1f}) after {} iterations ({} evaluations, {:.3f} s each); "
+                         "stopped by {}",
+                         fit.objective, fit.neg_log_pl, fit.iterations, fit.evaluations, per_evaluation, fit.stopped_by);
+    j.update({{"variant", o.variant},
+              {"precision", o.precision},
+              {"objective", fit.objective},
+              {"neg_log_pl", fit.neg_log_pl},
+              {"iterations", fit.iterations},
+              {"evaluations", fit.evaluations},
+              {"stopped_by", fit.stopped_by},
+              {"fit_seconds", fit.seconds},
+              {"seconds_per_evaluation", per_evaluation},
+              {"seconds_per_iteration", fit.seconds / double(std::max<std::size_t>(fit.iterations, 1))}});
+  }
 
   std::optional<std::string> alphabet;
   if (data.alphabet.size() == data.q) alphabet = data.alphabet;
@@ -103,41 +161,19 @@ int run_potts(const PottsOptions& o) {
     extra.emplace_back("positions", io::Array::from_values<std::int64_t>(
                                         {aln.positions.size()},
                                         std::vector<std::int64_t>(aln.positions.begin(), aln.positions.end())));
-  io::save_potts(o.out, fit.model, alphabet, extra);
+  io::save_potts(o.out, model, alphabet, extra);
   if (!o.contacts.empty()) {
     std::string reference;
     if (aln.focus) {
       for (std::size_t i = 0; i < l; ++i) reference += aln.alphabet[aln.matrix(Eigen::Index(*aln.focus), Eigen::Index(i))];
     }
-    io::write_file_atomic(o.contacts, format_contact_scores(contact_scores(fit.model), aln.positions, reference));
+    io::write_file_atomic(o.contacts, format_contact_scores(contact_scores(model), aln.positions, reference));
   }
   const double secs = seconds_since(start);
-  summary(o.common, fmt::format("objective {:.1f} (-log PL {:.1f}) after {} iterations ({} evaluations, {:.3f} s each); "
-                                "stopped by {}; {:.1f} s -> {}",
-                                fit.objective, fit.neg_log_pl, fit.iterations, fit.evaluations,
-                                fit.seconds / double(std::max<std::size_t>(fit.evaluations, 1)), fit.stopped_by, secs,
-                                o.out));
+  summary(o.common, fmt::format("{}; {:.1f} s -> {}", result, secs, o.out));
   if (o.common.json) {
-    nlohmann::json j = {{"command", "train potts"},
-                        {"method", "pl"},
-                        {"variant", o.variant},
-                        {"precision", o.precision},
-                        {"sequences", n},
-                        {"sites", l},
-                        {"q", data.q},
-                        {"neff", neff},
-                        {"lambda_h", c.lambda_h},
-                        {"lambda_e", c.lambda_e},
-                        {"objective", fit.objective},
-                        {"neg_log_pl", fit.neg_log_pl},
-                        {"iterations", fit.iterations},
-                        {"evaluations", fit.evaluations},
-                        {"stopped_by", fit.stopped_by},
-                        {"seconds", secs},
-                        {"fit_seconds", fit.seconds},
-                        {"seconds_per_evaluation", fit.seconds / double(std::max<std::size_t>(fit.evaluations, 1))},
-                        {"seconds_per_iteration", fit.seconds / double(std::max<std::size_t>(fit.iterations, 1))},
-                        {"out", o.out}};
+    j["seconds"] = secs;
+    j["out"] = o.out;
     if (!o.contacts.empty()) j["contacts"] = o.contacts;
     print_json(j);
   }
@@ -150,11 +186,13 @@ void add_train_potts(CLI::App& train, Action& action) {
   auto o = std::make_shared<PottsOptions>();
   CLI::App* sub = train.add_subcommand("potts", "Fit a Potts model to a sequence alignment by pseudolikelihood (plmc)");
   sub->footer(
-      "Minimises plmc's objective by L-BFGS:\n"
+      "pl (default) minimises plmc's objective by L-BFGS:\n"
       "  f = -sum_s w_s sum_i log p(x_si | x_s,-i) + lh |h|^2 + le sum_{i<j} |J_ij|^2\n"
       "with sequence weights w_s = 1 / #{t : identity(s, t) >= theta} (plmc -t is 1 - theta).\n"
       "Stops when |grad f| <= tolerance * max(1, |params|) (plmc's test), when f fell by less\n"
       "than relative-decrease * |f| over 5 iterations, or after --max-iterations.\n"
+      "pcd runs persistent Gibbs chains (optionally parallel-tempering ladders, --betas) and\n"
+      "momentum SGD on the weighted likelihood with the same penalties (docs/potts-pcd.md).\n"
       "Same bits for any --threads. The model file is an .npz: fields [L, q], couplings\n"
       "[L, L, q, q], alphabet; --contacts writes 'i ai j aj frobenius apc' per pair\n"
       "(Frobenius norm of J_ij in the zero-sum gauge, average-product corrected).\n\n"
@@ -164,13 +202,16 @@ void add_train_potts(CLI::App& train, Action& action) {
       "  # plmc's README run (plmc -le 16.0 -lh 0.01 -m 100 -g -f DYR_ECOLI):\n"
       "  logz train potts --data DHFR.a2m --focus DYR_ECOLI --unknown skip --ignore-gaps \\\n"
       "      --lambda-e 16 --lambda-h 0.01 --max-iterations 100 --out dhfr.npz --contacts dhfr.txt\n"
-      "  logz train potts --data RF00162.fasta --alphabet .ACGU --lambda-e 20 --out rna.npz");
+      "  logz train potts --data RF00162.fasta --alphabet .ACGU --lambda-e 20 --out rna.npz\n"
+      "  logz train potts --data small.a2m --method pcd --chains 500 --updates 2000 --betas 0.5,0.75,1 --out m.npz");
   sub->add_option("--data", o->data, "Alignment (.a2m, .fasta, ...) or .npy of integer states")
       ->required()
       ->type_name("PATH");
   sub->add_option("--out", o->out, "Model file to write (.npz)")->required()->type_name("PATH");
   sub->add_option("--contacts", o->contacts, "Contact-score table to write (text)")->type_name("PATH");
-  sub->add_option("--method", o->method, "pl: pseudolikelihood")->capture_default_str()->check(CLI::IsMember({"pl"}));
+  sub->add_option("--method", o->method, "pl: pseudolikelihood; pcd: persistent contrastive divergence (maximum likelihood)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pl", "pcd"}));
   sub->add_option("--variant", o->variant, "symmetric (plmc, CCMpred) or asymmetric (couplings averaged)")
       ->capture_default_str()
       ->check(CLI::IsMember({"symmetric", "asymmetric"}));
@@ -193,6 +234,15 @@ void add_train_potts(CLI::App& train, Action& action) {
   sub->add_option("--relative-decrease", o->relative_decrease, "Relative-decrease stop over 5 iterations; 0 = off")
       ->capture_default_str();
   sub->add_option("--q", o->q, "Number of states of .npy data (default: largest state + 1)");
+  sub->add_option("--chains", o->chains, "pcd: persistent chains")->capture_default_str();
+  sub->add_option("--sweeps", o->sweeps, "pcd: Gibbs sweeps per update")->capture_default_str();
+  sub->add_option("--updates", o->updates, "pcd: SGD updates")->capture_default_str();
+  sub->add_option("--lr", o->lr, "pcd: learning rate")->capture_default_str();
+  sub->add_option("--momentum", o->momentum, "pcd: momentum in [0, 1)")->capture_default_str();
+  sub->add_option("--average-last", o->average_last, "pcd: average the last N iterates (0 = last)")->capture_default_str();
+  sub->add_option("--betas", o->betas, "pcd: parallel-tempering ladder, increasing, ending at 1 (e.g. 0.6,0.8,1)")
+      ->delimiter(',');
+  sub->add_option("--seed", o->seed, "pcd: random seed")->capture_default_str();
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_potts);
 }

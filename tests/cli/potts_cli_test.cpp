@@ -97,6 +97,32 @@ TEST_F(PottsCli, SameModelFileForOneOrTwoThreads) {
   EXPECT_EQ(test::slurp(m1), test::slurp(m2));
 }
 
+TEST_F(PottsCli, PcdWithTemperingFitsTheCovaryingPair) {
+  const std::string m1 = tmp.file("p1.npz"), m2 = tmp.file("p2.npz"), contacts = tmp.file("c.txt");
+  const std::string args = "train potts --data " + aln + " --alphabet -ACD --method pcd --chains 100 --updates 300 " +
+                           "--betas 0.5,1 --lambda-e 0.5 --seed 3 --json --quiet --contacts " + contacts;
+  const auto r = run(args + " --threads 1 --out " + m1);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["method"], "pcd");
+  EXPECT_EQ(j["updates"], 300);
+  EXPECT_EQ(j["swap_acceptance"].size(), 1u);
+  // The co-varying pair (1, 4) scores highest, as with pseudolikelihood.
+  std::ifstream in(contacts);
+  std::string line, best;
+  double best_apc = -1e300;
+  while (std::getline(in, line)) {
+    if (line[0] == '#') continue;
+    const double apc = std::stod(line.substr(line.rfind(' ') + 1));
+    if (apc > best_apc) best_apc = apc, best = line.substr(0, 7);
+  }
+  EXPECT_EQ(best, "1 - 4 -");
+  ASSERT_EQ(run(args + " --threads 2 --out " + m2).code, 0);
+  EXPECT_EQ(test::slurp(m1), test::slurp(m2));
+  const auto bad = run("train potts --data " + aln + " --alphabet -ACD --method pcd --betas 0.5,0.9 --out " + m1);
+  EXPECT_EQ(bad.code, 64);
+}
+
 TEST_F(PottsCli, BadAlignmentsExit65AndWriteNothing) {
   const std::string model = tmp.file("m.npz");
   auto write = [&](const std::string& name, const std::string& text) {
@@ -128,7 +154,8 @@ TEST_F(PottsCli, HelpExplainsTheObjectiveAndShowsExamples) {
   const auto r = run("train potts --help");
   EXPECT_EQ(r.code, 0);
   for (const char* s : {"--data", "--focus", "--ignore-gaps", "--theta", "--lambda-h", "--lambda-e", "--variant",
-                        "--precision", "--contacts", "--max-iterations", "Examples:", "--threads", "--json"})
+                        "--precision", "--contacts", "--max-iterations", "--method", "--chains", "--betas", "--updates",
+                        "Examples:", "--threads", "--json"})
     EXPECT_THAT(r.out, HasSubstr(s));
 }
 
