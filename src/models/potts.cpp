@@ -34,6 +34,26 @@ Potts::Potts(MatrixD fields, std::vector<PottsEdge> edges, VectorD couplings)
   for (std::size_t i = 0, e = 0; dense_ && i < n_; ++i)
     for (std::size_t j = i + 1; dense_ && j < n_; ++j, ++e) dense_ = edges_[e].i == i && edges_[e].j == j;
   build_adjacency();
+  transpose_blocks();
+}
+
+void Potts::transpose_blocks() {
+  transposed_.resize(couplings_.size());
+  for (std::size_t e = 0; e < edges_.size(); ++e)
+    for (std::size_t a = 0; a < q_; ++a)
+      for (std::size_t b = 0; b < q_; ++b)
+        transposed_[Eigen::Index(e * q_ * q_ + b * q_ + a)] = couplings_[Eigen::Index(e * q_ * q_ + a * q_ + b)];
+}
+
+void Potts::set_block(std::size_t e, std::span<const double> values) {
+  check_data(e < edges_.size() && values.size() == q_ * q_, "Potts::set_block: edge {} of {} with {} values (q² = {})",
+             e, edges_.size(), values.size(), q_ * q_);
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    check_data(std::isfinite(values[k]), "Potts::set_block: value {} is not finite ({})", k, values[k]);
+    couplings_[Eigen::Index(e * q_ * q_ + k)] = values[k];
+  }
+  for (std::size_t a = 0; a < q_; ++a)
+    for (std::size_t b = 0; b < q_; ++b) transposed_[Eigen::Index(e * q_ * q_ + b * q_ + a)] = values[a * q_ + b];
 }
 
 Potts Potts::dense(std::size_t n_sites, std::size_t q) {
@@ -148,13 +168,12 @@ double Potts::energy(const Eigen::Ref<const VectorD>& x) const {
 
 void Potts::site_energies(std::size_t i, const Eigen::Ref<const VectorD>& x, std::span<double> out) const {
   for (std::size_t a = 0; a < q_; ++a) out[a] = -fields_(Eigen::Index(i), Eigen::Index(a));
+  // J_ij(a, b) over a for the neighbour's state b: row b of the transposed block when i
+  // is the edge's first site, row b of the block itself when it is the second.
   for (const Neighbor* nb = neighbors_begin(i); nb != neighbors_end(i); ++nb) {
     const auto b = std::size_t(x[Eigen::Index(nb->site)]);
-    const double* blk = couplings_.data() + nb->edge * q_ * q_;
-    if (!nb->transposed)
-      for (std::size_t a = 0; a < q_; ++a) out[a] -= blk[a * q_ + b];  // J(a, b): column b
-    else
-      for (std::size_t a = 0; a < q_; ++a) out[a] -= blk[b * q_ + a];  // J(b, a): row b
+    const double* row = (nb->transposed ? couplings_.data() : transposed_.data()) + nb->edge * q_ * q_ + b * q_;
+    for (std::size_t a = 0; a < q_; ++a) out[a] -= row[a];
   }
 }
 
@@ -172,6 +191,7 @@ void Potts::set_parameters(const Eigen::Ref<const VectorD>& theta) {
     check_data(std::isfinite(theta[k]), "Potts::set_parameters: value {} is not finite ({})", k, theta[k]);
   Eigen::Map<VectorD>(fields_.data(), Eigen::Index(n_ * q_)) = theta.head(Eigen::Index(n_ * q_));
   couplings_ = theta.tail(couplings_.size());
+  transpose_blocks();
 }
 
 double Potts::zero_sum_gauge() {
@@ -193,6 +213,7 @@ double Potts::zero_sum_gauge() {
     fields_.row(Eigen::Index(i)).array() -= mean;
     shift += mean;
   }
+  transpose_blocks();
   return shift;
 }
 

@@ -118,9 +118,10 @@ TEST(PottsEnumeration, OrientationOfBlocksMatters) {
   // more than its 1e-10 tolerance.
   const Potts m = random_potts(4, 6, 3, 0.6, 1.0, 1.0);
   Potts wrong = m;
-  auto blk = wrong.block(0);
+  std::vector<double> blk(wrong.block(0).begin(), wrong.block(0).end());
   for (std::size_t a = 0; a < 3; ++a)
     for (std::size_t b = a + 1; b < 3; ++b) std::swap(blk[a * 3 + b], blk[b * 3 + a]);
+  wrong.set_block(0, blk);
   EXPECT_GT(std::fabs(potts_enumeration_log_z(wrong, Exec(1)) - double(brute_force(m).log_z)), 1e-4);
 }
 

@@ -306,7 +306,9 @@ TEST(PottsSamplers, NonFiniteConditionalIsCountedAndKeepsTheSite) {
   // conditional energy -1e308 - 1e308 = -inf for state 0.
   Potts m(MatrixD::Zero(3, 3), {{0, 1}, {1, 2}}, VectorD::Zero(18));
   m.fields()(1, 0) = 1e308;
-  m.block(0)[0] = 1e308;
+  std::vector<double> blk(9, 0.0);
+  blk[0] = 1e308;
+  m.set_block(0, blk);
   const VectorD zero = VectorD::Zero(3);
   std::vector<double> p(3);
   EXPECT_FALSE(SystematicPottsGibbs().conditional(m, zero, 1, p));

@@ -56,7 +56,9 @@ class Potts {
   MatrixD& fields() { return fields_; }
   /// Block J_e(a, b) of edge e, row-major q×q, a = state of edges()[e].i.
   std::span<const double> block(std::size_t e) const { return {couplings_.data() + e * q_ * q_, q_ * q_}; }
-  std::span<double> block(std::size_t e) { return {couplings_.data() + e * q_ * q_, q_ * q_}; }
+  /// Replaces block e (q² values, row-major). Throws Error(Exit::data) on a wrong size or
+  /// a non-finite value.
+  void set_block(std::size_t e, std::span<const double> values);
   /// J_ij(a, b) for the edge between i and j in either orientation; 0 if not coupled.
   double coupling(std::size_t i, std::size_t j, std::size_t a, std::size_t b) const;
   /// Index of the edge between i and j (either orientation), or n_edges() if none.
@@ -92,12 +94,14 @@ class Potts {
 
  private:
   void build_adjacency();
+  void transpose_blocks();
   void check_state(const char* caller, const Eigen::Ref<const VectorD>& x) const;
 
   std::size_t n_, q_;
   MatrixD fields_;
   std::vector<PottsEdge> edges_;
   VectorD couplings_;
+  VectorD transposed_;  // every block transposed, so that site_energies reads rows only
   bool dense_ = false;
   std::vector<std::size_t> offsets_;
   std::vector<Neighbor> adjacency_;
