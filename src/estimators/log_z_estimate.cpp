@@ -46,4 +46,20 @@ WeightSummary summarize_log_weights(std::span<const double> lw) {
   return {m + std::log(s / n), se, s * s / s2};
 }
 
+LogZEstimate ais_estimate(std::vector<double> log_weights, double log_z_base, double seconds) {
+  const WeightSummary ws = summarize_log_weights(log_weights);
+  LogZEstimate e;
+  e.method = "ais";
+  e.log_z_base = log_z_base;
+  e.log_z = log_z_base + ws.log_mean;
+  e.std_error = ws.std_error;
+  e.error_method = log_weights.size() > 1 ? "delta method on the importance weights: sd(w) / (sqrt(chains) mean(w))"
+                                          : "none: a single chain gives no error estimate";
+  e.ess = ws.ess;
+  e.num_samples = log_weights.size();
+  e.log_weights = std::move(log_weights);
+  e.seconds = seconds;
+  return e;
+}
+
 }  // namespace logz

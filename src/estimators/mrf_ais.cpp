@@ -41,19 +41,7 @@ LogZEstimate mrf_ais(const Potts& model, const MrfAisConfig& config, const Exec&
   });
   ticker.finish();
 
-  const WeightSummary ws = summarize_log_weights(log_w);
-  LogZEstimate e;
-  e.method = "ais";
-  e.log_z_base = double(n) * std::log(double(q));
-  e.log_z = e.log_z_base + ws.log_mean;
-  e.std_error = ws.std_error;
-  e.error_method = config.chains > 1 ? "delta method on the importance weights: sd(w) / (sqrt(chains) mean(w))"
-                                     : "none: a single chain gives no error estimate";
-  e.ess = ws.ess;
-  e.num_samples = config.chains;
-  e.log_weights = std::move(log_w);
-  e.seconds = seconds_since(t0);
-  return e;
+  return ais_estimate(std::move(log_w), double(n) * std::log(double(q)), seconds_since(t0));
 }
 
 LogZEstimate mrf_ais(const Ising& model, const MrfAisConfig& config, const Exec& ex, Observer& obs) {

@@ -137,19 +137,7 @@ LogZEstimate rbm_ais(const RbmF& model, const VectorF& base_bias, const Schedule
   }
   ticker.finish();
 
-  const WeightSummary ws = summarize_log_weights(log_w);
-  LogZEstimate e;
-  e.method = "ais";
-  e.log_z_base = c.log_z_base();
-  e.log_z = e.log_z_base + ws.log_mean;
-  e.std_error = ws.std_error;
-  e.error_method = config.chains > 1 ? "delta method on the importance weights: sd(w) / (sqrt(chains) mean(w))"
-                                     : "none: a single chain gives no error estimate";
-  e.ess = ws.ess;
-  e.num_samples = config.chains;
-  e.log_weights = std::move(log_w);
-  e.seconds = seconds_since(t0);
-  return e;
+  return ais_estimate(std::move(log_w), c.log_z_base(), seconds_since(t0));
 }
 
 LogZEstimate rbm_raise(const RbmF& model, const VectorF& base_bias, const Schedule& schedule, const MatrixU8& start,

@@ -232,24 +232,9 @@ TEST(PottsSamplersExact, ConditionalMatchesEnergyDifferences) {
 template <class K>
 void chi_square_against_exact(const K& kernel, const Potts& m, const Dense& t, std::size_t start, std::size_t steps,
                               std::size_t chains, std::uint64_t seed) {
-  const std::size_t count = t.size();
-  std::vector<double> p(count, 0.0);
-  p[start] = 1;
-  for (std::size_t k = 0; k < steps; ++k) {
-    std::vector<double> q(count, 0.0);
-    for (std::size_t a = 0; a < count; ++a)
-      if (p[a] != 0)
-        for (std::size_t b = 0; b < count; ++b) q[b] += p[a] * t[a][b];
-    p = q;
-  }
-  std::vector<std::size_t> counts(count, 0);
-  for (std::size_t c = 0; c < chains; ++c) {
-    Stream rng = Stream::derive(seed, Purpose::gibbs, c);
-    VectorD x = state_of(m, start);
-    for (std::size_t k = 0; k < steps; ++k) kernel.step(m, x, rng);
-    ++counts[index_of(m, x)];
-  }
-  test::expect_chi_square_fits(counts, p, chains, 10, 1e-4);  // false-failure rate 1e-4
+  test::expect_chains_follow(
+      kernel, m, t, start, steps, chains, seed, [&](std::size_t k) { return state_of(m, k); },
+      [&](const VectorD& x) { return index_of(m, x); });
 }
 
 TEST(PottsSamplersStatistical, SystematicGibbsMatchesExactDistribution) {

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "logz/core/rng.hpp"
+#include "logz/core/types.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz::test {
@@ -52,6 +54,33 @@ inline void expect_chi_square_fits(const std::vector<std::size_t>& counts, const
   ASSERT_GE(pooled_counts.size(), min_cells);
   const double x2 = chi_square_statistic(pooled_counts, pooled_p);
   EXPECT_LE(x2, chi_square_upper_quantile(double(pooled_counts.size() - 1), rate)) << "cells " << pooled_counts.size();
+}
+
+/// χ² of `chains` independent chains (streams derive(seed, gibbs, c)), each started from
+/// state index `start` (state_of(index) gives the state) and run `steps` steps of
+/// `kernel`, against the exact distribution e_start T^steps (index_of(state) gives the
+/// index). Cells expected below 5 pooled. False-failure rate 1e-4 per call.
+template <class Kernel, class Model, class StateOf, class IndexOf>
+void expect_chains_follow(const Kernel& kernel, const Model& m, const Dense& t, std::size_t start, std::size_t steps,
+                          std::size_t chains, std::uint64_t seed, StateOf&& state_of, IndexOf&& index_of) {
+  const std::size_t count = t.size();
+  std::vector<double> p(count, 0.0);
+  p[start] = 1;
+  for (std::size_t k = 0; k < steps; ++k) {
+    std::vector<double> q(count, 0.0);
+    for (std::size_t a = 0; a < count; ++a)
+      if (p[a] != 0)
+        for (std::size_t b = 0; b < count; ++b) q[b] += p[a] * t[a][b];
+    p = q;
+  }
+  std::vector<std::size_t> counts(count, 0);
+  for (std::size_t c = 0; c < chains; ++c) {
+    Stream rng = Stream::derive(seed, Purpose::gibbs, c);
+    VectorD x = state_of(start);
+    for (std::size_t k = 0; k < steps; ++k) kernel.step(m, x, rng);
+    ++counts[index_of(x)];
+  }
+  expect_chi_square_fits(counts, p, chains, 10, 1e-4);  // false-failure rate 1e-4
 }
 
 }  // namespace logz::test

@@ -39,4 +39,8 @@ struct WeightSummary {
 };
 WeightSummary summarize_log_weights(std::span<const double> log_weights);
 
+/// The AIS estimate from its chains' log-weights: log Z = log_z_base + log mean exp(w),
+/// delta-method standard error (NaN for one chain), Kish's ESS; method "ais".
+LogZEstimate ais_estimate(std::vector<double> log_weights, double log_z_base, double seconds);
+
 }  // namespace logz
