@@ -1,15 +1,22 @@
 // Potts model: energies by hand, the Ising correspondence, the gauge, bad input.
 #include "logz/models/potts.hpp"
 
+#include "logz/core/concepts.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
+#include "logz/models/rbm.hpp"
 #include "support/expect_error.hpp"
 
 namespace logz {
 namespace {
+
+static_assert(SiteConditionals<Potts>);
+static_assert(SiteConditionals<Ising>);
+static_assert(!SiteConditionals<RbmD>);
 
 Potts three_site_chain() {
   // Sites 0-1-2, q = 3, edges (0,1) and (2,1) (the second one stored transposed).
@@ -45,6 +52,21 @@ TEST(Potts, SiteEnergiesAreEnergyDifferences) {
       y0[Eigen::Index(i)] = 0;
       EXPECT_NEAR(m.energy(y) - m.energy(y0), e[a] - e[0], 1e-13) << i << " " << a;
     }
+  }
+}
+
+TEST(Potts, IsingAndPottsConditionalsAgree) {
+  // The SiteConditionals form of an Ising model equals its Potts image's, up to a constant.
+  const Ising is(3, {{0, 1, 0.7}, {1, 2, -0.4}}, (VectorD(3) << 0.2, -0.3, 0.5).finished());
+  const Potts p = Potts::from_ising(is);
+  VectorD s(3), x(3);
+  s << 1, -1, 1;
+  x << 1, 0, 1;
+  std::vector<double> a(2), b(2);
+  for (std::size_t i = 0; i < 3; ++i) {
+    is.site_energies(i, s, a);
+    p.site_energies(i, x, b);
+    EXPECT_NEAR(a[1] - a[0], b[1] - b[0], 1e-14);
   }
 }
 

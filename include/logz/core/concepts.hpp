@@ -3,6 +3,7 @@
 /// The small, separate concepts that algorithms are written against (DESIGN.md §3).
 #include <concepts>
 #include <cstddef>
+#include <span>
 
 #include "logz/core/types.hpp"
 
@@ -14,6 +15,17 @@ concept EnergyModel = requires(const M& m, const Eigen::Ref<const VectorD>& x) {
   { m.energy_of(x) } -> std::convertible_to<double>;
   { m.dimension() } -> std::convertible_to<std::size_t>;
 };
+
+/// A model of discrete sites whose conditionals are cheap: site_energies(i, x, out) writes
+/// for each value a of site i the energy E(x with x_i = a) up to a constant independent
+/// of a, so that p(x_i = a | rest) ∝ exp(-out[a]); num_states() values per site. Ising
+/// and Potts models; what single-site kernels and pseudolikelihood need.
+template <class M>
+concept SiteConditionals =
+    EnergyModel<M> && requires(const M& m, std::size_t i, const Eigen::Ref<const VectorD>& x, std::span<double> out) {
+      { m.num_states() } -> std::convertible_to<std::size_t>;
+      m.site_energies(i, x, out);
+    };
 
 /// A bipartite (visible, hidden) model with factorised block conditionals and a free
 /// energy in closed form once one layer is summed out: RBMs and their relatives.

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -84,7 +85,13 @@ class Ising {
   /// E(s with s_i = value k) minus the part that does not depend on s_i, value 0 = down,
   /// 1 = up; p(s_i = k | rest) ∝ exp(-entry k).
   std::array<double, 2> site_energies(std::size_t i, const Eigen::Ref<const VectorD>& s) const;
+  /// The same written to out[0], out[1] (the SiteConditionals form Potts shares).
+  void site_energies(std::size_t i, const Eigen::Ref<const VectorD>& s, std::span<double> out) const {
+    const auto e = site_energies(i, s);
+    out[0] = e[0], out[1] = e[1];
+  }
   static constexpr std::size_t num_values() { return 2; }
+  static constexpr std::size_t num_states() { return 2; }
 
   /// Flat parameters: the n fields, then the couplings in edge order.
   std::size_t num_parameters() const { return n_ + edges_.size(); }
