@@ -22,33 +22,31 @@ struct TracedBacktracking {
                          const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& drt,
                          const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& xp, const LBFGSpp::LBFGSParam<Scalar>& param) {
     LBFGSpp::LineSearchBacktracking<Scalar>::LineSearch(f, fx, x, grad, step, drt, xp, param);
-    f.accept(fx);
+    f.accept(fx, x, grad);
   }
 };
 
-/// The objective as LBFGS++ sees it, keeping the trace and the last accepted point (the
-/// last evaluation of a finished line search). Accepted values decrease (Armijo), so
+/// The objective as LBFGS++ sees it, keeping the trace and a copy of the last accepted
+/// point (where a finished line search stands). Accepted values decrease (Armijo), so
 /// that point is the best iterate; points tried and rejected are never returned.
 struct TracedObjective {
   const std::function<double(const VectorD&, VectorD&)>& f;
   const LbfgsCallback& on_iteration;
   std::vector<double> trace;
-  VectorD last_x, last_grad, x, grad;
+  VectorD x, grad;
   double value = 0;
   std::size_t evaluations = 0;
 
   double operator()(const VectorD& at, VectorD& g) {
     const double v = f(at, g);
     ++evaluations;
-    last_x = at;
-    last_grad = g;
-    if (trace.empty()) accept(v);  // the starting point
+    if (trace.empty()) accept(v, at, g);  // the starting point
     return v;
   }
-  void accept(double fx) {
+  void accept(double fx, const VectorD& at, const VectorD& g) {
     trace.push_back(fx);
-    x = last_x;
-    grad = last_grad;
+    x = at;
+    grad = g;
     value = fx;
     if (on_iteration && trace.size() > 1) on_iteration(trace.size() - 1, fx);
   }
@@ -79,7 +77,7 @@ LbfgsResult minimize_lbfgs(const std::function<double(const VectorD&, VectorD&)>
   auto gradient_met = [&](double gnorm, double xnorm) {
     return gnorm <= options.gradient_tolerance * (options.relative_tolerance ? std::max(1.0, xnorm) : 1.0);
   };
-  TracedObjective obj{f, on_iteration, {}, {}, {}, {}, {}, 0.0, 0};
+  TracedObjective obj{f, on_iteration, {}, {}, {}, 0.0, 0};
   VectorD x = std::move(x0);
   double fx = 0;
   bool line_search_failed = false;
