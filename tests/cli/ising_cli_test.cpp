@@ -84,6 +84,11 @@ TEST_F(IsingCli, ExactEstimateAndSampleWorkOnTheFittedModel) {
   ASSERT_EQ(run("train ising --data " + data + " --out " + model + " --quiet").code, 0);
   const auto exact = nlohmann::json::parse(run("exact --model " + model + " --json --quiet").out);
   EXPECT_EQ(exact["kind"], "ising");
+  const auto info = nlohmann::json::parse(run("info " + model + " --json --quiet").out);
+  EXPECT_EQ(info["type"], "ising");
+  EXPECT_EQ(info["sites"], 4);
+  EXPECT_EQ(info["edges"], 6);
+  EXPECT_EQ(info["exact_log_z_feasible"], true);
   const auto ais = nlohmann::json::parse(
       run("estimate --model " + model + " --method ais --chains 200 --betas 500 --schedule linear --json --quiet").out);
   // |AIS - exact| <= 4.42 SE: false-failure rate 1e-5 (normal approximation of log Z-hat).
