@@ -125,6 +125,19 @@ TEST(SplitRhat, ByHand) {
   EXPECT_NEAR(split_rhat(y), std::sqrt((1.25 + 12.5) / (5.0 / 3)), 1e-14);
 }
 
+TEST(EssMean, ByHand) {
+  // One chain 1..8 → halves 1..4 and 5..8, both centred −1.5, −0.5, 0.5, 1.5: biased
+  // autocovariances γ0..γ3 = 5/4, 1.25/4, −1.5/4, −2.25/4; W = 5/3, var⁺ = 9.25 (above).
+  // ρ̂_t = 1 − (W − γ_t)/var⁺; pairs P0 = 1 + ρ̂_1, P1 = ρ̂_2 + ρ̂_3 (both > 0, P1 < P0);
+  // τ̂ = −1 + 2(P0 + P1), ESS = 8/τ̂.
+  MatrixD x(1, 8);
+  x << 1, 2, 3, 4, 5, 6, 7, 8;
+  const double w = 5.0 / 3, vp = 9.25;
+  auto rho = [&](double g) { return 1 - (w - g) / vp; };
+  const double p0 = 1 + rho(1.25 / 4), p1 = rho(-1.5 / 4) + rho(-2.25 / 4);
+  EXPECT_NEAR(ess_mean(x), 8 / (-1 + 2 * (p0 + p1)), 1e-13);
+}
+
 TEST(EssMean, AntitheticChainIsCappedAtSLog10S) {
   // An alternating ±1 chain has ρ̂_1 < −1, so the first pair is negative and τ̂ takes its
   // floor 1/log10(S): S = 100 draws give ESS = 100·log10(100) = 200 exactly.
