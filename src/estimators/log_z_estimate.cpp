@@ -1,6 +1,8 @@
 // Shared summaries of log Z estimates (normal intervals, importance-weight statistics).
 #include "logz/estimators/log_z_estimate.hpp"
 
+#include "logz/diagnostics/mcmc.hpp"
+
 #include <algorithm>
 
 #include "logz/core/check.hpp"
@@ -10,18 +12,7 @@ namespace logz {
 
 double normal_two_sided_quantile(double level) {
   check_arg(level > 0 && level < 1, "interval: level must be in (0, 1), got {}", level);
-  // Solve erf(z/√2) = level by Newton's method from a good start; erf is smooth and
-  // monotone, so a few steps reach double precision.
-  double z = 2.0;
-  for (int i = 0; i < 100; ++i) {
-    const double f = std::erf(z / std::sqrt(2.0)) - level;
-    const double df = std::sqrt(2.0 / 3.141592653589793) * std::exp(-z * z / 2);
-    const double step = f / df;
-    z -= step;
-    if (z <= 0) z = 1e-8;
-    if (std::fabs(step) < 1e-15 * z) break;
-  }
-  return z;
+  return -normal_quantile((1 - level) / 2);  // the lower tail keeps full precision as level -> 1
 }
 
 std::pair<double, double> LogZEstimate::interval(double level) const {
