@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "common.hpp"
 #include "logz/core/check.hpp"
@@ -18,7 +19,7 @@ constexpr std::string_view kCmd = "train ising";
 
 struct IsingOptions {
   CommonOptions common;
-  std::string data, out, method = "pl";
+  std::string data, out, method = "pl", graph = "complete";
   double l2_fields = 0.0, l2_couplings = 0.0, lr = 0.05, momentum = 0.9, tolerance = 1e-6;
   std::int64_t max_iterations = 1000, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1;
 };
@@ -56,6 +57,31 @@ IsingFit fit_by_pseudolikelihood(const MatrixD& spins, const IsingOptions& o, co
                   .gradient_norm = NAN};
 }
 
+// The edges of --graph for n spins: complete, chain, ring, lattice:RxC, torus:RxC.
+std::vector<std::pair<std::size_t, std::size_t>> graph_edges(const std::string& graph, std::size_t n) {
+  if (graph == "complete") return {};  // fit_ising's default: every pair
+  Ising shape = [&] {
+    if (graph == "chain") return Ising::chain(n, 0, 0);
+    if (graph == "ring") {
+      check_arg(n >= 3, "{}: --graph ring needs at least 3 spins, the data has {}", kCmd, n);
+      return Ising::chain(n, 0, 0, Boundary::periodic);
+    }
+    std::size_t r = 0, c = 0;
+    char x = 0;
+    const auto colon = graph.find(':');
+    const std::string kind = graph.substr(0, colon);
+    check_arg((kind == "lattice" || kind == "torus") && colon != std::string::npos &&
+                  std::sscanf(graph.c_str() + colon + 1, "%zu%c%zu", &r, &x, &c) == 3 && x == 'x',
+              "{}: --graph must be complete, chain, ring, lattice:RxC or torus:RxC, got '{}'", kCmd, graph);
+    check_arg(r * c == n, "{}: --graph {} has {} sites but the data has {} spins per row", kCmd, graph, r * c, n);
+    const Boundary b = kind == "torus" ? Boundary::periodic : Boundary::open;
+    return Ising::lattice_2d(r, c, 0, 0, b, b);
+  }();
+  std::vector<std::pair<std::size_t, std::size_t>> edges;
+  for (const IsingEdge& e : shape.edges()) edges.emplace_back(e.i, e.j);
+  return edges;
+}
+
 int run_ising(const IsingOptions& o) {
   const auto start = Clock::now();
   IsingFitConfig c;
@@ -75,8 +101,11 @@ int run_ising(const IsingOptions& o) {
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out);
 
+  check_arg(o.method != "pl" || o.graph == "complete",
+            "{}: --method pl fits every pair of spins; use rm, exact or pcd with --graph {}", kCmd, o.graph);
   const MatrixD spins = io::read_npy(o.data).to_matrix<double>(o.data);
   check_data(spins.rows() > 0 && spins.cols() > 0, "{}: {}: the array is empty", kCmd, o.data);
+  c.edges = graph_edges(o.graph, std::size_t(spins.cols()));
   summary(o.common, fmt::format("{}: {} samples x {} spins, method {}", kCmd, spins.rows(), spins.cols(), o.method));
   IsingFit fit = [&] {
     if (o.method == "pl") return fit_by_pseudolikelihood(spins, o, ex);
@@ -107,24 +136,28 @@ int run_ising(const IsingOptions& o) {
 
 void add_train_ising(CLI::App& train, Action& action) {
   auto o = std::make_shared<IsingOptions>();
-  CLI::App* sub = train.add_subcommand("ising", "Fit a fully connected Ising model to spin configurations (.npy)");
+  CLI::App* sub = train.add_subcommand("ising", "Fit an Ising model to spin configurations (.npy): all pairs or a lattice");
   sub->footer(
-      "Methods (every pair of spins coupled; penalty 1/2 l2 |theta|^2 on the mean objective):\n"
+      "Methods (penalty 1/2 l2 |theta|^2 on the mean objective):\n"
       "  pl     pseudolikelihood (Besag), L-BFGS\n"
       "  rm     ratio matching (Hyvarinen 2007), L-BFGS\n"
       "  exact  maximum likelihood with exact moments by enumeration (<= 30 spins), L-BFGS\n"
       "  pcd    persistent contrastive divergence: Gibbs chains, momentum SGD\n"
       "DATA: a .npy 2-D array, one configuration per row, all -1/1 or all 0/1 (the model\n"
       "takes that convention). The model file is an .npz: fields [n], couplings [n, n].\n"
+      "GRAPH: complete (every pair; the only one pl fits), chain, ring, lattice:RxC or\n"
+      "torus:RxC (sites numbered row by row, R*C = spins per row).\n"
       "Same bits for any --threads.\n\n"
       "Examples:\n"
       "  logz train ising --data spins.npy --method pl --out ising.npz\n"
-      "  logz train ising --data spins.npy --method pcd --chains 200 --updates 5000 --lr 0.02 --out ising.npz");
+      "  logz train ising --data spins.npy --method pcd --chains 200 --updates 5000 --lr 0.02 --out ising.npz\n"
+      "  logz train ising --data lattice.npy --method rm --graph torus:16x16 --out ising.npz");
   sub->add_option("--data", o->data, "Spin configurations: .npy, one per row")->required()->type_name("PATH");
   sub->add_option("--out", o->out, "Model file to write (.npz)")->required()->type_name("PATH");
   sub->add_option("--method", o->method, "pl, rm, exact or pcd")
       ->capture_default_str()
       ->check(CLI::IsMember({"pl", "rm", "exact", "pcd"}));
+  sub->add_option("--graph", o->graph, "complete, chain, ring, lattice:RxC or torus:RxC")->capture_default_str();
   sub->add_option("--l2-fields", o->l2_fields, "L2 penalty on the fields")->capture_default_str();
   sub->add_option("--l2-couplings", o->l2_couplings, "L2 penalty on the couplings")->capture_default_str();
   sub->add_option("--max-iterations", o->max_iterations, "L-BFGS iterations at most (pl, rm, exact)")

@@ -69,6 +69,28 @@ TEST_F(IsingCli, EveryMethodRecoversTheCouplings) {
   }
 }
 
+TEST_F(IsingCli, GraphRestrictsTheCouplings) {
+  // The true model's graph is the ring 0-1-2-3-0: fitting on it gives exactly its 4 edges.
+  const std::string out = tmp.file("ring.npz");
+  const auto r = run("train ising --data " + data + " --method rm --graph ring --out " + out + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Ising fit = io::load_ising(out).model;
+  EXPECT_EQ(fit.n_edges(), 4u);
+  const MatrixD j = fit.couplings_matrix(), t = truth.couplings_matrix();
+  for (const IsingEdge& e : truth.edges())
+    EXPECT_NEAR(j(Eigen::Index(e.i), Eigen::Index(e.j)), t(Eigen::Index(e.i), Eigen::Index(e.j)), 0.08);
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c : {Case{"--method pl --graph ring", "--method pl fits every pair of spins"},
+                        Case{"--method rm --graph hexagon", "--graph must be complete, chain, ring, lattice:RxC"},
+                        Case{"--method rm --graph lattice:3x3", "--graph lattice:3x3 has 9 sites but the data has 4"}}) {
+    const auto bad = run("train ising --data " + data + " " + c.args + " --out " + tmp.file("bad.npz"));
+    EXPECT_EQ(bad.code, 64) << c.args;
+    EXPECT_THAT(bad.err, HasSubstr(c.message)) << c.args;
+  }
+}
+
 TEST_F(IsingCli, SameModelFileForOneOrTwoThreads) {
   for (const char* method : {"pl", "pcd"}) {
     const std::string m1 = tmp.file("a.npz"), m2 = tmp.file("b.npz");
