@@ -116,15 +116,22 @@ IsingFit fit_ising_exact(const Ising& init, const IsingDataMoments& data, const 
             max_ising_enumerated_spins);
   check_moments("fit_ising_exact", init, data);
   check_ising_l2("fit_ising_exact", l2);
+  return fit_ising_lbfgs(
+      init, [&](const Ising& m, VectorD* grad) { return ising_exact_nll(m, data, l2, grad, ex); }, options, "exact",
+      "negative mean log-likelihood");
+}
+
+IsingFit fit_ising_lbfgs(const Ising& init, const std::function<double(const Ising&, VectorD*)>& objective,
+                         const LbfgsOptions& options, std::string method, std::string trace_name) {
   Ising work = init;
   auto f = [&](const VectorD& theta, VectorD& grad) {
     work.set_parameters(theta);
-    return ising_exact_nll(work, data, l2, &grad, ex);
+    return objective(work, &grad);
   };
   LbfgsResult r = minimize_lbfgs(f, init.parameters(), options);
   work.set_parameters(r.x);
-  return IsingFit{std::move(work), "exact", "negative mean log-likelihood", std::move(r.trace), r.iterations,
-                  r.converged, r.gradient_norm};
+  return IsingFit{std::move(work),  std::move(method), std::move(trace_name), std::move(r.trace), r.iterations,
+                  r.converged,      r.gradient_norm};
 }
 
 // ---- PCD ----------------------------------------------------------------------------

@@ -71,15 +71,9 @@ IsingFit fit_ratio_matching(const Ising& init, const MatrixD& data, const IsingL
                             const Exec& ex) {
   check_ising_data("fit_ratio_matching", init, data);
   check_ising_l2("fit_ratio_matching", l2);
-  Ising work = init;
-  auto f = [&](const VectorD& theta, VectorD& grad) {
-    work.set_parameters(theta);
-    return objective_unchecked(work, data, l2, &grad, ex);
-  };
-  LbfgsResult r = minimize_lbfgs(f, init.parameters(), options);
-  work.set_parameters(r.x);
-  return IsingFit{std::move(work), "rm", "ratio matching objective", std::move(r.trace), r.iterations, r.converged,
-                  r.gradient_norm};
+  return fit_ising_lbfgs(
+      init, [&](const Ising& m, VectorD* grad) { return objective_unchecked(m, data, l2, grad, ex); }, options, "rm",
+      "ratio matching objective");
 }
 
 }  // namespace logz

@@ -17,16 +17,9 @@ namespace logz {
 template <Scan scan>
 class SiteMetropolis {
  public:
-  struct Params {
-    std::size_t updates = 1;  ///< sweeps per step (systematic) or proposals per step (random); >= 1
-    double beta = 1.0;        ///< inverse temperature, finite and >= 0
-  };
+  using Params = SiteKernelParams;
   using State = VectorD;
-  struct Info {
-    std::size_t proposals = 0;   ///< flips proposed
-    std::size_t accepted = 0;    ///< flips accepted
-    std::size_t non_finite = 0;  ///< proposals rejected because β ΔE was not finite
-  };
+  using Info = SiteMetropolisInfo;
 
   static constexpr const char* name() {
     return scan == Scan::systematic ? "SiteMetropolis<systematic>" : "SiteMetropolis<random>";
@@ -47,9 +40,7 @@ class SiteMetropolis {
   }
   /// Probability that the flip of site i is accepted: min(1, exp(-β ΔE)), 0 if not finite.
   double accept_probability(const Ising& m, const VectorD& s, std::size_t i) const {
-    const double de = delta_energy(m, s, i);
-    if (!std::isfinite(de)) return 0.0;
-    return de <= 0 ? 1.0 : std::exp(-de);
+    return detail::metropolis_acceptance(delta_energy(m, s, i));
   }
 
   /// One step. Throws Error(Exit::usage) if the state has the wrong size.
@@ -66,15 +57,9 @@ class SiteMetropolis {
   void update(const Ising& m, State& s, std::size_t i, Stream& rng, Info& info) const {
     const double de = delta_energy(m, s, i);
     const double u = rng.uniform_double();  // drawn always: a fixed number of draws per proposal
-    ++info.proposals;
-    if (!std::isfinite(de)) {
-      ++info.non_finite;
-      return;
-    }
-    if (de <= 0 || u < std::exp(-de)) {
+    if (detail::metropolis_accepts(de, u, info)) {
       const Eigen::Index k = Eigen::Index(i);
       s[k] = s[k] == 1.0 ? m.down_value() : 1.0;
-      ++info.accepted;
     }
   }
 

@@ -40,17 +40,10 @@ inline void check_potts_state(const char* who, const Potts& m, const VectorD& x)
 template <Scan scan>
 class PottsGibbs {
  public:
-  struct Params {
-    std::size_t updates = 1;  ///< sweeps per step (systematic) or site updates per step (random); >= 1
-    double beta = 1.0;        ///< inverse temperature, finite and >= 0
-  };
+  using Params = SiteKernelParams;
   /// The chain's state: x_i ∈ {0, ..., q-1} stored as doubles (the model's state type).
   using State = VectorD;
-  struct Info {
-    std::size_t updates = 0;     ///< site updates done
-    std::size_t changed = 0;     ///< updates that changed the site's state
-    std::size_t non_finite = 0;  ///< updates whose conditional was not finite (site kept)
-  };
+  using Info = SiteGibbsInfo;
 
   static constexpr const char* name() {
     return scan == Scan::systematic ? "PottsGibbs<systematic>" : "PottsGibbs<random>";
@@ -125,16 +118,9 @@ class PottsGibbs {
 template <Scan scan>
 class PottsMetropolis {
  public:
-  struct Params {
-    std::size_t updates = 1;  ///< sweeps per step (systematic) or proposals per step (random); >= 1
-    double beta = 1.0;        ///< inverse temperature, finite and >= 0
-  };
+  using Params = SiteKernelParams;
   using State = VectorD;
-  struct Info {
-    std::size_t proposals = 0;   ///< moves proposed
-    std::size_t accepted = 0;    ///< moves accepted
-    std::size_t non_finite = 0;  ///< proposals rejected because β ΔE was not finite
-  };
+  using Info = SiteMetropolisInfo;
 
   static constexpr const char* name() {
     return scan == Scan::systematic ? "PottsMetropolis<systematic>" : "PottsMetropolis<random>";
@@ -154,7 +140,7 @@ class PottsMetropolis {
   /// Probability that the move of site i to b is accepted: min(1, exp(-β ΔE)), 0 if β ΔE is
   /// not finite. Each b ≠ x_i is proposed with probability 1/(q-1).
   double accept_probability(const Potts& m, const VectorD& x, std::size_t i, std::size_t b) const {
-    return acceptance(delta_energy(m, x, i, b));
+    return detail::metropolis_acceptance(delta_energy(m, x, i, b));
   }
 
   /// One step. Throws Error(Exit::usage) if the state has the wrong size or a value that
@@ -168,28 +154,14 @@ class PottsMetropolis {
   }
 
  private:
-  static double acceptance(double de) {
-    if (!std::isfinite(de)) return 0.0;
-    return de <= 0 ? 1.0 : std::exp(-de);
-  }
-
   void update(const Potts& m, State& x, std::size_t i, std::span<double> e, Stream& rng, Info& info) const {
     const auto a = std::size_t(x[Eigen::Index(i)]);
     // b uniform on the q-1 states other than a: draw from [0, q-1) and skip a.
     std::size_t b = std::size_t(rng.below(m.num_states() - 1));
     if (b >= a) ++b;
     const double u = rng.uniform_double();  // drawn always: a fixed number of draws per proposal
-    ++info.proposals;
     m.site_energies(i, x, e);
-    const double de = p_.beta * (e[b] - e[a]);
-    if (!std::isfinite(de)) {
-      ++info.non_finite;
-      return;
-    }
-    if (de <= 0 || u < std::exp(-de)) {
-      x[Eigen::Index(i)] = double(b);
-      ++info.accepted;
-    }
+    if (detail::metropolis_accepts(p_.beta * (e[b] - e[a]), u, info)) x[Eigen::Index(i)] = double(b);
   }
 
   Params p_;

@@ -21,7 +21,42 @@ namespace logz {
 /// Order in which a single-site kernel visits sites.
 enum class Scan { systematic, random };
 
+/// The tunable numbers of every single-site kernel (Gibbs, Metropolis; Ising, Potts).
+struct SiteKernelParams {
+  std::size_t updates = 1;  ///< sweeps per step (systematic) or site updates per step (random); >= 1
+  double beta = 1.0;        ///< inverse temperature, finite and >= 0
+};
+/// What a step of a single-site Gibbs kernel did.
+struct SiteGibbsInfo {
+  std::size_t updates = 0;     ///< site updates done
+  std::size_t changed = 0;     ///< updates that changed the site
+  std::size_t non_finite = 0;  ///< updates whose conditional was not finite (site kept)
+};
+/// What a step of a single-site Metropolis kernel did.
+struct SiteMetropolisInfo {
+  std::size_t proposals = 0;   ///< moves proposed
+  std::size_t accepted = 0;    ///< moves accepted
+  std::size_t non_finite = 0;  ///< proposals rejected because β ΔE was not finite
+};
+
 namespace detail {
+/// Metropolis acceptance of a move whose β ΔE is `de`: min(1, exp(-de)), 0 if not finite.
+inline double metropolis_acceptance(double de) {
+  if (!std::isfinite(de)) return 0.0;
+  return de <= 0 ? 1.0 : std::exp(-de);
+}
+/// Counts one proposal in `info` and decides it with the uniform u: accepted when
+/// de <= 0 or u < exp(-de); a non-finite de is rejected and counted as such.
+inline bool metropolis_accepts(double de, double u, SiteMetropolisInfo& info) {
+  ++info.proposals;
+  if (!std::isfinite(de)) {
+    ++info.non_finite;
+    return false;
+  }
+  const bool accept = de <= 0 || u < std::exp(-de);
+  info.accepted += accept;
+  return accept;
+}
 /// h_i + Σ_j J_ij s_j without the argument checks of Ising::local_field (hot loop).
 inline double ising_local_field(const Ising& m, std::size_t i, const VectorD& s) {
   double f = m.fields()[Eigen::Index(i)];
@@ -61,17 +96,10 @@ void visit_sites(std::size_t n, std::size_t updates, Stream& rng, Visit&& visit)
 template <Scan scan>
 class SiteGibbs {
  public:
-  struct Params {
-    std::size_t updates = 1;  ///< sweeps per step (systematic) or site updates per step (random); >= 1
-    double beta = 1.0;        ///< inverse temperature, finite and >= 0
-  };
+  using Params = SiteKernelParams;
   /// The chain's state: the spins, values of the model's convention.
   using State = VectorD;
-  struct Info {
-    std::size_t updates = 0;     ///< site updates done
-    std::size_t changed = 0;     ///< updates that changed the spin
-    std::size_t non_finite = 0;  ///< updates whose conditional was not finite (spin kept)
-  };
+  using Info = SiteGibbsInfo;
 
   static constexpr const char* name() {
     return scan == Scan::systematic ? "SiteGibbs<systematic>" : "SiteGibbs<random>";

@@ -60,6 +60,12 @@ struct IsingFit {
   double gradient_norm = 0;    ///< ‖∇‖ at the returned model (PCD: of the last estimate)
 };
 
+/// Minimises objective(model, gradient or null) over the parameters of `init` by
+/// minimize_lbfgs (the graph and convention of `init` are kept); the fit is labelled
+/// with `method` and `trace_name`. Shared by the L-BFGS fits (exact ML, ratio matching).
+IsingFit fit_ising_lbfgs(const Ising& init, const std::function<double(const Ising&, VectorD*)>& objective,
+                         const LbfgsOptions& options, std::string method, std::string trace_name);
+
 // ---- exact maximum likelihood -------------------------------------------------------
 
 /// Moments of data (or of chains) in a model's convention: <s_i>, <s_i s_j> per edge.
