@@ -10,7 +10,6 @@
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
 #include "logz/objectives/ising_ml.hpp"
-#include "logz/objectives/pseudolikelihood.hpp"
 
 namespace logz::cli {
 namespace {
@@ -24,37 +23,16 @@ struct IsingOptions {
   std::int64_t max_iterations = 1000, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1;
 };
 
-// Pseudolikelihood through the binary Potts fit. Penalty ½λ‖θ‖² on the mean objective
-// is λN/2 ‖θ‖² on the sum that fit_pseudolikelihood minimises.
-IsingFit fit_by_pseudolikelihood(const MatrixD& spins, const IsingOptions& o, const Exec& ex) {
+// The data as spins: all -1/1 or all 0/1 (a data error, exit 65, before any fitting).
+void check_spins(const MatrixD& spins, const std::string& path) {
   bool plus_minus = false;
   for (Eigen::Index k = 0; k < spins.size(); ++k) {
     const double v = spins.data()[k];
-    check_data(v == -1 || v == 0 || v == 1, "{}: {}: entry {} is {}, not a spin (-1/1 or 0/1)", kCmd, o.data, k, v);
+    check_data(v == -1 || v == 0 || v == 1, "{}: {}: entry {} is {}, not a spin (-1/1 or 0/1)", kCmd, path, k, v);
     plus_minus |= v == -1;
   }
   for (Eigen::Index k = 0; plus_minus && k < spins.size(); ++k)
-    check_data(spins.data()[k] != 0, "{}: {}: the data mixes -1 and 0 (entry {}); use -1/1 or 0/1", kCmd, o.data, k);
-  const bool zero_one = !plus_minus && (spins.array() == 0).any();
-  PottsData d;
-  d.q = 2;
-  d.states = (spins.array() == 1).cast<std::uint8_t>();
-  d.weights = VectorD::Ones(spins.rows());
-  const double n = double(spins.rows());
-  PseudolikelihoodConfig c;
-  c.lambda_h = o.l2_fields * n / 2;
-  c.lambda_e = o.l2_couplings * n / 2;
-  c.max_iterations = std::size_t(o.max_iterations);
-  c.gradient_tolerance = o.tolerance;
-  c.relative_decrease = 0;
-  const PseudolikelihoodFit pl = fit_pseudolikelihood(d, c, ex);
-  return IsingFit{.model = pl.model.to_ising(zero_one ? SpinConvention::zero_one : SpinConvention::plus_minus_one),
-                  .method = "pl",
-                  .trace_name = "pseudolikelihood objective (sum over samples, penalty included)",
-                  .trace = pl.objective_trace,
-                  .iterations = pl.iterations,
-                  .converged = pl.stopped_by == "gradient",
-                  .gradient_norm = NAN};
+    check_data(spins.data()[k] != 0, "{}: {}: the data mixes -1 and 0 (entry {}); use -1/1 or 0/1", kCmd, path, k);
 }
 
 // The edges of --graph for n spins: complete, chain, ring, lattice:RxC, torus:RxC.
@@ -105,13 +83,11 @@ int run_ising(const IsingOptions& o) {
             "{}: --method pl fits every pair of spins; use rm, exact or pcd with --graph {}", kCmd, o.graph);
   const MatrixD spins = io::read_npy(o.data).to_matrix<double>(o.data);
   check_data(spins.rows() > 0 && spins.cols() > 0, "{}: {}: the array is empty", kCmd, o.data);
+  check_spins(spins, o.data);
   c.edges = graph_edges(o.graph, std::size_t(spins.cols()));
+  c.method = parse_ising_fit_method(o.method);
   summary(o.common, fmt::format("{}: {} samples x {} spins, method {}", kCmd, spins.rows(), spins.cols(), o.method));
-  IsingFit fit = [&] {
-    if (o.method == "pl") return fit_by_pseudolikelihood(spins, o, ex);
-    c.method = parse_ising_fit_method(o.method);
-    return fit_ising(spins, c, ex);
-  }();
+  const IsingFit fit = fit_ising(spins, c, ex);
   io::save_ising(o.out, fit.model);
   const double secs = seconds_since(start);
   summary(o.common, fmt::format("{} fit: {} iterations{}, final {} {:.6g}; {:.2f} s -> {}", fit.method, fit.iterations,

@@ -186,10 +186,12 @@ TEST(FitIsing, MethodsByName) {
   EXPECT_EQ(parse_ising_fit_method("rm"), IsingFitMethod::ratio_matching);
   EXPECT_EQ(parse_ising_fit_method("exact"), IsingFitMethod::exact_ml);
   EXPECT_EQ(parse_ising_fit_method("pcd"), IsingFitMethod::pcd);
-  for (auto m : {IsingFitMethod::ratio_matching, IsingFitMethod::exact_ml, IsingFitMethod::pcd})
+  EXPECT_EQ(parse_ising_fit_method("pl"), IsingFitMethod::pseudolikelihood);
+  for (auto m : {IsingFitMethod::ratio_matching, IsingFitMethod::exact_ml, IsingFitMethod::pcd,
+                 IsingFitMethod::pseudolikelihood})
     EXPECT_EQ(parse_ising_fit_method(ising_fit_method_name(m)), m);
-  test::expect_error([] { parse_ising_fit_method("pl"); }, Exit::usage,
-                     "parse_ising_fit_method: unknown method 'pl' (expected rm, exact or pcd)");
+  test::expect_error([] { parse_ising_fit_method("ml"); }, Exit::usage,
+                     "parse_ising_fit_method: unknown method 'ml' (expected rm, exact, pcd or pl)");
 }
 
 TEST(FitIsing, EveryMethodFitsAndTakesTheDataConvention) {
@@ -197,7 +199,8 @@ TEST(FitIsing, EveryMethodFitsAndTakesTheDataConvention) {
   for (SpinConvention conv : {SpinConvention::plus_minus_one, SpinConvention::zero_one}) {
     const Ising truth = test_model(conv);
     const MatrixD x = test::ising_exact_samples(truth, 1000, Stream::root(25));
-    for (auto method : {IsingFitMethod::ratio_matching, IsingFitMethod::exact_ml, IsingFitMethod::pcd}) {
+    for (auto method : {IsingFitMethod::ratio_matching, IsingFitMethod::exact_ml, IsingFitMethod::pcd,
+                        IsingFitMethod::pseudolikelihood}) {
       IsingFitConfig cfg;
       cfg.method = method;
       cfg.sgd.updates = 20;
@@ -213,6 +216,9 @@ TEST(FitIsing, EveryMethodFitsAndTakesTheDataConvention) {
     const IsingFit fit = fit_ising(x, cfg, ex);
     ASSERT_EQ(fit.model.n_edges(), 5u);
     EXPECT_EQ(fit.model.edges()[1].i, 1u);
+    cfg.method = IsingFitMethod::pseudolikelihood;
+    test::expect_error([&] { fit_ising(x, cfg, ex); }, Exit::usage,
+                       "fit_ising: pseudolikelihood fits every pair of spins; got 5 edges");
   }
 }
 

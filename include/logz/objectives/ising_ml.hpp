@@ -145,12 +145,13 @@ IsingFit fit_ising_pcd(const Ising& init, const IsingDataMoments& data, const Is
 
 // ---- the façade ---------------------------------------------------------------------
 
-/// Training objectives for Ising models. A new one (e.g. pseudolikelihood) is a new
-/// value here, a name in ising_fit_method_name / parse_ising_fit_method and a case in
-/// fit_ising.
-enum class IsingFitMethod { ratio_matching, exact_ml, pcd };
+/// Training objectives for Ising models. A new one is a new value here, a name in
+/// ising_fit_method_name / parse_ising_fit_method and a case in fit_ising.
+/// pseudolikelihood goes through the binary Potts fit (objectives/pseudolikelihood.hpp)
+/// on the complete graph, with its relative gradient test and its own L-BFGS memory.
+enum class IsingFitMethod { ratio_matching, exact_ml, pcd, pseudolikelihood };
 
-/// "rm", "exact", "pcd".
+/// "rm", "exact", "pcd", "pl".
 std::string_view ising_fit_method_name(IsingFitMethod method);
 /// The method of a name; throws Error(Exit::usage) listing the names otherwise.
 IsingFitMethod parse_ising_fit_method(std::string_view name);
@@ -168,7 +169,8 @@ struct IsingFitConfig {
 
 /// Fits an Ising model to `spins` (one sample per row, all ±1 or all 0/1; the model
 /// takes that convention, ±1 when only 1s occur) from zero parameters. Throws
-/// Error(Exit::usage) on empty or non-spin data, a bad edge or bad settings.
+/// Error(Exit::usage) on empty or non-spin data, a bad edge or bad settings, or edges
+/// given to pseudolikelihood (which fits every pair).
 IsingFit fit_ising(const MatrixD& spins, const IsingFitConfig& config, const Exec& ex);
 
 }  // namespace logz
