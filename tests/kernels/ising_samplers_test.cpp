@@ -47,20 +47,14 @@ std::vector<double> exact_pi(const Ising& m, double beta = 1.0) {
   const std::size_t count = std::size_t(1) << m.n_spins();
   const long double down = m.down_value();
   std::vector<long double> le(count);
-  long double top = -INFINITY;
   for (std::size_t k = 0; k < count; ++k) {
     auto x = [&](std::size_t i) { return ((k >> i) & 1) ? 1.0L : down; };
     long double e = 0;
     for (std::size_t i = 0; i < m.n_spins(); ++i) e -= (long double)m.fields()[Eigen::Index(i)] * x(i);
     for (const IsingEdge& ed : m.edges()) e -= (long double)ed.coupling * x(ed.i) * x(ed.j);
     le[k] = -beta * e;
-    top = std::max(top, le[k]);
   }
-  long double z = 0;
-  for (auto v : le) z += std::exp(v - top);
-  std::vector<double> p(count);
-  for (std::size_t k = 0; k < count; ++k) p[k] = double(std::exp(le[k] - top) / z);
-  return p;
+  return test::normalized_exp(le);
 }
 
 /// Single-site update matrices: row a of site i puts `stay`/`move` mass on a and a^(1<<i).

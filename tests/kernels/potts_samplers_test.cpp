@@ -49,7 +49,6 @@ std::size_t with_site(const Potts& m, std::size_t k, std::size_t i, std::size_t 
 std::vector<double> exact_pi(const Potts& m, double beta) {
   const std::size_t q = m.num_states(), count = power(q, m.n_sites());
   std::vector<long double> le(count);
-  long double top = -INFINITY;
   for (std::size_t k = 0; k < count; ++k) {
     const VectorD x = state_of(m, k);
     auto v = [&](std::size_t i) { return std::size_t(x[Eigen::Index(i)]); };
@@ -57,13 +56,8 @@ std::vector<double> exact_pi(const Potts& m, double beta) {
     for (std::size_t i = 0; i < m.n_sites(); ++i) e -= m.fields()(Eigen::Index(i), Eigen::Index(v(i)));
     for (std::size_t ed = 0; ed < m.n_edges(); ++ed) e -= m.block(ed)[v(m.edges()[ed].i) * q + v(m.edges()[ed].j)];
     le[k] = -beta * e;
-    top = std::max(top, le[k]);
   }
-  long double z = 0;
-  for (auto v : le) z += std::exp(v - top);
-  std::vector<double> p(count);
-  for (std::size_t k = 0; k < count; ++k) p[k] = double(std::exp(le[k] - top) / z);
-  return p;
+  return test::normalized_exp(le);
 }
 
 

@@ -4,6 +4,8 @@
 /// sampled states against exact probabilities, shared by the kernel tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -17,6 +19,18 @@ namespace logz::test {
 using Dense = std::vector<std::vector<double>>;
 
 inline Dense zeros(std::size_t n) { return Dense(n, std::vector<double>(n, 0.0)); }
+
+/// Probabilities ∝ exp(log_weights), normalised in long double after subtracting the
+/// largest log-weight.
+inline std::vector<double> normalized_exp(const std::vector<long double>& log_weights) {
+  long double top = -INFINITY;
+  for (long double v : log_weights) top = std::max(top, v);
+  long double z = 0;
+  for (long double v : log_weights) z += std::exp(v - top);
+  std::vector<double> p(log_weights.size());
+  for (std::size_t k = 0; k < p.size(); ++k) p[k] = double(std::exp(log_weights[k] - top) / z);
+  return p;
+}
 
 /// a · b, skipping the zero entries of a (single-site kernels are sparse).
 inline Dense multiply(const Dense& a, const Dense& b) {
