@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <span>
 
+#include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
 
 namespace logz {
@@ -26,6 +27,24 @@ concept SiteConditionals =
       { m.num_states() } -> std::convertible_to<std::size_t>;
       m.site_energies(i, x, out);
     };
+
+/// A model on R^d with the gradient of its energy: what Langevin, MALA and HMC kernels and
+/// the geometric path between continuous distributions need. energy_and_gradient returns
+/// E(x) and writes ∇ₓE(x) into `grad` (size dimension()).
+template <class M>
+concept DifferentiableEnergy =
+    EnergyModel<M> && requires(const M& m, const Eigen::Ref<const VectorD>& x, Eigen::Ref<VectorD> grad) {
+      { m.energy_and_gradient(x, grad) } -> std::convertible_to<double>;
+    };
+
+/// A normalised base distribution: exact independent draws and an exact log partition
+/// function log Z = log ∫ exp(-E(x)) dx (or the sum over states), so that annealing and
+/// importance sampling can start from it.
+template <class M>
+concept ExactlySampleable = EnergyModel<M> && requires(const M& m, Stream& rng, Eigen::Ref<VectorD> x) {
+  { m.log_partition() } -> std::convertible_to<double>;
+  m.sample(rng, x);
+};
 
 /// A bipartite (visible, hidden) model with factorised block conditionals and a free
 /// energy in closed form once one layer is summed out: RBMs and their relatives.
