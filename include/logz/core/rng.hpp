@@ -33,6 +33,12 @@ enum class Purpose : std::uint32_t {
   sample = 8,      ///< `logz sample`
   replicate = 9,   ///< independent replicate runs
   data = 10,       ///< data subsets
+  importance = 11, ///< simple importance sampling draws
+  smc = 12,        ///< SMC particles
+  resample = 13,   ///< SMC resampling (one stream per run)
+  bridge = 14,     ///< bridge-sampling and thermodynamic-integration chains
+  linked = 15,     ///< linked importance sampling
+  noise = 16,      ///< noise samples (noise-contrastive estimation, denoising, slicing)
   user = 1000,     ///< first value free for user code
 };
 
@@ -150,6 +156,9 @@ class Stream {
   Key key() const { return key_; }
   std::uint64_t id() const { return id_; }
   std::uint64_t position() const { return pos_; }
+  /// The index of the next 32-bit word this stream will draw (the argument of seek()
+  /// that would leave the stream where it is).
+  std::uint64_t word() const { return pos_ * 4 + std::uint64_t(used_) - 4; }
 
  private:
   Stream(Key key, std::uint64_t id) : key_(key), id_(id) {}

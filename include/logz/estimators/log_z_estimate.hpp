@@ -13,6 +13,15 @@
 
 namespace logz {
 
+/// One row of an estimator's per-β table (`logz estimate --diagnostics out.csv`).
+struct StepDiagnostics {
+  double beta = 0;
+  double ess = std::numeric_limits<double>::quiet_NaN();         ///< Kish ESS of the weights after this step
+  double acceptance = std::numeric_limits<double>::quiet_NaN();  ///< of the moves at this β (path.hpp MoveInfo)
+  double log_weight_variance = std::numeric_limits<double>::quiet_NaN();  ///< variance of the log-weights
+  bool resampled = false;                                        ///< SMC: resampled at this step
+};
+
 struct LogZEstimate {
   std::string method;        ///< "exact", "ais", "raise", ...
   double log_z = std::numeric_limits<double>::quiet_NaN();
@@ -22,6 +31,7 @@ struct LogZEstimate {
   std::size_t num_samples = 0;
   double log_z_base = std::numeric_limits<double>::quiet_NaN(); ///< log Z of the base distribution, if any
   std::vector<double> log_weights;                              ///< one per chain / sample
+  std::vector<StepDiagnostics> steps;                           ///< per-β table, where the estimator has one
   double seconds = 0;
 
   /// Normal-approximation interval log_z ± z·std_error at the two-sided `level`.

@@ -53,8 +53,9 @@ void sample_logistic(const Matrix<T>& pre, T scale, Stream* streams, Matrix<T>& 
 }
 
 /// Column block [j0, j0 + w) of a sampled layer: out(r, j) = 1{u < σ(scale · pre(r, j))}
-/// with u the uniform at word `word0 + j0 + j` of stream r, so the draws are the same
-/// however the columns are split into blocks. `out` is a block of a row-major matrix.
+/// with u the uniform at word `word0 + j0 + j` after stream r's current position (which
+/// is left unchanged), so the draws are the same however the columns are split into
+/// blocks. `out` is a block of a row-major matrix.
 template <class T, class Out>
 void sample_logistic_columns(const Matrix<T>& pre, T scale, const Stream* streams, std::uint64_t word0, Out&& out,
                              GibbsScratch<T>& s) {
@@ -63,7 +64,7 @@ void sample_logistic_columns(const Matrix<T>& pre, T scale, const Stream* stream
   s.u.resize(n);
   for (Eigen::Index r = 0; r < pre.rows(); ++r) {
     Stream st = streams[r];
-    st.seek(word0);
+    st.seek(st.word() + word0);
     st.fill_uniform(s.u.data(), std::size_t(n));
     bernoulli_logistic_row(pre.row(r), scale, s.u.data(), &out(r, 0), s);
   }

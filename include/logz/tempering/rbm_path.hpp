@@ -10,8 +10,14 @@
 #include <numbers>
 #include <vector>
 
+#include <span>
+
 #include "logz/core/math.hpp"
+#include "logz/core/parallel.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/kernels/rbm_gibbs.hpp"
 #include "logz/models/rbm.hpp"
+#include "logz/tempering/path.hpp"
 
 namespace logz {
 
@@ -36,6 +42,52 @@ struct RbmPath {
   Vector<T> visible_bias_at(double beta) const {
     return (T(1 - beta) * base_bias + T(beta) * model.visible_bias).eval();
   }
+};
+
+/// The RBM path as an AnnealingPath (tempering/path.hpp) over the visible units: particles
+/// are the rows of a float matrix of 0/1 visible vectors, the move at β is one block-Gibbs
+/// sweep h ~ p_β(h | v), v ~ p_β(v | h) (which leaves the v-marginal of p_β invariant and
+/// is reversible), and log f_β(v) = ((1-β) a + β b)·v + Σ_j softplus(β (c + vᵀW)_j) + const.
+/// Matrix products are split by output columns (column_blocks), each block packing only
+/// its slice of W. A move draws n_h + n_v words from each particle's stream: the hidden
+/// unit j from word j and the visible unit i from word n_h + i after the stream's position,
+/// whichever thread does it; the streams then move past those words. `advance` shares the
+/// product V W between the weight increment and the hidden draw.
+/// The path keeps working memory (mutable): one estimator at a time may use it.
+class RbmAnnealingPath {
+ public:
+  using Particles = MatrixF;
+
+  RbmAnnealingPath(const RbmF& model, const VectorF& base_bias);
+
+  double log_z_base() const { return path_.log_z_base(); }
+  std::size_t dimension() const { return m_.n_visible(); }
+  const RbmF& model() const { return m_; }
+
+  void draw_base(const Exec& ex, Particles& x, std::span<Stream> streams) const;
+  void log_ratio(const Exec& ex, const Particles& x, double b0, double b1, std::span<double> out) const;
+  void dlog_f(const Exec& ex, const Particles& x, double beta, std::span<double> out) const;
+  MoveInfo move(const Exec& ex, Particles& x, double beta, std::span<Stream> streams) const;
+  MoveInfo advance(const Exec& ex, Particles& x, double b0, double b1, std::span<double> log_w,
+                   std::span<Stream> streams, bool move) const;
+
+ private:
+  /// pre_h = X W + c; then per row r: out[r] = weight(r) (if out), and h ~ σ(β_h pre_h)
+  /// (if sample_h) from the words [0, n_h) of each stream.
+  template <class RowTerm>
+  void hidden_pass(const Exec& ex, const Particles& x, std::span<double> out, RowTerm&& row_term, const Stream* streams,
+                   double beta_h) const;
+  /// x ~ p_β(v | h) from the words [n_h, n_h + n_v) of each stream, then every stream moves
+  /// past the n_h + n_v words of the sweep.
+  void visible_pass(const Exec& ex, Particles& x, double beta, std::span<Stream> streams) const;
+
+  const RbmF& m_;
+  RbmPath<float> path_;
+  VectorD diff_;  // b − a
+  Blocks hid_, vis_;
+  mutable MatrixF pre_h_, h_;
+  mutable std::vector<double> partial_;  // [particle][hidden block] sums
+  mutable std::vector<GibbsScratch<float>> scratch_;
 };
 
 /// Base-rate visible biases from data marginals with Salakhutdinov & Murray's smoothing:

@@ -1,0 +1,140 @@
+#pragma once
+/// @file ais.hpp
+/// Annealed importance sampling (Neal 2001, "Annealed importance sampling", Statistics and
+/// Computing 11), its one-step special case simple importance sampling, and reverse AIS
+/// (RAISE: Burda, Grosse & Salakhutdinov 2015, "Accurate and conservative estimates of MRF
+/// log-likelihood using reverse annealing", AISTATS), over any AnnealingPath.
+///
+/// AIS: particle r starts from an exact base draw x_0 ~ p_0 and, for k = 1..K, gains
+///   log w_r += log f_{β_k}(x_{k−1}) − log f_{β_{k−1}}(x_{k−1}),  then x_k ~ T_{β_k}(x_{k−1}, ·)
+/// (the last move would change no weight and is skipped). E[w] = Z / Z_0, so
+/// log Ẑ = log Z_0 + log mean exp(log w) is unbiased on the Z scale and a stochastic lower
+/// bound on log Z (Jensen). Its standard error is the delta method's on the weights
+/// (summarize_log_weights); with few particles or heavy-tailed weights it is too small
+/// (docs/error-bars.md).
+///
+/// RAISE: from start states x_K (exact target draws, or data), x_k ~ T_{β_{k+1}}(x_{k+1}, ·)
+/// for k = K−1..0 and r += log f_{β_k}(x_k) − log f_{β_{k+1}}(x_k). With exact target
+/// draws E[exp r] = Z_0 / Z, so log Z_0 − mean(r) sits above log Z on average: with AIS,
+/// a sandwich. From data the chains start off the model, and the bound is not guaranteed.
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "logz/core/check.hpp"
+#include "logz/core/math.hpp"
+#include "logz/core/observer.hpp"
+#include "logz/core/parallel.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/estimators/log_z_estimate.hpp"
+#include "logz/tempering/path.hpp"
+#include "logz/tempering/schedule.hpp"
+
+namespace logz {
+
+struct AisConfig {
+  std::size_t particles = 100;  ///< independent AIS runs, >= 1
+  std::uint64_t seed = 1;
+};
+
+namespace detail {
+/// The per-β row of an importance-weighted population.
+inline StepDiagnostics weight_diagnostics(double beta, std::span<const double> log_w, const MoveInfo& move) {
+  StepDiagnostics d;
+  d.beta = beta;
+  d.ess = summarize_log_weights(log_w).ess;
+  d.acceptance = move.acceptance;
+  MeanVar mv;
+  for (double w : log_w) mv.add(w);
+  d.log_weight_variance = log_w.size() > 1 ? mv.variance() : 0.0;
+  return d;
+}
+}  // namespace detail
+
+/// AIS over `path` and `schedule` (method "ais"; "is" for a schedule of one step, which is
+/// simple importance sampling from the base). Particle r uses the stream
+/// derive(seed, Purpose::ais, r) for its base draw and then its moves; bit-identical for
+/// any thread count. `steps` holds the per-β table. Throws Error(Exit::usage) for 0 particles.
+template <AnnealingPath P>
+LogZEstimate ais(const P& path, const Schedule& schedule, const AisConfig& config, const Exec& ex,
+                 Observer& obs = silent_observer()) {
+  check_arg(config.particles >= 1, "ais: particles must be >= 1, got {}", config.particles);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<double>& betas = schedule.betas();
+  const std::size_t K = schedule.steps();
+  std::vector<Stream> streams = Stream::root(config.seed).children(Purpose::ais, config.particles);
+  typename P::Particles x;
+  path.draw_base(ex, x, streams);
+  std::vector<double> log_w(config.particles, 0.0);
+  std::vector<StepDiagnostics> steps;
+  steps.reserve(K);
+  ProgressTicker ticker(obs, K == 1 ? "IS" : "AIS", K);
+  for (std::size_t k = 1; k <= K; ++k) {
+    const MoveInfo info = advance(path, ex, x, betas[k - 1], betas[k], std::span<double>(log_w), streams, k < K);
+    steps.push_back(detail::weight_diagnostics(betas[k], log_w, info));
+    ticker.add(1);
+  }
+  ticker.finish();
+  LogZEstimate e = ais_estimate(std::move(log_w), path.log_z_base(), seconds_since(t0));
+  if (K == 1) {
+    e.method = "is";
+    e.error_method = config.particles > 1 ? "delta method on the importance weights: sd(w) / (sqrt(n) mean(w))"
+                                          : "none: a single draw gives no error estimate";
+  }
+  e.steps = std::move(steps);
+  return e;
+}
+
+/// Simple importance sampling from the base of `path`: `draws` exact base draws weighted
+/// by f_1 / f_0 (AIS with the one-step schedule {0, 1}; method "is").
+template <AnnealingPath P>
+LogZEstimate importance_sampling(const P& path, std::size_t draws, std::uint64_t seed, const Exec& ex,
+                                 Observer& obs = silent_observer()) {
+  return ais(path, Schedule({0.0, 1.0}), AisConfig{draws, seed}, ex, obs);
+}
+
+/// RAISE from the rows of `start` (one reverse chain each), method "raise": log Z =
+/// log Z_0 − mean(r) with standard error sd(r)/√n; log_weights holds r. Chain r uses the
+/// stream derive(seed, Purpose::raise, r). Throws Error(Exit::usage) for no start rows or
+/// a start of the wrong width.
+template <AnnealingPath P>
+LogZEstimate raise(const P& path, const Schedule& schedule, typename P::Particles start, std::uint64_t seed,
+                   const Exec& ex, Observer& obs = silent_observer()) {
+  check_arg(start.rows() >= 1, "raise: needs at least one start state, got {}", start.rows());
+  check_arg(std::size_t(start.cols()) == path.dimension(), "raise: start states have {} columns, the model has {}",
+            start.cols(), path.dimension());
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<double>& betas = schedule.betas();
+  const std::size_t K = schedule.steps(), n = std::size_t(start.rows());
+  std::vector<Stream> streams = Stream::root(seed).children(Purpose::raise, n);
+  std::vector<double> r(n, 0.0);
+  std::vector<StepDiagnostics> steps;
+  steps.reserve(K);
+  ProgressTicker ticker(obs, "RAISE", K);
+  // x_{K-1} ~ T_K(x_K); then for k = K−1..0: r += log f_k − log f_{k+1} at x_k, and
+  // x_{k−1} ~ T_k(x_k) while k > 0.
+  path.move(ex, start, betas[K], streams);
+  for (std::size_t k = K; k-- > 0;) {
+    const MoveInfo info = advance(path, ex, start, betas[k + 1], betas[k], std::span<double>(r), streams, k > 0);
+    steps.push_back(detail::weight_diagnostics(betas[k], r, info));
+    ticker.add(1);
+  }
+  ticker.finish();
+  MeanVar mv;
+  for (double v : r) mv.add(v);
+  LogZEstimate e;
+  e.method = "raise";
+  e.log_z_base = path.log_z_base();
+  e.log_z = e.log_z_base - mv.mean;
+  e.std_error = n > 1 ? mv.std_error() : std::numeric_limits<double>::quiet_NaN();
+  e.error_method = n > 1 ? "standard error of the mean reverse log-weight over chains"
+                         : "none: a single chain gives no error estimate";
+  e.ess = double(n);
+  e.num_samples = n;
+  e.log_weights = std::move(r);
+  e.steps = std::move(steps);
+  e.seconds = seconds_since(t0);
+  return e;
+}
+
+}  // namespace logz

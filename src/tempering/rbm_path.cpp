@@ -1,0 +1,117 @@
+// The RBM weight-annealing path (Salakhutdinov & Murray 2008) as a batched AnnealingPath.
+#include "logz/tempering/rbm_path.hpp"
+
+#include "logz/core/vecmath.hpp"
+
+namespace logz {
+
+RbmAnnealingPath::RbmAnnealingPath(const RbmF& model, const VectorF& base_bias)
+    : m_(model),
+      path_(model, base_bias),
+      diff_((model.visible_bias.cast<double>() - base_bias.cast<double>()).eval()),
+      hid_(column_blocks(model.n_hidden())),
+      vis_(column_blocks(model.n_visible())),
+      scratch_(std::max(hid_.count(), vis_.count())) {
+  model.validate("RbmAnnealingPath");
+}
+
+void RbmAnnealingPath::draw_base(const Exec&, Particles& x, std::span<Stream> streams) const {
+  // v ~ Π_i Bernoulli(σ(a_i)): n_v uniforms from each particle's stream, in order.
+  const auto p = path_.base_bias.array().logistic().eval();
+  x.resize(Eigen::Index(streams.size()), p.size());
+  for (std::size_t r = 0; r < streams.size(); ++r)
+    for (Eigen::Index i = 0; i < p.size(); ++i) x(Eigen::Index(r), i) = streams[r].uniform_float() < p[i] ? 1.0f : 0.0f;
+}
+
+template <class RowTerm>
+void RbmAnnealingPath::hidden_pass(const Exec& ex, const Particles& x, std::span<double> out, RowTerm&& row_term,
+                                   const Stream* streams, double beta_h) const {
+  const Eigen::Index n = x.rows();
+  check_arg(out.empty() || out.size() == std::size_t(n), "RbmAnnealingPath: {} particles but {} entries to fill", n,
+            out.size());
+  pre_h_.resize(n, Eigen::Index(m_.n_hidden()));
+  if (streams) h_.resize(n, Eigen::Index(m_.n_hidden()));
+  const std::size_t nb = hid_.count();
+  if (!out.empty()) partial_.assign(std::size_t(n) * nb, 0.0);
+  parallel_for(ex, nb, [&](std::size_t t) {
+    const auto j0 = Eigen::Index(hid_.begin(t)), w = Eigen::Index(hid_.size(t));
+    auto pre = pre_h_.middleCols(j0, w);
+    pre.noalias() = x * m_.weights.middleCols(j0, w);
+    pre.rowwise() += m_.hidden_bias.segment(j0, w).transpose();
+    if (!out.empty())
+      for (Eigen::Index r = 0; r < n; ++r) partial_[std::size_t(r) * nb + t] = row_term(pre.row(r).data(), std::size_t(w));
+    if (streams) {
+      GibbsScratch<float>& s = scratch_[t];
+      s.pre_h = pre;
+      sample_logistic_columns(s.pre_h, float(beta_h), streams, std::uint64_t(j0), h_.middleCols(j0, w), s);
+    }
+  });
+  // The blocks' sums are added in block order: the same bits for any thread count.
+  for (std::size_t r = 0; r < out.size(); ++r) {
+    double sum = 0;
+    for (std::size_t t = 0; t < nb; ++t) sum += partial_[r * nb + t];
+    out[r] = sum;
+  }
+}
+
+void RbmAnnealingPath::visible_pass(const Exec& ex, Particles& x, double beta, std::span<Stream> streams) const {
+  const VectorF bias = path_.visible_bias_at(beta);
+  const std::uint64_t nh = m_.n_hidden();
+  parallel_for(ex, vis_.count(), [&](std::size_t t) {
+    const auto i0 = Eigen::Index(vis_.begin(t)), w = Eigen::Index(vis_.size(t));
+    GibbsScratch<float>& s = scratch_[t];
+    s.pre_v.noalias() = h_ * m_.weights.middleRows(i0, w).transpose();
+    if (beta != 1.0) s.pre_v *= float(beta);
+    s.pre_v.rowwise() += bias.segment(i0, w).transpose();
+    sample_logistic_columns(s.pre_v, 1.0f, streams.data(), nh + std::uint64_t(i0), x.middleCols(i0, w), s);
+  });
+  for (Stream& st : streams) st.seek(st.word() + nh + m_.n_visible());
+}
+
+/// (b − a)·v in double.
+static double visible_dot(const MatrixF& x, Eigen::Index r, const VectorD& d) {
+  const float* v = &x(r, 0);
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (Eigen::Index i = 0; i < x.cols(); ++i) sum += double(v[i]) * d[i];
+  return sum;
+}
+
+void RbmAnnealingPath::log_ratio(const Exec& ex, const Particles& x, double b0, double b1, std::span<double> out) const {
+  hidden_pass(ex, x, out, [&](const float* pre, std::size_t w) { return sum_softplus_difference(pre, w, b1, b0); },
+              nullptr, 0.0);
+  for (std::size_t r = 0; r < out.size(); ++r) out[r] += (b1 - b0) * visible_dot(x, Eigen::Index(r), diff_);
+}
+
+void RbmAnnealingPath::dlog_f(const Exec& ex, const Particles& x, double beta, std::span<double> out) const {
+  // ∂/∂β [β (b − a)·v + Σ_j softplus(β pre_j)] = (b − a)·v + Σ_j pre_j σ(β pre_j).
+  hidden_pass(
+      ex, x, out,
+      [&](const float* pre, std::size_t w) {
+        double sum = 0;
+        for (std::size_t j = 0; j < w; ++j) sum += double(pre[j]) * sigmoid(beta * double(pre[j]));
+        return sum;
+      },
+      nullptr, 0.0);
+  for (std::size_t r = 0; r < out.size(); ++r) out[r] += visible_dot(x, Eigen::Index(r), diff_);
+}
+
+MoveInfo RbmAnnealingPath::move(const Exec& ex, Particles& x, double beta, std::span<Stream> streams) const {
+  return advance(ex, x, beta, beta, {}, streams, true);
+}
+
+MoveInfo RbmAnnealingPath::advance(const Exec& ex, Particles& x, double b0, double b1, std::span<double> log_w,
+                                   std::span<Stream> streams, bool move) const {
+  check_arg(!move || streams.size() == std::size_t(x.rows()), "RbmAnnealingPath: {} particles but {} streams", x.rows(),
+            streams.size());
+  if (log_w.empty() && !move) return {};
+  std::vector<double> inc(log_w.empty() ? 0 : log_w.size());
+  hidden_pass(ex, x, inc, [&](const float* pre, std::size_t w) { return sum_softplus_difference(pre, w, b1, b0); },
+              move ? streams.data() : nullptr, b1);
+  for (std::size_t r = 0; r < inc.size(); ++r)
+    log_w[r] += inc[r] + (b1 - b0) * visible_dot(x, Eigen::Index(r), diff_);
+  if (move) visible_pass(ex, x, b1, streams);
+  return {};
+}
+
+}  // namespace logz
