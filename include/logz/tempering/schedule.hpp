@@ -62,12 +62,27 @@ class Schedule {
     return Schedule(std::move(b));
   }
 
-  /// By name: "linear", "sm" (Salakhutdinov–Murray) or "sigmoid".
+  /// Geometric spacing: β_0 = 0 and β_k = first^{(K−k)/(K−1)} for k = 1..K, so that
+  /// β_1 = first and the ratios β_{k+1}/β_k are equal; suits paths whose log f_β changes
+  /// fastest near β = 0 (e.g. the geometric path from a broad base). Needs K >= 2 and
+  /// 0 < first < 1.
+  static Schedule geometric(std::size_t steps, double first = 1e-3) {
+    check_arg(steps >= 2, "Schedule::geometric: steps must be >= 2, got {}", steps);
+    check_arg(first > 0 && first < 1, "Schedule::geometric: the first positive beta must be in (0, 1), got {}", first);
+    std::vector<double> b(steps + 1);
+    b[0] = 0.0;
+    for (std::size_t k = 1; k <= steps; ++k) b[k] = std::pow(first, double(steps - k) / double(steps - 1));
+    b.back() = 1.0;
+    return Schedule(std::move(b));
+  }
+
+  /// By name: "linear", "geometric", "sm" (Salakhutdinov–Murray) or "sigmoid".
   static Schedule named(const std::string& name, std::size_t steps) {
     if (name == "linear") return linear(steps);
+    if (name == "geometric") return geometric(steps);
     if (name == "sm") return salakhutdinov_murray(steps);
     if (name == "sigmoid") return sigmoid(steps);
-    fail(Exit::usage, "Schedule: unknown schedule '{}' (expected linear, sm or sigmoid)", name);
+    fail(Exit::usage, "Schedule: unknown schedule '{}' (expected linear, geometric, sm or sigmoid)", name);
   }
 
   const std::vector<double>& betas() const { return betas_; }
