@@ -3,7 +3,8 @@
 // intervals log_z ± 1.96·SE must cover the truth at a rate consistent with 95%: a
 // one-sided exact binomial test against under-coverage at false-failure rate 1e-3 per
 // model and method (4 checks). Intervals a quarter as wide (error bars 4× too small) fail
-// the same test: it can fail.
+// the same test: it can fail. So does the bridge error bar that sums the per-pair
+// variances as if the pairs were independent (they share each beta's draws).
 //
 // Both methods treat the betas as independent although one set of chains runs through
 // the whole schedule (ladder.hpp); with burn_in moves between betas the covering rate
@@ -46,6 +47,7 @@ struct Coverage {
   int covered = 0;
   int covered_narrow = 0;         ///< by intervals a quarter as wide
   int covered_between_chain = 0;  ///< by log_z ± 1.96 sd(per-chain estimates)/√M
+  int covered_pairs_independent = 0;  ///< bridge: by log_z ± 1.96 √(Σ per-pair variances)
   double mean_error = 0, mean_se = 0, sd_error = 0;
   double mean_mc_se = 0, mean_abs_quadrature = 0;  ///< TI only
   void add(const LogZEstimate& e, double exact, int seeds, std::vector<double>& errors) {
@@ -77,7 +79,11 @@ std::pair<Coverage, Coverage> coverage(const Path& path, const Schedule& schedul
     config.seed = std::uint64_t(5000 + s);
     // One ladder serves both estimators (as a user could do with run_ladder).
     const Ladder ladder = run_ladder(path, schedule, config, Exec(2));
-    bridge.add(bridge_from_ladder(ladder).estimate, exact, kSeeds, be);
+    const BridgeResult br = bridge_from_ladder(ladder);
+    bridge.add(br.estimate, exact, kSeeds, be);
+    double pair_variance = 0;
+    for (const BridgePair& p : br.pairs) pair_variance += p.variance;
+    bridge.covered_pairs_independent += std::abs(br.estimate.log_z - exact) <= 1.96 * std::sqrt(pair_variance);
     const TiResult r = ti_from_ladder(ladder);
     ti.add(r.estimate, exact, kSeeds, te);
     ti.mean_mc_se += r.mc_std_error / kSeeds;
@@ -103,12 +109,17 @@ void check(const char* name, const Path& path, const Schedule& schedule, const L
   std::printf("%s, %zu chains x %zu samples, %zu betas\n", name, config.chains, config.samples, schedule.steps() + 1);
   report("  bridge", bridge, critical);
   report("  TI    ", ti, critical);
+  std::printf("  bridge with the pairs' variances summed as if independent: covered %d / %d\n",
+              bridge.covered_pairs_independent, kSeeds);
   std::printf("  TI mean MC SE %.4f, mean |quadrature error| %.4f\n", ti.mean_mc_se, ti.mean_abs_quadrature);
   EXPECT_GT(bridge.covered, critical);
   EXPECT_GT(ti.covered, critical);
   // The test can fail: error bars 4× too small cover far too rarely.
   EXPECT_LE(bridge.covered_narrow, critical);
   EXPECT_LE(ti.covered_narrow, critical);
+  // So does bridge sampling's error bar without the covariance of the two ratios that
+  // share each beta's draws (positive on these geometric paths).
+  EXPECT_LE(bridge.covered_pairs_independent, critical);
   // TI's grid is fine enough that the quadrature error is not what the interval covers.
   EXPECT_LT(ti.mean_abs_quadrature, 0.5 * ti.mean_mc_se);
 }
