@@ -1,8 +1,10 @@
-// `logz estimate`: log Z of an RBM by AIS, RAISE or enumeration (api::estimate_log_z), or of
-// an Ising / Potts model by AIS or the junction tree (api::mrf_ais_log_z).
+// `logz estimate`: log Z of an RBM, Ising or Potts model by any estimator of the suite
+// (api::estimate_on_path over the model's annealing path) or exactly, with replicates,
+// JSON and the per-β diagnostics table.
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "logz/api/estimate.hpp"
 #include "logz/api/mrf_tasks.hpp"
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
@@ -17,109 +19,125 @@ constexpr std::string_view kCmd = "estimate";
 struct EstimateOptions {
   CommonOptions common;
   LogZOptions log_z;
-  std::string model, method = "ais", data, log_weights;
+  std::string model, method = "ais", data, log_weights, diagnostics;
+  std::int64_t sweeps = 1, replicates = 1;
 };
 
-int run_estimate_mrf(const EstimateOptions& o, const api::EstimateConfig& c, const Exec& ex) {
-  check_arg(o.method != "raise", "{}: --method raise is for RBMs; use ais or exact for an Ising / Potts model", kCmd);
-  check_arg(o.data.empty(), "{}: --data is for RBMs (AIS base rate, RAISE starts); an Ising / Potts AIS starts uniform",
-            kCmd);
-  const api::MrfModel m = api::load_mrf_model(o.model);
-  ProgressBar obs(stderr, o.common.quiet);
-  LogZEstimate e;
-  if (o.method == "exact") {
-    const auto start = Clock::now();
-    e.method = "exact";
-    e.log_z = api::mrf_exact_log_z(m, ex).log_z;
-    e.std_error = 0;
-    e.error_method = "exact (junction tree)";
-    e.seconds = seconds_since(start);
-  } else {
-    e = api::mrf_ais_log_z(m, c.chains, c.betas, c.schedule, c.seed, ex, obs);
-  }
+/// What every model kind reports the same way: text, warning, files, JSON.
+int report(const EstimateOptions& o, const api::EstimateConfig& c, const api::ReplicatedEstimate& r, nlohmann::json extra) {
+  const LogZEstimate& e = r.combined;
   if (!o.log_weights.empty()) io::write_npy(o.log_weights, io::Array::from_values<double>({e.log_weights.size()}, e.log_weights));
+  if (!o.diagnostics.empty()) api::write_diagnostics_csv(o.diagnostics, r.runs.front());
   std::string text = estimate_text(e, c);
+  if (r.runs.size() > 1)
+    text += fmt::format("\n{} replicates: between-run sd {:.4g}, mean own SE {:.4g}, R-hat {:.4g}, Cochran p = {:.3g}",
+                        r.runs.size(), r.between_sd, r.within_se, r.rhat, r.p_value);
   if (e.method == "ais") text += "\n(AIS: log Z is a stochastic lower bound; E[Z-hat] = Z)";
+  if (e.method == "raise") text += "\n(RAISE: log Z is a stochastic upper bound when started from exact samples)";
   summary(o.common, text);
+  if (!r.warning.empty() && !o.common.quiet) fmt::print(stderr, "logz: warning: {}\n", r.warning);
   if (o.common.json) {
     nlohmann::json j = estimate_json(e, c);
+    j.update(api::to_json(r));
+    j.update(extra);
     j["model"] = o.model;
-    j["kind"] = api::mrf_kind(m);
+    j["sweeps"] = c.sweeps;
     if (!o.log_weights.empty()) j["log_weights_file"] = o.log_weights;
+    if (!o.diagnostics.empty()) j["diagnostics_file"] = o.diagnostics;
     print_json(j);
   }
   return 0;
 }
 
-int run_estimate(const EstimateOptions& o) {
-  const api::EstimateConfig c = log_z_config(kCmd, o.log_z, o.method);
-  const Exec ex = make_exec(kCmd, o.common);
-  if (api::is_mrf_file(o.model)) {
-    check_arg(o.method != "exact" || o.log_weights.empty(),
-              "{}: --log-weights needs --method ais or raise (exact has no weights)", kCmd);
-    if (!o.log_weights.empty()) check_output_path(kCmd, "--log-weights", o.log_weights);
-    return run_estimate_mrf(o, c, ex);
+int run_estimate_mrf(const EstimateOptions& o, const api::EstimateConfig& c, const Exec& ex) {
+  const api::MrfModel m = api::load_mrf_model(o.model);
+  std::optional<MatrixD> start;
+  if (c.method == "raise") {
+    check_arg(!o.data.empty(), "{}: --method raise needs --data (a .npy of states, one reverse chain per row)", kCmd);
+    start = io::read_npy(o.data).to_matrix<double>(o.data);
+    check_data(std::size_t(start->cols()) == api::mrf_sites(m), "{}: --data {} has {} columns, the model has {} sites",
+               kCmd, o.data, start->cols(), api::mrf_sites(m));
+  } else {
+    check_arg(o.data.empty(), "{}: --data is for --method raise with an Ising / Potts model (start states)", kCmd);
   }
-  check_arg(o.method != "raise" || !o.data.empty(),
-            "{}: --method raise needs --data (RAISE starts one reverse chain from each of --chains data rows)", kCmd);
-  check_arg(o.method != "exact" || o.log_weights.empty(), "{}: --log-weights needs --method ais or raise (exact has no weights)",
+  ProgressBar obs(stderr, o.common.quiet);
+  const api::ReplicatedEstimate r = api::replicate(c, [&](const api::EstimateConfig& one) {
+    return api::mrf_estimate(m, one, start ? &*start : nullptr, ex, obs);
+  });
+  return report(o, c, r, {{"kind", api::mrf_kind(m)}});
+}
+
+int run_estimate(const EstimateOptions& o) {
+  api::EstimateConfig c = log_z_config(kCmd, o.log_z, o.method);
+  c.sweeps = count_option(kCmd, "--sweeps", o.sweeps, 1);
+  c.replicates = count_option(kCmd, "--replicates", o.replicates, 1);
+  c.validate();
+  const Exec ex = make_exec(kCmd, o.common);
+  check_arg(o.method != "exact" || o.log_weights.empty(), "{}: --log-weights needs a random method (exact has no weights)",
+            kCmd);
+  check_arg(o.method != "exact" || o.diagnostics.empty(), "{}: --diagnostics needs a random method (exact has no steps)",
             kCmd);
   if (!o.log_weights.empty()) check_output_path(kCmd, "--log-weights", o.log_weights);
+  if (!o.diagnostics.empty()) check_output_path(kCmd, "--diagnostics", o.diagnostics);
+  if (api::is_mrf_file(o.model)) return run_estimate_mrf(o, c, ex);
 
+  check_arg(o.method != "raise" || !o.data.empty(),
+            "{}: --method raise needs --data (RAISE starts one reverse chain from each of --chains data rows)", kCmd);
   const io::RbmFile f = io::load_rbm(o.model);
   const MatrixU8 data = o.data.empty() ? MatrixU8() : load_data(kCmd, "--data", o.data, f.model.n_visible());
   check_arg(o.method != "raise" || std::size_t(data.rows()) >= c.chains,
             "{}: --chains {} exceeds the {} rows of --data {} (RAISE starts each chain from a different row)", kCmd,
             c.chains, data.rows(), o.data);
-
   ProgressBar obs(stderr, o.common.quiet);
-  const LogZEstimate e = api::estimate_log_z(f.model, c, data, f.data_marginals, ex, obs);
-  if (!o.log_weights.empty()) io::write_npy(o.log_weights, io::Array::from_values<double>({e.log_weights.size()}, e.log_weights));
-
-  std::string text = estimate_text(e, c);
-  if (e.method == "ais") text += "\n(AIS: log Z is a stochastic lower bound; E[Z-hat] = Z)";
-  if (e.method == "raise") text += "\n(RAISE: log Z is a stochastic upper bound)";
-  summary(o.common, text);
-  if (o.common.json) {
-    nlohmann::json j = estimate_json(e, c);
-    j["model"] = o.model;
-    j["data"] = o.data.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.data);
-    if (!o.log_weights.empty()) j["log_weights_file"] = o.log_weights;
-    print_json(j);
-  }
-  return 0;
+  const api::ReplicatedEstimate r = api::replicate(c, [&](const api::EstimateConfig& one) {
+    return api::estimate_log_z(f.model, one, data, f.data_marginals, ex, obs);
+  });
+  return report(o, c, r, {{"kind", "rbm"}, {"data", o.data.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.data)}});
 }
 
 }  // namespace
 
 void add_estimate(CLI::App& app, Action& action) {
   auto o = std::make_shared<EstimateOptions>();
-  CLI::App* sub = app.add_subcommand("estimate", "Estimate log Z with an error bar: RBM (AIS, RAISE, exact), Ising / Potts (AIS, exact)");
+  CLI::App* sub = app.add_subcommand("estimate", "Estimate log Z with an error bar (RBM, Ising, Potts)");
   sub->footer(
-      "ais: annealed importance sampling (Neal 2001) from a base-rate RBM along the path of\n"
-      "  Salakhutdinov & Murray (2008). The base rate is the logit of the smoothed --data\n"
-      "  means if --data is given, else the model file's data_marginals, else uniform.\n"
-      "  E[Z-hat] = Z, so log Z-hat tends to sit below log Z: a stochastic lower bound.\n"
-      "raise: reverse AIS started from --data rows (Burda, Grosse & Salakhutdinov 2015);\n"
-      "  a stochastic upper bound on log Z. Needs --data. Together with ais: a sandwich.\n"
-      "exact: enumeration of the smaller layer (at most 32 units).\n"
-      "std_error is the delta-method standard error of the weights (ais) or over chains\n"
-      "(raise); ess is Kish's effective sample size. --log-weights writes the per-chain\n"
-      "log-weights as a float64 .npy to recompute anything.\n"
-      "Ising / Potts model files (fields, couplings): ais anneals p_beta ~ exp(-beta E) from\n"
-      "the uniform distribution with one Gibbs sweep per beta; exact is the junction tree.\n\n"
+      "Methods (docs/error-bars.md says how each error bar is computed and when not to trust it):\n"
+      "  is     simple importance sampling from the base (--chains draws)\n"
+      "  ais    annealed importance sampling (Neal 2001): --chains particles through --betas\n"
+      "         distributions; E[Z-hat] = Z, so log Z-hat is a stochastic lower bound\n"
+      "  raise  reverse AIS from --data rows (Burda et al. 2015): a stochastic upper bound\n"
+      "         when the rows are exact samples; with ais, a sandwich\n"
+      "  exact  RBM: enumeration of the smaller layer (<= 32 units); Ising / Potts: junction tree\n"
+      "Paths: RBM: from a base-rate RBM by annealing the weights (Salakhutdinov & Murray 2008);\n"
+      "  the base rate is the logit of the smoothed --data means if --data is given, else the\n"
+      "  model file's data_marginals, else uniform. Ising / Potts: p_beta ~ exp(-beta E) from the\n"
+      "  uniform distribution, --sweeps Gibbs sweeps per beta.\n"
+      "--replicates R runs R independent copies (seeds seed .. seed+R-1: the same bits as R\n"
+      "single runs), pools them, reports their spread, R-hat and Cochran's test, and warns when\n"
+      "they disagree beyond their own error bars.\n"
+      "--diagnostics FILE writes the per-beta table (beta, ess, acceptance, log_weight_variance,\n"
+      "resampled) of the first run as CSV; --log-weights FILE the per-particle log-weights\n"
+      "(per-run log Z with --replicates) as a float64 .npy.\n\n"
       "Examples:\n"
       "  logz estimate --model model.npz --method ais --chains 100 --betas 10000 --json\n"
       "  logz estimate --model model.npz --method raise --data fashion-mnist:test --chains 100\n"
       "  logz estimate --model small.npz --method exact\n"
-      "  logz estimate --model potts.npz --method ais --chains 200 --betas 2000 --schedule linear");
+      "  logz estimate --model ising.npz --method ais --betas 2000 --schedule linear --replicates 4\n"
+      "  logz estimate --model potts.npz --method is --chains 100000 --diagnostics steps.csv");
   sub->add_option("--model", o->model, "Model file (.npz): RBM, Ising or Potts")->required()->type_name("PATH");
-  sub->add_option("--method", o->method, "ais, raise or exact")->capture_default_str()->check(
-      CLI::IsMember({"ais", "raise", "exact"}));
+  sub->add_option("--method", o->method, "exact, is, ais or raise")->capture_default_str()->check(
+      CLI::IsMember({"exact", "is", "ais", "raise"}));
   add_log_z_options(*sub, o->log_z);
-  sub->add_option("--data", o->data, "Data (fashion-mnist:test or .npy): AIS base rate; RAISE start rows (required)")
+  sub->add_option("--sweeps", o->sweeps, "Ising / Potts: Gibbs sweeps per beta")->capture_default_str()->type_name("N");
+  sub->add_option("--replicates", o->replicates, "Independent runs (seed, seed+1, ...), pooled and compared")
+      ->capture_default_str()
+      ->type_name("R");
+  sub->add_option("--data", o->data,
+                  "RBM: data (fashion-mnist:test or .npy) for the AIS base rate and the RAISE start rows; Ising / "
+                  "Potts: .npy of start states for raise")
       ->type_name("SPEC");
-  sub->add_option("--log-weights", o->log_weights, "Write the per-chain log-weights here (.npy, float64)")->type_name("PATH");
+  sub->add_option("--log-weights", o->log_weights, "Write the log-weights here (.npy, float64)")->type_name("PATH");
+  sub->add_option("--diagnostics", o->diagnostics, "Write the per-beta table here (.csv)")->type_name("PATH");
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_estimate);
 }

@@ -107,9 +107,10 @@ void add_log_z_options(CLI::App& sub, LogZOptions& o) {
       ->capture_default_str()
       ->type_name("N");
   sub.add_option("--schedule", o.schedule,
-                 "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, or sigmoid (Grosse et al. 2013)")
+                 "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, geometric, sigmoid (Grosse et al. "
+                 "2013), or an explicit list:0,0.5,1")
       ->capture_default_str()
-      ->check(CLI::IsMember({"sm", "linear", "sigmoid"}));
+      ->type_name("NAME|list:B0,..,1");
   sub.add_option("--seed", o.seed, "Random seed; chain r uses the stream (seed, r) for any --threads")
       ->capture_default_str()
       ->type_name("N");

@@ -1,7 +1,9 @@
 // The façade for Ising and Potts model files: exact log Z, AIS, Gibbs samples.
 #include "logz/api/mrf_tasks.hpp"
 
-#include "logz/estimators/mrf_ais.hpp"
+#include <chrono>
+
+#include "logz/tempering/mrf_path.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npz.hpp"
 #include "logz/kernels/potts_gibbs.hpp"
@@ -37,13 +39,26 @@ JunctionTreeResult mrf_exact_log_z(const MrfModel& m, const Exec& ex) {
   return std::visit([&](const auto& x) { return junction_tree(x, JunctionTreeOptions{}, ex); }, m);
 }
 
-LogZEstimate mrf_ais_log_z(const MrfModel& m, std::size_t chains, std::size_t betas, const std::string& schedule,
-                           std::uint64_t seed, const Exec& ex, Observer& obs) {
-  MrfAisConfig c;
-  c.schedule = Schedule::named(schedule, betas);
-  c.chains = chains;
-  c.seed = seed;
-  return std::visit([&](const auto& x) { return mrf_ais(x, c, ex, obs); }, m);
+LogZEstimate mrf_estimate(const MrfModel& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
+                          Observer& obs) {
+  config.validate();
+  if (config.method == "exact") {
+    const auto t0 = std::chrono::steady_clock::now();
+    const JunctionTreeResult z = mrf_exact_log_z(m, ex);
+    LogZEstimate e;
+    e.method = "exact";
+    e.log_z = z.log_z;
+    e.std_error = 0;
+    e.error_method = "exact (junction tree)";
+    e.seconds = seconds_since(t0);
+    return e;
+  }
+  return std::visit(
+      [&](const auto& model) {
+        const UniformStates base = uniform_base(model);
+        return estimate_on_path(mrf_path(base, model, config.sweeps), config, start, ex, obs);
+      },
+      m);
 }
 
 namespace {

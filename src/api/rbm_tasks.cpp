@@ -13,6 +13,7 @@
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/estimators/rbm_ais.hpp"
+#include "logz/tempering/rbm_path.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/io/atomic_file.hpp"
 #include "logz/io/npz.hpp"
@@ -211,13 +212,6 @@ nlohmann::json EpochReport::to_json() const {
   return j;
 }
 
-void EstimateConfig::validate() const {
-  check_arg(method == "exact" || method == "ais" || method == "raise", "estimate: --method must be exact, ais or raise, got '{}'",
-            method);
-  check_arg(chains >= 1, "estimate: --chains must be >= 1, got {}", chains);
-  check_arg(betas >= 3, "estimate: --betas must be >= 3, got {}", betas);
-  (void)Schedule::named(schedule, betas);  // throws on an unknown name
-}
 
 // ------------------------------------------------------------------ training
 
@@ -369,12 +363,11 @@ LogZEstimate estimate_log_z(const RbmD& model, const EstimateConfig& config, con
     return e;
   }
   const RbmF mf = model.cast<float>();
-  const VectorF base = choose_base_bias(model, data, data_marginals);
-  const Schedule schedule = Schedule::named(config.schedule, config.betas);
-  if (config.method == "ais") return rbm_ais(mf, base, schedule, RbmAisConfig{config.chains, config.seed}, ex, obs);
+  const RbmAnnealingPath path(mf, choose_base_bias(model, data, data_marginals));
+  if (config.method != "raise") return estimate_on_path(path, config, nullptr, ex, obs);
   check_arg(data.rows() > 0, "estimate: --method raise needs --data: reverse chains start from data vectors");
-  const MatrixU8 start = subset_rows(data, config.chains, Stream::derive(config.seed, Purpose::data, 0));
-  return rbm_raise(mf, base, schedule, start, config.seed, ex, obs);
+  const MatrixF start = subset_rows(data, config.chains, Stream::derive(config.seed, Purpose::data, 0)).cast<float>();
+  return estimate_on_path(path, config, &start, ex, obs);
 }
 
 LikelihoodSummary mean_log_likelihood(const RbmD& model, const MatrixU8& data, const LogZEstimate& log_z, const Exec& ex) {
@@ -405,10 +398,5 @@ MatrixU8 sample_rbm(const RbmD& model, std::size_t chains, std::size_t steps, st
   return c.v.cast<std::uint8_t>();
 }
 
-nlohmann::json to_json(const LogZEstimate& e) {
-  auto num = [](double x) -> nlohmann::json { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };
-  return {{"method", e.method}, {"log_z", num(e.log_z)}, {"std_error", num(e.std_error)}, {"error_method", e.error_method},
-          {"ess", num(e.ess)}, {"num_samples", e.num_samples}, {"log_z_base", num(e.log_z_base)}, {"seconds", e.seconds}};
-}
 
 }  // namespace logz::api

@@ -135,7 +135,7 @@ TEST_F(Cli, ParseErrorsExit64WithCli11Message) {
   EXPECT_EQ(r.err, "logz: --out is required\nRun with --help for more information.\n");
   r = run("estimate --model " + small + " --method bogus");
   EXPECT_EQ(r.code, 64);
-  EXPECT_EQ(r.err, "logz: --method: bogus not in {ais,raise,exact}\nRun with --help for more information.\n");
+  EXPECT_EQ(r.err, "logz: --method: bogus not in {exact,is,ais,raise}\nRun with --help for more information.\n");
   r = run("estimate --model " + small + " --chains abc");
   EXPECT_EQ(r.code, 64);
   EXPECT_EQ(r.err, "logz: Could not convert: --chains = abc\nRun with --help for more information.\n");
@@ -192,7 +192,7 @@ TEST_F(Cli, BadEstimateOptionValuesExit64) {
        "logz: estimate: --chains 101 exceeds the 100 rows of --data " + data12 +
            " (RAISE starts each chain from a different row)\n"},
       {"estimate --method exact --log-weights " + tmp.file("w.npy") + m,
-       "logz: estimate: --log-weights needs --method ais or raise (exact has no weights)\n"},
+       "logz: estimate: --log-weights needs a random method (exact has no weights)\n"},
       {"eval --chains 0 --data " + data12 + m, "logz: eval: --chains must be at least 1, got 0\n"},
       {"eval --log-z raise --base-data " + data12 + " --data " + data12 + m,
        "logz: eval: --base-data is used by --log-z ais or sandwich only (RAISE starts from --data)\n"},

@@ -121,9 +121,16 @@ TEST_F(IsingCli, ExactEstimateAndSampleWorkOnTheFittedModel) {
   const io::Array a = io::read_npy(samples);
   EXPECT_EQ(a.shape, (std::vector<std::size_t>{7, 4}));
   for (std::size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(a.at(k) == -1 || a.at(k) == 1);
-  const auto raise = run("estimate --model " + model + " --method raise --data " + data);
-  EXPECT_EQ(raise.code, 64);
-  EXPECT_THAT(raise.err, HasSubstr("--method raise is for RBMs"));
+  // RAISE from the training spins, and IS, through the same interface; 2 replicates pooled.
+  const auto raise = nlohmann::json::parse(
+      run("estimate --model " + model + " --method raise --betas 200 --schedule linear --replicates 2 --json --quiet --data " +
+          data).out);
+  EXPECT_EQ(raise["method"], "raise");
+  EXPECT_EQ(raise["replicates"], 2);
+  EXPECT_TRUE(std::isfinite(double(raise["log_z"])));
+  const auto is = nlohmann::json::parse(run("estimate --model " + model + " --method is --chains 4000 --json --quiet").out);
+  // 16 states: IS from the uniform base is accurate; 4.42 SE as above.
+  EXPECT_NEAR(double(is["log_z"]), double(exact["log_z"]), 4.42 * double(is["std_error"]));
 }
 
 TEST_F(IsingCli, BadSpinsExit65AndWriteNothing) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <variant>
 
+#include "logz/api/estimate.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
@@ -32,11 +33,12 @@ std::string mrf_kind(const MrfModel& m);    ///< "ising" or "potts"
 /// Exact log Z by the junction tree (enumeration-free; any graph of small treewidth).
 JunctionTreeResult mrf_exact_log_z(const MrfModel& m, const Exec& ex);
 
-/// log Z by AIS over p_β ∝ exp(-β E) from the uniform distribution (mrf_ais), with
-/// `chains` chains, `betas` inverse temperatures of the named schedule and one Gibbs
-/// sweep per temperature.
-LogZEstimate mrf_ais_log_z(const MrfModel& m, std::size_t chains, std::size_t betas, const std::string& schedule,
-                           std::uint64_t seed, const Exec& ex, Observer& obs = silent_observer());
+/// log Z by `config` (api/estimate.hpp): "exact" by the junction tree, the others on the
+/// path p_β ∝ exp(-β E) from the uniform distribution with `sweeps` Gibbs sweeps per move
+/// (tempering/mrf_path.hpp). `start`: the reverse chains' start states for raise (rows of
+/// spins / states), else unused.
+LogZEstimate mrf_estimate(const MrfModel& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
+                          Observer& obs = silent_observer());
 
 /// Final states of `chains` independent chains after `sweeps` systematic Gibbs sweeps from
 /// uniformly random starts: chain r uses Stream::derive(seed, Purpose::sample, r), so the

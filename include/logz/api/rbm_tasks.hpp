@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "logz/api/estimate.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
@@ -79,15 +80,6 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
 
 // ---------------------------------------------------------------- log Z and evaluation
 
-struct EstimateConfig {
-  std::string method = "ais";       ///< "exact", "ais" or "raise"
-  std::size_t chains = 100;
-  std::size_t betas = 10000;
-  std::string schedule = "sm";      ///< "sm", "linear" or "sigmoid"
-  std::uint64_t seed = 1;
-  void validate() const;
-};
-
 /// AIS base rate: logit of the smoothed data means (Salakhutdinov & Murray) if `data`
 /// is non-empty, else of the model file's data_marginals if given, else zeros (uniform).
 VectorF choose_base_bias(const RbmD& model, const MatrixU8& data, const std::optional<VectorD>& data_marginals);
@@ -111,7 +103,5 @@ LikelihoodSummary mean_log_likelihood(const RbmD& model, const MatrixU8& data, c
 MatrixU8 sample_rbm(const RbmD& model, std::size_t chains, std::size_t steps, std::uint64_t seed, const Exec& ex,
                     Observer& obs);
 
-/// JSON of an estimate (method, log_z, std_error, error_method, ess, num_samples, log_z_base, seconds).
-nlohmann::json to_json(const LogZEstimate& e);
 
 }  // namespace logz::api

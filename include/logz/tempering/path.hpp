@@ -197,10 +197,13 @@ class GeometricPath {
 
  private:
   /// f(r, scratch) for every row, rows split into fixed blocks, one scratch vector per block.
+  /// Populations of fewer than 2^15 particle-sites run on one thread: a parallel region
+  /// per step costs more than such a step (the result is the same either way).
   template <class F>
   void for_each_particle(const Exec& ex, Eigen::Index n, F&& f) const {
     const Blocks blocks{std::size_t(n), 16};
-    parallel_for(ex, blocks.count(), [&](std::size_t t) {
+    const bool small = std::size_t(n) * dimension() < (std::size_t(1) << 15);
+    parallel_for(small ? Exec(1) : ex, blocks.count(), [&](std::size_t t) {
       VectorD v(static_cast<Eigen::Index>(dimension()));
       for (std::size_t r = blocks.begin(t); r < blocks.end(t); ++r) f(Eigen::Index(r), v);
     });
