@@ -20,7 +20,9 @@ struct EstimateOptions {
   CommonOptions common;
   LogZOptions log_z;
   std::string model, method = "ais", data, log_weights, diagnostics;
-  std::int64_t sweeps = 1, replicates = 1;
+  std::int64_t sweeps = 1, replicates = 1, runs = 20, burn_in = 10, samples = 50, thin = 1, chain_length = 10;
+  std::string resampling = "systematic", quadrature = "trapezoid";
+  double ess_threshold = 0.5, cess = 0.95;
 };
 
 /// What every model kind reports the same way: text, warning, files, JSON.
@@ -42,6 +44,12 @@ int report(const EstimateOptions& o, const api::EstimateConfig& c, const api::Re
     j.update(extra);
     j["model"] = o.model;
     j["sweeps"] = c.sweeps;
+    if (c.method == "smc") j.update({{"runs", c.runs}, {"resampling", c.resampling}, {"ess_threshold", c.ess_threshold}});
+    if (c.schedule == "adaptive") j["cess"] = c.cess;
+    if (c.method == "bridge" || c.method == "ti")
+      j.update({{"burn_in", c.burn_in}, {"samples", c.samples}, {"thin", c.thin}});
+    if (c.method == "ti") j["quadrature"] = c.quadrature;
+    if (c.method == "lis") j["chain_length"] = c.chain_length;
     if (!o.log_weights.empty()) j["log_weights_file"] = o.log_weights;
     if (!o.diagnostics.empty()) j["diagnostics_file"] = o.diagnostics;
     print_json(j);
@@ -71,6 +79,15 @@ int run_estimate(const EstimateOptions& o) {
   api::EstimateConfig c = log_z_config(kCmd, o.log_z, o.method);
   c.sweeps = count_option(kCmd, "--sweeps", o.sweeps, 1);
   c.replicates = count_option(kCmd, "--replicates", o.replicates, 1);
+  c.runs = count_option(kCmd, "--runs", o.runs, 1);
+  c.burn_in = count_option(kCmd, "--burn-in", o.burn_in, 0);
+  c.samples = count_option(kCmd, "--samples", o.samples, 4);
+  c.thin = count_option(kCmd, "--thin", o.thin, 1);
+  c.chain_length = count_option(kCmd, "--chain-length", o.chain_length, 1);
+  c.resampling = o.resampling;
+  c.quadrature = o.quadrature;
+  c.ess_threshold = o.ess_threshold;
+  c.cess = o.cess;
   c.validate();
   const Exec ex = make_exec(kCmd, o.common);
   check_arg(o.method != "exact" || o.log_weights.empty(), "{}: --log-weights needs a random method (exact has no weights)",
@@ -102,12 +119,21 @@ void add_estimate(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("estimate", "Estimate log Z with an error bar (RBM, Ising, Potts)");
   sub->footer(
       "Methods (docs/error-bars.md says how each error bar is computed and when not to trust it):\n"
-      "  is     simple importance sampling from the base (--chains draws)\n"
-      "  ais    annealed importance sampling (Neal 2001): --chains particles through --betas\n"
-      "         distributions; E[Z-hat] = Z, so log Z-hat is a stochastic lower bound\n"
-      "  raise  reverse AIS from --data rows (Burda et al. 2015): a stochastic upper bound\n"
-      "         when the rows are exact samples; with ais, a sandwich\n"
-      "  exact  RBM: enumeration of the smaller layer (<= 32 units); Ising / Potts: junction tree\n"
+      "  is      simple importance sampling from the base (--chains draws)\n"
+      "  ais     annealed importance sampling (Neal 2001): --chains particles through --betas\n"
+      "          distributions; E[Z-hat] = Z, so log Z-hat is a stochastic lower bound\n"
+      "  raise   reverse AIS from --data rows (Burda et al. 2015): a stochastic upper bound\n"
+      "          when the rows are exact samples; with ais, a sandwich\n"
+      "  smc     sequential Monte Carlo (Del Moral et al. 2006): --chains particles, resampled\n"
+      "          (--resampling) when ESS < --ess-threshold x N; --schedule adaptive picks each beta\n"
+      "          at conditional ESS --cess; the error bar is the spread of --runs runs\n"
+      "  bridge  iterative optimal bridge sampling (Meng & Wong 1996) between adjacent betas,\n"
+      "          --chains equilibrium chains per beta (--burn-in, --samples, --thin); the error\n"
+      "          bar accounts for autocorrelation (Fruhwirth-Schnatter 2004)\n"
+      "  ti      thermodynamic integration of the mean of d log f / d beta over the same chains\n"
+      "          (--quadrature trapezoid|simpson; the quadrature error is reported apart)\n"
+      "  lis     linked importance sampling (Neal 2005): --chains runs, --chain-length states per beta\n"
+      "  exact   RBM: enumeration of the smaller layer (<= 32 units); Ising / Potts: junction tree\n"
       "Paths: RBM: from a base-rate RBM by annealing the weights (Salakhutdinov & Murray 2008);\n"
       "  the base rate is the logit of the smoothed --data means if --data is given, else the\n"
       "  model file's data_marginals, else uniform. Ising / Potts: p_beta ~ exp(-beta E) from the\n"
@@ -123,15 +149,30 @@ void add_estimate(CLI::App& app, Action& action) {
       "  logz estimate --model model.npz --method raise --data fashion-mnist:test --chains 100\n"
       "  logz estimate --model small.npz --method exact\n"
       "  logz estimate --model ising.npz --method ais --betas 2000 --schedule linear --replicates 4\n"
-      "  logz estimate --model potts.npz --method is --chains 100000 --diagnostics steps.csv");
+      "  logz estimate --model potts.npz --method is --chains 100000 --diagnostics steps.csv\n"
+      "  logz estimate --model ising.npz --method smc --chains 500 --schedule adaptive --runs 10\n"
+      "  logz estimate --model ising.npz --method bridge --betas 50 --chains 8 --samples 200 --schedule linear");
   sub->add_option("--model", o->model, "Model file (.npz): RBM, Ising or Potts")->required()->type_name("PATH");
-  sub->add_option("--method", o->method, "exact, is, ais or raise")->capture_default_str()->check(
-      CLI::IsMember({"exact", "is", "ais", "raise"}));
+  sub->add_option("--method", o->method, "exact, is, ais, raise, smc, bridge, ti or lis")->capture_default_str()->check(
+      CLI::IsMember({"exact", "is", "ais", "raise", "smc", "bridge", "ti", "lis"}));
   add_log_z_options(*sub, o->log_z);
   sub->add_option("--sweeps", o->sweeps, "Ising / Potts: Gibbs sweeps per beta")->capture_default_str()->type_name("N");
   sub->add_option("--replicates", o->replicates, "Independent runs (seed, seed+1, ...), pooled and compared")
       ->capture_default_str()
       ->type_name("R");
+  sub->add_option("--runs", o->runs, "smc: independent runs (their spread is the error bar)")
+      ->capture_default_str()
+      ->type_name("R");
+  sub->add_option("--resampling", o->resampling, "smc: multinomial, systematic, stratified or residual")
+      ->capture_default_str();
+  sub->add_option("--ess-threshold", o->ess_threshold, "smc: resample when ESS < this x particles (0 never, 1 always)")
+      ->capture_default_str();
+  sub->add_option("--cess", o->cess, "--schedule adaptive: target conditional ESS / particles")->capture_default_str();
+  sub->add_option("--burn-in", o->burn_in, "bridge, ti: moves at each beta before collecting")->capture_default_str();
+  sub->add_option("--samples", o->samples, "bridge, ti: states collected per chain and beta")->capture_default_str();
+  sub->add_option("--thin", o->thin, "bridge, ti: moves between collected states")->capture_default_str();
+  sub->add_option("--quadrature", o->quadrature, "ti: trapezoid or simpson")->capture_default_str();
+  sub->add_option("--chain-length", o->chain_length, "lis: states per distribution in each run")->capture_default_str();
   sub->add_option("--data", o->data,
                   "RBM: data (fashion-mnist:test or .npy) for the AIS base rate and the RAISE start rows; Ising / "
                   "Potts: .npy of start states for raise")

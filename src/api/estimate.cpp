@@ -14,17 +14,45 @@
 
 namespace logz::api {
 
-std::string estimate_methods() { return "is, ais, raise"; }
+std::string estimate_methods() { return "is, ais, raise, smc, bridge, ti, lis"; }
+
+bool is_estimate_method(const std::string& m) {
+  return m == "is" || m == "ais" || m == "raise" || m == "smc" || m == "bridge" || m == "ti" || m == "lis";
+}
 
 void EstimateConfig::validate() const {
-  check_arg(method == "exact" || method == "is" || method == "ais" || method == "raise",
-            "estimate: --method must be exact or one of {}, got '{}'", estimate_methods(), method);
+  check_arg(method == "exact" || is_estimate_method(method), "estimate: --method must be exact or one of {}, got '{}'",
+            estimate_methods(), method);
   check_arg(chains >= 1, "estimate: --chains must be >= 1, got {}", chains);
   check_arg(sweeps >= 1, "estimate: --sweeps must be >= 1, got {}", sweeps);
   check_arg(replicates >= 1, "estimate: --replicates must be >= 1, got {}", replicates);
   check_arg(method != "exact" || replicates == 1, "estimate: --replicates is for the random methods, not exact");
-  if (method != "exact" && method != "is") (void)make_schedule(schedule, betas);  // throws on a bad one
+  check_arg(runs >= 1, "estimate: --runs must be >= 1, got {}", runs);
+  (void)resampling_by_name(resampling);
+  check_arg(ess_threshold >= 0 && ess_threshold <= 1, "estimate: --ess-threshold must be in [0, 1], got {}",
+            ess_threshold);
+  check_arg(cess > 0 && cess < 1, "estimate: --cess must be in (0, 1), got {}", cess);
+  check_arg(samples >= 4, "estimate: --samples must be >= 4, got {}", samples);
+  check_arg(thin >= 1, "estimate: --thin must be >= 1, got {}", thin);
+  check_arg(quadrature == "trapezoid" || quadrature == "simpson",
+            "estimate: --quadrature must be trapezoid or simpson, got '{}'", quadrature);
+  check_arg(chain_length >= 1, "estimate: --chain-length must be >= 1, got {}", chain_length);
+  if (method != "exact" && method != "is" && schedule != "adaptive") (void)make_schedule(schedule, betas);
 }
+
+namespace detail {
+SmcConfig smc_config(const EstimateConfig& c) {
+  SmcConfig s;
+  s.particles = c.chains;
+  s.runs = c.runs;
+  s.resampling = resampling_by_name(c.resampling);
+  s.ess_threshold = c.ess_threshold;
+  s.cess_target = c.cess;
+  if (c.schedule != "adaptive") s.schedule = make_schedule(c.schedule, c.betas);
+  s.seed = c.seed;
+  return s;
+}
+}  // namespace detail
 
 Schedule make_schedule(const std::string& spec, std::size_t betas) {
   constexpr std::string_view list = "list:";

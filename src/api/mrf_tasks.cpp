@@ -56,6 +56,9 @@ LogZEstimate mrf_estimate(const MrfModel& m, const EstimateConfig& config, const
   return std::visit(
       [&](const auto& model) {
         const UniformStates base = uniform_base(model);
+        // LIS runs chains backwards too: it needs the reversible random-scan sweeps.
+        if (config.method == "lis")
+          return estimate_on_path(reversible_mrf_path(base, model, config.sweeps), config, start, ex, obs);
         return estimate_on_path(mrf_path(base, model, config.sweeps), config, start, ex, obs);
       },
       m);

@@ -135,7 +135,7 @@ TEST_F(Cli, ParseErrorsExit64WithCli11Message) {
   EXPECT_EQ(r.err, "logz: --out is required\nRun with --help for more information.\n");
   r = run("estimate --model " + small + " --method bogus");
   EXPECT_EQ(r.code, 64);
-  EXPECT_EQ(r.err, "logz: --method: bogus not in {exact,is,ais,raise}\nRun with --help for more information.\n");
+  EXPECT_EQ(r.err, "logz: --method: bogus not in {exact,is,ais,raise,smc,bridge,ti,lis}\nRun with --help for more information.\n");
   r = run("estimate --model " + small + " --chains abc");
   EXPECT_EQ(r.code, 64);
   EXPECT_EQ(r.err, "logz: Could not convert: --chains = abc\nRun with --help for more information.\n");

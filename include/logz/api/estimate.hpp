@@ -26,6 +26,10 @@
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/estimators/ais.hpp"
+#include "logz/estimators/bridge.hpp"
+#include "logz/estimators/linked_is.hpp"
+#include "logz/estimators/smc.hpp"
+#include "logz/estimators/thermodynamic.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
@@ -33,34 +37,69 @@
 namespace logz::api {
 
 struct EstimateConfig {
-  std::string method = "ais";   ///< exact, is, ais, raise (see estimate_methods())
-  std::size_t chains = 100;     ///< particles (is, ais), reverse chains (raise)
+  std::string method = "ais";   ///< exact or one of estimate_methods()
+  /// Draws (is), particles (ais; smc: per run), reverse chains (raise), chains of the
+  /// ladder (bridge, ti), independent runs (lis).
+  std::size_t chains = 100;
   std::size_t betas = 10000;    ///< intermediate distributions of a named schedule
-  std::string schedule = "sm";  ///< a name (Schedule::named) or an explicit list "list:0,0.25,...,1"
-  std::size_t sweeps = 1;       ///< moves per β (paths whose moves take a count: Ising / Potts)
+  /// A name (Schedule::named), an explicit list "list:0,0.25,...,1", or "adaptive": the
+  /// betas an adaptive SMC run picks at conditional ESS `cess` (smc adapts in every run;
+  /// the other methods take the schedule of one pilot run).
+  std::string schedule = "sm";
+  std::size_t sweeps = 1;       ///< sweeps per move (Ising / Potts paths)
   std::size_t replicates = 1;   ///< independent runs (seed, seed + 1, ...)
   std::uint64_t seed = 1;
+  // smc
+  std::size_t runs = 20;               ///< independent runs whose spread gives the standard error
+  std::string resampling = "systematic";  ///< multinomial, systematic, stratified or residual
+  double ess_threshold = 0.5;          ///< resample when ESS < threshold · N
+  double cess = 0.95;                  ///< target conditional ESS / N of adaptive tempering
+  // bridge, ti: the ladder of equilibrium chains
+  std::size_t burn_in = 10, samples = 50, thin = 1;
+  std::string quadrature = "trapezoid";  ///< ti: trapezoid or simpson
+  // lis
+  std::size_t chain_length = 10;       ///< states per distribution in each run
   void validate() const;
 };
 
-/// The methods estimate_on_path knows, for messages: "is, ais, raise".
+/// The methods estimate_on_path knows, for messages: "is, ais, raise, smc, bridge, ti, lis".
 std::string estimate_methods();
+/// True for a method name estimate_on_path knows.
+bool is_estimate_method(const std::string& method);
 
 /// The schedule of a config: Schedule::named(schedule, betas), or the explicit betas of
 /// "list:b0,b1,...,bK". Throws Error(Exit::usage) naming what is wrong.
 Schedule make_schedule(const std::string& spec, std::size_t betas);
 
+namespace detail {
+SmcConfig smc_config(const EstimateConfig& c);
+}  // namespace detail
+
 /// An estimator run on a path. `start` (raise only) holds the reverse chains' start states.
+/// lis needs a path whose move is reversible (mrf_tasks builds one for Ising / Potts; the
+/// RBM's block-Gibbs sweep is).
 template <AnnealingPath P>
 LogZEstimate estimate_on_path(const P& path, const EstimateConfig& c, const typename P::Particles* start,
                               const Exec& ex, Observer& obs = silent_observer()) {
   if (c.method == "is") return importance_sampling(path, c.chains, c.seed, ex, obs);
-  const Schedule schedule = make_schedule(c.schedule, c.betas);
+  if (c.method == "smc") return smc(path, detail::smc_config(c), ex, obs);
+  const Schedule schedule = c.schedule == "adaptive" ? adaptive_schedule(path, detail::smc_config(c), ex)
+                                                     : make_schedule(c.schedule, c.betas);
   if (c.method == "ais") return ais(path, schedule, AisConfig{c.chains, c.seed}, ex, obs);
   if (c.method == "raise") {
     check_arg(start != nullptr && start->rows() > 0, "estimate: --method raise needs start states (--data)");
     return raise(path, schedule, *start, c.seed, ex, obs);
   }
+  if (c.method == "bridge")
+    return bridge_sampling(path, schedule, BridgeConfig{c.chains, c.burn_in, c.samples, c.thin, c.seed}, ex, obs);
+  if (c.method == "ti") {
+    TiConfig t{c.chains, c.burn_in, c.samples, c.thin, c.seed};
+    t.rule = c.quadrature == "simpson" ? TiRule::simpson : TiRule::trapezoid;
+    return thermodynamic_integration(path, schedule, t, ex, obs);
+  }
+  if constexpr (!logz::detail::irreversible_move<P>::value)
+    if (c.method == "lis")
+      return linked_importance_sampling(path, schedule, LinkedIsConfig{c.chains, c.chain_length, c.seed}, ex, obs);
   fail(Exit::usage, "estimate: --method {} is not available for this model (methods: exact, {})", c.method,
        estimate_methods());
 }
