@@ -1,0 +1,342 @@
+#pragma once
+/// @file score_matching.hpp
+/// Score matching for continuous energies on R^d (docs/score-matching.md): objectives
+/// that need no partition function, with their gradients over a flat parameter vector θ.
+///
+/// - score matching (Hyvärinen 2005, "Estimation of non-normalized statistical models
+///   by score matching", JMLR 6):
+///     J_SM(θ) = (1/N) Σ_n [ ½ ‖∇ₓE(x_n)‖² − ΔₓE(x_n) ];
+/// - sliced score matching (Song, Garg, Shi & Ermon 2019, UAI), M projections v per row:
+///     J_SSM(θ) = (1/(N M)) Σ_n Σ_m [ ½ (vᵀ∇ₓE(x_n))² − vᵀ∇²ₓE(x_n) v ],
+///   equal to J_SM in expectation over v whenever E[v vᵀ] = I (Rademacher or Gaussian v);
+/// - denoising score matching (Vincent 2011, Neural Computation 23) over noise levels
+///   σ_1..σ_L with the weights λ(σ) = σ² of Song & Ermon (2019), K draws per (row, level):
+///     J_DSM(θ) = (1/(N L K)) Σ_n Σ_l Σ_k ½ ‖σ_l ∇ₓE(x_n + σ_l ε) − ε‖²,   ε ~ N(0, I),
+///   i.e. ½ σ² ‖∇ₓE(x̃) − (x̃ − x)/σ²‖², the σ²-weighted distance of the model score to
+///   the score of the noise kernel.
+/// The random parts (projections, noise) are fixed per (seed, row, projection / level),
+/// so each objective is a deterministic function of θ that L-BFGS can minimise.
+/// Rows are split into fixed blocks (row_blocks) summed in block order: bit-identical
+/// for any thread count.
+///
+/// A model takes part through small concepts (below): the flat parameters, ∇ₓE, and
+/// vector–Jacobian products of the quantities each objective needs. GaussianEnergy is
+/// the reference implementation.
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "logz/core/check.hpp"
+#include "logz/core/concepts.hpp"
+#include "logz/core/parallel.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/core/types.hpp"
+#include "logz/models/gaussian.hpp"
+#include "logz/optim/lbfgs.hpp"
+
+namespace logz {
+
+// ---------------------------------------------------------------------------------------
+// Concepts: what a model provides. All are const and called concurrently from several
+// threads; `g` is a θ-sized vector that the model *adds* s · (a derivative) to.
+
+/// Flat parameters θ: num_parameters(), parameters() and set_parameters(θ) (which may
+/// throw Error(Exit::usage) on a wrong size or non-finite θ).
+template <class M>
+concept FlatParameters = requires(const M& m, M& mm, const VectorD& theta) {
+  { m.num_parameters() } -> std::convertible_to<std::size_t>;
+  { m.parameters() } -> std::convertible_to<VectorD>;
+  mm.set_parameters(theta);
+};
+
+/// A parametric energy: E(x) and g += s · ∂E(x)/∂θ. What noise-contrastive estimation
+/// needs (and maximum-likelihood gradients).
+template <class M>
+concept ParametricEnergy =
+    EnergyModel<M> && FlatParameters<M> &&
+    requires(const M& m, const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) {
+      m.add_energy_gradient(x, s, g);
+    };
+
+/// A parametric energy with its score: ∇ₓE (DifferentiableEnergy) and the vector–Jacobian
+/// product g += s · ∂(rᵀ∇ₓE(x))/∂θ for a fixed r. Denoising score matching needs only
+/// this.
+template <class M>
+concept ScoreParametric =
+    DifferentiableEnergy<M> && FlatParameters<M> &&
+    requires(const M& m, const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& r, double s,
+             Eigen::Ref<VectorD> g) { m.add_score_vjp(x, r, s, g); };
+
+/// Score matching also needs the Laplacian ΔₓE(x) = tr ∇²ₓE(x) and g += s · ∂ΔₓE(x)/∂θ.
+template <class M>
+concept ScoreMatchable = ScoreParametric<M> && requires(const M& m, const Eigen::Ref<const VectorD>& x, double s,
+                                                        Eigen::Ref<VectorD> g) {
+  { m.laplacian(x) } -> std::convertible_to<double>;
+  m.add_laplacian_gradient(x, s, g);
+};
+
+/// Sliced score matching needs the Hessian's quadratic form vᵀ∇²ₓE(x) v and
+/// g += s · ∂(vᵀ∇²ₓE(x) v)/∂θ, never the whole Hessian or its trace.
+template <class M>
+concept SliceScoreMatchable =
+    ScoreParametric<M> && requires(const M& m, const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& v,
+                                   double s, Eigen::Ref<VectorD> g) {
+      { m.hessian_quadratic(x, v) } -> std::convertible_to<double>;
+      m.add_hessian_quadratic_gradient(x, v, s, g);
+    };
+
+// ---------------------------------------------------------------------------------------
+// The Gaussian energy in natural parameters.
+
+/// E(x) = ½ xᵀΛx − bᵀx with Λ symmetric (b = Λμ for N(μ, Λ⁻¹)); it differs from
+/// Gaussian's ½(x − μ)ᵀΛ(x − μ) by the constant ½ μᵀΛμ, which log_partition() includes.
+/// Every objective of this file is a convex quadratic in these parameters.
+/// θ = [b_0 .. b_{d−1}, Λ_00, Λ_01, .., Λ_0,d−1, Λ_11, .., Λ_d−1,d−1] (the upper triangle
+/// row by row; Λ_ij = Λ_ji is one parameter). Λ need not be positive definite (a fit may
+/// leave the normalisable set); to_gaussian() and log_partition() then throw.
+class GaussianEnergy {
+ public:
+  /// Throws Error(Exit::usage) unless precision is d×d (d >= 1), linear has d entries,
+  /// all are finite and precision is symmetric up to 1e-10 of its largest entry (it is
+  /// then symmetrised).
+  GaussianEnergy(MatrixD precision, VectorD linear);
+  /// Λ = I, b = 0 in d dimensions (d >= 1).
+  static GaussianEnergy standard(std::size_t d);
+  /// Λ = g.precision(), b = Λμ.
+  static GaussianEnergy from_gaussian(const Gaussian& g);
+  /// N(Λ⁻¹b, Λ⁻¹). Throws Error(Exit::data) "GaussianEnergy: the precision matrix is not
+  /// positive definite (the model is not normalisable)" when Λ is not.
+  Gaussian to_gaussian() const;
+
+  std::size_t dimension() const { return std::size_t(linear_.size()); }
+  const MatrixD& precision() const { return precision_; }
+  const VectorD& linear() const { return linear_; }
+  /// log ∫ exp(−E) = (d/2) log 2π − ½ log det Λ + ½ bᵀΛ⁻¹b. Throws as to_gaussian().
+  double log_partition() const;
+
+  std::size_t num_parameters() const { return dimension() + dimension() * (dimension() + 1) / 2; }
+  VectorD parameters() const;
+  /// Throws Error(Exit::usage) on a wrong size or a non-finite entry.
+  void set_parameters(const VectorD& theta);
+
+  double energy_of(const Eigen::Ref<const VectorD>& x) const;
+  /// E(x), and ∇ₓE(x) = Λx − b into grad.
+  double energy_and_gradient(const Eigen::Ref<const VectorD>& x, Eigen::Ref<VectorD> grad) const;
+  /// ΔₓE = tr Λ.
+  double laplacian(const Eigen::Ref<const VectorD>& x) const;
+  /// vᵀ∇²ₓE v = vᵀΛv.
+  double hessian_quadratic(const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& v) const;
+
+  /// g += s ∂E/∂θ: −x for b, ½x_i² for Λ_ii, x_i x_j for Λ_ij (i < j).
+  void add_energy_gradient(const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) const;
+  /// g += s ∂(rᵀ(Λx − b))/∂θ: −r for b, r_i x_i for Λ_ii, r_i x_j + r_j x_i for Λ_ij.
+  void add_score_vjp(const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& r, double s,
+                     Eigen::Ref<VectorD> g) const;
+  /// g += s ∂(tr Λ)/∂θ: 1 for each Λ_ii.
+  void add_laplacian_gradient(const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) const;
+  /// g += s ∂(vᵀΛv)/∂θ: v_i² for Λ_ii, 2 v_i v_j for Λ_ij.
+  void add_hessian_quadratic_gradient(const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& v, double s,
+                                      Eigen::Ref<VectorD> g) const;
+
+ private:
+  MatrixD precision_;
+  VectorD linear_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Options, results, data checks, the random parts.
+
+enum class Projection { rademacher, gaussian };
+
+struct SlicedOptions {
+  std::size_t projections = 1;                 ///< M per row, >= 1
+  Projection kind = Projection::rademacher;    ///< entries ±1, or N(0, 1)
+  std::uint64_t seed = 0;
+};
+
+struct DenoisingOptions {
+  std::vector<double> sigmas{0.1};  ///< noise levels σ_l, each finite and > 0
+  std::size_t draws = 1;            ///< K noise draws per (row, level), >= 1
+  std::uint64_t seed = 0;
+};
+
+/// What a fit returns: the fitted model and the L-BFGS record.
+template <class M>
+struct ScoreFit {
+  M model;
+  std::vector<double> trace;    ///< the objective at the start and after each iteration
+  std::size_t iterations = 0;
+  bool converged = false;       ///< the gradient test holds
+  double gradient_norm = 0;
+  std::string stopped_by;       ///< LbfgsResult::stopped_by
+};
+
+/// The data checks of the objectives: `data` has `dimension` columns (Exit::usage:
+/// "<who>: data has C columns but the model has dimension D") and at least one row, every
+/// entry is finite (Exit::data: "<who>: data(r, c) is not finite (v)"), and, when
+/// `need_variance`, no column is constant (Exit::data: "<who>: column c has zero variance
+/// (every sample is v)"; score matching's objective is unbounded below along it).
+void check_continuous_data(const char* who, const MatrixD& data, std::size_t dimension, bool need_variance);
+/// Throws Error(Exit::usage) naming `who` on projections == 0.
+void check_sliced_options(const char* who, const SlicedOptions& options);
+/// Throws Error(Exit::usage) naming `who` on no levels, a level that is not finite and
+/// > 0, or draws == 0.
+void check_denoising_options(const char* who, const DenoisingOptions& options);
+
+/// The M projections of data row `row` (M × d, one per row): the stream
+/// Stream::derive(seed, Purpose::noise, row) drawn in order, d values per projection, so
+/// that projection m is the same for any M > m.
+MatrixD sliced_projections(const SlicedOptions& options, std::size_t row, std::size_t d);
+/// The K standard-normal draws ε of data row `row` at level `level` (K × d): the stream
+/// Stream::derive(seed, Purpose::noise, row).derive(Purpose::noise, level) in order.
+MatrixD denoising_noise(const DenoisingOptions& options, std::size_t row, std::size_t level, std::size_t d);
+
+// ---------------------------------------------------------------------------------------
+// Objectives: the value at the model's parameters and, when `gradient` is not null, ∇θ.
+
+namespace detail {
+
+/// Σ over fixed row blocks of term(row, out) where out = [value, ∂/∂θ]; divided by `norm`.
+template <class Term>
+double sum_row_terms(std::size_t rows, std::size_t n_params, bool want_gradient, double norm, VectorD* gradient,
+                     const Exec& ex, Term&& term) {
+  const Blocks blocks = row_blocks(rows);
+  const Eigen::Index width = 1 + (want_gradient ? Eigen::Index(n_params) : 0);
+  const VectorD sum = parallel_reduce(
+      ex, blocks.count(), VectorD(VectorD::Zero(width)),
+      [&](std::size_t t) {
+        VectorD out = VectorD::Zero(width);
+        for (std::size_t r = blocks.begin(t); r < blocks.end(t); ++r) term(r, out);
+        return out;
+      },
+      [](VectorD a, const VectorD& b) { return VectorD(a + b); });
+  if (gradient) *gradient = sum.tail(Eigen::Index(n_params)) / norm;
+  return sum[0] / norm;
+}
+
+}  // namespace detail
+
+/// J_SM at the model's parameters. Throws as check_continuous_data (variance required).
+template <ScoreMatchable M>
+double score_matching_objective(const M& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
+  check_continuous_data("score_matching_objective", data, model.dimension(), true);
+  const std::size_t d = model.dimension(), p = model.num_parameters();
+  const bool want = gradient != nullptr;
+  return detail::sum_row_terms(std::size_t(data.rows()), p, want, double(data.rows()), gradient, ex,
+                               [&](std::size_t r, VectorD& out) {
+                                 const VectorD x = data.row(Eigen::Index(r)).transpose();
+                                 VectorD score = VectorD::Zero(Eigen::Index(d));
+                                 model.energy_and_gradient(x, score);
+                                 out[0] += 0.5 * score.squaredNorm() - model.laplacian(x);
+                                 if (!want) return;
+                                 auto g = out.tail(Eigen::Index(p));
+                                 model.add_score_vjp(x, score, 1.0, g);  // ∂ ½‖s‖² = sᵀ ∂s
+                                 model.add_laplacian_gradient(x, -1.0, g);
+                               });
+}
+
+/// J_SSM at the model's parameters with the projections of sliced_projections.
+template <SliceScoreMatchable M>
+double sliced_score_matching_objective(const M& model, const MatrixD& data, const SlicedOptions& options,
+                                       VectorD* gradient, const Exec& ex) {
+  check_continuous_data("sliced_score_matching_objective", data, model.dimension(), true);
+  check_sliced_options("sliced_score_matching_objective", options);
+  const std::size_t d = model.dimension(), p = model.num_parameters();
+  const bool want = gradient != nullptr;
+  return detail::sum_row_terms(
+      std::size_t(data.rows()), p, want, double(data.rows()) * double(options.projections), gradient, ex,
+      [&](std::size_t r, VectorD& out) {
+        const VectorD x = data.row(Eigen::Index(r)).transpose();
+        VectorD score = VectorD::Zero(Eigen::Index(d));
+        model.energy_and_gradient(x, score);
+        const MatrixD v = sliced_projections(options, r, d);
+        for (Eigen::Index m = 0; m < v.rows(); ++m) {
+          const VectorD vm = v.row(m).transpose();
+          const double a = vm.dot(score);
+          out[0] += 0.5 * a * a - model.hessian_quadratic(x, vm);
+          if (!want) continue;
+          auto g = out.tail(Eigen::Index(p));
+          model.add_score_vjp(x, vm, a, g);  // ∂ ½(vᵀs)² = (vᵀs) vᵀ∂s
+          model.add_hessian_quadratic_gradient(x, vm, -1.0, g);
+        }
+      });
+}
+
+/// J_DSM at the model's parameters with the noise of denoising_noise. Constant columns
+/// are allowed (the noise makes the objective bounded).
+template <ScoreParametric M>
+double denoising_score_matching_objective(const M& model, const MatrixD& data, const DenoisingOptions& options,
+                                          VectorD* gradient, const Exec& ex) {
+  check_continuous_data("denoising_score_matching_objective", data, model.dimension(), false);
+  check_denoising_options("denoising_score_matching_objective", options);
+  const std::size_t d = model.dimension(), p = model.num_parameters(), levels = options.sigmas.size();
+  const bool want = gradient != nullptr;
+  const double norm = double(data.rows()) * double(levels) * double(options.draws);
+  return detail::sum_row_terms(std::size_t(data.rows()), p, want, norm, gradient, ex, [&](std::size_t r, VectorD& out) {
+    const VectorD x = data.row(Eigen::Index(r)).transpose();
+    VectorD score = VectorD::Zero(Eigen::Index(d)), xt = VectorD::Zero(Eigen::Index(d));
+    for (std::size_t l = 0; l < levels; ++l) {
+      const double sigma = options.sigmas[l];
+      const MatrixD eps = denoising_noise(options, r, l, d);
+      for (Eigen::Index k = 0; k < eps.rows(); ++k) {
+        xt = x + sigma * eps.row(k).transpose();
+        model.energy_and_gradient(xt, score);
+        const VectorD resid = sigma * score - eps.row(k).transpose();  // σ∇E(x̃) − ε
+        out[0] += 0.5 * resid.squaredNorm();
+        if (!want) continue;
+        auto g = out.tail(Eigen::Index(p));
+        model.add_score_vjp(xt, resid, sigma, g);  // ∂ ½‖σs − ε‖² = σ (σs − ε)ᵀ ∂s
+      }
+    }
+  });
+}
+
+namespace detail {
+
+template <class M, class Objective>
+ScoreFit<M> fit_lbfgs(const M& init, const LbfgsOptions& options, Objective&& objective) {
+  M model = init;
+  const auto f = [&](const VectorD& theta, VectorD& grad) {
+    model.set_parameters(theta);
+    return objective(model, &grad);
+  };
+  LbfgsResult res = minimize_lbfgs(f, init.parameters(), options);
+  model.set_parameters(res.x);
+  return ScoreFit<M>{std::move(model), std::move(res.trace), res.iterations, res.converged, res.gradient_norm,
+                     std::move(res.stopped_by)};
+}
+
+}  // namespace detail
+
+/// Minimises J_SM by L-BFGS from the parameters of `init`.
+template <ScoreMatchable M>
+ScoreFit<M> fit_score_matching(const M& init, const MatrixD& data, const LbfgsOptions& options, const Exec& ex) {
+  check_continuous_data("fit_score_matching", data, init.dimension(), true);
+  return detail::fit_lbfgs(init, options, [&](const M& m, VectorD* g) { return score_matching_objective(m, data, g, ex); });
+}
+
+/// Minimises J_SSM (projections fixed by options.seed) by L-BFGS from `init`.
+template <SliceScoreMatchable M>
+ScoreFit<M> fit_sliced_score_matching(const M& init, const MatrixD& data, const SlicedOptions& sliced,
+                                      const LbfgsOptions& options, const Exec& ex) {
+  check_continuous_data("fit_sliced_score_matching", data, init.dimension(), true);
+  check_sliced_options("fit_sliced_score_matching", sliced);
+  return detail::fit_lbfgs(init, options, [&](const M& m, VectorD* g) {
+    return sliced_score_matching_objective(m, data, sliced, g, ex);
+  });
+}
+
+/// Minimises J_DSM (noise fixed by options.seed) by L-BFGS from `init`.
+template <ScoreParametric M>
+ScoreFit<M> fit_denoising_score_matching(const M& init, const MatrixD& data, const DenoisingOptions& denoising,
+                                         const LbfgsOptions& options, const Exec& ex) {
+  check_continuous_data("fit_denoising_score_matching", data, init.dimension(), false);
+  check_denoising_options("fit_denoising_score_matching", denoising);
+  return detail::fit_lbfgs(init, options, [&](const M& m, VectorD* g) {
+    return denoising_score_matching_objective(m, data, denoising, g, ex);
+  });
+}
+
+}  // namespace logz
