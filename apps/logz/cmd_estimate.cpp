@@ -5,7 +5,9 @@
 
 #include "common.hpp"
 #include "logz/api/estimate.hpp"
+#include "logz/api/continuous_tasks.hpp"
 #include "logz/api/mrf_tasks.hpp"
+#include "logz/models/toy2d.hpp"
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/io/npy.hpp"
@@ -23,6 +25,9 @@ struct EstimateOptions {
   std::int64_t sweeps = 1, replicates = 1, runs = 20, burn_in = 10, samples = 50, thin = 1, chain_length = 10;
   std::string resampling = "systematic", quadrature = "trapezoid";
   double ess_threshold = 0.5, cess = 0.95;
+  std::string energy;  // a built-in continuous energy instead of --model
+  api::ContinuousKernelConfig kernel;
+  double base_sigma = 2.0;
 };
 
 /// What every model kind reports the same way: text, warning, files, JSON.
@@ -42,7 +47,7 @@ int report(const EstimateOptions& o, const api::EstimateConfig& c, const api::Re
     nlohmann::json j = estimate_json(e, c);
     j.update(api::to_json(r));
     j.update(extra);
-    j["model"] = o.model;
+    j["model"] = o.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.model);
     j["sweeps"] = c.sweeps;
     if (c.method == "smc") j.update({{"runs", c.runs}, {"resampling", c.resampling}, {"ess_threshold", c.ess_threshold}});
     if (c.schedule == "adaptive") j["cess"] = c.cess;
@@ -75,6 +80,29 @@ int run_estimate_mrf(const EstimateOptions& o, const api::EstimateConfig& c, con
   return report(o, c, r, {{"kind", api::mrf_kind(m)}});
 }
 
+int run_estimate_energy(const EstimateOptions& o, const api::EstimateConfig& c, const Exec& ex) {
+  check_arg(o.model.empty(), "{}: give --model or --energy, not both", kCmd);
+  check_arg(o.data.empty() || c.method == "raise", "{}: --data is for --method raise (start states)", kCmd);
+  check_arg(std::isfinite(o.base_sigma) && o.base_sigma > 0, "{}: --base-sigma must be positive, got {}", kCmd,
+            o.base_sigma);
+  const Toy2d energy = toy2d_by_name(o.energy);
+  const Gaussian base = Gaussian::isotropic(energy.dimension(), o.base_sigma);
+  std::optional<MatrixD> start;
+  if (c.method == "raise") {
+    check_arg(!o.data.empty(), "{}: --method raise needs --data (a .npy of states, one reverse chain per row)", kCmd);
+    start = io::read_npy(o.data).to_matrix<double>(o.data);
+    check_data(std::size_t(start->cols()) == energy.dimension(), "{}: --data {} has {} columns, the energy has {}", kCmd,
+               o.data, start->cols(), energy.dimension());
+  }
+  ProgressBar obs(stderr, o.common.quiet);
+  const api::ReplicatedEstimate r = api::replicate(c, [&](const api::EstimateConfig& one) {
+    return api::continuous_estimate(energy, base, one, o.kernel, start ? &*start : nullptr, ex, obs);
+  });
+  return report(o, c, r,
+                {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}, {"kernel", o.kernel.kernel},
+                 {"step_size", o.kernel.step_size}, {"leapfrog", o.kernel.leapfrog}});
+}
+
 int run_estimate(const EstimateOptions& o) {
   api::EstimateConfig c = log_z_config(kCmd, o.log_z, o.method);
   c.sweeps = count_option(kCmd, "--sweeps", o.sweeps, 1);
@@ -96,6 +124,8 @@ int run_estimate(const EstimateOptions& o) {
             kCmd);
   if (!o.log_weights.empty()) check_output_path(kCmd, "--log-weights", o.log_weights);
   if (!o.diagnostics.empty()) check_output_path(kCmd, "--diagnostics", o.diagnostics);
+  if (!o.energy.empty()) return run_estimate_energy(o, c, ex);
+  check_arg(!o.model.empty(), "{}: give --model FILE or --energy NAME", kCmd);
   if (api::is_mrf_file(o.model)) return run_estimate_mrf(o, c, ex);
 
   check_arg(o.method != "raise" || !o.data.empty(),
@@ -137,7 +167,8 @@ void add_estimate(CLI::App& app, Action& action) {
       "Paths: RBM: from a base-rate RBM by annealing the weights (Salakhutdinov & Murray 2008);\n"
       "  the base rate is the logit of the smoothed --data means if --data is given, else the\n"
       "  model file's data_marginals, else uniform. Ising / Potts: p_beta ~ exp(-beta E) from the\n"
-      "  uniform distribution, --sweeps Gibbs sweeps per beta.\n"
+      "  uniform distribution, --sweeps Gibbs sweeps per beta. --energy: the geometric path from\n"
+      "  N(0, --base-sigma^2 I) (its normaliser counted), --sweeps --kernel steps per beta.\n"
       "--replicates R runs R independent copies (seeds seed .. seed+R-1: the same bits as R\n"
       "single runs), pools them, reports their spread, R-hat and Cochran's test, and warns when\n"
       "they disagree beyond their own error bars.\n"
@@ -151,8 +182,16 @@ void add_estimate(CLI::App& app, Action& action) {
       "  logz estimate --model ising.npz --method ais --betas 2000 --schedule linear --replicates 4\n"
       "  logz estimate --model potts.npz --method is --chains 100000 --diagnostics steps.csv\n"
       "  logz estimate --model ising.npz --method smc --chains 500 --schedule adaptive --runs 10\n"
-      "  logz estimate --model ising.npz --method bridge --betas 50 --chains 8 --samples 200 --schedule linear");
-  sub->add_option("--model", o->model, "Model file (.npz): RBM, Ising or Potts")->required()->type_name("PATH");
+      "  logz estimate --model ising.npz --method bridge --betas 50 --chains 8 --samples 200 --schedule linear\n"
+      "  logz estimate --energy ring2d --method smc --chains 1000 --schedule adaptive --json");
+  sub->add_option("--model", o->model, "Model file (.npz): RBM, Ising or Potts")->type_name("PATH");
+  sub->add_option("--energy", o->energy, "A built-in 2-D energy instead of --model: ring2d, mixture2d or banana2d")
+      ->type_name("NAME");
+  sub->add_option("--kernel", o->kernel.kernel, "--energy: hmc or mala moves on the tempered energy")->capture_default_str();
+  sub->add_option("--step-size", o->kernel.step_size, "--energy: kernel step size")->capture_default_str();
+  sub->add_option("--leapfrog", o->kernel.leapfrog, "--energy: HMC leapfrog steps per trajectory")->capture_default_str();
+  sub->add_option("--base-sigma", o->base_sigma, "--energy: the base is N(0, sigma^2 I), its normaliser included")
+      ->capture_default_str();
   sub->add_option("--method", o->method, "exact, is, ais, raise, smc, bridge, ti or lis")->capture_default_str()->check(
       CLI::IsMember({"exact", "is", "ais", "raise", "smc", "bridge", "ti", "lis"}));
   add_log_z_options(*sub, o->log_z);

@@ -231,16 +231,29 @@ struct TargetKernelMove {
   }
 };
 
-/// A move for a continuous geometric path: `Kernel` (at its own β = 1) on the tempered
-/// energy (1−β) E_0 + β E_1, e.g. Hmc or Mala.
+/// A move for a continuous geometric path: `repeats` steps of `Kernel` (at its own β = 1)
+/// on the tempered energy (1−β) E_0 + β E_1, e.g. Hmc or Mala; their Infos' counters are
+/// summed.
 template <class Kernel, class Base, class Target>
 struct TemperedKernelMove {
   const Base& base;
   const Target& target;
   typename Kernel::Params params;
+  std::size_t repeats = 1;
 
   auto operator()(double beta, VectorD& x, Stream& rng) const {
-    return Kernel(params).step(TemperedEnergy<Base, Target>{base, target, beta}, x, rng);
+    const Kernel kernel(params);
+    const TemperedEnergy<Base, Target> model{base, target, beta};
+    auto info = kernel.step(model, x, rng);
+    for (std::size_t k = 1; k < repeats; ++k) {
+      const auto more = kernel.step(model, x, rng);
+      if constexpr (requires { info.proposals; info.accepted; info.non_finite; }) {
+        info.proposals += more.proposals;
+        info.accepted += more.accepted;
+        info.non_finite += more.non_finite;
+      }
+    }
+    return info;
   }
 };
 
