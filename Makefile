@@ -42,6 +42,7 @@ demo: build
 
 bench: build deps-peers
 	bench/compare_peers.sh
+	bench/estimator_accuracy.sh
 
 clean:
 	rm -rf build build-debug
