@@ -70,7 +70,7 @@ TEST(OptimalBridgeExact, ExactPopulationsGiveTheExactRatio) {
 }
 
 TEST(OptimalBridgeExact, VarianceIsMengWongsAsymptoticVariance) {
-  // Meng & Wong (1996), eq. (4.2): the optimal bridge has relative variance
+  // Meng & Wong (1996): the optimal bridge has asymptotic relative variance
   // (1/(n s_a s_b)) [ (Σ_x p_a p_b / (s_a p_a + s_b p_b))^{-1} − 1 ]. The populations
   // have population variances exactly; level_mean_variance uses var/(n−1), hence the factor.
   const std::size_t n_a = 200, n_b = 600;
