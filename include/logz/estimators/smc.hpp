@@ -27,7 +27,7 @@
 /// log mean exp(log Ẑ_run) (each Ẑ_run is unbiased for Z), with the delta-method
 /// standard error sd(Ẑ_run) / (√R mean(Ẑ_run)) over runs; NaN for one run. The standard
 /// error is estimated from R − 1 degrees of freedom: normal intervals from few runs
-/// under-cover (R = 10: a nominal 95% interval covers about 92%; docs/smc.md).
+/// under-cover (R = 10: a nominal 95% interval covers about 91.8%; docs/smc.md).
 ///
 /// Streams: run r uses Stream::root(seed).derive(Purpose::smc, r) and particle i of the
 /// run its child derive(Purpose::smc, i) for the base draw and every move; run r's
