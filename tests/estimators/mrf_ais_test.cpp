@@ -15,6 +15,7 @@
 
 #include "logz/core/math.hpp"
 #include "logz/exact/ising_exact.hpp"
+#include "support/calibration.hpp"
 #include "support/expect_error.hpp"
 #include "support/rbm_fixtures.hpp"
 
@@ -24,24 +25,8 @@ namespace {
 // Two-sided false-failure rate 1e-4: z = 3.8906.
 const double kZ = test::normal_two_sided_z(1e-4);
 
-Potts randomise(Potts m, std::uint64_t seed, double scale) {
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta = m.parameters();
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
-}
-Potts lattice(std::size_t rows, std::size_t cols, std::size_t q) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  const std::size_t n = rows * cols;
-  return Potts(MatrixD::Zero(Eigen::Index(n), Eigen::Index(q)), edges,
-               VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-}
+using test::randomise;
+Potts lattice(std::size_t rows, std::size_t cols, std::size_t q) { return test::lattice_potts(rows, cols, q); }
 
 /// log Σ_x exp(-E(x)) over all q^L states, E from the fields and blocks (not Potts::energy).
 double enumerate_log_z(const Potts& m) {

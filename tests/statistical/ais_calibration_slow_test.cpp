@@ -14,43 +14,20 @@
 
 #include "logz/estimators/rbm_ais.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
+#include "support/calibration.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
-/// P(Bin(n, p) <= k).
-double binomial_cdf(int k, int n, double p) {
-  double s = 0;
-  for (int i = 0; i <= k; ++i)
-    s += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + i * std::log(p) +
-                  (n - i) * std::log1p(-p));
-  return s;
-}
-
-/// The largest count c with P(Bin(n, p) <= c) < alpha: coverage counts at or below it
-/// fail the test.
-int binomial_critical(int n, double p, double alpha) {
-  int c = -1;
-  while (binomial_cdf(c + 1, n, p) < alpha) ++c;
-  return c;
-}
-
-struct Coverage {
-  int covered = 0;
-  double mean_ess = 0;
-};
+using test::binomial_critical;
+using test::Coverage;
 
 Coverage coverage(const RbmF& model, const VectorF& base, double exact, std::size_t chains, std::size_t steps, int seeds) {
-  Coverage c;
   const Schedule schedule = Schedule::linear(steps);
-  for (int s = 0; s < seeds; ++s) {
-    const LogZEstimate e = rbm_ais(model, base, schedule, {chains, std::uint64_t(1000 + s)}, Exec(2));
-    const auto [lo, hi] = e.interval(0.95);
-    c.covered += (lo <= exact && exact <= hi);
-    c.mean_ess += e.ess / double(chains) / seeds;
-  }
-  return c;
+  return test::coverage(exact, seeds, [&](int s) {
+    return rbm_ais(model, base, schedule, {chains, std::uint64_t(1000 + s)}, Exec(2));
+  });
 }
 
 TEST(AisCalibration, NinetyFivePercentIntervalsCover) {

@@ -18,64 +18,27 @@
 #include "logz/exact/ising_exact.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/exact/potts_exact.hpp"
+#include "support/calibration.hpp"
 
 namespace logz {
 namespace {
 
-/// P(Bin(n, p) <= k).
-double binomial_cdf(int k, int n, double p) {
-  double s = 0;
-  for (int i = 0; i <= k; ++i)
-    s += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + i * std::log(p) +
-                  (n - i) * std::log1p(-p));
-  return s;
-}
-
-/// The largest count c with P(Bin(n, p) <= c) < alpha: coverage counts at or below it
-/// fail the test.
-int binomial_critical(int n, double p, double alpha) {
-  int c = -1;
-  while (binomial_cdf(c + 1, n, p) < alpha) ++c;
-  return c;
-}
-
-struct Coverage {
-  int covered = 0;
-  int covered_narrow = 0;  ///< by intervals a quarter as wide (an error bar 4× too small)
-  double mean_ess = 0;  ///< as a fraction of the chains
-};
+using test::binomial_critical;
+using test::Coverage;
 
 template <class Model>
 Coverage coverage(const Model& model, double exact, std::size_t chains, std::size_t steps, int seeds) {
-  Coverage c;
   MrfAisConfig config;
   config.schedule = Schedule::linear(steps);
   config.chains = chains;
-  for (int s = 0; s < seeds; ++s) {
+  return test::coverage(exact, seeds, [&](int s) {
     config.seed = std::uint64_t(3000 + s);
-    const LogZEstimate e = mrf_ais(model, config, Exec(2));
-    const auto [lo, hi] = e.interval(0.95);
-    c.covered += (lo <= exact && exact <= hi);
-    c.covered_narrow += std::abs(e.log_z - exact) <= 0.25 * (hi - lo) / 2;
-    c.mean_ess += e.ess / double(chains) / seeds;
-  }
-  return c;
+    return mrf_ais(model, config, Exec(2));
+  });
 }
 
 Potts random_lattice_potts(std::size_t rows, std::size_t cols, std::size_t q, std::uint64_t seed, double scale) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  Potts m(MatrixD::Zero(Eigen::Index(rows * cols), Eigen::Index(q)), edges,
-          VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta(Eigen::Index(m.num_parameters()));
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
+  return test::randomise(test::lattice_potts(rows, cols, q), seed, scale);
 }
 
 const int kSeeds = 200;
