@@ -30,6 +30,7 @@
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
+#include "support/calibration.hpp"
 #include "support/expect_error.hpp"
 #include "support/markov.hpp"
 #include "support/rbm_fixtures.hpp"
@@ -40,24 +41,7 @@ namespace {
 // Two-sided false-failure rate 1e-4: z = 3.8906.
 const double kZ = test::normal_two_sided_z(1e-4);
 
-Potts randomise(Potts m, std::uint64_t seed, double scale) {
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta = m.parameters();
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
-}
-Potts lattice(std::size_t rows, std::size_t cols, std::size_t q) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  const std::size_t n = rows * cols;
-  return Potts(MatrixD::Zero(Eigen::Index(n), Eigen::Index(q)), edges,
-               VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-}
+using test::randomise;
 Ising random_ising(std::size_t rows, std::size_t cols, SpinConvention conv, std::uint64_t seed, double scale) {
   Ising m = Ising::lattice_2d(rows, cols, 0.0, 0.0, Boundary::open, Boundary::open, conv);
   Stream rng = Stream::derive(seed, Purpose::user, 0);
@@ -365,7 +349,7 @@ TEST(LinkedIsExact, BaseEqualsTargetGivesExactlyOne) {
 }
 
 TEST(LinkedIs, StepTableFollowsThePartialEstimates) {
-  const Potts m = randomise(lattice(3, 3, 3), 62, 0.5);
+  const Potts m = randomise(test::lattice_potts(3, 3, 3), 62, 0.5);
   const UniformStates base = uniform_base(m);
   const LogZEstimate e =
       linked_importance_sampling(reversible_mrf_path(base, m, 1), Schedule::linear(6), {50, 4, 8}, Exec(2));
@@ -416,7 +400,7 @@ TEST(LinkedIs, PottsModelsAgreeWithEnumeration) {
     Potts model;
   };
   const std::vector<Case> cases{{"dense 5 sites q=4", randomise(Potts::dense(5, 4), 64, 0.6)},
-                                {"3x3 lattice q=3", randomise(lattice(3, 3, 3), 65, 0.6)}};
+                                {"3x3 lattice q=3", randomise(test::lattice_potts(3, 3, 3), 65, 0.6)}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const UniformStates base = uniform_base(c.model);
@@ -454,7 +438,7 @@ TEST(LinkedIs, RbmAgreesWithExact) {
 TEST(LinkedIs, OneAndTwoThreadsGiveIdenticalBits) {
   // 2053 runs of 16 sites: enough particle-sites that the geometric path splits its rows
   // over threads.
-  const Potts m = randomise(lattice(4, 4, 3), 68, 0.5);
+  const Potts m = randomise(test::lattice_potts(4, 4, 3), 68, 0.5);
   const UniformStates base = uniform_base(m);
   const auto path = reversible_mrf_path(base, m, 1);
   const LinkedIsConfig config{.runs = 2053, .chain_length = 3, .seed = 6};

@@ -21,69 +21,27 @@
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
+#include "support/calibration.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
-/// P(Bin(n, p) <= k).
-double binomial_cdf(int k, int n, double p) {
-  double s = 0;
-  for (int i = 0; i <= k; ++i)
-    s += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + i * std::log(p) +
-                  (n - i) * std::log1p(-p));
-  return s;
-}
+using test::Coverage;
 
-/// The largest count c with P(Bin(n, p) <= c) < alpha: coverage counts at or below it
-/// fail the test.
-int binomial_critical(int n, double p, double alpha) {
-  int c = -1;
-  while (binomial_cdf(c + 1, n, p) < alpha) ++c;
-  return c;
-}
-
-struct Coverage {
-  int covered = 0;
-  int covered_narrow = 0;  ///< by intervals a quarter as wide (an error bar 4× too small)
-  double mean_ess = 0;     ///< as a fraction of the runs
-};
-
+/// Coverage of linked_importance_sampling on `path` over `seeds` seeds 5000, 5001, ...
 template <class Path>
-Coverage coverage(const Path& path, double exact, const LinkedIsConfig& base_config, std::size_t steps, int seeds) {
-  Coverage c;
+Coverage lis_coverage(const Path& path, double exact, LinkedIsConfig config, std::size_t steps, int seeds) {
   const Schedule schedule = Schedule::linear(steps);
-  LinkedIsConfig config = base_config;
-  for (int s = 0; s < seeds; ++s) {
+  return test::coverage(exact, seeds, [&](int s) {
     config.seed = std::uint64_t(5000 + s);
-    const LogZEstimate e = linked_importance_sampling(path, schedule, config, Exec(2));
-    const auto [lo, hi] = e.interval(0.95);
-    c.covered += (lo <= exact && exact <= hi);
-    c.covered_narrow += std::abs(e.log_z - exact) <= 0.25 * (hi - lo) / 2;
-    c.mean_ess += e.ess / double(config.runs) / seeds;
-  }
-  return c;
-}
-
-Potts random_lattice_potts(std::size_t rows, std::size_t cols, std::size_t q, std::uint64_t seed, double scale) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  Potts m(MatrixD::Zero(Eigen::Index(rows * cols), Eigen::Index(q)), edges,
-          VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta(Eigen::Index(m.num_parameters()));
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
+    return linked_importance_sampling(path, schedule, config, Exec(2));
+  });
 }
 
 const int kSeeds = 200;
 // Fail if P(Bin(200, 0.95) <= covered) < 1e-3.
-const int kCritical = binomial_critical(kSeeds, 0.95, 1e-3);
+const int kCritical = test::binomial_critical(kSeeds, 0.95, 1e-3);
 
 void expect_calibrated(const char* name, const Coverage& c) {
   std::printf("%s: covered %d / %d (fails at <= %d), a quarter as wide %d, mean ESS %.1f%%\n", name, c.covered, kSeeds,
@@ -94,14 +52,14 @@ void expect_calibrated(const char* name, const Coverage& c) {
 }
 
 TEST(LinkedIsCalibration, PottsNinetyFivePercentIntervalsCover) {
-  const Potts m = random_lattice_potts(3, 3, 3, 81, 0.6);
+  const Potts m = test::randomise(test::lattice_potts(3, 3, 3), 81, 0.6);
   const UniformStates base = uniform_base(m);
   const double exact = potts_enumeration_log_z(m, Exec(2));
   const auto path = reversible_mrf_path(base, m, 1);
   expect_calibrated("Potts 3x3 q=3, 100 runs, 10 states, 20 betas",
-                    coverage(path, exact, {.runs = 100, .chain_length = 10}, 20, kSeeds));
+                    lis_coverage(path, exact, {.runs = 100, .chain_length = 10}, 20, kSeeds));
   // Reported only: few runs, short chains, few betas.
-  const Coverage few = coverage(path, exact, {.runs = 10, .chain_length = 2}, 3, kSeeds);
+  const Coverage few = lis_coverage(path, exact, {.runs = 10, .chain_length = 2}, 3, kSeeds);
   std::printf("Potts, 10 runs, 2 states, 3 betas: covered %d / %d, mean ESS %.1f%%\n", few.covered, kSeeds,
               100 * few.mean_ess);
 }
@@ -114,7 +72,7 @@ TEST(LinkedIsCalibration, IsingNinetyFivePercentIntervalsCover) {
   m.set_parameters(theta);
   const UniformStates base = uniform_base(m);
   expect_calibrated("Ising 3x4, 100 runs, 10 states, 20 betas",
-                    coverage(reversible_mrf_path(base, m, 1), ising_enumeration_log_z(m, Exec(2)),
+                    lis_coverage(reversible_mrf_path(base, m, 1), ising_enumeration_log_z(m, Exec(2)),
                              {.runs = 100, .chain_length = 10}, 20, kSeeds));
 }
 
@@ -122,14 +80,14 @@ TEST(LinkedIsCalibration, RbmNinetyFivePercentIntervalsCover) {
   const RbmF model = test::random_rbm(42, 8, 6, 1.5, 1.0).cast<float>();
   const RbmAnnealingPath path(model, VectorF::Zero(8));
   expect_calibrated("RBM 8x6, 100 runs, 10 states, 20 betas",
-                    coverage(path, rbm_exact_log_z(model.cast<double>(), Exec(2)).log_z,
+                    lis_coverage(path, rbm_exact_log_z(model.cast<double>(), Exec(2)).log_z,
                              {.runs = 100, .chain_length = 10}, 20, kSeeds));
   // A strongly coupled model, more betas.
   const RbmF hard = test::random_rbm(43, 10, 5, 3.0, 1.0).cast<float>();
   const RbmAnnealingPath hard_path(hard, VectorF::Zero(10));
   const double exact_hard = rbm_exact_log_z(hard.cast<double>(), Exec(2)).log_z;
   expect_calibrated("hard RBM 10x5, 100 runs, 10 states, 50 betas",
-                    coverage(hard_path, exact_hard, {.runs = 100, .chain_length = 10}, 50, kSeeds));
+                    lis_coverage(hard_path, exact_hard, {.runs = 100, .chain_length = 10}, 50, kSeeds));
   // Reported only: the spread of log Ẑ against AIS with the same number of moves.
   MeanVar lis, ais_err;
   for (int s = 0; s < 50; ++s) {
