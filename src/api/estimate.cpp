@@ -117,6 +117,7 @@ ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs) {
     return out;
   }
   out.between_sd = std::sqrt(mv.variance());
+  c.dof = double(R - 1);
   if (unbiased_on_z_scale(first.method)) {
     const WeightSummary ws = summarize_log_weights(ell);
     c.log_z = ws.log_mean;
@@ -177,6 +178,7 @@ nlohmann::json to_json(const LogZEstimate& e) {
     const auto [lo, hi] = e.interval(0.95);
     j["interval_95"] = {lo, hi};
   }
+  j["dof"] = number(e.dof);  // null: the normal approximation
   if (!e.steps.empty()) {
     double min_ess = std::numeric_limits<double>::infinity(), acc = 0;
     std::size_t n_acc = 0, resampled = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 #include <string_view>
 
@@ -106,6 +107,59 @@ double ess_quantile(const MatrixD& chains, const std::vector<double>& sorted, do
 }
 
 }  // namespace
+
+namespace {
+/// The continued fraction of the regularised incomplete beta I_x(a, b) (valid for
+/// x < (a + 1) / (a + b + 2)), by the modified Lentz method.
+double incomplete_beta_fraction(double a, double b, double x) {
+  constexpr double tiny = 1e-300;
+  auto guard = [](double v) { return std::fabs(v) < tiny ? tiny : v; };
+  double c = 1, d = 1 / guard(1 - (a + b) * x / (a + 1)), h = d;
+  for (int m = 1; m <= 1000; ++m) {
+    const double even = m * (b - m) * x / ((a - 1 + 2 * m) * (a + 2 * m));
+    d = 1 / guard(1 + even * d);
+    c = guard(1 + even / c);
+    h *= d * c;
+    const double odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 1 + 2 * m));
+    d = 1 / guard(1 + odd * d);
+    c = guard(1 + odd / c);
+    const double step = d * c;
+    h *= step;
+    if (std::fabs(step - 1) < 1e-16) break;
+  }
+  return h;
+}
+/// I_x(a, b).
+double incomplete_beta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  if (x < (a + 1) / (a + b + 2)) return std::exp(log_front) * incomplete_beta_fraction(a, b, x) / a;
+  return 1 - std::exp(log_front) * incomplete_beta_fraction(b, a, 1 - x) / b;
+}
+}  // namespace
+
+double student_t_two_sided_tail(double t, double dof) {
+  check_arg(dof > 0, "student_t_two_sided_tail: dof must be positive, got {}", dof);
+  t = std::fabs(t);
+  if (std::isinf(dof)) return std::erfc(t / std::numbers::sqrt2);
+  return incomplete_beta(dof / 2, 0.5, dof / (dof + t * t));
+}
+
+double student_t_two_sided_quantile(double level, double dof) {
+  check_arg(level > 0 && level < 1, "student_t_two_sided_quantile: level must be in (0, 1), got {}", level);
+  check_arg(dof > 0, "student_t_two_sided_quantile: dof must be positive, got {}", dof);
+  const double z = -normal_quantile((1 - level) / 2);
+  if (std::isinf(dof)) return z;
+  // The t quantile lies above the normal one; double the bracket until it holds, then bisect.
+  double lo = z, hi = 2 * z;
+  while (student_t_two_sided_tail(hi, dof) > 1 - level) hi *= 2;
+  for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (student_t_two_sided_tail(mid, dof) > 1 - level ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
 
 double normal_quantile(double p) {
   if (std::isnan(p) || p < 0 || p > 1) return nan_v;

@@ -16,7 +16,7 @@ double normal_two_sided_quantile(double level) {
 }
 
 std::pair<double, double> LogZEstimate::interval(double level) const {
-  const double z = normal_two_sided_quantile(level);
+  const double z = std::isinf(dof) ? normal_two_sided_quantile(level) : student_t_two_sided_quantile(level, dof);
   return {log_z - z * std_error, log_z + z * std_error};
 }
 

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "logz/core/math.hpp"
@@ -75,6 +77,38 @@ TEST(NormalQuantile, EdgesAndOutOfRange) {
   EXPECT_TRUE(std::isnan(normal_quantile(-0.1)));
   EXPECT_TRUE(std::isnan(normal_quantile(1.5)));
   EXPECT_TRUE(std::isnan(normal_quantile(std::numeric_limits<double>::quiet_NaN())));
+}
+
+TEST(StudentT, TailMatchesIntegratedDensityAndQuantilesMatchTables) {
+  // The tail against Simpson's rule on the density (200,000 panels: error ~1e-15).
+  auto simpson_tail = [](double t, double n) {
+    const double c = std::exp(std::lgamma((n + 1) / 2) - std::lgamma(n / 2)) / std::sqrt(n * std::numbers::pi);
+    auto f = [&](double x) { return c * std::pow(1 + x * x / n, -(n + 1) / 2); };
+    const int panels = 200000;
+    const double h = t / panels;
+    double s = f(0) + f(t);
+    for (int i = 1; i < panels; ++i) s += (i % 2 ? 4 : 2) * f(i * h);
+    return 1 - 2 * s * h / 3;
+  };
+  for (double n : {1.0, 3.0, 9.0, 19.0, 100.0})
+    for (double t : {0.3, 1.5, 2.2, 4.0}) EXPECT_NEAR(student_t_two_sided_tail(t, n), simpson_tail(t, n), 1e-12) << n << " " << t;
+  // Closed forms: dof 1 (Cauchy) and dof 2.
+  for (double t : {0.1, 1.0, 3.0, 30.0}) {
+    EXPECT_NEAR(student_t_two_sided_tail(t, 1), 1 - 2 * std::atan(t) / std::numbers::pi, 1e-14);
+    EXPECT_NEAR(student_t_two_sided_tail(t, 2), 1 - t / std::sqrt(2 + t * t), 1e-14);
+  }
+  // Quantiles: the printed tables' six decimals, and the tail inverted to 1e-13.
+  const std::vector<std::tuple<double, double, double>> table = {
+      {0.95, 1, 12.706205}, {0.95, 4, 2.776445}, {0.95, 9, 2.262157},
+      {0.95, 19, 2.093024}, {0.95, 100, 1.983972}, {0.99, 9, 3.249836}};
+  for (const auto& [level, dof, t] : table) {
+    const double q = student_t_two_sided_quantile(level, dof);
+    EXPECT_NEAR(q, t, 5e-7) << dof;
+    EXPECT_NEAR(student_t_two_sided_tail(q, dof), 1 - level, 1e-13);
+  }
+  EXPECT_NEAR(student_t_two_sided_quantile(0.95, std::numeric_limits<double>::infinity()), 1.959963984540054, 1e-14);
+  test::expect_error([] { student_t_two_sided_quantile(0.95, 0); }, Exit::usage,
+                     "student_t_two_sided_quantile: dof must be positive, got 0");
 }
 
 TEST(Autocorrelation, ByHand) {

@@ -9,6 +9,7 @@
 // false-failure rate 1e-4, and its width is checked to be below 0.1 nat (an error that
 // size would fail). 1 vs 2 threads give identical bits; bad arguments have pinned
 // messages.
+#include "logz/diagnostics/mcmc.hpp"
 #include "logz/estimators/smc.hpp"
 
 #include <gtest/gtest.h>
@@ -34,26 +35,8 @@
 namespace logz {
 namespace {
 
-/// Two-sided Student-t quantile: t with P(|T_dof| > t) = alpha, by bisection on the
-/// tail 1 − 2 ∫_0^t f, the density integrated by Simpson's rule (4000 panels: error far
-/// below the 1e-6 tails used here).
-double student_t_two_sided(double alpha, double dof) {
-  const double c = std::exp(std::lgamma((dof + 1) / 2) - std::lgamma(dof / 2)) / std::sqrt(dof * std::numbers::pi);
-  auto f = [&](double x) { return c * std::pow(1 + x * x / dof, -(dof + 1) / 2); };
-  auto tail = [&](double t) {
-    const int n = 4000;
-    const double h = t / n;
-    double s = f(0) + f(t);
-    for (int i = 1; i < n; ++i) s += (i % 2 ? 4 : 2) * f(i * h);
-    return 1 - 2 * s * h / 3;
-  };
-  double lo = 0, hi = 100;
-  for (int it = 0; it < 100; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    (tail(mid) > alpha ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
-}
+/// Two-sided Student-t quantile: t with P(|T_dof| > t) = alpha.
+double student_t_two_sided(double alpha, double dof) { return student_t_two_sided_quantile(1 - alpha, dof); }
 
 Potts randomise(Potts m, std::uint64_t seed, double scale) {
   Stream rng = Stream::derive(seed, Purpose::user, 0);

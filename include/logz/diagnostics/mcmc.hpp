@@ -33,6 +33,14 @@ namespace logz {
 /// approximations with about 1e-16 relative error.
 double normal_quantile(double p);
 
+/// P(|T| > t) for Student's t with `dof` > 0 degrees of freedom: the regularised
+/// incomplete beta I_{dof/(dof+t²)}(dof/2, 1/2) by its continued fraction (modified Lentz),
+/// accurate to about 1e-14.
+double student_t_two_sided_tail(double t, double dof);
+/// The t with P(|T_dof| <= t) = level (the half-width of a level interval in SE units),
+/// by bisection on student_t_two_sided_tail; the normal quantile for dof = +inf.
+double student_t_two_sided_quantile(double level, double dof);
+
 /// Autocorrelations ρ_0 = 1, ρ_1, …, ρ_L of one series, L = min(max_lag, n − 1), by the
 /// direct sum with the biased (divide-by-n) autocovariance, which keeps the sequence
 /// positive semi-definite. Needs n >= 2 finite values; a constant series gives NaN for

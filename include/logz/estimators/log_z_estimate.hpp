@@ -28,13 +28,17 @@ struct LogZEstimate {
   double std_error = std::numeric_limits<double>::quiet_NaN();  ///< NaN when none can be given
   std::string error_method;  ///< how std_error was computed, or why it is NaN
   double ess = std::numeric_limits<double>::quiet_NaN();        ///< effective sample size of the weights
+  /// Degrees of freedom of std_error when it comes from the spread of a few independent
+  /// runs (SMC runs, replicates: runs − 1); +inf otherwise. interval() then uses Student's t.
+  double dof = std::numeric_limits<double>::infinity();
   std::size_t num_samples = 0;
   double log_z_base = std::numeric_limits<double>::quiet_NaN(); ///< log Z of the base distribution, if any
   std::vector<double> log_weights;                              ///< one per chain / sample
   std::vector<StepDiagnostics> steps;                           ///< per-β table, where the estimator has one
   double seconds = 0;
 
-  /// Normal-approximation interval log_z ± z·std_error at the two-sided `level`.
+  /// The interval log_z ± q·std_error at the two-sided `level`: q the normal quantile, or
+  /// Student's t quantile with `dof` degrees of freedom when dof is finite.
   std::pair<double, double> interval(double level = 0.95) const;
 };
 

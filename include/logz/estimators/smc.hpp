@@ -26,8 +26,9 @@
 /// Estimate and error bar: R independent runs, combined on the Z scale, log Ẑ =
 /// log mean exp(log Ẑ_run) (each Ẑ_run is unbiased for Z), with the delta-method
 /// standard error sd(Ẑ_run) / (√R mean(Ẑ_run)) over runs; NaN for one run. The standard
-/// error is estimated from R − 1 degrees of freedom: normal intervals from few runs
-/// under-cover (R = 10: a nominal 95% interval covers about 91.8%; docs/smc.md).
+/// error is estimated from R − 1 degrees of freedom (`dof`), so interval() uses Student's
+/// t: a normal interval from few runs would under-cover (R = 10: a nominal 95% normal
+/// interval covers about 91.8%; docs/smc.md).
 ///
 /// Streams: run r uses Stream::root(seed).derive(Purpose::smc, r) and particle i of the
 /// run its child derive(Purpose::smc, i) for the base draw and every move; run r's
@@ -251,6 +252,7 @@ LogZEstimate smc(const P& path, const SmcConfig& config, const Exec& ex, Observe
                                      config.runs, config.runs - 1)
                        : std::string("none: a single run gives no error estimate (runs = 1)");
   e.ess = ws.ess;
+  if (config.runs > 1) e.dof = double(config.runs - 1);
   e.num_samples = config.runs;
   e.log_weights = std::move(log_w);
   e.steps = std::move(steps);
