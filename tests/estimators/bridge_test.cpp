@@ -20,35 +20,22 @@
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
+#include "support/calibration.hpp"
 #include "support/expect_error.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
+using test::randomise;
+Potts lattice(std::size_t rows, std::size_t cols, std::size_t q) { return test::lattice_potts(rows, cols, q); }
+
 // Two-sided false-failure rate 1e-4 per comparison: z = 3.8906.
 const double kZ = test::normal_two_sided_z(1e-4);
 
 std::span<const double> flat(const std::vector<double>& v) { return {v.data(), v.size()}; }
 
-Potts randomise(Potts m, std::uint64_t seed, double scale) {
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta = m.parameters();
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
-}
 
-Potts lattice(std::size_t rows, std::size_t cols, std::size_t q) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  const std::size_t n = rows * cols;
-  return Potts(MatrixD::Zero(Eigen::Index(n), Eigen::Index(q)), edges, VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-}
 
 // Two states, f_a = (1, 1), f_b = (1, 3): Z_b / Z_a = 2. Populations with exactly the
 // right proportions: n_a/2 of each state under p_a, n_b/4 and 3n_b/4 under p_b.

@@ -29,33 +29,19 @@
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
+#include "support/calibration.hpp"
 #include "support/expect_error.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
+using test::randomise;
+Potts lattice(std::size_t rows, std::size_t cols, std::size_t q) { return test::lattice_potts(rows, cols, q); }
+
 /// Two-sided Student-t quantile: t with P(|T_dof| > t) = alpha.
 double student_t_two_sided(double alpha, double dof) { return student_t_two_sided_quantile(1 - alpha, dof); }
 
-Potts randomise(Potts m, std::uint64_t seed, double scale) {
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta = m.parameters();
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
-}
-Potts lattice(std::size_t rows, std::size_t cols, std::size_t q) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  const std::size_t n = rows * cols;
-  return Potts(MatrixD::Zero(Eigen::Index(n), Eigen::Index(q)), edges,
-               VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-}
 Ising random_ising(SpinConvention conv, std::uint64_t seed, double scale) {
   Ising m = Ising::lattice_2d(3, 4, 0.0, 0.0, Boundary::open, Boundary::open, conv);
   Stream rng = Stream::derive(seed, Purpose::user, 0);

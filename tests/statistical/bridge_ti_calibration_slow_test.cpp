@@ -23,25 +23,17 @@
 #include "logz/exact/ising_exact.hpp"
 #include "logz/exact/potts_exact.hpp"
 #include "logz/tempering/mrf_path.hpp"
+#include "support/calibration.hpp"
 
 namespace logz {
 namespace {
 
-/// P(Bin(n, p) <= k).
-double binomial_cdf(int k, int n, double p) {
-  double s = 0;
-  for (int i = 0; i <= k; ++i)
-    s += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + i * std::log(p) +
-                  (n - i) * std::log1p(-p));
-  return s;
+using test::binomial_critical;
+Potts random_lattice_potts(std::size_t rows, std::size_t cols, std::size_t q, std::uint64_t seed, double scale) {
+  return test::randomise(test::lattice_potts(rows, cols, q), seed, scale);
 }
 
-/// The largest count c with P(Bin(n, p) <= c) < alpha: coverage counts at or below it fail.
-int binomial_critical(int n, double p, double alpha) {
-  int c = -1;
-  while (binomial_cdf(c + 1, n, p) < alpha) ++c;
-  return c;
-}
+
 
 struct Coverage {
   int covered = 0;
@@ -124,21 +116,6 @@ void check(const char* name, const Path& path, const Schedule& schedule, const L
   EXPECT_LT(ti.mean_abs_quadrature, 0.5 * ti.mean_mc_se);
 }
 
-Potts random_lattice_potts(std::size_t rows, std::size_t cols, std::size_t q, std::uint64_t seed, double scale) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  Potts m(MatrixD::Zero(Eigen::Index(rows * cols), Eigen::Index(q)), edges,
-          VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta(Eigen::Index(m.num_parameters()));
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
-}
 
 TEST(BridgeTiCalibration, PottsNinetyFivePercentIntervalsCover) {
   // 3×3 lattice, q = 3 (19683 states), random fields and couplings of scale 0.8.

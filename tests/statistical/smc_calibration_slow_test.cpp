@@ -30,27 +30,18 @@
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
+#include "support/calibration.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {
 namespace {
 
-/// P(Bin(n, p) <= k).
-double binomial_cdf(int k, int n, double p) {
-  double s = 0;
-  for (int i = 0; i <= k; ++i)
-    s += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + i * std::log(p) +
-                  (n - i) * std::log1p(-p));
-  return s;
+using test::binomial_critical;
+Potts random_lattice_potts(std::size_t rows, std::size_t cols, std::size_t q, std::uint64_t seed, double scale) {
+  return test::randomise(test::lattice_potts(rows, cols, q), seed, scale);
 }
 
-/// The largest count c with P(Bin(n, p) <= c) < alpha: coverage counts at or below it
-/// fail the test.
-int binomial_critical(int n, double p, double alpha) {
-  int c = -1;
-  while (binomial_cdf(c + 1, n, p) < alpha) ++c;
-  return c;
-}
+
 
 double student_t_two_sided(double alpha, double dof) { return student_t_two_sided_quantile(1 - alpha, dof); }
 
@@ -88,21 +79,6 @@ Coverage coverage(const Path& path, double exact, SmcConfig config, const char* 
   return c;
 }
 
-Potts random_lattice_potts(std::size_t rows, std::size_t cols, std::size_t q, std::uint64_t seed, double scale) {
-  std::vector<PottsEdge> edges;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) edges.push_back({r * cols + c, r * cols + c + 1});
-      if (r + 1 < rows) edges.push_back({r * cols + c, (r + 1) * cols + c});
-    }
-  Potts m(MatrixD::Zero(Eigen::Index(rows * cols), Eigen::Index(q)), edges,
-          VectorD::Zero(Eigen::Index(edges.size() * q * q)));
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  VectorD theta(Eigen::Index(m.num_parameters()));
-  for (Eigen::Index k = 0; k < theta.size(); ++k) theta[k] = scale * rng.normal();
-  m.set_parameters(theta);
-  return m;
-}
 
 // Fail if P(Bin(200, 0.95) <= covered) < 1e-3.
 const int kCritical95 = binomial_critical(kSeeds, 0.95, 1e-3);
