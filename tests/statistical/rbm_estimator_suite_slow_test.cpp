@@ -13,6 +13,7 @@
 #include "logz/io/dataset.hpp"
 #include "logz/tempering/rbm_path.hpp"
 #include "support/estimator_checks.hpp"
+#include "support/trained_rbm.hpp"
 
 namespace logz {
 namespace {
@@ -26,14 +27,7 @@ TEST(RbmSuite, EveryEstimatorAgreesWithEnumerationOnATrained20HiddenRbm) {
     GTEST_SKIP() << "Fashion-MNIST not installed";
   const MatrixU8 train = io::load_binary_data("fashion-mnist:train").topRows(20000);
   const Exec ex(2);
-  api::TrainConfig cfg;
-  cfg.hidden = 20;
-  cfg.method = "cd";  // CD-1 at lr 0.01, momentum 0.9: the peer scripts' recipe
-  cfg.epochs = 2;
-  cfg.lr = 0.01;
-  cfg.momentum = 0.9;
-  cfg.seed = 5;
-  const RbmF model = api::train_rbm(train, MatrixU8(), cfg, {}, ex, silent_observer()).model;
+  const RbmF model = test::trained_fashion_rbm20(train, ex);
   const double exact = rbm_exact_log_z(model.cast<double>(), ex).log_z;
   const RbmAnnealingPath path(model, base_rate_bias(train).cast<float>());
   const std::vector<Setting> settings = {
