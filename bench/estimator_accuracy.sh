@@ -42,7 +42,7 @@ print("| model | estimator | RMSE | bias | mean SE | 95% covered | CPU s | RMSEÂ
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r.get("error_occurred"): continue
-    model, est = r["name"].split("/", 1)
+    model, est = r["name"].replace("/iterations:1", "").split("/", 1)
     rmse, cpu = r["rmse"], r["cpu_s"]
     print(f"| {model} | {est} | {fmt(rmse)} | {fmt(r['bias'])} | {fmt(r.get('mean_se'))} | {fmt(r.get('covered'), 2)} | {fmt(cpu)} | {fmt(rmse*rmse*cpu)} |")
 for path in sys.argv[2:]:
