@@ -1,0 +1,129 @@
+#pragma once
+/// @file gaussian_rbm.hpp
+/// Gaussian–Bernoulli restricted Boltzmann machine (Hinton & Salakhutdinov 2006) with
+/// learned or fixed visible standard deviations σ_i (Krizhevsky 2009), in the
+/// parameterisation of Cho, Ilin & Raiko (2011), "Improved learning of Gaussian–Bernoulli
+/// restricted Boltzmann machines", where the visibles enter the interaction as v_i/σ_i²:
+///   E(v, h) = Σ_i (v_i − b_i)² / (2σ_i²) − Σ_ij (v_i / σ_i²) W_ij h_j − c·h,
+///   v ∈ R^n, h ∈ {0,1}^m,
+/// so that the block conditionals are
+///   p(h_j = 1 | v) = sigmoid(c_j + Σ_i v_i W_ij / σ_i²),   p(v | h) = N(b + W h, diag σ²),
+/// and, with the hidden layer summed out,
+///   F(v) = Σ_i (v_i − b_i)² / (2σ_i²) − Σ_j softplus(c_j + Σ_i v_i W_ij / σ_i²),
+///   log Z = log Σ_h exp(c·h + Σ_i [(b_i + (W h)_i)² − b_i²] / (2σ_i²)) + Σ_i log(√(2π) σ_i).
+/// docs/gaussian-rbm.md derives each formula. GrbmFreeEnergy is the model on R^n
+/// (energy F, its gradient and Laplacian): a DifferentiableEnergy, so log Z can also be
+/// estimated by any continuous estimator (api::continuous_estimate).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "logz/core/parallel.hpp"
+#include "logz/core/types.hpp"
+
+namespace logz {
+
+struct GaussianRbm {
+  MatrixD weights;        ///< W, [n_visible, n_hidden]
+  VectorD visible_bias;   ///< b, [n_visible]: the mean of v given h = 0
+  VectorD hidden_bias;    ///< c, [n_hidden]
+  VectorD visible_sigma;  ///< σ, [n_visible], every entry > 0
+  /// Whether training updates σ (through log σ) or keeps it fixed. It does not change the
+  /// distribution, only what num_parameters() counts.
+  bool learn_sigma = false;
+
+  GaussianRbm() = default;
+  /// Zero weights and biases, σ = 1.
+  GaussianRbm(std::size_t n_visible, std::size_t n_hidden);
+
+  std::size_t n_visible() const { return std::size_t(weights.rows()); }
+  std::size_t n_hidden() const { return std::size_t(weights.cols()); }
+  /// n·m + n + m, plus n when σ is learned.
+  std::size_t num_parameters() const {
+    return n_visible() * n_hidden() + n_visible() + n_hidden() + (learn_sigma ? n_visible() : 0);
+  }
+
+  /// Throws Error(Exit::data) naming `what` and the field if shapes disagree, a parameter
+  /// is not finite or a σ_i is not > 0.
+  void validate(std::string_view what) const;
+
+  /// E(v, h). Throws Error(Exit::usage) on a size mismatch.
+  double energy(const Eigen::Ref<const VectorD>& v, const Eigen::Ref<const VectorD>& h) const;
+  /// F(v) = −log Σ_h exp(−E(v, h)). Throws Error(Exit::usage) on a size mismatch.
+  double free_energy(const Eigen::Ref<const VectorD>& v) const;
+  /// F(v), and ∇F(v)_i = (v_i − b_i)/σ_i² − Σ_j W_ij p_j / σ_i² written to `grad`
+  /// (p_j = p(h_j = 1 | v)). Throws Error(Exit::usage) on a size mismatch.
+  double free_energy_and_gradient(const Eigen::Ref<const VectorD>& v, Eigen::Ref<VectorD> grad) const;
+  /// ΔF(v) = Σ_i [1/σ_i² − Σ_j W_ij² p_j (1 − p_j) / σ_i⁴].
+  double free_energy_laplacian(const Eigen::Ref<const VectorD>& v) const;
+  /// p(h_j = 1 | v) for every j into `out` (size n_hidden).
+  void hidden_probabilities(const Eigen::Ref<const VectorD>& v, Eigen::Ref<VectorD> out) const;
+  /// E[v | h] = b + W h into `out` (size n_visible).
+  void visible_mean(const Eigen::Ref<const VectorD>& h, Eigen::Ref<VectorD> out) const;
+
+ private:
+  void check_visible(const char* who, Eigen::Index n) const;
+};
+
+/// The GRBM's visible marginal exp(−F(v)) as an energy model on R^n_visible: energy F,
+/// gradient ∇F and Laplacian ΔF (DifferentiableEnergy, and what score matching needs
+/// to evaluate). Holds a validated copy of the model.
+class GrbmFreeEnergy {
+ public:
+  /// Throws Error(Exit::data) as GaussianRbm::validate("GrbmFreeEnergy").
+  explicit GrbmFreeEnergy(GaussianRbm model);
+
+  std::size_t dimension() const { return model_.n_visible(); }
+  const GaussianRbm& model() const { return model_; }
+  double energy_of(const Eigen::Ref<const VectorD>& v) const { return model_.free_energy(v); }
+  double energy_and_gradient(const Eigen::Ref<const VectorD>& v, Eigen::Ref<VectorD> grad) const {
+    return model_.free_energy_and_gradient(v, grad);
+  }
+  double laplacian(const Eigen::Ref<const VectorD>& v) const { return model_.free_energy_laplacian(v); }
+
+ private:
+  GaussianRbm model_;
+};
+
+/// Largest hidden layer that grbm_exact_log_z enumerates (2^30 terms).
+inline constexpr std::size_t kGrbmMaxExactHidden = 30;
+/// Largest hidden layer for which the exact hidden marginal is tabulated (2^20 entries):
+/// grbm_hidden_log_marginal, grbm_exact_moments, grbm_exact_samples.
+inline constexpr std::size_t kGrbmMaxTableHidden = 20;
+
+/// Exact log Z by enumerating the hidden layer, the visible integral in closed form (see
+/// the file comment). The 2^m states are split into blocks by their top bits (a fixed
+/// split depending on m only), each walked in Gray-code order with W h updated by one
+/// column per step, and the blocks' log-sum-exps are combined in block order: the result
+/// is the same for any thread count. Throws Error(Exit::data) from validate and
+/// Error(Exit::usage) if n_hidden > 30.
+double grbm_exact_log_z(const GaussianRbm& model, const Exec& ex = Exec(1));
+
+/// log p(h) for every hidden state, h's bit j = bit j of the index (2^m entries), exact:
+/// log p(h) = c·h + Σ_i [(b_i + (W h)_i)² − b_i²] / (2σ_i²) + Σ_i log(√(2π) σ_i) − log Z.
+/// Throws Error(Exit::usage) if n_hidden > 20.
+VectorD grbm_hidden_log_marginal(const GaussianRbm& model);
+
+/// Exact moments of the visible marginal (a mixture of 2^m Gaussians N(b + W h, diag σ²)
+/// weighted by p(h)): E[v], Cov[v] = Σ_h p(h) (b + W h − E v)(b + W h − E v)ᵀ + diag σ²,
+/// and E[h]. Same limits as grbm_hidden_log_marginal.
+struct GrbmMoments {
+  VectorD mean;        ///< E[v]
+  MatrixD covariance;  ///< Cov[v]
+  VectorD hidden_mean; ///< E[h]
+};
+GrbmMoments grbm_exact_moments(const GaussianRbm& model);
+
+/// Independent exact draws of (v, h), one per row.
+struct GrbmSamples {
+  MatrixD visible;  ///< [count, n_visible]
+  MatrixD hidden;   ///< [count, n_hidden], entries 0/1
+};
+/// `count` exact draws: h from its exact marginal (one uniform double, inverted on the
+/// cumulative table of p(h)), then v = b + W h + σ ⊙ z with n_visible standard normals.
+/// Row r uses stream derive(seed, Purpose::sample, r) only, so the draws do not depend
+/// on the thread count. Throws Error(Exit::usage) if n_hidden > 20.
+GrbmSamples grbm_exact_samples(const GaussianRbm& model, std::size_t count, std::uint64_t seed,
+                               const Exec& ex = Exec(1));
+
+}  // namespace logz
