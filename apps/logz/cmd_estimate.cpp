@@ -195,7 +195,15 @@ void add_estimate(CLI::App& app, Action& action) {
   sub->add_option("--method", o->method, "exact, is, ais, raise, smc, bridge, ti or lis")->capture_default_str()->check(
       CLI::IsMember({"exact", "is", "ais", "raise", "smc", "bridge", "ti", "lis"}));
   add_log_z_options(*sub, o->log_z);
-  sub->add_option("--sweeps", o->sweeps, "Ising / Potts: Gibbs sweeps per beta")->capture_default_str()->type_name("N");
+  sub->get_option("--chains")->description(
+      "Draws (is), particles (ais; smc: per run), reverse chains (raise, one per data row), ladder chains "
+      "(bridge, ti), runs (lis)");
+  sub->get_option("--schedule")->description(
+      "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, geometric, sigmoid (Grosse et al. 2013), an "
+      "explicit list:0,0.5,1, or adaptive (the betas of an adaptive SMC run at --cess)");
+  sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps (Ising / Potts) or kernel steps (--energy) per move")
+      ->capture_default_str()
+      ->type_name("N");
   sub->add_option("--replicates", o->replicates, "Independent runs (seed, seed+1, ...), pooled and compared")
       ->capture_default_str()
       ->type_name("R");
