@@ -45,13 +45,7 @@ LogZEstimate mrf_estimate(const MrfModel& m, const EstimateConfig& config, const
   if (config.method == "exact") {
     const auto t0 = std::chrono::steady_clock::now();
     const JunctionTreeResult z = mrf_exact_log_z(m, ex);
-    LogZEstimate e;
-    e.method = "exact";
-    e.log_z = z.log_z;
-    e.std_error = 0;
-    e.error_method = "exact (junction tree)";
-    e.seconds = seconds_since(t0);
-    return e;
+    return exact_estimate(z.log_z, "exact (junction tree)", seconds_since(t0));
   }
   return std::visit(
       [&](const auto& model) {

@@ -352,15 +352,10 @@ LogZEstimate estimate_log_z(const RbmD& model, const EstimateConfig& config, con
   if (config.method == "exact") {
     const auto t0 = Clock::now();
     const ExactLogZ z = rbm_exact_log_z(model, ex);
-    LogZEstimate e;
-    e.method = "exact";
-    e.log_z = z.log_z;
-    e.std_error = 0;
-    e.error_method = fmt::format("exact: enumeration of the {} layer ({} units)", z.enumerated_hidden ? "hidden" : "visible",
-                                 z.enumerated_units);
-    e.num_samples = 0;
-    e.seconds = seconds_since(t0);
-    return e;
+    return exact_estimate(z.log_z,
+                          fmt::format("exact: enumeration of the {} layer ({} units)",
+                                      z.enumerated_hidden ? "hidden" : "visible", z.enumerated_units),
+                          seconds_since(t0));
   }
   const RbmF mf = model.cast<float>();
   const RbmAnnealingPath path(mf, choose_base_bias(model, data, data_marginals));

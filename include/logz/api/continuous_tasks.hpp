@@ -35,12 +35,7 @@ LogZEstimate continuous_estimate(const Target& target, const Gaussian& base, con
   kernel.validate();
   if (config.method == "exact") {
     if constexpr (requires { target.log_partition(); }) {
-      LogZEstimate e;
-      e.method = "exact";
-      e.log_z = target.log_partition();
-      e.std_error = 0;
-      e.error_method = "exact (closed form)";
-      return e;
+      return exact_estimate(target.log_partition(), "exact (closed form)", 0.0);
     } else {
       fail(Exit::usage, "estimate: --method exact needs a closed form for log Z, which this energy has not");
     }

@@ -67,6 +67,18 @@ std::string estimate_methods();
 /// True for a method name estimate_on_path knows.
 bool is_estimate_method(const std::string& method);
 
+/// An exact value as an estimate (method "exact", std_error 0, `how` in error_method): what
+/// every model kind's `--method exact` returns.
+inline LogZEstimate exact_estimate(double log_z, std::string how, double seconds) {
+  LogZEstimate e;
+  e.method = "exact";
+  e.log_z = log_z;
+  e.std_error = 0;
+  e.error_method = std::move(how);
+  e.seconds = seconds;
+  return e;
+}
+
 /// The schedule of a config: Schedule::named(schedule, betas), or the explicit betas of
 /// "list:b0,b1,...,bK". Throws Error(Exit::usage) naming what is wrong.
 Schedule make_schedule(const std::string& spec, std::size_t betas);
