@@ -9,6 +9,7 @@
 
 #include <Eigen/LU>
 #include <Eigen/Eigenvalues>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,6 +19,7 @@
 
 #include "logz/core/check.hpp"
 #include "support/expect_error.hpp"
+#include "support/parametric_checks.hpp"
 
 namespace logz {
 namespace {
@@ -142,6 +144,21 @@ TEST(GaussianEnergy, ParameterDerivativesMatchCentralDifferences) {
         [&](const GaussianEnergy& mm) { return 0.5 * mm.laplacian(x); });
   check([&](const GaussianEnergy& mm, VectorD& g) { mm.add_hessian_quadratic_gradient(x, v, 3.0, g); },
         [&](const GaussianEnergy& mm) { return 3.0 * mm.hessian_quadratic(x, v); });
+}
+
+// The shared checker (tests/support/parametric_checks.hpp) passes the Gaussian energy and
+// fails it when one derivative is off by a term.
+struct LaplacianOffByOne : GaussianEnergy {
+  using GaussianEnergy::GaussianEnergy;
+  double laplacian(const Eigen::Ref<const VectorD>& x) const { return GaussianEnergy::laplacian(x) + 1; }
+};
+
+TEST(GaussianEnergy, SharedDerivativeCheckerPassesItAndCatchesAWrongTerm) {
+  const GaussianEnergy m = start3();
+  const VectorD x = test::normal_vector(3, 1), r = test::normal_vector(3, 2), v = test::normal_vector(3, 3);
+  test::expect_derivatives_match_differences(m, x, r, v);
+  const LaplacianOffByOne wrong(m.precision(), m.linear());
+  EXPECT_NONFATAL_FAILURE(test::expect_derivatives_match_differences(wrong, x, r, v), "laplacian");
 }
 
 // ---------------------------------------------------------------------------------------
