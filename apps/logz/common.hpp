@@ -50,12 +50,16 @@ void add_train(CLI::App& app, Action& action);
 void add_train_potts(CLI::App& train, Action& action);
 /// `train ising` (cmd_train_ising.cpp), added under `train` by add_train.
 void add_train_ising(CLI::App& train, Action& action);
+/// `train gaussian|grbm|experts|neural` (cmd_train_continuous.cpp), added under `train`.
+void add_train_continuous(CLI::App& train, Action& action);
 void add_exact(CLI::App& app, Action& action);
 void add_estimate(CLI::App& app, Action& action);
 void add_eval(CLI::App& app, Action& action);
 void add_sample(CLI::App& app, Action& action);
 void add_info(CLI::App& app, Action& action);
 void add_demo(CLI::App& app, Action& action);
+/// `patches` (cmd_patches.cpp): image patches for continuous models.
+void add_patches(CLI::App& app, Action& action);
 
 /// Parses the command line, runs the subcommand and maps errors to sysexits codes:
 /// logz::Error → its code(); CLI11 parse errors → 64; std::bad_alloc and any other
