@@ -90,7 +90,7 @@ struct NceFit {
 /// to_gaussian() reports a fit that left the normalisable set.
 template <ParametricEnergy M>
 NceFit<M> fit_nce(const M& init, const MatrixD& data, const NceOptions& options, const LbfgsOptions& lbfgs,
-                  const Exec& ex);
+                  const Exec& ex, const LbfgsCallback& on_iteration = {});
 
 // ---------------------------------------------------------------------------------------
 
@@ -141,7 +141,7 @@ double NceProblem::objective(const M& model, double log_z, VectorD* gradient, co
 
 template <ParametricEnergy M>
 NceFit<M> fit_nce(const M& init, const MatrixD& data, const NceOptions& options, const LbfgsOptions& lbfgs,
-                  const Exec& ex) {
+                  const Exec& ex, const LbfgsCallback& on_iteration) {
   const NceProblem problem(data, options, ex);
   check_arg(init.dimension() == std::size_t(data.cols()), "fit_nce: the model has dimension {} but the data has {} columns",
             init.dimension(), data.cols());
@@ -153,7 +153,7 @@ NceFit<M> fit_nce(const M& init, const MatrixD& data, const NceOptions& options,
   };
   VectorD w0(p + 1);
   w0 << init.parameters(), options.initial_log_z;
-  LbfgsResult res = minimize_lbfgs(f, std::move(w0), lbfgs);
+  LbfgsResult res = minimize_lbfgs(f, std::move(w0), lbfgs, on_iteration);
   model.set_parameters(res.x.head(p));
   return NceFit<M>{std::move(model), res.x[p], problem.noise(), std::move(res.trace), res.iterations, res.converged,
                    res.gradient_norm, std::move(res.stopped_by)};

@@ -296,13 +296,14 @@ double denoising_score_matching_objective(const M& model, const MatrixD& data, c
 namespace detail {
 
 template <class M, class Objective>
-ScoreFit<M> fit_lbfgs(const M& init, const LbfgsOptions& options, Objective&& objective) {
+ScoreFit<M> fit_lbfgs(const M& init, const LbfgsOptions& options, const LbfgsCallback& on_iteration,
+                      Objective&& objective) {
   M model = init;
   const auto f = [&](const VectorD& theta, VectorD& grad) {
     model.set_parameters(theta);
     return objective(model, &grad);
   };
-  LbfgsResult res = minimize_lbfgs(f, init.parameters(), options);
+  LbfgsResult res = minimize_lbfgs(f, init.parameters(), options, on_iteration);
   model.set_parameters(res.x);
   return ScoreFit<M>{std::move(model), std::move(res.trace), res.iterations, res.converged, res.gradient_norm,
                      std::move(res.stopped_by)};
@@ -310,20 +311,22 @@ ScoreFit<M> fit_lbfgs(const M& init, const LbfgsOptions& options, Objective&& ob
 
 }  // namespace detail
 
-/// Minimises J_SM by L-BFGS from the parameters of `init`.
+/// Minimises J_SM by L-BFGS from the parameters of `init` (on_iteration: progress).
 template <ScoreMatchable M>
-ScoreFit<M> fit_score_matching(const M& init, const MatrixD& data, const LbfgsOptions& options, const Exec& ex) {
+ScoreFit<M> fit_score_matching(const M& init, const MatrixD& data, const LbfgsOptions& options, const Exec& ex,
+                               const LbfgsCallback& on_iteration = {}) {
   check_continuous_data("fit_score_matching", data, init.dimension(), true);
-  return detail::fit_lbfgs(init, options, [&](const M& m, VectorD* g) { return score_matching_objective(m, data, g, ex); });
+  return detail::fit_lbfgs(init, options, on_iteration, [&](const M& m, VectorD* g) { return score_matching_objective(m, data, g, ex); });
 }
 
 /// Minimises J_SSM (projections fixed by options.seed) by L-BFGS from `init`.
 template <SliceScoreMatchable M>
 ScoreFit<M> fit_sliced_score_matching(const M& init, const MatrixD& data, const SlicedOptions& sliced,
-                                      const LbfgsOptions& options, const Exec& ex) {
+                                      const LbfgsOptions& options, const Exec& ex,
+                                      const LbfgsCallback& on_iteration = {}) {
   check_continuous_data("fit_sliced_score_matching", data, init.dimension(), true);
   check_sliced_options("fit_sliced_score_matching", sliced);
-  return detail::fit_lbfgs(init, options, [&](const M& m, VectorD* g) {
+  return detail::fit_lbfgs(init, options, on_iteration, [&](const M& m, VectorD* g) {
     return sliced_score_matching_objective(m, data, sliced, g, ex);
   });
 }
@@ -331,10 +334,11 @@ ScoreFit<M> fit_sliced_score_matching(const M& init, const MatrixD& data, const 
 /// Minimises J_DSM (noise fixed by options.seed) by L-BFGS from `init`.
 template <ScoreParametric M>
 ScoreFit<M> fit_denoising_score_matching(const M& init, const MatrixD& data, const DenoisingOptions& denoising,
-                                         const LbfgsOptions& options, const Exec& ex) {
+                                         const LbfgsOptions& options, const Exec& ex,
+                                         const LbfgsCallback& on_iteration = {}) {
   check_continuous_data("fit_denoising_score_matching", data, init.dimension(), false);
   check_denoising_options("fit_denoising_score_matching", denoising);
-  return detail::fit_lbfgs(init, options, [&](const M& m, VectorD* g) {
+  return detail::fit_lbfgs(init, options, on_iteration, [&](const M& m, VectorD* g) {
     return denoising_score_matching_objective(m, data, denoising, g, ex);
   });
 }
