@@ -12,6 +12,7 @@
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
+#include "logz/objectives/score_matching.hpp"
 
 namespace logz {
 namespace {
@@ -173,7 +174,311 @@ void GaussianRbm::visible_mean(const Eigen::Ref<const VectorD>& h, Eigen::Ref<Ve
   out = visible_bias + weights * h;
 }
 
-GrbmFreeEnergy::GrbmFreeEnergy(GaussianRbm model) : model_(std::move(model)) { model_.validate("GrbmFreeEnergy"); }
+// ---------------------------------------------------------------------------------------
+// GrbmFreeEnergy. Notation of docs/gaussian-rbm.md: s_i = 1/σ_i², u_i = s_i v_i,
+// pre_j = c_j + Σ_i u_i W_ij, p_j = sigmoid(pre_j), q_j = p_j (1 − p_j) = dp_j/dpre_j,
+// q'_j = dq_j/dpre_j = q_j (1 − 2p_j), ρ_i = log σ_i (ds_i/dρ_i = −2 s_i).
+
+namespace {
+
+using RowMajorD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Per-thread vectors the per-point methods reuse (resizing to the same size keeps the
+/// allocation), so the objectives' row loops do not allocate inside the model.
+struct PointScratch {
+  VectorD pre, p, q, q1, t, y, wx, wy;  // [m] ×6, [n] ×2
+  void size(Eigen::Index n, Eigen::Index m) {
+    pre.resize(m), p.resize(m), q.resize(m), q1.resize(m), t.resize(m), y.resize(m);
+    wx.resize(n), wy.resize(n);
+  }
+};
+
+PointScratch& point_scratch(Eigen::Index n, Eigen::Index m) {
+  thread_local PointScratch s;
+  s.size(n, m);
+  return s;
+}
+
+}  // namespace
+
+GrbmFreeEnergy::GrbmFreeEnergy(GaussianRbm model) : model_(std::move(model)) {
+  model_.validate("GrbmFreeEnergy");
+  refresh();
+}
+
+void GrbmFreeEnergy::refresh() {
+  inv_var_ = model_.visible_sigma.array().square().inverse().matrix();
+  scaled_weights_ = inv_var_.asDiagonal() * model_.weights;
+  lap_weights_ = scaled_weights_.array().square().colwise().sum().transpose().matrix();
+}
+
+void GrbmFreeEnergy::check_point(const char* who, Eigen::Index v_size, Eigen::Index g_size) const {
+  check_arg(v_size == inv_var_.size(), "{}: v has {} entries but the model has {} visible units", who, v_size,
+            inv_var_.size());
+  check_arg(g_size == Eigen::Index(num_parameters()), "{}: g has {} entries but the model has {} parameters", who,
+            g_size, num_parameters());
+}
+
+VectorD GrbmFreeEnergy::parameters() const {
+  const Eigen::Index n = Eigen::Index(model_.n_visible()), m = Eigen::Index(model_.n_hidden());
+  VectorD theta(static_cast<Eigen::Index>(num_parameters()));
+  Eigen::Map<RowMajorD>(theta.data(), n, m) = model_.weights;
+  theta.segment(n * m, n) = model_.visible_bias;
+  theta.segment(n * m + n, m) = model_.hidden_bias;
+  if (model_.learn_sigma) theta.segment(n * m + n + m, n) = model_.visible_sigma.array().log().matrix();
+  return theta;
+}
+
+void GrbmFreeEnergy::set_parameters(const VectorD& theta) {
+  const Eigen::Index n = Eigen::Index(model_.n_visible()), m = Eigen::Index(model_.n_hidden());
+  check_arg(theta.size() == Eigen::Index(num_parameters()),
+            "GrbmFreeEnergy::set_parameters: theta has {} entries but the model has {} parameters", theta.size(),
+            num_parameters());
+  for (Eigen::Index k = 0; k < theta.size(); ++k)
+    check_arg(std::isfinite(theta[k]), "GrbmFreeEnergy::set_parameters: theta[{}] is not finite ({})", k, theta[k]);
+  VectorD sigma = model_.visible_sigma;
+  if (model_.learn_sigma) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double ls = theta[n * m + n + m + i];
+      sigma[i] = std::exp(ls);
+      // 1/σ² must be finite and > 0 as well, so σ within about e^±354.
+      check_arg(std::abs(ls) < 354, "GrbmFreeEnergy::set_parameters: log sigma[{}] = {} is out of range", i, ls);
+    }
+  }
+  model_.weights = Eigen::Map<const RowMajorD>(theta.data(), n, m);
+  model_.visible_bias = theta.segment(n * m, n);
+  model_.hidden_bias = theta.segment(n * m + n, m);
+  model_.visible_sigma = sigma;
+  refresh();
+}
+
+double GrbmFreeEnergy::energy_of(const Eigen::Ref<const VectorD>& v) const {
+  check_arg(v.size() == inv_var_.size(), "GrbmFreeEnergy::energy_of: v has {} entries but the model has {} visible units",
+            v.size(), inv_var_.size());
+  PointScratch& sc = point_scratch(inv_var_.size(), lap_weights_.size());
+  sc.pre.noalias() = scaled_weights_.transpose() * v;
+  double f = 0.5 * ((v - model_.visible_bias).array().square() * inv_var_.array()).sum();
+  for (Eigen::Index j = 0; j < sc.pre.size(); ++j) f -= softplus(sc.pre[j] + model_.hidden_bias[j]);
+  return f;
+}
+
+double GrbmFreeEnergy::energy_and_gradient(const Eigen::Ref<const VectorD>& v, Eigen::Ref<VectorD> grad) const {
+  check_arg(v.size() == inv_var_.size() && grad.size() == inv_var_.size(),
+            "GrbmFreeEnergy::energy_and_gradient: v has {} and grad {} entries but the model has {} visible units",
+            v.size(), grad.size(), inv_var_.size());
+  PointScratch& sc = point_scratch(inv_var_.size(), lap_weights_.size());
+  sc.pre.noalias() = scaled_weights_.transpose() * v;
+  double f = 0.5 * ((v - model_.visible_bias).array().square() * inv_var_.array()).sum();
+  for (Eigen::Index j = 0; j < sc.pre.size(); ++j) {
+    const double a = sc.pre[j] + model_.hidden_bias[j];
+    f -= softplus(a);
+    sc.p[j] = sigmoid(a);
+  }
+  sc.wx.noalias() = model_.weights * sc.p;
+  grad = ((v - model_.visible_bias - sc.wx).array() * inv_var_.array()).matrix();
+  return f;
+}
+
+namespace {
+/// pre, p, q (and q' when `second`) of the point v into sc.
+void hidden_terms(const MatrixD& scaled_weights, const VectorD& c, const Eigen::Ref<const VectorD>& v, PointScratch& sc,
+                  bool second) {
+  sc.pre.noalias() = scaled_weights.transpose() * v;
+  sc.pre += c;
+  for (Eigen::Index j = 0; j < sc.pre.size(); ++j) {
+    const double p = sigmoid(sc.pre[j]);
+    sc.p[j] = p;
+    sc.q[j] = p * (1 - p);
+    if (second) sc.q1[j] = sc.q[j] * (1 - 2 * p);
+  }
+}
+}  // namespace
+
+double GrbmFreeEnergy::laplacian(const Eigen::Ref<const VectorD>& v) const {
+  check_arg(v.size() == inv_var_.size(), "GrbmFreeEnergy::laplacian: v has {} entries but the model has {} visible units",
+            v.size(), inv_var_.size());
+  PointScratch& sc = point_scratch(inv_var_.size(), lap_weights_.size());
+  hidden_terms(scaled_weights_, model_.hidden_bias, v, sc, false);
+  return inv_var_.sum() - sc.q.dot(lap_weights_);
+}
+
+double GrbmFreeEnergy::hessian_quadratic(const Eigen::Ref<const VectorD>& v, const Eigen::Ref<const VectorD>& z) const {
+  check_arg(v.size() == inv_var_.size() && z.size() == inv_var_.size(),
+            "GrbmFreeEnergy::hessian_quadratic: v has {} and z {} entries but the model has {} visible units", v.size(),
+            z.size(), inv_var_.size());
+  PointScratch& sc = point_scratch(inv_var_.size(), lap_weights_.size());
+  hidden_terms(scaled_weights_, model_.hidden_bias, v, sc, false);
+  sc.y.noalias() = scaled_weights_.transpose() * z;
+  return (z.array().square() * inv_var_.array()).sum() - (sc.q.array() * sc.y.array().square()).sum();
+}
+
+void GrbmFreeEnergy::add_energy_gradient(const Eigen::Ref<const VectorD>& v, double s, Eigen::Ref<VectorD> g) const {
+  check_point("GrbmFreeEnergy::add_energy_gradient", v.size(), g.size());
+  const Eigen::Index n = inv_var_.size(), m = lap_weights_.size();
+  PointScratch& sc = point_scratch(n, m);
+  hidden_terms(scaled_weights_, model_.hidden_bias, v, sc, false);
+  const auto u = v.array() * inv_var_.array();
+  // ∂F/∂W_ij = −u_i p_j, ∂F/∂b_i = −s_i (v_i − b_i), ∂F/∂c_j = −p_j.
+  Eigen::Map<RowMajorD>(g.data(), n, m).noalias() -= s * (u.matrix() * sc.p.transpose());
+  g.segment(n * m, n).array() -= s * (v - model_.visible_bias).array() * inv_var_.array();
+  g.segment(n * m + n, m) -= s * sc.p;
+  if (!model_.learn_sigma) return;
+  // ∂F/∂ρ_i = −s_i (v_i − b_i)² + 2 u_i (W p)_i.
+  sc.wx.noalias() = model_.weights * sc.p;
+  g.segment(n * m + n + m, n).array() +=
+      s * (-(v - model_.visible_bias).array().square() * inv_var_.array() + 2 * u * sc.wx.array());
+}
+
+void GrbmFreeEnergy::add_score_vjp(const Eigen::Ref<const VectorD>& v, const Eigen::Ref<const VectorD>& r, double s,
+                                   Eigen::Ref<VectorD> g) const {
+  check_point("GrbmFreeEnergy::add_score_vjp", v.size(), g.size());
+  check_arg(r.size() == inv_var_.size(), "GrbmFreeEnergy::add_score_vjp: r has {} entries but the model has {} visible units",
+            r.size(), inv_var_.size());
+  const Eigen::Index n = inv_var_.size(), m = lap_weights_.size();
+  PointScratch& sc = point_scratch(n, m);
+  hidden_terms(scaled_weights_, model_.hidden_bias, v, sc, false);
+  // φ = rᵀ∇F = Σ_i ψ_i (v_i − b_i − (W p)_i) with ψ = s ⊙ r; t = Wᵀψ = (W/σ²)ᵀ r.
+  sc.t.noalias() = scaled_weights_.transpose() * r;
+  sc.t.array() *= sc.q.array();  // q ⊙ t
+  const auto u = v.array() * inv_var_.array();
+  sc.wy = r.cwiseProduct(inv_var_);  // ψ
+  auto gw = Eigen::Map<RowMajorD>(g.data(), n, m);
+  // ∂φ/∂W_ij = −ψ_i p_j − u_i q_j t_j, ∂φ/∂b = −ψ, ∂φ/∂c_j = −q_j t_j.
+  gw.noalias() -= s * (sc.wy * sc.p.transpose());
+  gw.noalias() -= s * (u.matrix() * sc.t.transpose());
+  g.segment(n * m, n) -= s * sc.wy;
+  g.segment(n * m + n, m) -= s * sc.t;
+  if (!model_.learn_sigma) return;
+  // ∂φ/∂ρ_i = −2 ψ_i (v_i − b_i − (W p)_i) + 2 u_i (W (q ⊙ t))_i.
+  sc.wx.noalias() = model_.weights * sc.p;
+  auto gs = g.segment(n * m + n + m, n);
+  gs.array() -= 2 * s * sc.wy.array() * (v - model_.visible_bias - sc.wx).array();
+  sc.wx.noalias() = model_.weights * sc.t;
+  gs.array() += 2 * s * u * sc.wx.array();
+}
+
+void GrbmFreeEnergy::add_laplacian_gradient(const Eigen::Ref<const VectorD>& v, double s, Eigen::Ref<VectorD> g) const {
+  check_point("GrbmFreeEnergy::add_laplacian_gradient", v.size(), g.size());
+  const Eigen::Index n = inv_var_.size(), m = lap_weights_.size();
+  PointScratch& sc = point_scratch(n, m);
+  hidden_terms(scaled_weights_, model_.hidden_bias, v, sc, true);
+  // ΔF = Σ_i s_i − Σ_j q_j a_j, a_j = Σ_i s_i² W_ij²:
+  // ∂/∂W_ij = −2 s_i² W_ij q_j − u_i a_j q'_j, ∂/∂b = 0, ∂/∂c_j = −a_j q'_j.
+  sc.t = sc.q1.cwiseProduct(lap_weights_);  // a ⊙ q'
+  const auto u = v.array() * inv_var_.array();
+  auto gw = Eigen::Map<RowMajorD>(g.data(), n, m);
+  gw.noalias() -= (2 * s) * (inv_var_.asDiagonal() * scaled_weights_ * sc.q.asDiagonal());
+  gw.noalias() -= s * (u.matrix() * sc.t.transpose());
+  g.segment(n * m + n, m) -= s * sc.t;
+  if (!model_.learn_sigma) return;
+  // ∂/∂ρ_i = −2 s_i + 4 s_i Σ_j (W_ij/σ_i²) W_ij q_j + 2 u_i (W (a ⊙ q'))_i.
+  sc.wx.noalias() = (scaled_weights_.array() * model_.weights.array()).matrix() * sc.q;
+  sc.wy.noalias() = model_.weights * sc.t;
+  g.segment(n * m + n + m, n).array() +=
+      s * (-2 * inv_var_.array() + 4 * inv_var_.array() * sc.wx.array() + 2 * u * sc.wy.array());
+}
+
+void GrbmFreeEnergy::add_hessian_quadratic_gradient(const Eigen::Ref<const VectorD>& v,
+                                                    const Eigen::Ref<const VectorD>& z, double s,
+                                                    Eigen::Ref<VectorD> g) const {
+  check_point("GrbmFreeEnergy::add_hessian_quadratic_gradient", v.size(), g.size());
+  check_arg(z.size() == inv_var_.size(),
+            "GrbmFreeEnergy::add_hessian_quadratic_gradient: z has {} entries but the model has {} visible units",
+            z.size(), inv_var_.size());
+  const Eigen::Index n = inv_var_.size(), m = lap_weights_.size();
+  PointScratch& sc = point_scratch(n, m);
+  hidden_terms(scaled_weights_, model_.hidden_bias, v, sc, true);
+  // Q = Σ_i s_i z_i² − Σ_j q_j y_j², y = (W/σ²)ᵀ z:
+  // ∂Q/∂W_ij = −2 q_j y_j s_i z_i − q'_j y_j² u_i, ∂Q/∂b = 0, ∂Q/∂c_j = −q'_j y_j².
+  sc.y.noalias() = scaled_weights_.transpose() * z;
+  sc.t = sc.q.cwiseProduct(sc.y);                       // q ⊙ y
+  sc.pre = sc.q1.cwiseProduct(sc.y.cwiseAbs2());        // q' ⊙ y² (pre is free now)
+  const auto u = v.array() * inv_var_.array();
+  sc.wy = z.cwiseProduct(inv_var_);                     // s ⊙ z
+  auto gw = Eigen::Map<RowMajorD>(g.data(), n, m);
+  gw.noalias() -= (2 * s) * (sc.wy * sc.t.transpose());
+  gw.noalias() -= s * (u.matrix() * sc.pre.transpose());
+  g.segment(n * m + n, m) -= s * sc.pre;
+  if (!model_.learn_sigma) return;
+  // ∂Q/∂ρ_i = −2 s_i z_i² + 4 s_i z_i (W (q ⊙ y))_i + 2 u_i (W (q' ⊙ y²))_i.
+  sc.wx.noalias() = model_.weights * sc.t;
+  auto gs = g.segment(n * m + n + m, n);
+  gs.array() += s * (-2 * sc.wy.array() * z.array() + 4 * sc.wy.array() * sc.wx.array());
+  sc.wx.noalias() = model_.weights * sc.pre;
+  gs.array() += 2 * s * u * sc.wx.array();
+}
+
+double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
+  check_continuous_data("score_matching_objective", data, model.dimension(), true);
+  const GaussianRbm& rbm = model.model();
+  const Eigen::Index n = Eigen::Index(rbm.n_visible()), m = Eigen::Index(rbm.n_hidden());
+  const Eigen::Index p = Eigen::Index(model.num_parameters());
+  const bool want = gradient != nullptr, learn = rbm.learn_sigma;
+  const VectorD& sv = model.inverse_variance();
+  const MatrixD& sw = model.scaled_weights();
+  const VectorD a = sw.array().square().colwise().sum().transpose().matrix();  // Σ_i W_ij² / σ_i⁴
+  const double trace = sv.sum();
+  const Blocks blocks = row_blocks(std::size_t(data.rows()));
+  const Eigen::Index width = 1 + (want ? p : 0);
+  // Per block (rows X): Pre = X (W/σ²) + c, P, Q, Q' elementwise; the score
+  // G = (X − b − P Wᵀ) diag(s); Ψ = G diag(s); D = Q ⊙ (Ψ W) − Q' diag(a); then
+  // (docs/gaussian-rbm.md) ∂J/∂W = −ΨᵀP − UᵀD + 2 diag(s) (W/σ²) diag(Σ_r Q_r) with
+  // U = X diag(s), and the other blocks by column sums.
+  const VectorD sum = parallel_reduce(
+      ex, blocks.count(), VectorD(VectorD::Zero(width)),
+      [&](std::size_t t) {
+        VectorD out = VectorD::Zero(width);
+        const Eigen::Index r0 = Eigen::Index(blocks.begin(t)), nr = Eigen::Index(blocks.size(t));
+        const auto x = data.middleRows(r0, nr);
+        MatrixD pre(nr, m);
+        pre.noalias() = x * sw;
+        pre.rowwise() += rbm.hidden_bias.transpose();
+        MatrixD pr(nr, m), q(nr, m), q1(nr, m);
+        for (Eigen::Index j = 0; j < m; ++j)
+          for (Eigen::Index r = 0; r < nr; ++r) {
+            const double pj = sigmoid(pre(r, j));
+            pr(r, j) = pj;
+            q(r, j) = pj * (1 - pj);
+            q1(r, j) = q(r, j) * (1 - 2 * pj);
+          }
+        MatrixD resid(nr, n);  // X − b − P Wᵀ
+        resid.noalias() = -pr * rbm.weights.transpose();
+        resid += x;
+        resid.rowwise() -= rbm.visible_bias.transpose();
+        const MatrixD score = resid * sv.asDiagonal();
+        const VectorD lap = trace - (q * a).array();
+        out[0] = 0.5 * score.squaredNorm() - lap.sum();
+        if (!want) return out;
+        const MatrixD psi = score * sv.asDiagonal();
+        MatrixD dd(nr, m);
+        dd.noalias() = psi * rbm.weights;
+        dd = (dd.array() * q.array()).matrix() - q1 * a.asDiagonal();
+        const MatrixD u = x * sv.asDiagonal();
+        const VectorD qsum = q.colwise().sum().transpose();
+        auto g = out.tail(p);
+        auto gw = Eigen::Map<RowMajorD>(g.data(), n, m);
+        gw.noalias() = -psi.transpose() * pr;
+        gw.noalias() -= u.transpose() * dd;
+        gw += 2 * sv.asDiagonal() * sw * qsum.asDiagonal();
+        g.segment(n * m, n) = -psi.colwise().sum().transpose();
+        g.segment(n * m + n, m) = -dd.colwise().sum().transpose();
+        if (learn) {
+          // Σ_r [−2 Ψ ⊙ R + 2 U ⊙ (D Wᵀ)] + 2 N s − 4 s ⊙ ((W/σ² ⊙ W) Σ_r Q_r).
+          MatrixD dw(nr, n);
+          dw.noalias() = dd * rbm.weights.transpose();
+          g.segment(n * m + n + m, n) =
+              (-2 * (psi.array() * resid.array()) + 2 * (u.array() * dw.array())).colwise().sum().transpose().matrix() +
+              (2 * double(nr) * sv.array() -
+               4 * sv.array() * ((sw.array() * rbm.weights.array()).matrix() * qsum).array())
+                  .matrix();
+        }
+        return out;
+      },
+      [](VectorD acc, const VectorD& part) { return VectorD(acc + part); });
+  const double norm = double(data.rows());
+  if (gradient) *gradient = sum.tail(p) / norm;
+  return sum[0] / norm;
+}
 
 double grbm_exact_log_z(const GaussianRbm& model, const Exec& ex) {
   model.validate("grbm_exact_log_z");

@@ -67,7 +67,13 @@ struct GaussianRbm {
 
 /// The GRBM's visible marginal exp(−F(v)) as an energy model on R^n_visible: energy F,
 /// gradient ∇F and Laplacian ΔF (DifferentiableEnergy, and what score matching needs
-/// to evaluate). Holds a validated copy of the model.
+/// to evaluate), and the flat parameter view with every derivative over θ that the
+/// objectives of objectives/score_matching.hpp and nce.hpp need (FlatParameters,
+/// ParametricEnergy, ScoreMatchable, SliceScoreMatchable):
+///   θ = [W row-major (n×m), b (n), c (m), log σ (n) only when model().learn_sigma].
+/// docs/gaussian-rbm.md ("Derivatives over the parameters") derives each formula. Holds
+/// a validated copy of the model and what every evaluation reuses (1/σ², W/σ²); the
+/// per-point methods use per-thread scratch, no heap allocation once warm.
 class GrbmFreeEnergy {
  public:
   /// Throws Error(Exit::data) as GaussianRbm::validate("GrbmFreeEnergy").
@@ -75,15 +81,56 @@ class GrbmFreeEnergy {
 
   std::size_t dimension() const { return model_.n_visible(); }
   const GaussianRbm& model() const { return model_; }
-  double energy_of(const Eigen::Ref<const VectorD>& v) const { return model_.free_energy(v); }
-  double energy_and_gradient(const Eigen::Ref<const VectorD>& v, Eigen::Ref<VectorD> grad) const {
-    return model_.free_energy_and_gradient(v, grad);
-  }
-  double laplacian(const Eigen::Ref<const VectorD>& v) const { return model_.free_energy_laplacian(v); }
+  double energy_of(const Eigen::Ref<const VectorD>& v) const;
+  double energy_and_gradient(const Eigen::Ref<const VectorD>& v, Eigen::Ref<VectorD> grad) const;
+  /// ΔF(v) = Σ_i 1/σ_i² − Σ_j p_j (1 − p_j) a_j with a_j = Σ_i W_ij² / σ_i⁴.
+  double laplacian(const Eigen::Ref<const VectorD>& v) const;
+  /// zᵀ∇²F(v) z = Σ_i z_i² / σ_i² − Σ_j p_j (1 − p_j) y_j², y_j = Σ_i z_i W_ij / σ_i².
+  double hessian_quadratic(const Eigen::Ref<const VectorD>& v, const Eigen::Ref<const VectorD>& z) const;
+
+  /// n·m + n + m (+ n with learn_sigma).
+  std::size_t num_parameters() const { return model_.num_parameters(); }
+  /// θ as above.
+  VectorD parameters() const;
+  /// Sets W, b, c (and σ = exp(log σ) with learn_sigma) from θ. Throws Error(Exit::usage)
+  /// "GrbmFreeEnergy::set_parameters: theta has K entries but the model has P parameters",
+  /// "...: theta[k] is not finite (x)", or, when exp(log σ_i) leaves (0, ∞) as a double,
+  /// "...: log sigma[i] = x is out of range"; the model is unchanged after a throw.
+  void set_parameters(const VectorD& theta);
+
+  /// g += s ∂F(v)/∂θ.
+  void add_energy_gradient(const Eigen::Ref<const VectorD>& v, double s, Eigen::Ref<VectorD> g) const;
+  /// g += s ∂(rᵀ∇F(v))/∂θ.
+  void add_score_vjp(const Eigen::Ref<const VectorD>& v, const Eigen::Ref<const VectorD>& r, double s,
+                     Eigen::Ref<VectorD> g) const;
+  /// g += s ∂ΔF(v)/∂θ.
+  void add_laplacian_gradient(const Eigen::Ref<const VectorD>& v, double s, Eigen::Ref<VectorD> g) const;
+  /// g += s ∂(zᵀ∇²F(v) z)/∂θ.
+  void add_hessian_quadratic_gradient(const Eigen::Ref<const VectorD>& v, const Eigen::Ref<const VectorD>& z,
+                                      double s, Eigen::Ref<VectorD> g) const;
+
+  /// 1/σ_i² (cached).
+  const VectorD& inverse_variance() const { return inv_var_; }
+  /// W_ij / σ_i² (cached): the hidden pre-activations are c + (W/σ²)ᵀ v.
+  const MatrixD& scaled_weights() const { return scaled_weights_; }
 
  private:
+  void refresh();
+  void check_point(const char* who, Eigen::Index v_size, Eigen::Index g_size) const;
   GaussianRbm model_;
+  VectorD inv_var_;         // 1/σ²
+  MatrixD scaled_weights_;  // diag(1/σ²) W
+  VectorD lap_weights_;     // a_j = Σ_i W_ij² / σ_i⁴
 };
+
+/// Score matching's J_SM for the GRBM, the same value as the generic
+/// score_matching_objective<GrbmFreeEnergy> (objectives/score_matching.hpp) to rounding,
+/// computed a row block at a time with matrix products (docs/gaussian-rbm.md, "Score
+/// matching in blocks"). Being a non-template function of the exact type, it is what
+/// score_matching_objective(model, ...) and fit_score_matching(model, ...) call for a
+/// GrbmFreeEnergy. Rows are split by row_blocks and summed in block order: the same bits
+/// for any thread count. Throws as check_continuous_data("score_matching_objective", ...).
+double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex);
 
 /// Largest hidden layer that grbm_exact_log_z enumerates (2^30 terms).
 inline constexpr std::size_t kGrbmMaxExactHidden = 30;
