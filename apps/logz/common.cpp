@@ -13,6 +13,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/io/dataset.hpp"
+#include "logz/io/npy.hpp"
 
 namespace logz::cli {
 
@@ -96,6 +97,24 @@ MatrixU8 load_data(std::string_view command, std::string_view option, const std:
   check_data(x.rows() > 0, "{}: {} {} has no rows", command, option, spec);
   check_data(n_visible == 0 || std::size_t(x.cols()) == n_visible,
              "{}: {} {} has {} columns but the model has {} visible units", command, option, spec, x.cols(), n_visible);
+  return x;
+}
+
+MatrixD load_real_data(std::string_view command, std::string_view option, const std::string& path, std::size_t columns) {
+  check_arg(!path.empty(), "{}: {} must not be empty", command, option);
+  const io::Array a = io::read_npy(path);
+  check_data(a.ndim() == 2, "{}: {} {}: expected a 2-D array (one sample per row), got shape {}", command, option, path,
+             a.shape_string());
+  check_data(a.shape[0] > 0, "{}: {} {} has no rows", command, option, path);
+  check_data(columns == 0 || a.shape[1] == columns, "{}: {} {} has {} columns but the model has dimension {}", command,
+             option, path, a.shape[1], columns);
+  MatrixD x = a.to_matrix<double>(path);  // integers convert exactly up to 2^53
+  const Eigen::Index cols = x.cols();
+  const double* p = x.data();
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    if (!std::isfinite(p[i])) [[unlikely]]
+      fail(Exit::data, "{}: {} {}: entry at row {}, column {} (0-based) is {}; data must be finite", command, option,
+           path, i / cols, i % cols, p[i]);
   return x;
 }
 
@@ -188,6 +207,7 @@ int run_main(int argc, char** argv) {
   add_sample(app, action);
   add_info(app, action);
   add_demo(app, action);
+  add_patches(app, action);
 
   try {
     app.parse(argc, argv);

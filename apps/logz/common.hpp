@@ -105,6 +105,13 @@ std::string beside(const std::string& out, std::string_view suffix);
 MatrixU8 load_data(std::string_view command, std::string_view option, const std::string& spec,
                    std::size_t n_visible = 0);
 
+/// Loads real-valued data, one sample per row, from a 2-D .npy array (float32 or float64;
+/// integer dtypes are converted) into a double matrix. Error(Exit::data) naming the option
+/// when the array is not 2-D, has no rows, has an entry that is NaN or infinite (its row
+/// and column, 0-based), or, when `columns` > 0, has another number of columns.
+MatrixD load_real_data(std::string_view command, std::string_view option, const std::string& path,
+                       std::size_t columns = 0);
+
 // ------------------------------------------------------------------ log Z estimation options
 
 /// --chains, --betas, --schedule, --seed of `estimate`, `eval` and `demo`.
