@@ -2,6 +2,7 @@
 // and over a block of rows.
 #include "logz/models/neural_energy.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -13,17 +14,26 @@ namespace logz {
 
 namespace {
 
-/// σ(z) and its derivatives from σ(z) and σ(−z), so that 1 − σ never cancels.
+/// σ(z) and its derivatives from one exp(−|z|): σ(z) and σ(−z) are 1/(1 + e) and e/(1 + e)
+/// in some order, so 1 − σ never cancels and nothing overflows.
 struct Unit {
   double s, d1, d2, d3;  // σ, σ', σ'', σ'''
   explicit Unit(double z) {
-    s = sigmoid(z);
-    const double m = sigmoid(-z);
+    const double e = std::exp(-std::abs(z)), big = 1 / (1 + e), small = e * big;
+    s = z >= 0 ? big : small;
+    const double m = z >= 0 ? small : big;  // σ(−z)
     d1 = s * m;
     d2 = d1 * (m - s);
     d3 = d1 * (1 - 6 * d1);
   }
 };
+
+/// softplus(z) and σ(z) from one exp(−|z|).
+inline void softplus_sigmoid(double z, double& sp, double& sig) {
+  const double e = std::exp(-std::abs(z)), inv = 1 / (1 + e);
+  sp = std::max(z, 0.0) + std::log1p(e);
+  sig = z >= 0 ? inv : e * inv;
+}
 
 void check_finite(const char* field, const VectorD& v) {
   for (Eigen::Index i = 0; i < v.size(); ++i)
@@ -123,9 +133,10 @@ double NeuralEnergy::energy_and_gradient(const Eigen::Ref<const VectorD>& x, Eig
   double e = linear_.dot(x) + 0.5 * quadratic_ * x.squaredNorm();
   grad = linear_ + quadratic_ * x;
   for (Eigen::Index j = 0; j < weights_.rows(); ++j) {
-    const double z = weights_.row(j).dot(x) + hidden_bias_[j];
-    e += output_weights_[j] * softplus(z);
-    grad += (output_weights_[j] * sigmoid(z)) * weights_.row(j).transpose();
+    double sp, sig;
+    softplus_sigmoid(weights_.row(j).dot(x) + hidden_bias_[j], sp, sig);
+    e += output_weights_[j] * sp;
+    grad += (output_weights_[j] * sig) * weights_.row(j).transpose();
   }
   return e;
 }
@@ -154,11 +165,12 @@ void NeuralEnergy::add_energy_gradient(const Eigen::Ref<const VectorD>& x, doubl
   check_g("NeuralEnergy::add_energy_gradient", g.size(), num_parameters());
   const Eigen::Index H = weights_.rows(), d = weights_.cols(), hd = weights_.size();
   for (Eigen::Index j = 0; j < H; ++j) {
-    const double z = weights_.row(j).dot(x) + hidden_bias_[j];
-    const double t = s * output_weights_[j] * sigmoid(z);
+    double sp, sig;
+    softplus_sigmoid(weights_.row(j).dot(x) + hidden_bias_[j], sp, sig);
+    const double t = s * output_weights_[j] * sig;
     g.segment(j * d, d) += t * x;
     g[hd + j] += t;
-    g[hd + H + j] += s * softplus(z);
+    g[hd + H + j] += s * sp;
   }
   g.segment(hd + 2 * H, d) += s * x;
   g[hd + 2 * H + d] += s * 0.5 * quadratic_ * x.squaredNorm();
