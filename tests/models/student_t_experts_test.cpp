@@ -204,6 +204,21 @@ TEST(StudentTExperts, BatchedScoreMatchingTermsEqualThePerRowSum) {
   }
 }
 
+// The objectives split rows into fixed blocks: the model adds nothing that depends on the
+// thread count (300 rows: six blocks).
+TEST(StudentTExperts, ScoreMatchingObjectiveIsTheSameForOneAndTwoThreads) {
+  const StudentTExperts m = varied(3, 4, 0.2, 23);
+  MatrixD rows(300, 3);
+  for (Eigen::Index n = 0; n < rows.rows(); ++n) rows.row(n) = test::normal_vector(3, 24, std::uint64_t(n)).transpose();
+  VectorD g1, g2;
+  EXPECT_EQ(score_matching_objective(m, rows, &g1, Exec(1)), score_matching_objective(m, rows, &g2, Exec(2)));
+  EXPECT_EQ(g1, g2);
+  const SlicedOptions sliced{2, Projection::rademacher, 25};
+  EXPECT_EQ(sliced_score_matching_objective(m, rows, sliced, &g1, Exec(1)),
+            sliced_score_matching_objective(m, rows, sliced, &g2, Exec(2)));
+  EXPECT_EQ(g1, g2);
+}
+
 // ---------------------------------------------------------------------------------------
 // The closed-form log Z against quadrature.
 

@@ -12,11 +12,13 @@
 ///   ∇²ₓE = Σ_j a_j σ'(z_j) w_j w_jᵀ + λ I,   ΔₓE = Σ_j a_j σ'(z_j) ‖w_j‖² + λ d.
 /// Parameters θ = [W row-major (H·d), b (H), a (H), c (d), log λ].
 ///
-/// Cost per row (z = W x + b recomputed by every call, no heap allocation): energy_of,
-/// laplacian and hessian_quadratic one pass over W (H·d multiply-adds), energy_and_gradient
-/// two, add_score_vjp four, add_laplacian_gradient and add_hessian_quadratic_gradient
-/// three; add_score_matching_terms does a block of rows with four matrix products. Every
-/// method is const and safe to call from several threads at once.
+/// Cost per row (z = W x + b recomputed by every call, no heap allocation), in passes over
+/// W of H·d multiply-adds, plus one exp per unit: energy_of and laplacian one;
+/// energy_and_gradient, hessian_quadratic and add_energy_gradient two;
+/// add_laplacian_gradient three; add_score_vjp and add_hessian_quadratic_gradient four.
+/// add_score_matching_terms does a block of rows with four matrix products (50,000 rows of
+/// 64-d data with H = 64: about 0.11 s of one core against 0.58 s for the per-row path).
+/// Every method is const and safe to call from several threads at once.
 #include <cstddef>
 #include <cstdint>
 

@@ -20,11 +20,14 @@
 /// (sufficient); it is not if W has rank < d or Σ_k α_k <= d/2 (necessary conditions,
 /// λ = 0). normalisable() reports which of these applies.
 ///
-/// Cost per row (u = W x recomputed by every call, no heap allocation): energy_of,
-/// laplacian and hessian_quadratic one pass over W (K·d multiply-adds), energy_and_gradient
-/// two, add_score_vjp four, add_laplacian_gradient and add_hessian_quadratic_gradient
-/// three. add_score_matching_terms does a block of rows with four matrix products (the
-/// score-matching term and its gradient, about 4·K·d multiply-adds a row at GEMM speed).
+/// Cost per row (u = W x recomputed by every call, no heap allocation), in passes over W
+/// of K·d multiply-adds: energy_of and laplacian one; energy_and_gradient,
+/// hessian_quadratic and add_energy_gradient two; add_laplacian_gradient three;
+/// add_score_vjp and add_hessian_quadratic_gradient four. add_score_matching_terms does a
+/// block of rows with four matrix products (the score-matching term and its gradient,
+/// about 4·K·d multiply-adds a row at matrix-product speed): 50,000 rows of 64-d data with
+/// K = 64 take about 0.07 s of one core against 0.32 s for the per-row path of
+/// score_matching_objective (docs/energy-models.md).
 /// Every method is const and safe to call from several threads at once.
 #include <cstddef>
 #include <cstdint>
