@@ -48,8 +48,8 @@ struct PatchConfig {
   std::size_t size = 8;     ///< s: patches are s×s
   std::size_t count = 10000;
   std::uint64_t seed = 1;
-  /// Add uniform noise to 8-bit pixels, x = (k + u)/256 for the 8-bit value k, u ~ U(0, 1), so that
-  /// the data have a density (Theis, van den Oord & Bethge 2016). 8-bit images only.
+  /// Add uniform noise to 8-bit pixels, x = (k + u)/256 for the value k and u ~ U(0, 1),
+  /// so that the data have a density (Theis, van den Oord & Bethge 2016). 8-bit images only.
   bool dequantize = false;
   /// Patches whose standard deviation (over their s² pixels, after dequantisation) is
   /// below this are redrawn from the same stream: flat background patches are a point
