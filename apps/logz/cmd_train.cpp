@@ -126,6 +126,7 @@ void add_train(CLI::App& app, Action& action) {
   train->footer("Models: rbm, potts, ising. See logz train <model> --help.");
   add_train_potts(*train, action);
   add_train_ising(*train, action);
+  add_train_continuous(*train, action);
 
   auto o = std::make_shared<TrainOptions>();
   CLI::App* sub = train->add_subcommand("rbm", "Train a Bernoulli-Bernoulli RBM by CD-k or persistent CD-k (PCD / SML)");

@@ -19,8 +19,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "logz/core/parallel.hpp"
@@ -147,9 +149,11 @@ NceFit<M> fit_nce(const M& init, const MatrixD& data, const NceOptions& options,
             init.dimension(), data.cols());
   M model = init;
   const auto p = Eigen::Index(init.num_parameters());
+  bool first = true;
   const auto f = [&](const VectorD& w, VectorD& grad) {
-    model.set_parameters(w.head(p));
-    return problem.objective(model, w[p], &grad, ex);
+    const bool inside = detail::trial_parameters(model, VectorD(w.head(p)), std::exchange(first, false));
+    if (!inside) grad.setZero(w.size());
+    return inside ? problem.objective(model, w[p], &grad, ex) : std::numeric_limits<double>::infinity();
   };
   VectorD w0(p + 1);
   w0 << init.parameters(), options.initial_log_z;

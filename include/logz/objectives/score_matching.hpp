@@ -25,7 +25,9 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "logz/core/check.hpp"
@@ -295,13 +297,33 @@ double denoising_score_matching_objective(const M& model, const MatrixD& data, c
 
 namespace detail {
 
+/// Sets θ on `model` for a line-search trial; false when θ lies outside the model's
+/// parameter domain (e.g. log α so negative that α underflows to 0). The trial then
+/// counts as +∞, so the line search backtracks instead of the fit failing; the starting
+/// point itself must be valid (its error propagates).
+template <class M>
+bool trial_parameters(M& model, const VectorD& theta, bool first) {
+  if (first) {
+    model.set_parameters(theta);
+    return true;
+  }
+  try {
+    model.set_parameters(theta);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 template <class M, class Objective>
 ScoreFit<M> fit_lbfgs(const M& init, const LbfgsOptions& options, const LbfgsCallback& on_iteration,
                       Objective&& objective) {
   M model = init;
+  bool first = true;
   const auto f = [&](const VectorD& theta, VectorD& grad) {
-    model.set_parameters(theta);
-    return objective(model, &grad);
+    const bool inside = trial_parameters(model, theta, std::exchange(first, false));
+    if (!inside) grad.setZero(theta.size());
+    return inside ? objective(model, &grad) : std::numeric_limits<double>::infinity();
   };
   LbfgsResult res = minimize_lbfgs(f, init.parameters(), options, on_iteration);
   model.set_parameters(res.x);
