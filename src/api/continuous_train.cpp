@@ -147,12 +147,17 @@ ContinuousTrainResult fit_experts_unit_filters(const StudentTExperts& init, cons
       grad.setZero(theta.size());
       return std::numeric_limits<double>::infinity();
     }
-    const double value = objective(model, &grad);
+    double value = objective(model, &grad);
     const VectorD& w = model.parameters();
     for (Eigen::Index k = 0; k < K; ++k) {
       auto gk = grad.segment(k * d, d);
       const auto wk = w.segment(k * d, d);
-      gk = (gk - gk.dot(wk) * wk) / n[k];
+      // + ¼ (‖v_k‖² − 1)²: zero on the sphere and radial, so it leaves the fit unchanged
+      // while removing the flat direction of the scale-free objective (along which
+      // L-BFGS's line search stalls).
+      const double excess = n[k] * n[k] - 1;
+      value += 0.25 * excess * excess;
+      gk = (gk - gk.dot(wk) * wk) / n[k] + excess * n[k] * wk;
     }
     return value;
   };
