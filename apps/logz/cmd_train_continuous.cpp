@@ -17,7 +17,8 @@ namespace {
 
 struct ContinuousOptions {
   CommonOptions common;
-  std::string model, data, out, sigmas = "0.1";
+  std::string model, data, out, sigmas = "0.1", checkpoint;
+  bool resume = false;
   api::ContinuousTrainConfig defaults;
   std::string method = defaults.method, optimizer = defaults.optimizer, kernel = defaults.kernel;
   std::int64_t hidden = 0, draws = 1, projections = 1, noise_ratio = 1, max_iterations = 500, epochs = 20,
@@ -74,9 +75,12 @@ int run_continuous(const ContinuousOptions& o) {
   c.step_size = positive_option(cmd, "--step-size", o.step_size);
   c.leapfrog = count_option(cmd, "--leapfrog", o.leapfrog, 1);
   c.seed = seed_option(cmd, o.seed);
+  c.checkpoint = o.checkpoint;
+  c.resume = o.resume;
   c.validate();
   const Exec ex = make_exec(cmd, o.common);
   check_output_path(cmd, "--out", o.out);
+  if (!o.checkpoint.empty()) check_output_path(cmd, "--checkpoint", o.checkpoint);
 
   const MatrixD data = load_real_data(cmd, "--data", o.data);
   summary(o.common, fmt::format("{}: {} samples x {} dimensions, method {} ({})", cmd, data.rows(), data.cols(),
@@ -97,6 +101,7 @@ int run_continuous(const ContinuousOptions& o) {
                                  r.objective, r.trace.empty() ? NAN : r.trace.front(), final_value, r.parameters,
                                  secs, o.out);
   if (r.nce_log_z) text += fmt::format("\nNCE's estimate of log Z (the learned c): {:.4f}", *r.nce_log_z);
+  if (!r.acceptance.empty()) text += fmt::format("\nPCD chains' acceptance in the last epoch: {:.3f}", r.acceptance.back());
   summary(o.common, text);
   if (o.common.json) {
     nlohmann::json j{{"command", cmd},
@@ -116,6 +121,8 @@ int run_continuous(const ContinuousOptions& o) {
                      {"seconds", secs},
                      {"out", o.out}};
     j["nce_log_z"] = r.nce_log_z ? nlohmann::json(*r.nce_log_z) : nlohmann::json(nullptr);
+    j["trace"] = r.trace;
+    j["acceptance"] = r.acceptance;
     print_json(j);
   }
   return 0;
@@ -128,27 +135,40 @@ void add_one(CLI::App& train, Action& action, const std::string& model, const st
   o->hidden = model == "grbm" ? 16 : model == "neural" ? 32 : 0;  // 16: the GRBM's log Z stays exact
   CLI::App* sub = train.add_subcommand(model, description);
   sub->footer(
-      "Methods (none needs the partition function):\n"
+      "Methods:\n"
       "  sm   score matching (Hyvarinen 2005): 1/2 |grad E|^2 - laplacian E over the data\n"
       "  ssm  sliced score matching (Song et al. 2019): random projections instead of the laplacian\n"
       "  dsm  denoising score matching (Vincent 2011) at the noise levels --sigmas\n"
       "  nce  noise-contrastive estimation (Gutmann & Hyvarinen 2010) against a Gaussian fitted\n"
       "       to the data; learns log Z as one more parameter (printed and saved as nce_log_z)\n"
-      "All are minimised by L-BFGS over the whole data set; the random parts (projections,\n"
-      "noise) are fixed by --seed. DATA: a .npy 2-D float array, one sample per row, finite;\n"
-      "sm and ssm refuse a constant column (their objective is unbounded below along it).\n" +
+      "  pcd  persistent contrastive divergence (Tieleman 2008): --chains persistent chains moved\n"
+      "       --steps steps per update (grbm: block Gibbs; others: --kernel mala|hmc|ula with the\n"
+      "       step size adapted by dual averaging during the first epoch), Adam\n"
+      "sm, ssm, dsm and nce are minimised by L-BFGS over the whole data set (random parts fixed\n"
+      "by --seed), or with --optimizer adam over --epochs of minibatches (fresh noise and\n"
+      "projections per epoch), the model averaged over the second half of the epochs.\n"
+      "Epoch-based runs write --checkpoint after every epoch; --resume continues from it and\n"
+      "ends with the same bits as an uninterrupted run.\n"
+      "DATA: a .npy 2-D float array, one sample per row, finite; all methods but dsm refuse a\n"
+      "constant column (score matching's objective is unbounded below along it).\n" +
       sizes +
       "The model file (.npz) is read by `logz estimate|sample|eval|info --model`.\n"
       "Same bits for any --threads.\n\n"
       "Examples:\n"
       "  logz train " + model + " --data train.npy --method sm --out " + model + ".npz\n"
       "  logz train " + model + " --data train.npy --method nce --noise-ratio 4 --out " + model + ".npz\n"
-      "  logz train " + model + " --data train.npy --method dsm --sigmas 0.1,0.3 --out " + model + ".npz");
+      "  logz train " + model + " --data train.npy --method dsm --sigmas 0.1,0.3 --optimizer adam --epochs 50 --out " +
+      model + ".npz\n"
+      "  logz train " + model + " --data train.npy --method pcd --epochs 20 --checkpoint run.ckpt.npz --resume --out " +
+      model + ".npz");
   sub->add_option("--data", o->data, "Training data: .npy, one sample per row")->required()->type_name("PATH");
   sub->add_option("--out", o->out, "Model file to write (.npz)")->required()->type_name("PATH");
-  sub->add_option("--method", o->method, "sm, ssm, dsm or nce")
+  sub->add_option("--method", o->method, "sm, ssm, dsm, nce or pcd")
       ->capture_default_str()
-      ->check(CLI::IsMember({"sm", "ssm", "dsm", "nce"}));
+      ->check(CLI::IsMember({"sm", "ssm", "dsm", "nce", "pcd"}));
+  sub->add_option("--optimizer", o->optimizer, "lbfgs (full batch) or adam (minibatches); pcd uses adam")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"lbfgs", "adam"}));
   if (model != "gaussian")
     sub->add_option("--hidden", o->hidden,
                     model == "experts" ? "Experts K (0 = the data's dimension: the complete model)"
@@ -167,7 +187,23 @@ void add_one(CLI::App& train, Action& action, const std::string& model, const st
   sub->add_option("--max-iterations", o->max_iterations, "L-BFGS iterations at most")->capture_default_str();
   sub->add_option("--tolerance", o->tolerance, "L-BFGS stop: |gradient| <= tolerance * max(1, |theta|)")
       ->capture_default_str();
-  sub->add_option("--seed", o->seed, "Random seed (initial parameters, projections, noise)")->capture_default_str();
+  sub->add_option("--epochs", o->epochs, "adam, pcd: passes over the data")->capture_default_str();
+  sub->add_option("--batch", o->batch, "adam, pcd: rows per update")->capture_default_str();
+  sub->add_option("--lr", o->lr, "adam, pcd: Adam's learning rate")->capture_default_str();
+  sub->add_option("--chains", o->chains, "pcd: persistent chains")->capture_default_str();
+  sub->add_option("--steps", o->steps, "pcd: kernel steps (grbm: Gibbs sweeps) per update")->capture_default_str();
+  if (model != "grbm") {
+    sub->add_option("--kernel", o->kernel, "pcd: mala, hmc or ula")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"mala", "hmc", "ula"}));
+    sub->add_option("--step-size", o->step_size, "pcd: initial kernel step size")->capture_default_str();
+    sub->add_option("--leapfrog", o->leapfrog, "pcd: HMC leapfrog steps")->capture_default_str();
+  }
+  sub->add_option("--checkpoint", o->checkpoint, "adam, pcd: state file written after every epoch (.npz)")
+      ->type_name("PATH");
+  sub->add_flag("--resume", o->resume, "adam, pcd: continue from --checkpoint if it exists");
+  sub->add_option("--seed", o->seed, "Random seed (initial parameters, projections, noise, chains)")
+      ->capture_default_str();
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_continuous);
 }

@@ -2,7 +2,10 @@
 // the objectives of logz/objectives fitted by L-BFGS.
 #include "logz/api/continuous_train.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <optional>
 #include <limits>
 #include <string_view>
 #include <vector>
@@ -14,8 +17,14 @@
 #include "logz/models/gaussian_rbm.hpp"
 #include "logz/models/neural_energy.hpp"
 #include "logz/models/student_t_experts.hpp"
+#include <filesystem>
+
+#include "logz/io/npz.hpp"
+#include "logz/objectives/continuous_pcd.hpp"
+#include "logz/objectives/grbm_training.hpp"
 #include "logz/objectives/nce.hpp"
 #include "logz/objectives/score_matching.hpp"
+#include "logz/objectives/stochastic_fit.hpp"
 
 namespace logz::api {
 namespace {
@@ -83,6 +92,7 @@ ContinuousTrainResult result_of(Fit&& fit, std::string objective, std::size_t pa
                           .iterations = fit.iterations,
                           .converged = fit.converged,
                           .stopped_by = std::move(fit.stopped_by),
+                          .acceptance = {},
                           .nce_log_z = std::nullopt,
                           .parameters = parameters};
   return r;
@@ -175,8 +185,160 @@ ContinuousTrainResult fit_experts_unit_filters(const StudentTExperts& init, cons
                                .iterations = res.iterations,
                                .converged = res.converged,
                                .stopped_by = std::move(res.stopped_by),
+                               .acceptance = {},
                                .nce_log_z = std::nullopt,
                                .parameters = std::size_t(init.num_parameters() - std::size_t(K))};
+}
+
+// ------------------------------------------------------------------ epoch-based runs
+
+/// What identifies a run for --resume: every setting that changes the result.
+std::string run_signature(const ContinuousTrainConfig& c, const MatrixD& data) {
+  std::string levels;
+  for (double s : c.sigmas) levels += fmt::format("{},", s);
+  return fmt::format(
+      "model={} method={} optimizer={} hidden={} learn_sigma={} alpha={} init_scale={} sigmas={} draws={} "
+      "projections={} noise_ratio={} epochs={} batch={} lr={} chains={} steps={} kernel={} step_size={} "
+      "leapfrog={} seed={} rows={} cols={}",
+      c.model, c.method, c.optimizer, c.hidden, c.learn_sigma, c.alpha, c.init_scale, levels, c.draws, c.projections,
+      c.noise_ratio, c.epochs, c.batch, c.lr, c.chains, c.steps, c.kernel, c.step_size, c.leapfrog, c.seed,
+      data.rows(), data.cols());
+}
+
+io::Array text_array(const std::string& s) {
+  return io::Array::from_values<std::uint8_t>({s.size()}, std::vector<std::uint8_t>(s.begin(), s.end()));
+}
+
+/// Runs `epoch()` until the trainer has made c.epochs epochs, with progress, a checkpoint
+/// after each (the trainer's state, the trace so far and the run's signature) and, with
+/// c.resume, a start from the checkpoint when there is one.
+template <class Trainer, class Epoch, class Restore>
+void run_epochs(Trainer& trainer, const ContinuousTrainConfig& c, const MatrixD& data, ContinuousTrainResult& r,
+                Observer& obs, Epoch&& epoch, Restore&& restore) {
+  const std::string signature = run_signature(c, data), who = "train " + c.model;
+  if (c.resume && !c.checkpoint.empty() && std::filesystem::exists(c.checkpoint)) {
+    auto arrays = io::read_npz(c.checkpoint);
+    io::NamedArrays state;
+    for (auto& [name, a] : arrays) state.emplace_back(name, std::move(a));
+    const auto find = [&](const char* name) -> const io::Array& { return detail::state_array(who.c_str(), state, name); };
+    const auto sig = find("run_signature").template to_vector<std::uint8_t>();
+    check_arg(std::string(sig.begin(), sig.end()) == signature,
+              "{}: --resume: checkpoint {} was written by a run with other settings or data; rerun the same command, "
+              "or remove the checkpoint to start afresh",
+              who, c.checkpoint);
+    restore(state);
+    r.trace = find("run_trace").template to_vector<double>();
+    r.acceptance = find("run_acceptance").template to_vector<double>();
+    obs.message(fmt::format("{}: resumed from {} after epoch {}", who, c.checkpoint, trainer.epoch()));
+  }
+  while (trainer.epoch() < c.epochs) {
+    epoch();
+    if (!c.checkpoint.empty()) {
+      io::NamedArrays state = trainer.state();
+      state.emplace_back("run_signature", text_array(signature));
+      state.emplace_back("run_trace", io::Array::from_values<double>({r.trace.size()}, r.trace));
+      state.emplace_back("run_acceptance", io::Array::from_values<double>({r.acceptance.size()}, r.acceptance));
+      io::write_npz(c.checkpoint, state);
+    }
+    obs.progress("epochs", trainer.epoch(), c.epochs);
+  }
+  r.iterations = trainer.epoch();
+  r.stopped_by = "epochs";
+}
+
+ContinuousTrainResult started(io::ContinuousModel model, std::string objective) {
+  return ContinuousTrainResult{.model = std::move(model),
+                               .objective = std::move(objective),
+                               .trace = {},
+                               .iterations = 0,
+                               .converged = false,
+                               .stopped_by = "",
+                               .acceptance = {},
+                               .nce_log_z = std::nullopt,
+                               .parameters = 0};
+}
+
+TrainingOptions training_options(const ContinuousTrainConfig& c) {
+  TrainingOptions t;
+  t.batch_size = c.batch;
+  t.adam.learning_rate = c.lr;
+  t.average_from_epoch = c.epochs / 2;  // Polyak average over the second half
+  t.seed = c.seed;
+  return t;
+}
+
+template <class M>
+ContinuousTrainResult fit_minibatch(const M& init, const MatrixD& data, const ContinuousTrainConfig& c,
+                                    const Exec& ex, Observer& obs) {
+  StochasticOptions o;
+  o.objective = parse_objective(c.method);
+  o.training = training_options(c);
+  o.sliced = SlicedOptions{.projections = c.projections, .kind = Projection::rademacher, .seed = c.seed};
+  o.denoising = DenoisingOptions{.sigmas = c.sigmas, .draws = c.draws, .seed = c.seed};
+  o.nce.noise_ratio = c.noise_ratio;
+  o.nce.seed = c.seed;
+  if (c.method == "nce") o.nce.initial_log_z = initial_log_z(init, data, c.seed);
+  StochasticTrainer<M> trainer(init, data, o);
+  ContinuousTrainResult r = started(finished(init), std::string(objective_name(o.objective)) +
+                                                                  " mean minibatch loss per epoch (Adam)");
+  run_epochs(trainer, c, data, r, obs, [&] { r.trace.push_back(trainer.run_epoch(ex)); },
+             [&](const io::NamedArrays& s) { trainer.restore(s); });
+  r.model = finished(trainer.averaged_model());
+  if (c.method == "nce") r.nce_log_z = trainer.log_z(true);
+  r.parameters = init.num_parameters();
+  return r;
+}
+
+template <class M>
+ContinuousTrainResult fit_pcd(const M& init, const MatrixD& data, const ContinuousTrainConfig& c, const Exec& ex,
+                              Observer& obs) {
+  ContinuousPcdOptions o;
+  o.chains = c.chains;
+  o.kernel = parse_pcd_kernel(c.kernel);
+  o.kernel_steps = c.steps;
+  o.step_size = c.step_size;
+  o.leapfrog_steps = c.leapfrog;
+  o.adapt_updates = o.kernel == PcdKernel::ula ? 0 : (std::size_t(data.rows()) + c.batch - 1) / c.batch;
+  o.training = training_options(c);
+  ContinuousPcd<M> trainer(init, data, o);
+  ContinuousTrainResult r =
+      started(finished(init), "PCD energy gap (data mean energy - chain mean energy) per epoch");
+  run_epochs(
+      trainer, c, data, r, obs,
+      [&] {
+        const ContinuousPcdEpoch e = trainer.run_epoch(ex);
+        r.trace.push_back(e.energy_gap);
+        r.acceptance.push_back(e.acceptance);
+      },
+      [&](const io::NamedArrays& s) { trainer.restore(s); });
+  r.model = finished(trainer.averaged_model());
+  r.parameters = init.num_parameters();
+  return r;
+}
+
+ContinuousTrainResult fit_grbm_pcd(const GaussianRbm& init, const MatrixD& data, const ContinuousTrainConfig& c,
+                                   const Exec& ex, Observer& obs) {
+  GrbmPcdOptions o;
+  o.batch_size = c.batch;
+  o.chains = c.chains;
+  o.sweeps = c.steps;
+  o.adam.learning_rate = c.lr;
+  o.seed = c.seed;
+  std::optional<GrbmPcdTrainer> trainer(std::in_place, init, data, o);
+  ContinuousTrainResult r = started(init, "PCD mean gradient norm per epoch (block-Gibbs chains)");
+  run_epochs(*trainer, c, data, r, obs, [&] { r.trace.push_back(trainer->run_epoch(ex, obs).mean_gradient_norm); },
+             [&](const io::NamedArrays& s) { trainer.emplace(GrbmPcdTrainer::resume(data, o, s)); });
+  r.model = trainer->model();
+  r.parameters = GrbmFreeEnergy(init).num_parameters();
+  return r;
+}
+
+template <class M>
+ContinuousTrainResult fit_any(const M& init, const MatrixD& data, const ContinuousTrainConfig& c, const Exec& ex,
+                              Observer& obs) {
+  if (c.method == "pcd") return fit_pcd(init, data, c, ex, obs);
+  if (c.optimizer == "adam") return fit_minibatch(init, data, c, ex, obs);
+  return fit_full_batch(init, data, c, ex, obs);
 }
 
 }  // namespace
@@ -185,9 +347,20 @@ void ContinuousTrainConfig::validate() const {
   check_arg(one_of(model, {"gaussian", "grbm", "experts", "neural"}),
             "train: unknown model '{}' (known: gaussian, grbm, experts, neural)", model);
   const std::string who = "train " + model;
-  check_arg(one_of(method, {"sm", "ssm", "dsm", "nce"}), "{}: --method must be sm, ssm, dsm or nce, got '{}'", who,
-            method);
-  check_arg(optimizer == "lbfgs", "{}: --optimizer must be lbfgs, got '{}'", who, optimizer);
+  check_arg(one_of(method, {"sm", "ssm", "dsm", "nce", "pcd"}),
+            "{}: --method must be sm, ssm, dsm, nce or pcd, got '{}'", who, method);
+  check_arg(one_of(optimizer, {"lbfgs", "adam"}), "{}: --optimizer must be lbfgs or adam, got '{}'", who, optimizer);
+  check_arg(one_of(kernel, {"mala", "hmc", "ula"}), "{}: --kernel must be mala, hmc or ula, got '{}'", who, kernel);
+  check_arg(epochs >= 1 && batch >= 1 && chains >= 1 && steps >= 1 && leapfrog >= 1,
+            "{}: --epochs, --batch, --chains, --steps and --leapfrog must be >= 1", who);
+  check_arg(std::isfinite(lr) && lr > 0, "{}: --lr must be finite and > 0, got {}", who, lr);
+  check_arg(std::isfinite(step_size) && step_size > 0, "{}: --step-size must be finite and > 0, got {}", who,
+            step_size);
+  check_arg(!resume || !checkpoint.empty(), "{}: --resume needs --checkpoint", who);
+  check_arg(model != "experts" || optimizer != "adam" || (method != "sm" && method != "ssm"),
+            "{}: --method {} with --optimizer adam would fit free filter norms, along which the sample objective is "
+            "unbounded below; use --optimizer lbfgs (unit-norm filters), or --method dsm or nce",
+            who, method);
   check_arg(std::isfinite(alpha) && alpha > 0, "{}: --alpha must be finite and > 0, got {}", who, alpha);
   check_arg(std::isfinite(init_scale) && init_scale > 0, "{}: --init-scale must be finite and > 0, got {}", who,
             init_scale);
@@ -209,25 +382,29 @@ ContinuousTrainResult train_continuous(const MatrixD& data, const ContinuousTrai
   check_continuous_data(who.c_str(), data, std::size_t(data.cols()), c.method != "dsm");
   const auto d = std::size_t(data.cols());
   const std::size_t hidden = c.hidden == 0 ? d : c.hidden;
-  if (c.model == "gaussian") return fit_full_batch(GaussianEnergy::standard(d), data, c, ex, obs);
-  if (c.model == "grbm") return fit_full_batch(GrbmFreeEnergy(initial_grbm(data, c, hidden)), data, c, ex, obs);
+  if (c.model == "gaussian") return fit_any(GaussianEnergy::standard(d), data, c, ex, obs);
+  if (c.model == "grbm") {
+    const GaussianRbm init = initial_grbm(data, c, hidden);
+    if (c.method == "pcd") return fit_grbm_pcd(init, data, c, ex, obs);
+    return fit_any(GrbmFreeEnergy(init), data, c, ex, obs);
+  }
   if (c.model == "experts") {
     const StudentTExperts init = StudentTExperts::random(d, hidden, c.alpha, c.seed);
-    if (c.method == "sm")
+    if (c.method == "sm" && c.optimizer == "lbfgs")
       return fit_experts_unit_filters(init, c, "score matching J_SM (unit filters)", obs,
                                       [&](const StudentTExperts& m, VectorD* g) {
                                         return score_matching_objective(m, data, g, ex);
                                       });
-    if (c.method == "ssm") {
+    if (c.method == "ssm" && c.optimizer == "lbfgs") {
       const SlicedOptions so{.projections = c.projections, .kind = Projection::rademacher, .seed = c.seed};
       return fit_experts_unit_filters(init, c, "sliced score matching J_SSM (unit filters)", obs,
                                       [&](const StudentTExperts& m, VectorD* g) {
                                         return sliced_score_matching_objective(m, data, so, g, ex);
                                       });
     }
-    return fit_full_batch(init, data, c, ex, obs);
+    return fit_any(init, data, c, ex, obs);
   }
-  return fit_full_batch(NeuralEnergy::random(d, hidden, c.seed), data, c, ex, obs);
+  return fit_any(NeuralEnergy::random(d, hidden, c.seed), data, c, ex, obs);
 }
 
 }  // namespace logz::api

@@ -10,9 +10,15 @@
 
 #include <cmath>
 #include <cstring>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <tuple>
 #include <variant>
 
 #include "logz/api/continuous_train.hpp"
+#include "logz/io/continuous_file.hpp"
+#include "logz/io/npz.hpp"
 #include "logz/models/gaussian.hpp"
 #include "logz/models/student_t_experts.hpp"
 #include "support/expect_error.hpp"
@@ -136,12 +142,70 @@ TEST(ContinuousTrain, SameBitsForOneAndTwoThreads) {
   }
 }
 
+/// Stops the run (by throwing) once `stop_after` epochs are done: a run cut off there.
+struct StopAfter final : Observer {
+  std::size_t stop_after;
+  explicit StopAfter(std::size_t n) : stop_after(n) {}
+  void progress(std::string_view phase, std::size_t done, std::size_t) override {
+    if (phase == "epochs" && done == stop_after) throw std::runtime_error("cut off");
+  }
+};
+
+// A run cut off after epoch 2 and resumed from its checkpoint ends with the same bits as
+// an uninterrupted run, for each epoch-based trainer (Adam minibatches, PCD with MALA
+// chains, GRBM PCD with Gibbs chains); a checkpoint of other settings is refused.
+TEST(ContinuousTrain, ResumeAfterACutOffGivesTheSameBits) {
+  const MatrixD x = gaussian_draws(truth(), 300, 6);
+  const std::string dir = ::testing::TempDir();
+  int run = 0;
+  for (const auto& [model, method, optimizer] : {std::tuple{"experts", "dsm", "adam"}, std::tuple{"neural", "pcd", "adam"},
+                                                 std::tuple{"grbm", "pcd", "adam"}, std::tuple{"gaussian", "nce", "adam"}}) {
+    api::ContinuousTrainConfig c = config(model, method);
+    c.optimizer = optimizer;
+    c.hidden = 3;
+    c.epochs = 4;
+    c.batch = 50;
+    c.chains = 20;
+    c.lr = 0.01;
+    const auto whole = api::train_continuous(x, c, Exec(1));
+    c.checkpoint = dir + "/logz_resume_" + std::to_string(run++) + ".npz";
+    std::remove(c.checkpoint.c_str());
+    StopAfter stop(2);
+    EXPECT_THROW(api::train_continuous(x, c, Exec(1), stop), std::runtime_error);
+    c.resume = true;
+    const auto resumed = api::train_continuous(x, c, Exec(2));
+    EXPECT_EQ(resumed.trace, whole.trace) << model << " " << method;
+    EXPECT_EQ(resumed.acceptance, whole.acceptance) << model << " " << method;
+    EXPECT_EQ(resumed.nce_log_z, whole.nce_log_z) << model << " " << method;
+    const auto bytes = [&](const io::ContinuousModel& m) {
+      const std::string p = c.checkpoint + ".model.npz";
+      io::save_continuous(p, m);
+      return io::read_npz(p);
+    };
+    const auto a = bytes(whole.model), b = bytes(resumed.model);
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& [name, arr] : a)
+      EXPECT_EQ(arr.to_vector<double>(), b.at(name).to_vector<double>()) << model << " " << method << " " << name;
+    c.seed = 99;
+    test::expect_error([&] { api::train_continuous(x, c, Exec(1)); }, Exit::usage,
+                       "train " + std::string(model) + ": --resume: checkpoint " + c.checkpoint +
+                           " was written by a run with other settings or data; rerun the same command, or remove the "
+                           "checkpoint to start afresh");
+  }
+}
+
 TEST(ContinuousTrain, RefusesBadInput) {
   const MatrixD x = gaussian_draws(truth(), 50, 1);
   test::expect_error([&] { api::train_continuous(x, config("donut", "sm"), Exec(1)); }, Exit::usage,
                      "train: unknown model 'donut' (known: gaussian, grbm, experts, neural)");
   test::expect_error([&] { api::train_continuous(x, config("grbm", "mle"), Exec(1)); }, Exit::usage,
-                     "train grbm: --method must be sm, ssm, dsm or nce, got 'mle'");
+                     "train grbm: --method must be sm, ssm, dsm, nce or pcd, got 'mle'");
+  api::ContinuousTrainConfig adam = config("experts", "sm");
+  adam.optimizer = "adam";
+  test::expect_error([&] { api::train_continuous(x, adam, Exec(1)); }, Exit::usage,
+                     "train experts: --method sm with --optimizer adam would fit free filter norms, along which the "
+                     "sample objective is unbounded below; use --optimizer lbfgs (unit-norm filters), or --method dsm "
+                     "or nce");
   api::ContinuousTrainConfig c = config("gaussian", "dsm");
   c.sigmas = {0.1, -1};
   test::expect_error([&] { api::train_continuous(x, c, Exec(1)); }, Exit::usage,

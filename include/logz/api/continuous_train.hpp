@@ -25,7 +25,8 @@ namespace logz::api {
 struct ContinuousTrainConfig {
   std::string model = "gaussian";   ///< gaussian | grbm | experts | neural
   std::string method = "sm";        ///< sm | ssm | dsm | nce | pcd
-  std::string optimizer = "lbfgs";  ///< lbfgs (full batch) | adam (minibatches; pcd always)
+  std::string optimizer = "lbfgs";  ///< lbfgs (full batch) | adam (minibatches, Polyak-averaged over
+                                    ///< the second half of the epochs; pcd always)
 
   // The model's size and start.
   std::size_t hidden = 0;  ///< grbm / neural hidden units, experts K; 0 = the data's dimension
@@ -47,10 +48,16 @@ struct ContinuousTrainConfig {
   std::size_t epochs = 20, batch = 100;
   double lr = 1e-3;
   std::size_t chains = 100;      ///< pcd persistent chains
-  std::size_t steps = 1;         ///< pcd kernel steps per update
-  std::string kernel = "mala";   ///< pcd chains: mala | hmc | ula
-  double step_size = 0.1;        ///< pcd kernel step (adapted during the first epoch)
+  std::size_t steps = 1;         ///< pcd kernel steps (grbm: block-Gibbs sweeps) per update
+  std::string kernel = "mala";   ///< pcd chains of gaussian / experts / neural: mala | hmc | ula
+  double step_size = 0.1;        ///< pcd kernel step (adapted by dual averaging during the first epoch)
   std::size_t leapfrog = 5;      ///< pcd hmc leapfrog steps
+
+  /// Epoch-based runs (adam, pcd): the trainer's state is written here (atomically)
+  /// after every epoch; with `resume` and an existing file, the run continues from it
+  /// and ends bit-identical to an uninterrupted one. Empty: no checkpoints.
+  std::string checkpoint;
+  bool resume = false;
 
   std::uint64_t seed = 1;
 
@@ -61,10 +68,14 @@ struct ContinuousTrainConfig {
 struct ContinuousTrainResult {
   io::ContinuousModel model;
   std::string objective;       ///< what the trace holds, e.g. "score matching J_SM"
-  std::vector<double> trace;   ///< the objective at the start and after each iteration / epoch
+  /// L-BFGS: the objective at the start and after each iteration; adam: the mean
+  /// minibatch loss of each epoch; pcd: per epoch, the mean energy gap (data − chains;
+  /// gaussian / experts / neural) or the mean gradient norm (grbm).
+  std::vector<double> trace;
   std::size_t iterations = 0;  ///< L-BFGS iterations or epochs
   bool converged = false;      ///< L-BFGS gradient test (false for adam / pcd)
   std::string stopped_by;      ///< L-BFGS's reason, or "epochs"
+  std::vector<double> acceptance;  ///< pcd with mala / hmc: mean acceptance per epoch
   std::optional<double> nce_log_z;  ///< c learned by NCE: its estimate of log Z
   std::size_t parameters = 0;  ///< free parameters fitted (NCE's c not counted)
 };
