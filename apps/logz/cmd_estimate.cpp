@@ -1,6 +1,8 @@
-// `logz estimate`: log Z of an RBM, Ising or Potts model by any estimator of the suite
-// (api::estimate_on_path over the model's annealing path) or exactly, with replicates,
-// JSON and the per-β diagnostics table.
+// `logz estimate`: log Z of an RBM, Ising, Potts or continuous model (or a built-in 2-D
+// energy) by any estimator of the suite (api::estimate_on_path over the model's annealing
+// path) or exactly, with replicates, JSON and the per-β diagnostics table. Also home of
+// the continuous-model options that `eval` and `sample` share (--kernel, --step-size,
+// --leapfrog, --base).
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -10,10 +12,38 @@
 #include "logz/models/toy2d.hpp"
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
+#include "logz/io/continuous_file.hpp"
 #include "logz/io/npy.hpp"
 #include "logz/io/rbm_file.hpp"
 
 namespace logz::cli {
+
+// ---------------------------------------------------------------- continuous-model options
+// Shared with cmd_eval.cpp and cmd_sample.cpp, which declare these functions.
+
+void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope) {
+  sub.add_option("--kernel", k.kernel, scope + ": hmc or mala moves")->capture_default_str();
+  sub.add_option("--step-size", k.step_size, scope + ": kernel step size")->capture_default_str();
+  sub.add_option("--leapfrog", k.leapfrog, scope + ": HMC leapfrog steps per trajectory")->capture_default_str();
+}
+
+void add_base_option(CLI::App& sub, std::string& base) {
+  sub.add_option("--base", base,
+                 "Continuous model: the Gaussian base of the path: auto (the kind's default), standard (N(0, I)), fit "
+                 "(fitted to a short HMC run) or data:X.npy (fitted to the rows of X.npy)")
+      ->capture_default_str()
+      ->type_name("auto|standard|fit|data:PATH");
+}
+
+api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension) {
+  if (base == "auto") return {};
+  if (base == "standard") return {api::BaseChoice::standard, {}};
+  if (base == "fit") return {api::BaseChoice::fit, {}};
+  if (base.starts_with("data:"))
+    return {api::BaseChoice::data, load_real_data(command, "--base", base.substr(5), dimension)};
+  fail(Exit::usage, "{}: --base must be auto, standard, fit or data:PATH, got '{}'", command, base);
+}
+
 namespace {
 
 constexpr std::string_view kCmd = "estimate";
@@ -28,6 +58,7 @@ struct EstimateOptions {
   std::string energy;  // a built-in continuous energy instead of --model
   api::ContinuousKernelConfig kernel;
   double base_sigma = 2.0;
+  std::string base = "auto";  // continuous model files
 };
 
 /// What every model kind reports the same way: text, warning, files, JSON.
@@ -80,27 +111,52 @@ int run_estimate_mrf(const EstimateOptions& o, const api::EstimateConfig& c, con
   return report(o, c, r, {{"kind", api::mrf_kind(m)}});
 }
 
+/// The continuous paths (--energy NAME and continuous model files): RAISE start rows from
+/// --data, replicates of `one_run(config)`, the report with the kernel's settings.
+template <class Run>
+int run_continuous(const EstimateOptions& o, const api::EstimateConfig& c, std::size_t dimension, nlohmann::json extra,
+                   Run&& one_run) {
+  check_arg(o.data.empty() || c.method == "raise", "{}: --data is for --method raise (start states)", kCmd);
+  std::optional<MatrixD> start;
+  if (c.method == "raise") {
+    check_arg(!o.data.empty(), "{}: --method raise needs --data (a .npy of states, one reverse chain per row)", kCmd);
+    start = load_real_data(kCmd, "--data", o.data, dimension);
+  }
+  ProgressBar obs(stderr, o.common.quiet);
+  const api::ReplicatedEstimate r = api::replicate(
+      c, [&](const api::EstimateConfig& one) { return one_run(one, start ? &*start : nullptr, obs); });
+  extra.update({{"kernel", o.kernel.kernel}, {"step_size", o.kernel.step_size}, {"leapfrog", o.kernel.leapfrog},
+                {"dimension", dimension}});
+  return report(o, c, r, extra);
+}
+
 int run_estimate_energy(const EstimateOptions& o, const api::EstimateConfig& c, const Exec& ex) {
   check_arg(o.model.empty(), "{}: give --model or --energy, not both", kCmd);
-  check_arg(o.data.empty() || c.method == "raise", "{}: --data is for --method raise (start states)", kCmd);
+  check_arg(o.base == "auto", "{}: --base is for continuous model files; --energy takes --base-sigma", kCmd);
   check_arg(std::isfinite(o.base_sigma) && o.base_sigma > 0, "{}: --base-sigma must be positive, got {}", kCmd,
             o.base_sigma);
   const Toy2d energy = toy2d_by_name(o.energy);
   const Gaussian base = Gaussian::isotropic(energy.dimension(), o.base_sigma);
-  std::optional<MatrixD> start;
-  if (c.method == "raise") {
-    check_arg(!o.data.empty(), "{}: --method raise needs --data (a .npy of states, one reverse chain per row)", kCmd);
-    start = io::read_npy(o.data).to_matrix<double>(o.data);
-    check_data(std::size_t(start->cols()) == energy.dimension(), "{}: --data {} has {} columns, the energy has {}", kCmd,
-               o.data, start->cols(), energy.dimension());
-  }
-  ProgressBar obs(stderr, o.common.quiet);
-  const api::ReplicatedEstimate r = api::replicate(c, [&](const api::EstimateConfig& one) {
-    return api::continuous_estimate(energy, base, one, o.kernel, start ? &*start : nullptr, ex, obs);
+  return run_continuous(o, c, energy.dimension(), {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}},
+                        [&](const api::EstimateConfig& one, const MatrixD* start, Observer& obs) {
+                          return api::continuous_estimate(energy, base, one, o.kernel, start, ex, obs);
+                        });
+}
+
+int run_estimate_continuous_model(const EstimateOptions& o, const api::EstimateConfig& c, const Exec& ex) {
+  const api::ContinuousModel m = io::load_continuous(o.model);
+  const std::size_t d = api::continuous_dimension(m);
+  api::check_normalisable(kCmd.data(), m);
+  const api::BaseSpec spec = base_spec(kCmd, o.base, d);
+  // --method exact needs no base (and no pilot run).
+  const Gaussian base = c.method == "exact" ? api::continuous_start(m) : api::continuous_base(m, spec, c.seed, ex);
+  nlohmann::json extra = {{"kind", api::continuous_kind(m)}, {"base", api::base_choice_name(spec.choice)}};
+  if (c.method != "exact")
+    extra.update({{"base_mean", std::vector<double>(base.mean().data(), base.mean().data() + base.mean().size())},
+                  {"base_log_z", base.log_partition()}});
+  return run_continuous(o, c, d, extra, [&](const api::EstimateConfig& one, const MatrixD* start, Observer& obs) {
+    return api::estimate_continuous(m, base, one, o.kernel, start, ex, obs);
   });
-  return report(o, c, r,
-                {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}, {"kernel", o.kernel.kernel},
-                 {"step_size", o.kernel.step_size}, {"leapfrog", o.kernel.leapfrog}});
 }
 
 int run_estimate(const EstimateOptions& o) {
@@ -126,6 +182,8 @@ int run_estimate(const EstimateOptions& o) {
   if (!o.diagnostics.empty()) check_output_path(kCmd, "--diagnostics", o.diagnostics);
   if (!o.energy.empty()) return run_estimate_energy(o, c, ex);
   check_arg(!o.model.empty(), "{}: give --model FILE or --energy NAME", kCmd);
+  if (io::is_continuous_file(o.model)) return run_estimate_continuous_model(o, c, ex);
+  check_arg(o.base == "auto", "{}: --base is for continuous model files (Gaussian, GRBM, experts, neural)", kCmd);
   if (api::is_mrf_file(o.model)) return run_estimate_mrf(o, c, ex);
 
   check_arg(o.method != "raise" || !o.data.empty(),
@@ -146,7 +204,7 @@ int run_estimate(const EstimateOptions& o) {
 
 void add_estimate(CLI::App& app, Action& action) {
   auto o = std::make_shared<EstimateOptions>();
-  CLI::App* sub = app.add_subcommand("estimate", "Estimate log Z with an error bar (RBM, Ising, Potts)");
+  CLI::App* sub = app.add_subcommand("estimate", "Estimate log Z with an error bar (RBM, Ising, Potts, continuous models)");
   sub->footer(
       "Methods (docs/error-bars.md says how each error bar is computed and when not to trust it):\n"
       "  is      simple importance sampling from the base (--chains draws)\n"
@@ -163,12 +221,20 @@ void add_estimate(CLI::App& app, Action& action) {
       "  ti      thermodynamic integration of the mean of d log f / d beta over the same chains\n"
       "          (--quadrature trapezoid|simpson; the quadrature error is reported apart)\n"
       "  lis     linked importance sampling (Neal 2005): --chains runs, --chain-length states per beta\n"
-      "  exact   RBM: enumeration of the smaller layer (<= 32 units); Ising / Potts: junction tree\n"
+      "  exact   RBM: enumeration of the smaller layer (<= 32 units); Ising / Potts: junction tree;\n"
+      "          Gaussian: closed form; GRBM: the hidden layer enumerated (<= 30 units); experts with\n"
+      "          as many filters as dimensions and no quadratic term: closed form\n"
       "Paths: RBM: from a base-rate RBM by annealing the weights (Salakhutdinov & Murray 2008);\n"
       "  the base rate is the logit of the smoothed --data means if --data is given, else the\n"
       "  model file's data_marginals, else uniform. Ising / Potts: p_beta ~ exp(-beta E) from the\n"
       "  uniform distribution, --sweeps Gibbs sweeps per beta. --energy: the geometric path from\n"
       "  N(0, --base-sigma^2 I) (its normaliser counted), --sweeps --kernel steps per beta.\n"
+      "  Continuous model files: the same path from the Gaussian --base: auto is N(mu, diag Sigma)\n"
+      "  for a Gaussian, the exact moments of a GRBM with <= 20 hidden units, else a Gaussian fitted\n"
+      "  to a short HMC run (as --base fit); data:X.npy fits the rows of X.npy (e.g. training data).\n"
+      "  --method raise starts one reverse chain from each row of --data X.npy. A model that\n"
+      "  cannot be normalised (experts with alpha <= 1/2, filters that do not span the space) is\n"
+      "  refused (exit 65). docs/continuous-cli.md has the details.\n"
       "--replicates R runs R independent copies (seeds seed .. seed+R-1: the same bits as R\n"
       "single runs), pools them, reports their spread, R-hat and Cochran's test, and warns when\n"
       "they disagree beyond their own error bars.\n"
@@ -183,13 +249,14 @@ void add_estimate(CLI::App& app, Action& action) {
       "  logz estimate --model potts.npz --method is --chains 100000 --diagnostics steps.csv\n"
       "  logz estimate --model ising.npz --method smc --chains 500 --schedule adaptive --runs 10\n"
       "  logz estimate --model ising.npz --method bridge --betas 50 --chains 8 --samples 200 --schedule linear\n"
-      "  logz estimate --energy ring2d --method smc --chains 1000 --schedule adaptive --json");
-  sub->add_option("--model", o->model, "Model file (.npz): RBM, Ising or Potts")->type_name("PATH");
+      "  logz estimate --energy ring2d --method smc --chains 1000 --schedule adaptive --json\n"
+      "  logz estimate --model grbm.npz --method ais --chains 200 --betas 1000 --base data:train.npy\n"
+      "  logz estimate --model experts.npz --method smc --chains 500 --schedule adaptive --kernel mala --step-size 0.3");
+  sub->add_option("--model", o->model, "Model file (.npz): RBM, Ising, Potts, or a continuous model (Gaussian, GRBM, experts, neural)")->type_name("PATH");
   sub->add_option("--energy", o->energy, "A built-in 2-D energy instead of --model: ring2d, mixture2d or banana2d")
       ->type_name("NAME");
-  sub->add_option("--kernel", o->kernel.kernel, "--energy: hmc or mala moves on the tempered energy")->capture_default_str();
-  sub->add_option("--step-size", o->kernel.step_size, "--energy: kernel step size")->capture_default_str();
-  sub->add_option("--leapfrog", o->kernel.leapfrog, "--energy: HMC leapfrog steps per trajectory")->capture_default_str();
+  add_kernel_options(*sub, o->kernel, "--energy and continuous models");
+  add_base_option(*sub, o->base);
   sub->add_option("--base-sigma", o->base_sigma, "--energy: the base is N(0, sigma^2 I), its normaliser included")
       ->capture_default_str();
   sub->add_option("--method", o->method, "exact, is, ais, raise, smc, bridge, ti or lis")->capture_default_str()->check(
@@ -201,7 +268,7 @@ void add_estimate(CLI::App& app, Action& action) {
   sub->get_option("--schedule")->description(
       "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, geometric, sigmoid (Grosse et al. 2013), an "
       "explicit list:0,0.5,1, or adaptive (the betas of an adaptive SMC run at --cess)");
-  sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps (Ising / Potts) or kernel steps (--energy) per move")
+  sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps (Ising / Potts) or kernel steps (--energy, continuous models) per move")
       ->capture_default_str()
       ->type_name("N");
   sub->add_option("--replicates", o->replicates, "Independent runs (seed, seed+1, ...), pooled and compared")
@@ -222,7 +289,7 @@ void add_estimate(CLI::App& app, Action& action) {
   sub->add_option("--chain-length", o->chain_length, "lis: states per distribution in each run")->capture_default_str();
   sub->add_option("--data", o->data,
                   "RBM: data (fashion-mnist:test or .npy) for the AIS base rate and the RAISE start rows; Ising / "
-                  "Potts: .npy of start states for raise")
+                  "Potts / continuous: .npy of start states for raise")
       ->type_name("SPEC");
   sub->add_option("--log-weights", o->log_weights, "Write the log-weights here (.npy, float64)")->type_name("PATH");
   sub->add_option("--diagnostics", o->diagnostics, "Write the per-beta table here (.csv)")->type_name("PATH");
