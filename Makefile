@@ -39,6 +39,7 @@ test-slow: build
 
 demo: build
 	./build/apps/logz/logz demo
+	scripts/continuous_demo.sh build/apps/logz/logz
 
 bench: build deps-peers
 	bench/compare_peers.sh
