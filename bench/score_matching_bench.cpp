@@ -1,0 +1,90 @@
+// Full-batch score-matching objectives with their gradients (Google Benchmark), one
+// thread: one "epoch" = the objective and its θ-gradient over 50,000 rows of 64-d data,
+// what each L-BFGS evaluation costs. A product of 64 Student-t experts (the model of
+// bench/torch_score_matching.py, the PyTorch peer run beside it by
+// bench/score_matching_peers.sh) and a Gaussian–Bernoulli RBM with 32 hidden units (σ
+// learned). Exact SM goes through the models' matrix-product overloads; SSM (one
+// Rademacher projection a row) and DSM (σ = 0.1, one draw) through the generic per-row
+// terms. Counter: epochs (rate: epochs per second).
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "logz/core/parallel.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/models/gaussian_rbm.hpp"
+#include "logz/models/student_t_experts.hpp"
+#include "logz/objectives/score_matching.hpp"
+
+namespace {
+
+using namespace logz;
+
+constexpr Eigen::Index kRows = 50000, kDim = 64;
+
+MatrixD standard_normal_rows(std::uint64_t seed) {
+  Stream s = Stream::derive(seed, Purpose::data, 0);
+  MatrixD x(kRows, kDim);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = s.normal();
+  return x;
+}
+
+const MatrixD& data() {
+  static const MatrixD x = standard_normal_rows(1);
+  return x;
+}
+
+StudentTExperts experts() { return StudentTExperts::random(kDim, 64, 1.5, 1); }
+
+GrbmFreeEnergy grbm() {
+  GaussianRbm m(kDim, 32);
+  Stream s = Stream::derive(1, Purpose::init, 0);
+  for (Eigen::Index i = 0; i < m.weights.size(); ++i) m.weights.data()[i] = 0.1 * s.normal();
+  m.learn_sigma = true;
+  return GrbmFreeEnergy(m);
+}
+
+template <class Model, class Objective>
+void run(benchmark::State& state, const Model& m, Objective&& objective) {
+  const Exec ex(1);
+  VectorD g(Eigen::Index(m.num_parameters()));
+  for (auto _ : state) benchmark::DoNotOptimize(objective(m, &g, ex));
+  state.counters["epochs"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+template <class Model>
+void sm(benchmark::State& state, const Model& m) {
+  run(state, m, [](const Model& mm, VectorD* g, const Exec& ex) { return score_matching_objective(mm, data(), g, ex); });
+}
+template <class Model>
+void ssm(benchmark::State& state, const Model& m) {
+  const SlicedOptions o{.projections = 1, .kind = Projection::rademacher, .seed = 1};
+  run(state, m, [&](const Model& mm, VectorD* g, const Exec& ex) {
+    return sliced_score_matching_objective(mm, data(), o, g, ex);
+  });
+}
+template <class Model>
+void dsm(benchmark::State& state, const Model& m) {
+  const DenoisingOptions o{.sigmas = {0.1}, .draws = 1, .seed = 1};
+  run(state, m, [&](const Model& mm, VectorD* g, const Exec& ex) {
+    return denoising_score_matching_objective(mm, data(), o, g, ex);
+  });
+}
+
+void BM_ExpertsSm(benchmark::State& s) { sm(s, experts()); }
+void BM_ExpertsSsm(benchmark::State& s) { ssm(s, experts()); }
+void BM_ExpertsDsm(benchmark::State& s) { dsm(s, experts()); }
+void BM_GrbmSm(benchmark::State& s) { sm(s, grbm()); }
+void BM_GrbmSsm(benchmark::State& s) { ssm(s, grbm()); }
+void BM_GrbmDsm(benchmark::State& s) { dsm(s, grbm()); }
+BENCHMARK(BM_ExpertsSm)->Name("BM_FullBatch/experts64/sm")->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK(BM_ExpertsSsm)->Name("BM_FullBatch/experts64/ssm")->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK(BM_ExpertsDsm)->Name("BM_FullBatch/experts64/dsm")->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK(BM_GrbmSm)->Name("BM_FullBatch/grbm32/sm")->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK(BM_GrbmSsm)->Name("BM_FullBatch/grbm32/ssm")->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK(BM_GrbmDsm)->Name("BM_FullBatch/grbm32/dsm")->Unit(benchmark::kMillisecond)->MinTime(2);
+
+}  // namespace
+
+BENCHMARK_MAIN();
