@@ -418,17 +418,13 @@ double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data
   const MatrixD& sw = model.scaled_weights();
   const VectorD a = sw.array().square().colwise().sum().transpose().matrix();  // Σ_i W_ij² / σ_i⁴
   const double trace = sv.sum();
-  const Blocks blocks = row_blocks(std::size_t(data.rows()));
-  const Eigen::Index width = 1 + (want ? p : 0);
   // Per block (rows X): Pre = X (W/σ²) + c, P, Q, Q' elementwise; the score
   // G = (X − b − P Wᵀ) diag(s); Ψ = G diag(s); D = Q ⊙ (Ψ W) − Q' diag(a); then
   // (docs/gaussian-rbm.md) ∂J/∂W = −ΨᵀP − UᵀD + 2 diag(s) (W/σ²) diag(Σ_r Q_r) with
   // U = X diag(s), and the other blocks by column sums.
-  const VectorD sum = parallel_reduce(
-      ex, blocks.count(), VectorD(VectorD::Zero(width)),
-      [&](std::size_t t) {
-        VectorD out = VectorD::Zero(width);
-        const Eigen::Index r0 = Eigen::Index(blocks.begin(t)), nr = Eigen::Index(blocks.size(t));
+  return detail::sum_block_terms(
+      std::size_t(data.rows()), std::size_t(p), want, double(data.rows()), gradient, ex,
+      [&](Eigen::Index r0, Eigen::Index nr, VectorD& out) {
         const auto x = data.middleRows(r0, nr);
         MatrixD pre(nr, m);
         pre.noalias() = x * sw;
@@ -448,7 +444,7 @@ double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data
         const MatrixD score = resid * sv.asDiagonal();
         const VectorD lap = trace - (q * a).array();
         out[0] = 0.5 * score.squaredNorm() - lap.sum();
-        if (!want) return out;
+        if (!want) return;
         const MatrixD psi = score * sv.asDiagonal();
         MatrixD dd(nr, m);
         dd.noalias() = psi * rbm.weights;
@@ -472,12 +468,7 @@ double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data
                4 * sv.array() * ((sw.array() * rbm.weights.array()).matrix() * qsum).array())
                   .matrix();
         }
-        return out;
-      },
-      [](VectorD acc, const VectorD& part) { return VectorD(acc + part); });
-  const double norm = double(data.rows());
-  if (gradient) *gradient = sum.tail(p) / norm;
-  return sum[0] / norm;
+      });
 }
 
 double grbm_exact_log_z(const GaussianRbm& model, const Exec& ex) {

@@ -275,23 +275,7 @@ double NeuralEnergy::add_score_matching_terms(const Eigen::Ref<const MatrixD>& r
 }
 
 double score_matching_objective(const NeuralEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
-  check_continuous_data("score_matching_objective", data, model.dimension(), true);
-  const auto p = Eigen::Index(model.num_parameters());
-  const bool want = gradient != nullptr;
-  const Blocks blocks = row_blocks(std::size_t(data.rows()));
-  const Eigen::Index width = 1 + (want ? p : 0);
-  const VectorD sum = parallel_reduce(
-      ex, blocks.count(), VectorD(VectorD::Zero(width)),
-      [&](std::size_t t) {
-        VectorD out = VectorD::Zero(width);
-        out[0] = model.add_score_matching_terms(
-            data.middleRows(Eigen::Index(blocks.begin(t)), Eigen::Index(blocks.size(t))), out.tail(width - 1));
-        return out;
-      },
-      [](VectorD a, const VectorD& b) { return VectorD(a + b); });
-  const double n = double(data.rows());
-  if (want) *gradient = sum.tail(p) / n;
-  return sum[0] / n;
+  return detail::block_score_matching_objective(model, data, gradient, ex);
 }
 
 }  // namespace logz

@@ -200,22 +200,49 @@ MatrixD denoising_noise(const DenoisingOptions& options, std::size_t row, std::s
 
 namespace detail {
 
-/// Σ over fixed row blocks of term(row, out) where out = [value, ∂/∂θ]; divided by `norm`.
-template <class Term>
-double sum_row_terms(std::size_t rows, std::size_t n_params, bool want_gradient, double norm, VectorD* gradient,
-                     const Exec& ex, Term&& term) {
+/// Σ over the fixed row blocks of row_blocks(rows) of block(first, count, out), where
+/// out = [value, ∂/∂θ] (∂/∂θ only when want_gradient) starts at zero for each block and
+/// the blocks are summed in block order (the same bits for any thread count); divided by
+/// `norm`. For models that evaluate a block of rows at a time (matrix products).
+template <class Block>
+double sum_block_terms(std::size_t rows, std::size_t n_params, bool want_gradient, double norm, VectorD* gradient,
+                       const Exec& ex, Block&& block) {
   const Blocks blocks = row_blocks(rows);
   const Eigen::Index width = 1 + (want_gradient ? Eigen::Index(n_params) : 0);
   const VectorD sum = parallel_reduce(
       ex, blocks.count(), VectorD(VectorD::Zero(width)),
       [&](std::size_t t) {
         VectorD out = VectorD::Zero(width);
-        for (std::size_t r = blocks.begin(t); r < blocks.end(t); ++r) term(r, out);
+        block(Eigen::Index(blocks.begin(t)), Eigen::Index(blocks.size(t)), out);
         return out;
       },
       [](VectorD a, const VectorD& b) { return VectorD(a + b); });
   if (gradient) *gradient = sum.tail(Eigen::Index(n_params)) / norm;
   return sum[0] / norm;
+}
+
+/// sum_block_terms with term(row, out) called for each row of the block in order.
+template <class Term>
+double sum_row_terms(std::size_t rows, std::size_t n_params, bool want_gradient, double norm, VectorD* gradient,
+                     const Exec& ex, Term&& term) {
+  return sum_block_terms(rows, n_params, want_gradient, norm, gradient, ex,
+                         [&](Eigen::Index first, Eigen::Index count, VectorD& out) {
+                           for (Eigen::Index r = first; r < first + count; ++r) term(std::size_t(r), out);
+                         });
+}
+
+/// J_SM through the model's own block evaluation: model.add_score_matching_terms(rows, g)
+/// returns Σ over `rows` of ½‖∇ₓE‖² − ΔₓE and adds its θ-gradient to g (g empty: no
+/// gradient). What the score_matching_objective overloads of the models with a
+/// matrix-product path call.
+template <class M>
+double block_score_matching_objective(const M& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
+  check_continuous_data("score_matching_objective", data, model.dimension(), true);
+  return sum_block_terms(std::size_t(data.rows()), model.num_parameters(), gradient != nullptr, double(data.rows()),
+                         gradient, ex, [&](Eigen::Index first, Eigen::Index count, VectorD& out) {
+                           out[0] += model.add_score_matching_terms(data.middleRows(first, count),
+                                                                    out.tail(out.size() - 1));
+                         });
 }
 
 }  // namespace detail
