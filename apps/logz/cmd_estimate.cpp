@@ -18,32 +18,6 @@
 
 namespace logz::cli {
 
-// ---------------------------------------------------------------- continuous-model options
-// Shared with cmd_eval.cpp and cmd_sample.cpp, which declare these functions.
-
-void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope) {
-  sub.add_option("--kernel", k.kernel, scope + ": hmc or mala moves")->capture_default_str();
-  sub.add_option("--step-size", k.step_size, scope + ": kernel step size")->capture_default_str();
-  sub.add_option("--leapfrog", k.leapfrog, scope + ": HMC leapfrog steps per trajectory")->capture_default_str();
-}
-
-void add_base_option(CLI::App& sub, std::string& base) {
-  sub.add_option("--base", base,
-                 "Continuous model: the Gaussian base of the path: auto (the kind's default), standard (N(0, I)), fit "
-                 "(fitted to a short HMC run) or data:X.npy (fitted to the rows of X.npy)")
-      ->capture_default_str()
-      ->type_name("auto|standard|fit|data:PATH");
-}
-
-api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension) {
-  if (base == "auto") return {};
-  if (base == "standard") return {api::BaseChoice::standard, {}};
-  if (base == "fit") return {api::BaseChoice::fit, {}};
-  if (base.starts_with("data:"))
-    return {api::BaseChoice::data, load_real_data(command, "--base", base.substr(5), dimension)};
-  fail(Exit::usage, "{}: --base must be auto, standard, fit or data:PATH, got '{}'", command, base);
-}
-
 namespace {
 
 constexpr std::string_view kCmd = "estimate";

@@ -12,11 +12,6 @@
 
 namespace logz::cli {
 
-// cmd_estimate.cpp: the continuous-model options `estimate` also has.
-void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope);
-void add_base_option(CLI::App& sub, std::string& base);
-api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension);
-
 namespace {
 
 constexpr std::string_view kCmd = "eval";

@@ -14,9 +14,6 @@
 
 namespace logz::cli {
 
-// cmd_estimate.cpp: the kernel options `estimate` also has.
-void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope);
-
 namespace {
 
 constexpr std::string_view kCmd = "sample";

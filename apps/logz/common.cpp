@@ -185,7 +185,8 @@ std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c) {
 int run_main(int argc, char** argv) {
   CLI::App app{
       "logz: train energy-based models and estimate their partition function Z with error bars.\n"
-      "Binary restricted Boltzmann machines, Ising and Potts models.",
+      "Binary RBMs, Ising and Potts models, continuous energies (Gaussian, Gaussian-Bernoulli RBM,\n"
+      "Student-t experts, neural energies) and image patches for them.",
       "logz"};
   app.set_version_flag("--version", fmt::format("logz {}", kVersion), "Print the version and exit");
   app.require_subcommand(1);
@@ -235,6 +236,31 @@ int run_main(int argc, char** argv) {
     std::fprintf(stderr, "logz: internal error: %s\n", e.what());
     return int(Exit::software);
   }
+}
+
+// ------------------------------------------------------------------ continuous-model options
+
+void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope) {
+  sub.add_option("--kernel", k.kernel, scope + ": hmc or mala moves")->capture_default_str();
+  sub.add_option("--step-size", k.step_size, scope + ": kernel step size")->capture_default_str();
+  sub.add_option("--leapfrog", k.leapfrog, scope + ": HMC leapfrog steps per trajectory")->capture_default_str();
+}
+
+void add_base_option(CLI::App& sub, std::string& base) {
+  sub.add_option("--base", base,
+                 "Continuous model: the Gaussian base of the path: auto (the kind's default), standard (N(0, I)), fit "
+                 "(fitted to a short HMC run) or data:X.npy (fitted to the rows of X.npy)")
+      ->capture_default_str()
+      ->type_name("auto|standard|fit|data:PATH");
+}
+
+api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension) {
+  if (base == "auto") return {};
+  if (base == "standard") return {api::BaseChoice::standard, {}};
+  if (base == "fit") return {api::BaseChoice::fit, {}};
+  if (base.starts_with("data:"))
+    return {api::BaseChoice::data, load_real_data(command, "--base", base.substr(5), dimension)};
+  fail(Exit::usage, "{}: --base must be auto, standard, fit or data:PATH, got '{}'", command, base);
 }
 
 }  // namespace logz::cli

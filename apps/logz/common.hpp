@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "logz/api/continuous_tasks.hpp"
 #include "logz/api/rbm_tasks.hpp"
 #include "logz/core/observer.hpp"  // seconds_since
 #include "logz/core/parallel.hpp"
@@ -128,5 +129,16 @@ api::EstimateConfig log_z_config(std::string_view command, const LogZOptions& o,
 nlohmann::json estimate_json(const LogZEstimate& e, const api::EstimateConfig& c);
 /// "log Z = 123.45 ± 0.06 (ais, 100 chains, 10000 betas sm; ESS 91.2; 95% interval [a, b]; 12.3 s)".
 std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c);
+
+// ------------------------------------------------------------------ continuous-model options
+
+/// --kernel, --step-size, --leapfrog of `estimate`, `eval` and `sample` (help text
+/// prefixed by `scope`).
+void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope);
+/// --base auto|standard|fit|data:PATH.
+void add_base_option(CLI::App& sub, std::string& base);
+/// The base of --base for a model of `dimension` (data:PATH loaded by load_real_data);
+/// Error(Exit::usage) on another value.
+api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension);
 
 }  // namespace logz::cli
