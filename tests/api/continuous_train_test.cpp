@@ -22,20 +22,12 @@
 #include "logz/models/gaussian.hpp"
 #include "logz/models/student_t_experts.hpp"
 #include "support/expect_error.hpp"
+#include "support/gaussian_draws.hpp"
 
 namespace logz {
 namespace {
 
-MatrixD gaussian_draws(const Gaussian& g, std::size_t n, std::uint64_t seed) {
-  MatrixD x(Eigen::Index(n), Eigen::Index(g.dimension()));
-  Stream s = Stream::derive(seed, Purpose::sample, 0);
-  VectorD y(Eigen::Index(g.dimension()));
-  for (Eigen::Index r = 0; r < x.rows(); ++r) {
-    g.sample(s, y);
-    x.row(r) = y.transpose();
-  }
-  return x;
-}
+using test::gaussian_draws;
 
 Gaussian truth() {
   MatrixD prec(3, 3);

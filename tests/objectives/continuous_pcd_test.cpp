@@ -18,6 +18,7 @@
 
 #include "logz/core/check.hpp"
 #include "support/expect_error.hpp"
+#include "support/gaussian_draws.hpp"
 
 namespace logz {
 namespace {
@@ -31,16 +32,7 @@ Gaussian truth2() {
   return Gaussian(mu, prec);
 }
 
-MatrixD draws(const Gaussian& g, std::size_t n, std::uint64_t seed) {
-  MatrixD x(Eigen::Index(n), Eigen::Index(g.dimension()));
-  Stream s = Stream::derive(seed, Purpose::sample, 0);
-  VectorD y(Eigen::Index(g.dimension()));
-  for (Eigen::Index r = 0; r < x.rows(); ++r) {
-    g.sample(s, y);
-    x.row(r) = y.transpose();
-  }
-  return x;
-}
+using test::gaussian_draws;
 
 GaussianEnergy start2() {
   MatrixD prec(2, 2);
@@ -79,7 +71,7 @@ ContinuousPcdOptions options_for(PcdKernel kernel) {
 // a 10% wider covariance (a wrong sampler) are rejected by the same test.
 TEST(ContinuousPcd, GradientWithExactChainsIsUnbiasedForTheLikelihoodGradient) {
   const Exec ex(1);
-  const MatrixD x = draws(truth2(), 50, 1);
+  const MatrixD x = gaussian_draws(truth2(), 50, 1);
   const GaussianEnergy m = start2();
   const Gaussian model_law = m.to_gaussian();
   const Gaussian wrong_law(model_law.mean(), model_law.precision() / 1.1);
@@ -105,7 +97,7 @@ TEST(ContinuousPcd, GradientWithExactChainsIsUnbiasedForTheLikelihoodGradient) {
     const std::size_t chains = 20;
     VectorD sum = VectorD::Zero(5), sum2 = VectorD::Zero(5);
     for (int r = 0; r < reps; ++r) {
-      const MatrixD c = draws(*law, chains, std::uint64_t(1000 + r));
+      const MatrixD c = gaussian_draws(*law, chains, std::uint64_t(1000 + r));
       const VectorD g = pcd_gradient(m, x, c, ex);
       sum += g;
       sum2 += g.cwiseAbs2();
@@ -127,7 +119,7 @@ TEST(ContinuousPcd, GradientWithExactChainsIsUnbiasedForTheLikelihoodGradient) {
 // PCD gradient of the (single, whole-data) minibatch and the moved chains.
 TEST(ContinuousPcd, ChainsStartAndMoveAsDocumented) {
   const Exec ex(1);
-  const MatrixD x = draws(truth2(), 40, 2);
+  const MatrixD x = gaussian_draws(truth2(), 40, 2);
   ContinuousPcdOptions o = options_for(PcdKernel::mala);
   o.training.batch_size = 40;
   ContinuousPcd<GaussianEnergy> pcd(start2(), x, o);
@@ -157,7 +149,7 @@ TEST(ContinuousPcd, ChainsStartAndMoveAsDocumented) {
 // value of a DualAveraging fed the same acceptance probabilities; the epoch records.
 TEST(ContinuousPcd, AdaptationStopsAfterItsUpdates) {
   const Exec ex(1);
-  const MatrixD x = draws(truth2(), 40, 3);
+  const MatrixD x = gaussian_draws(truth2(), 40, 3);
   for (auto k : {PcdKernel::mala, PcdKernel::hmc}) {
     ContinuousPcdOptions o = options_for(k);
     o.adapt_updates = 5;
@@ -184,7 +176,7 @@ TEST(ContinuousPcd, AdaptationStopsAfterItsUpdates) {
 }
 
 TEST(ContinuousPcd, SameBitsForOneAndTwoThreads) {
-  const MatrixD x = draws(truth2(), 200, 4);
+  const MatrixD x = gaussian_draws(truth2(), 200, 4);
   for (auto k : {PcdKernel::mala, PcdKernel::ula, PcdKernel::hmc}) {
     ContinuousPcdOptions o = options_for(k);
     o.chains = 200;  // several chain blocks
@@ -207,7 +199,7 @@ TEST(ContinuousPcd, SameBitsForOneAndTwoThreads) {
 // their streams continue as in the uninterrupted run.
 TEST(ContinuousPcd, CheckpointRestoreContinuesBitForBit) {
   const Exec ex(1);
-  const MatrixD x = draws(truth2(), 40, 5);
+  const MatrixD x = gaussian_draws(truth2(), 40, 5);
   for (auto k : {PcdKernel::mala, PcdKernel::ula, PcdKernel::hmc}) {
     ContinuousPcdOptions o = options_for(k);
     o.adapt_updates = 6;
@@ -233,7 +225,7 @@ TEST(ContinuousPcd, CheckpointRestoreContinuesBitForBit) {
 }
 
 TEST(ContinuousPcd, RefusesBadInput) {
-  const MatrixD x = draws(truth2(), 40, 6);
+  const MatrixD x = gaussian_draws(truth2(), 40, 6);
   const auto make = [&](const MatrixD& data, const ContinuousPcdOptions& o) {
     ContinuousPcd<GaussianEnergy> p(start2(), data, o);
   };

@@ -13,6 +13,7 @@
 
 #include "logz/core/check.hpp"
 #include "support/expect_error.hpp"
+#include "support/gaussian_draws.hpp"
 
 namespace logz {
 namespace {
@@ -26,16 +27,7 @@ Gaussian truth2() {
   return Gaussian(mu, prec);
 }
 
-MatrixD draws(const Gaussian& g, std::size_t n, std::uint64_t seed) {
-  MatrixD x(Eigen::Index(n), Eigen::Index(g.dimension()));
-  Stream s = Stream::derive(seed, Purpose::sample, 0);
-  VectorD y(Eigen::Index(g.dimension()));
-  for (Eigen::Index r = 0; r < x.rows(); ++r) {
-    g.sample(s, y);
-    x.row(r) = y.transpose();
-  }
-  return x;
-}
+using test::gaussian_draws;
 
 GaussianEnergy start2() {
   MatrixD prec(2, 2);
@@ -50,7 +42,7 @@ double softplus_ref(double t) { return std::log(1 + std::exp(t)); }
 
 TEST(Nce, ObjectiveEqualsItsFormula) {
   const Exec ex(1);
-  const MatrixD x = draws(truth2(), 30, 1);
+  const MatrixD x = gaussian_draws(truth2(), 30, 1);
   NceOptions opt;
   opt.noise_ratio = 3;
   opt.seed = 4;
@@ -94,7 +86,7 @@ TEST(Nce, NoiseIsFixedPerSeedRowAndIndex) {
 // h²/6·|f'''| ~ 1e-11 and rounding ε·|f|/h ~ 1e-11; 1e-8 leaves a wide margin.
 TEST(Nce, GradientMatchesCentralDifferences) {
   const Exec ex(1);
-  const MatrixD x = draws(truth2(), 80, 2);
+  const MatrixD x = gaussian_draws(truth2(), 80, 2);
   NceOptions opt;
   opt.noise_ratio = 2;
   opt.noise = Gaussian::isotropic(2, 1.5);
@@ -122,7 +114,7 @@ TEST(Nce, GradientMatchesCentralDifferences) {
 }
 
 TEST(Nce, SameBitsForOneAndTwoThreads) {
-  const MatrixD x = draws(truth2(), 1000, 3);  // 4 row blocks
+  const MatrixD x = gaussian_draws(truth2(), 1000, 3);  // 4 row blocks
   NceOptions opt;
   opt.noise_ratio = 2;
   opt.seed = 5;
@@ -150,7 +142,7 @@ TEST(Nce, RecoversParametersAndLogZWithinErrorBars) {
   const int reps = 12;
   VectorD sum = VectorD::Zero(6), sum2 = VectorD::Zero(6);
   for (int r = 0; r < reps; ++r) {
-    const MatrixD x = draws(g, 1000, std::uint64_t(100 + r));
+    const MatrixD x = gaussian_draws(g, 1000, std::uint64_t(100 + r));
     NceOptions opt;
     opt.noise_ratio = 4;
     opt.seed = std::uint64_t(r);
@@ -194,7 +186,7 @@ TEST(Nce, ReportsANonNormalisableFit) {
 
 TEST(Nce, RefusesBadInput) {
   const Exec ex(1);
-  MatrixD x = draws(truth2(), 20, 4);
+  MatrixD x = gaussian_draws(truth2(), 20, 4);
   NceOptions opt;
   MatrixD bad = x;
   bad(3, 0) = std::nan("");

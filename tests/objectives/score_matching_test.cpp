@@ -20,6 +20,7 @@
 #include "logz/core/check.hpp"
 #include "support/expect_error.hpp"
 #include "support/parametric_checks.hpp"
+#include "support/gaussian_draws.hpp"
 
 namespace logz {
 namespace {
@@ -34,16 +35,7 @@ Gaussian truth3() {
   return Gaussian(mu, prec);
 }
 
-MatrixD draws(const Gaussian& g, std::size_t n, std::uint64_t seed) {
-  MatrixD x(Eigen::Index(n), Eigen::Index(g.dimension()));
-  Stream s = Stream::derive(seed, Purpose::sample, 0);
-  VectorD y(Eigen::Index(g.dimension()));
-  for (Eigen::Index r = 0; r < x.rows(); ++r) {
-    g.sample(s, y);
-    x.row(r) = y.transpose();
-  }
-  return x;
-}
+using test::gaussian_draws;
 
 // A model away from the data's optimum (all derivatives then nonzero).
 GaussianEnergy start3() {
@@ -167,7 +159,7 @@ TEST(GaussianEnergy, SharedDerivativeCheckerPassesItAndCatchesAWrongTerm) {
 TEST(ScoreMatching, ObjectivesEqualTheirFormulas) {
   const Exec ex(1);
   const GaussianEnergy m = start3();
-  const MatrixD x = draws(truth3(), 40, 1);
+  const MatrixD x = gaussian_draws(truth3(), 40, 1);
   const MatrixD& L = m.precision();
   const VectorD& b = m.linear();
   double sm = 0, ssm = 0, dsm = 0;
@@ -215,7 +207,7 @@ TEST(ScoreMatching, RandomPartsAreFixedPerRowAndIndex) {
 TEST(ScoreMatching, GradientsMatchCentralDifferences) {
   const Exec ex(1);
   const GaussianEnergy m = start3();
-  const MatrixD x = draws(truth3(), 60, 2);
+  const MatrixD x = gaussian_draws(truth3(), 60, 2);
   const auto check = [&](auto objective) {
     VectorD g;
     objective(m, &g);
@@ -236,7 +228,7 @@ TEST(ScoreMatching, GradientsMatchCentralDifferences) {
 
 TEST(ScoreMatching, SameBitsForOneAndTwoThreads) {
   const GaussianEnergy m = start3();
-  const MatrixD x = draws(truth3(), 1000, 3);  // 4 row blocks
+  const MatrixD x = gaussian_draws(truth3(), 1000, 3);  // 4 row blocks
   const auto both = [&](auto objective) {
     VectorD g1, g2;
     const double f1 = objective(&g1, Exec(1)), f2 = objective(&g2, Exec(2));
@@ -283,7 +275,7 @@ double distance_bound(const GaussianEnergy& at, Grad&& grad) {
 TEST(ScoreMatching, RecoversInverseSampleCovarianceWithDivisorN) {
   const Exec ex(1);
   const std::size_t n = 200;
-  const MatrixD x = draws(truth3(), n, 4);
+  const MatrixD x = gaussian_draws(truth3(), n, 4);
   const VectorD mean = x.colwise().mean().transpose();
   const MatrixD c = x.rowwise() - mean.transpose();
   const MatrixD s_n = c.transpose() * c / double(n);
@@ -333,7 +325,7 @@ TEST(DenoisingScoreMatching, RecoversTheLyapunovSolutionOfItsNoisySample) {
   const Exec ex(1);
   const std::size_t n = 150, k = 3;
   const double sigma = 0.4;
-  const MatrixD x = draws(truth3(), n, 5);
+  const MatrixD x = gaussian_draws(truth3(), n, 5);
   const DenoisingOptions dso{{sigma}, k, 8};
   MatrixD xt(Eigen::Index(n * k), 3), eps(Eigen::Index(n * k), 3);
   for (std::size_t r = 0; r < n; ++r) {
@@ -382,7 +374,7 @@ TEST(SlicedScoreMatching, LossEqualsScoreMatchingInExpectation) {
   const Exec ex(1);
   const GaussianEnergy m = start3();
   const std::size_t n = 100, projections = 200;
-  const MatrixD x = draws(truth3(), n, 6);
+  const MatrixD x = gaussian_draws(truth3(), n, 6);
   const double sm = score_matching_objective(m, x, nullptr, ex);
   const MatrixD& L = m.precision();
   double var = 0;
@@ -408,7 +400,7 @@ TEST(SlicedScoreMatching, LossEqualsScoreMatchingInExpectation) {
 TEST(SlicedScoreMatching, GradientIsUnbiased) {
   const Exec ex(1);
   const GaussianEnergy m = start3();
-  const MatrixD x = draws(truth3(), 50, 7);
+  const MatrixD x = gaussian_draws(truth3(), 50, 7);
   VectorD g_sm;
   score_matching_objective(m, x, &g_sm, ex);
   const int reps = 40;
@@ -433,7 +425,7 @@ TEST(SlicedScoreMatching, GradientIsUnbiased) {
 
 TEST(SlicedScoreMatching, FitReachesItsMinimiser) {
   const Exec ex(1);
-  const MatrixD x = draws(truth3(), 300, 9);
+  const MatrixD x = gaussian_draws(truth3(), 300, 9);
   const SlicedOptions so{4, Projection::rademacher, 2};
   LbfgsOptions opt;
   opt.gradient_tolerance = 1e-9;
@@ -456,7 +448,7 @@ TEST(SlicedScoreMatching, FitReachesItsMinimiser) {
 TEST(ScoreMatching, RefusesBadInput) {
   const Exec ex(1);
   const GaussianEnergy m = start3();
-  MatrixD x = draws(truth3(), 20, 10);
+  MatrixD x = gaussian_draws(truth3(), 20, 10);
   test::expect_error([&] { score_matching_objective(m, MatrixD(x.leftCols(2)), nullptr, ex); }, Exit::usage,
                      "score_matching_objective: data has 2 columns but the model has dimension 3");
   test::expect_error([&] { score_matching_objective(m, MatrixD(0, 3), nullptr, ex); }, Exit::usage,

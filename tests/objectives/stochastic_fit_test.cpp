@@ -23,6 +23,7 @@
 #include "logz/models/student_t_experts.hpp"
 #include "support/expect_error.hpp"
 #include "support/temp_dir.hpp"
+#include "support/gaussian_draws.hpp"
 
 namespace logz {
 namespace {
@@ -37,16 +38,7 @@ Gaussian truth3() {
   return Gaussian(mu, prec);
 }
 
-MatrixD draws(const Gaussian& g, std::size_t n, std::uint64_t seed) {
-  MatrixD x(Eigen::Index(n), Eigen::Index(g.dimension()));
-  Stream s = Stream::derive(seed, Purpose::sample, 0);
-  VectorD y(Eigen::Index(g.dimension()));
-  for (Eigen::Index r = 0; r < x.rows(); ++r) {
-    g.sample(s, y);
-    x.row(r) = y.transpose();
-  }
-  return x;
-}
+using test::gaussian_draws;
 
 // A model away from the data's optimum (all gradients nonzero).
 GaussianEnergy start3() {
@@ -137,7 +129,7 @@ TEST(StochasticFit, EpochOrderIsUniform) {
 // order of summation, 1e-12 relative). SM has no random part: every epoch gives the same.
 TEST(StochasticFit, AnEpochOfMinibatchesIsTheFullObjectiveUnderTheEpochSeed) {
   const Exec ex(1);
-  const MatrixD x = draws(truth3(), 90, 1);
+  const MatrixD x = gaussian_draws(truth3(), 90, 1);
   const std::size_t batch = 20;  // does not divide 90: a short last batch
   for (auto obj : {StochasticObjective::sm, StochasticObjective::ssm, StochasticObjective::dsm, StochasticObjective::nce}) {
     const StochasticOptions o = options_for(obj);
@@ -216,7 +208,7 @@ void expect_epoch_is_full_objective(const M& model, const MatrixD& x, Stochastic
 }
 
 TEST(StochasticFit, GenericOverTheModels) {
-  const MatrixD x = draws(truth3(), 90, 8);
+  const MatrixD x = gaussian_draws(truth3(), 90, 8);
   const StudentTExperts experts = StudentTExperts::random(3, 4, 1.5, 2);
   GaussianRbm rbm(3, 2);
   rbm.weights << 0.3, -0.2, 0.1, 0.4, -0.5, 0.2;
@@ -243,7 +235,7 @@ TEST(StochasticFit, GenericOverTheModels) {
 // rejected for SSM by the same test.
 TEST(StochasticFit, MinibatchGradientIsUnbiasedForTheExpectedObjective) {
   const Exec ex(1);
-  const MatrixD x = draws(truth3(), 60, 2);
+  const MatrixD x = gaussian_draws(truth3(), 60, 2);
   const GaussianEnergy m = start3();
   const auto expected_dsm = [&](const GaussianEnergy& e, const std::vector<double>& sigmas) {
     double f = 0;
@@ -347,7 +339,7 @@ TEST(StochasticFit, SgdWithMomentumByHand) {
 }
 
 TEST(StochasticFit, LearningRateSchedulesByHand) {
-  const MatrixD x = draws(truth3(), 40, 3);
+  const MatrixD x = gaussian_draws(truth3(), 40, 3);
   const Exec ex(1);
   StochasticOptions o = options_for(StochasticObjective::sm);
   o.training.batch_size = 10;  // 4 updates an epoch
@@ -376,7 +368,7 @@ TEST(StochasticFit, LearningRateSchedulesByHand) {
 // Polyak averaging from epoch 1: the average is the mean of the iterates after each
 // update of epochs 1 and 2, replayed here by hand from a run without averaging.
 TEST(StochasticFit, AveragingIsTheMeanOfTheIterates) {
-  const MatrixD x = draws(truth3(), 40, 3);
+  const MatrixD x = gaussian_draws(truth3(), 40, 3);
   const Exec ex(1);
   StochasticOptions o = options_for(StochasticObjective::dsm);
   o.training.batch_size = 40;  // one update an epoch
@@ -400,7 +392,7 @@ TEST(StochasticFit, AveragingIsTheMeanOfTheIterates) {
 // Reproducibility.
 
 TEST(StochasticFit, SameBitsForOneAndTwoThreads) {
-  const MatrixD x = draws(truth3(), 300, 4);  // 3 row blocks per 100-row batch
+  const MatrixD x = gaussian_draws(truth3(), 300, 4);  // 3 row blocks per 100-row batch
   for (auto obj : {StochasticObjective::sm, StochasticObjective::ssm, StochasticObjective::dsm, StochasticObjective::nce}) {
     StochasticOptions o = options_for(obj);
     o.training.batch_size = 150;
@@ -416,7 +408,7 @@ TEST(StochasticFit, SameBitsForOneAndTwoThreads) {
 }
 
 TEST(StochasticFit, CheckpointRestoreContinuesBitForBit) {
-  const MatrixD x = draws(truth3(), 80, 5);
+  const MatrixD x = gaussian_draws(truth3(), 80, 5);
   const Exec ex(1);
   test::TempDir dir;
   for (auto obj : {StochasticObjective::sm, StochasticObjective::ssm, StochasticObjective::dsm, StochasticObjective::nce}) {
@@ -467,7 +459,7 @@ struct EnergyOnly {
 };
 
 TEST(StochasticFit, RefusesBadInput) {
-  const MatrixD x = draws(truth3(), 40, 6);
+  const MatrixD x = gaussian_draws(truth3(), 40, 6);
   const auto make = [&](const MatrixD& data, const StochasticOptions& o) {
     StochasticTrainer<GaussianEnergy> t(start3(), data, o);
   };
@@ -512,7 +504,7 @@ TEST(StochasticFit, RefusesBadInput) {
                      "StochasticTrainer: data has 2 columns but the model has dimension 3");
 
   // A model without a score: NCE trains it, SM refuses it.
-  const MatrixD x1 = draws(Gaussian(VectorD::Zero(1), MatrixD::Identity(1, 1)), 50, 7);
+  const MatrixD x1 = gaussian_draws(Gaussian(VectorD::Zero(1), MatrixD::Identity(1, 1)), 50, 7);
   StochasticTrainer<EnergyOnly> ok(EnergyOnly{}, x1, options_for(StochasticObjective::nce));
   ok.run_epoch(Exec(1));
   test::expect_error([&] { StochasticTrainer<EnergyOnly>(EnergyOnly{}, x1, options_for(StochasticObjective::sm)); },

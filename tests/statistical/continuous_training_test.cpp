@@ -33,6 +33,7 @@
 #include "logz/diagnostics/mcmc.hpp"
 #include "logz/objectives/continuous_pcd.hpp"
 #include "logz/objectives/stochastic_fit.hpp"
+#include "support/gaussian_draws.hpp"
 
 namespace logz {
 namespace {
@@ -46,16 +47,7 @@ Gaussian truth2() {
   return Gaussian(mu, prec);
 }
 
-MatrixD draws(const Gaussian& g, std::size_t n, std::uint64_t seed) {
-  MatrixD x(Eigen::Index(n), Eigen::Index(g.dimension()));
-  Stream s = Stream::derive(seed, Purpose::sample, 0);
-  VectorD y(Eigen::Index(g.dimension()));
-  for (Eigen::Index r = 0; r < x.rows(); ++r) {
-    g.sample(s, y);
-    x.row(r) = y.transpose();
-  }
-  return x;
-}
+using test::gaussian_draws;
 
 GaussianEnergy start2() {
   MatrixD prec(2, 2);
@@ -135,7 +127,7 @@ std::vector<VectorD> run_score(const MatrixD& x, StochasticOptions o) {
 }
 
 TEST(ContinuousTraining, MinibatchScoreMatchingReachesTheClosedFormOptima) {
-  const MatrixD x = draws(truth2(), 400, 1);
+  const MatrixD x = gaussian_draws(truth2(), 400, 1);
   const double t = student_t_two_sided_quantile(1 - 2e-5, kReps - 1);
   StochasticOptions o;
   o.objective = StochasticObjective::sm;
@@ -155,7 +147,7 @@ TEST(ContinuousTraining, MinibatchScoreMatchingReachesTheClosedFormOptima) {
 }
 
 TEST(ContinuousTraining, PcdWithMalaAndHmcChainsReachesMaximumLikelihood) {
-  const MatrixD x = draws(truth2(), 400, 1);
+  const MatrixD x = gaussian_draws(truth2(), 400, 1);
   const double t = student_t_two_sided_quantile(1 - 2e-5, kReps - 1);
   const Exec ex(1);
   for (auto kernel : {PcdKernel::mala, PcdKernel::hmc}) {
@@ -188,7 +180,7 @@ TEST(ContinuousTraining, MinibatchNceRecoversParametersAndLogZ) {
   const Exec ex(1);
   std::vector<VectorD> est;
   for (int r = 0; r < reps; ++r) {
-    const MatrixD x = draws(g, 1000, std::uint64_t(300 + r));
+    const MatrixD x = gaussian_draws(g, 1000, std::uint64_t(300 + r));
     StochasticOptions o;
     o.objective = StochasticObjective::nce;
     o.nce.noise_ratio = 4;
