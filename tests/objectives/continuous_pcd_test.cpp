@@ -23,25 +23,9 @@
 namespace logz {
 namespace {
 
-Gaussian truth2() {
-  VectorD mu(2);
-  mu << 1.0, -0.5;
-  MatrixD prec(2, 2);
-  prec << 1.5, 0.5,  //
-      0.5, 1.0;
-  return Gaussian(mu, prec);
-}
-
 using test::gaussian_draws;
-
-GaussianEnergy start2() {
-  MatrixD prec(2, 2);
-  prec << 1.0, 0.2,  //
-      0.2, 0.8;
-  VectorD b(2);
-  b << 0.4, -0.3;
-  return GaussianEnergy(prec, b);
-}
+using test::truth2;
+using test::start2;
 
 bool same_bits(const MatrixD& a, const MatrixD& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&

@@ -18,25 +18,9 @@
 namespace logz {
 namespace {
 
-Gaussian truth2() {
-  VectorD mu(2);
-  mu << 1.0, -0.5;
-  MatrixD prec(2, 2);
-  prec << 1.5, 0.5,  //
-      0.5, 1.0;
-  return Gaussian(mu, prec);
-}
-
 using test::gaussian_draws;
-
-GaussianEnergy start2() {
-  MatrixD prec(2, 2);
-  prec << 1.0, 0.2,  //
-      0.2, 0.8;
-  VectorD b(2);
-  b << 0.4, -0.3;
-  return GaussianEnergy(prec, b);
-}
+using test::truth2;
+using test::start2;
 
 double softplus_ref(double t) { return std::log(1 + std::exp(t)); }
 

@@ -28,28 +28,9 @@
 namespace logz {
 namespace {
 
-Gaussian truth3() {
-  VectorD mu(3);
-  mu << 0.5, -1.0, 2.0;
-  MatrixD prec(3, 3);
-  prec << 2.0, 0.6, -0.3,  //
-      0.6, 1.5, 0.4,       //
-      -0.3, 0.4, 1.0;
-  return Gaussian(mu, prec);
-}
-
 using test::gaussian_draws;
-
-// A model away from the data's optimum (all gradients nonzero).
-GaussianEnergy start3() {
-  MatrixD prec(3, 3);
-  prec << 1.2, 0.2, 0.1,  //
-      0.2, 0.9, -0.2,     //
-      0.1, -0.2, 1.4;
-  VectorD b(3);
-  b << 0.3, -0.4, 0.8;
-  return GaussianEnergy(prec, b);
-}
+using test::truth3;
+using test::start3;
 
 bool same_bits(const VectorD& a, const VectorD& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * std::size_t(a.size())) == 0;

@@ -38,25 +38,9 @@
 namespace logz {
 namespace {
 
-Gaussian truth2() {
-  VectorD mu(2);
-  mu << 1.0, -0.5;
-  MatrixD prec(2, 2);
-  prec << 1.5, 0.5,  //
-      0.5, 1.0;
-  return Gaussian(mu, prec);
-}
-
 using test::gaussian_draws;
-
-GaussianEnergy start2() {
-  MatrixD prec(2, 2);
-  prec << 1.0, 0.2,  //
-      0.2, 0.8;
-  VectorD b(2);
-  b << 0.4, -0.3;
-  return GaussianEnergy(prec, b);
-}
+using test::truth2;
+using test::start2;
 
 /// θ of the Gaussian energy with precision Λ and linear term Λ x̄.
 VectorD closed_form(const MatrixD& data, double shift) {
