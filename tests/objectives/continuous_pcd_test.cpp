@@ -19,6 +19,7 @@
 #include "logz/core/check.hpp"
 #include "support/expect_error.hpp"
 #include "support/gaussian_draws.hpp"
+#include "support/parametric_checks.hpp"
 
 namespace logz {
 namespace {
@@ -64,18 +65,7 @@ TEST(ContinuousPcd, GradientWithExactChainsIsUnbiasedForTheLikelihoodGradient) {
     for (Eigen::Index r = 0; r < x.rows(); ++r) s += e.energy_of(x.row(r).transpose());
     return s / double(x.rows()) + e.log_partition();
   };
-  VectorD want(5);
-  const VectorD theta = m.parameters();
-  for (Eigen::Index k = 0; k < 5; ++k) {
-    GaussianEnergy mp = m, mm = m;
-    VectorD tp = theta, tm = theta;
-    const double h = 1e-5;
-    tp[k] += h;
-    tm[k] -= h;
-    mp.set_parameters(tp);
-    mm.set_parameters(tm);
-    want[k] = (nll(mp) - nll(mm)) / (2 * h);
-  }
+  const VectorD want = test::parameter_differences(m, nll, 1e-5);
   for (const Gaussian* law : {&model_law, &wrong_law}) {
     const int reps = 2000;
     const std::size_t chains = 20;

@@ -33,24 +33,6 @@ bool same_bits(const VectorD& a, const VectorD& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * std::size_t(a.size())) == 0;
 }
 
-/// Central differences of f over θ of `model`. The objectives here are quadratic in θ,
-/// so central differences have no truncation error: only rounding, ε·|f|/h ~ 1e-12.
-template <class F>
-VectorD central_differences(GaussianEnergy model, F&& f, double h = 1e-4) {
-  const VectorD theta = model.parameters();
-  VectorD out(theta.size());
-  for (Eigen::Index k = 0; k < theta.size(); ++k) {
-    VectorD tp = theta, tm = theta;
-    tp[k] += h;
-    tm[k] -= h;
-    model.set_parameters(tp);
-    const double fp = f(model);
-    model.set_parameters(tm);
-    const double fm = f(model);
-    out[k] = (fp - fm) / (2 * h);
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------
 // The model.
@@ -101,7 +83,8 @@ TEST(GaussianEnergy, ParameterDerivativesMatchCentralDifferences) {
   const auto check = [&](auto add, auto value) {
     VectorD g = VectorD::Zero(9);
     add(m, g);
-    const VectorD fd = central_differences(m, value);
+    // θ enters linearly: central differences have no truncation error, only rounding ~1e-12.
+    const VectorD fd = test::parameter_differences(m, value, 1e-4);
     EXPECT_LT((g - fd).lpNorm<Eigen::Infinity>(), 1e-10) << "analytic " << g.transpose() << "\nfd " << fd.transpose();
     EXPECT_GT(fd.norm(), 0.1);
   };
@@ -192,7 +175,9 @@ TEST(ScoreMatching, GradientsMatchCentralDifferences) {
   const auto check = [&](auto objective) {
     VectorD g;
     objective(m, &g);
-    const VectorD fd = central_differences(m, [&](const GaussianEnergy& mm) { return objective(mm, nullptr); });
+    // The objectives are quadratic in θ: central differences have no truncation error.
+    const VectorD fd =
+        test::parameter_differences(m, [&](const GaussianEnergy& mm) { return objective(mm, nullptr); }, 1e-4);
     // Quadratic objectives of size O(10): rounding of the differences ~ 1e-15·10/1e-4.
     EXPECT_LT((g - fd).lpNorm<Eigen::Infinity>(), 1e-8) << "analytic " << g.transpose() << "\nfd " << fd.transpose();
     EXPECT_GT(fd.lpNorm<Eigen::Infinity>(), 0.1);

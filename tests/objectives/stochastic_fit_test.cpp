@@ -24,6 +24,7 @@
 #include "support/expect_error.hpp"
 #include "support/temp_dir.hpp"
 #include "support/gaussian_draws.hpp"
+#include "support/parametric_checks.hpp"
 
 namespace logz {
 namespace {
@@ -240,17 +241,8 @@ TEST(StochasticFit, MinibatchGradientIsUnbiasedForTheExpectedObjective) {
       wrong = want;
       for (Eigen::Index i = 0; i < 3; ++i) wrong[3 + i * 3 - i * (i - 1) / 2] += 1.0;  // − ∂ΔE/∂Λ_ii left out
     } else {
-      const VectorD theta = m.parameters();
-      const double h = 1e-3;
-      for (Eigen::Index k = 0; k < 9; ++k) {
-        GaussianEnergy mp = m, mm = m;
-        VectorD tp = theta, tm = theta;
-        tp[k] += h;
-        tm[k] -= h;
-        mp.set_parameters(tp);
-        mm.set_parameters(tm);
-        want[k] = (expected_dsm(mp, o.denoising.sigmas) - expected_dsm(mm, o.denoising.sigmas)) / (2 * h);
-      }
+      want = test::parameter_differences(
+          m, [&](const GaussianEnergy& e) { return expected_dsm(e, o.denoising.sigmas); }, 1e-3);
     }
     const int epochs = 400;
     VectorD sum = VectorD::Zero(9), sum2 = VectorD::Zero(9), g(9);

@@ -29,7 +29,24 @@ double directional_difference(F&& f, const VectorD& x, const VectorD& e, double 
   return (f(VectorD(x + h * e)) - f(VectorD(x - h * e))) / (2 * h);
 }
 
-/// Central differences of f(model) over each θ_k.
+inline void expect_close(const VectorD& analytic, const VectorD& numeric, double tol, const std::string& what) {
+  ASSERT_EQ(analytic.size(), numeric.size()) << what;
+  for (Eigen::Index k = 0; k < analytic.size(); ++k)
+    EXPECT_NEAR(analytic[k], numeric[k], tol * (1 + std::abs(numeric[k]))) << what << ", entry " << k;
+}
+
+/// g0 + s · (what add(g) adds), from a g0 of ones and s = −0.7.
+template <class Add>
+VectorD added(Eigen::Index n, Add&& add) {
+  const double s = -0.7;
+  VectorD g = VectorD::Ones(n);
+  add(s, g);
+  return (g - VectorD::Ones(n)) / s;
+}
+
+}  // namespace detail
+
+/// Central differences of f(model) over each θ_k, step h.
 template <class M, class F>
 VectorD parameter_differences(const M& model, F&& f, double h) {
   M m = model;
@@ -47,23 +64,6 @@ VectorD parameter_differences(const M& model, F&& f, double h) {
   }
   return out;
 }
-
-inline void expect_close(const VectorD& analytic, const VectorD& numeric, double tol, const std::string& what) {
-  ASSERT_EQ(analytic.size(), numeric.size()) << what;
-  for (Eigen::Index k = 0; k < analytic.size(); ++k)
-    EXPECT_NEAR(analytic[k], numeric[k], tol * (1 + std::abs(numeric[k]))) << what << ", entry " << k;
-}
-
-/// g0 + s · (what add(g) adds), from a g0 of ones and s = −0.7.
-template <class Add>
-VectorD added(Eigen::Index n, Add&& add) {
-  const double s = -0.7;
-  VectorD g = VectorD::Ones(n);
-  add(s, g);
-  return (g - VectorD::Ones(n)) / s;
-}
-
-}  // namespace detail
 
 /// Checks every derivative of `model` at x against central differences; r and v are the
 /// vectors of the score vector–Jacobian product and of the Hessian's quadratic form.
@@ -106,25 +106,25 @@ void expect_derivatives_match_differences(const M& model, const VectorD& x, cons
     ASSERT_EQ(model.parameters().size(), p);
     if constexpr (requires(VectorD& g) { model.add_energy_gradient(x, 1.0, g); }) {
       const VectorD a = detail::added(p, [&](double s, VectorD& g) { model.add_energy_gradient(x, s, g); });
-      detail::expect_close(a, detail::parameter_differences(model, [&](const M& m) { return double(m.energy_of(x)); }, h),
+      detail::expect_close(a, parameter_differences(model, [&](const M& m) { return double(m.energy_of(x)); }, h),
                            tol, "add_energy_gradient");
     }
     if constexpr (requires(VectorD& g) { model.add_score_vjp(x, r, 1.0, g); }) {
       const VectorD a = detail::added(p, [&](double s, VectorD& g) { model.add_score_vjp(x, r, s, g); });
       detail::expect_close(
-          a, detail::parameter_differences(model, [&](const M& m) { return r.dot(score(m, x)); }, h), tol,
+          a, parameter_differences(model, [&](const M& m) { return r.dot(score(m, x)); }, h), tol,
           "add_score_vjp");
     }
     if constexpr (requires(VectorD& g) { model.add_laplacian_gradient(x, 1.0, g); }) {
       const VectorD a = detail::added(p, [&](double s, VectorD& g) { model.add_laplacian_gradient(x, s, g); });
-      detail::expect_close(a, detail::parameter_differences(model, [&](const M& m) { return m.laplacian(x); }, h), tol,
+      detail::expect_close(a, parameter_differences(model, [&](const M& m) { return m.laplacian(x); }, h), tol,
                            "add_laplacian_gradient");
     }
     if constexpr (requires(VectorD& g) { model.add_hessian_quadratic_gradient(x, v, 1.0, g); }) {
       const VectorD a =
           detail::added(p, [&](double s, VectorD& g) { model.add_hessian_quadratic_gradient(x, v, s, g); });
       detail::expect_close(
-          a, detail::parameter_differences(model, [&](const M& m) { return m.hessian_quadratic(x, v); }, h), tol,
+          a, parameter_differences(model, [&](const M& m) { return m.hessian_quadratic(x, v); }, h), tol,
           "add_hessian_quadratic_gradient");
     }
   }
