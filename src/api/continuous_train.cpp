@@ -84,6 +84,19 @@ io::ContinuousModel finished(const GrbmFreeEnergy& m) { return m.model(); }
 io::ContinuousModel finished(const StudentTExperts& m) { return m; }
 io::ContinuousModel finished(const NeuralEnergy& m) { return m; }
 
+/// The full-batch fits' L-BFGS settings: the gradient test relative to max(1, |θ|).
+LbfgsOptions lbfgs_options(const ContinuousTrainConfig& c) {
+  LbfgsOptions lb;
+  lb.max_iterations = c.max_iterations;
+  lb.gradient_tolerance = c.tolerance;
+  lb.relative_tolerance = true;
+  return lb;
+}
+
+LbfgsCallback lbfgs_progress(const ContinuousTrainConfig& c, Observer& obs) {
+  return [&c, &obs](std::size_t it, double) { obs.progress("L-BFGS iterations", it, c.max_iterations); };
+}
+
 template <class Fit>
 ContinuousTrainResult result_of(Fit&& fit, std::string objective, std::size_t parameters) {
   ContinuousTrainResult r{.model = finished(fit.model),
@@ -101,11 +114,8 @@ ContinuousTrainResult result_of(Fit&& fit, std::string objective, std::size_t pa
 template <class M>
 ContinuousTrainResult fit_full_batch(const M& init, const MatrixD& data, const ContinuousTrainConfig& c,
                                      const Exec& ex, Observer& obs) {
-  LbfgsOptions lb;
-  lb.max_iterations = c.max_iterations;
-  lb.gradient_tolerance = c.tolerance;
-  lb.relative_tolerance = true;
-  const auto progress = [&](std::size_t it, double) { obs.progress("L-BFGS iterations", it, c.max_iterations); };
+  const LbfgsOptions lb = lbfgs_options(c);
+  const LbfgsCallback progress = lbfgs_progress(c, obs);
   const std::size_t p = init.num_parameters();
   if (c.method == "sm") return result_of(fit_score_matching(init, data, lb, ex, progress), "score matching J_SM", p);
   if (c.method == "ssm") {
@@ -171,13 +181,7 @@ ContinuousTrainResult fit_experts_unit_filters(const StudentTExperts& init, cons
     }
     return value;
   };
-  LbfgsOptions lb;
-  lb.max_iterations = c.max_iterations;
-  lb.gradient_tolerance = c.tolerance;
-  lb.relative_tolerance = true;
-  LbfgsResult res = minimize_lbfgs(f, theta0, lb, [&](std::size_t it, double) {
-    obs.progress("L-BFGS iterations", it, c.max_iterations);
-  });
+  LbfgsResult res = minimize_lbfgs(f, theta0, lbfgs_options(c), lbfgs_progress(c, obs));
   check_data(unit_rows(res.x, norms), "train experts: the fit ended on a zero filter");
   return ContinuousTrainResult{.model = model,
                                .objective = std::move(name),
