@@ -40,9 +40,9 @@ api::EstimateConfig make(const std::string& method, std::size_t chains, std::siz
   c.chains = chains;
   c.betas = betas;
   c.schedule = schedule;
-  c.samples = samples;
-  c.chain_length = chain_length;
-  c.runs = 1;  // one SMC run per estimate: the RMSE over seeds is its error
+  c.options.set("samples", std::int64_t(samples));
+  c.options.set("chain_length", std::int64_t(chain_length));
+  c.options.set("runs", std::int64_t{1});  // one SMC run per estimate: the RMSE over seeds is its error
   return c;
 }
 

@@ -1,16 +1,14 @@
-// `logz sample`: final states of independent Gibbs chains of an RBM (api::sample_rbm),
-// Ising or Potts model (api::sample_mrf); for a continuous model, the draws of HMC or MALA
-// chains with an adapted step size (api::sample_continuous_model) or exact draws.
+// `logz sample`: states from any model file — final states of independent Gibbs chains of
+// an RBM, Ising or Potts model; for a continuous model, the draws of HMC or MALA chains with
+// an adapted step size; exact draws where they exist: parse → io::load_model →
+// api::sample → write.
 #include <fmt/format.h>
 
 #include "common.hpp"
-#include "logz/api/continuous_tasks.hpp"
-#include "logz/io/continuous_file.hpp"
-#include "logz/api/mrf_tasks.hpp"
+#include "logz/api/tasks.hpp"
 #include "logz/core/observer.hpp"
-#include "logz/exact/rbm_enumeration.hpp"
+#include "logz/io/model_file.hpp"
 #include "logz/io/npy.hpp"
-#include "logz/io/rbm_file.hpp"
 
 namespace logz::cli {
 
@@ -29,112 +27,34 @@ struct SampleOptions {
   double target_acceptance = 0;
 };
 
-int run_sample_continuous(const SampleOptions& o, std::size_t chains, std::size_t steps, std::uint64_t seed,
-                          const Exec& ex) {
-  const auto start = Clock::now();
-  const api::ContinuousModel m = io::load_continuous(o.model);
-  const std::string kind = api::continuous_kind(m);
-  nlohmann::json j = {{"out", o.out}, {"model", o.model}, {"kind", kind}, {"chains", chains}, {"seed", seed},
-                      {"exact", o.exact}, {"dimension", api::continuous_dimension(m)}};
-  std::string how;
-  MatrixD x;
-  if (o.exact) {
-    x = api::exact_continuous_samples(m, chains, seed, ex);
-    how = "exact draws";
-  } else {
-    api::ContinuousSampleConfig c;
-    c.kernel = o.kernel.kernel;
-    c.step_size = o.kernel.step_size;
-    c.leapfrog = o.kernel.leapfrog;
-    c.chains = chains;
-    c.warmup = count_option(kCmd, "--warmup", o.warmup, 0);
-    c.steps = steps;
-    c.thin = count_option(kCmd, "--thin", o.thin, 1);
-    c.target_acceptance = o.target_acceptance;
-    c.seed = seed;
-    ProgressBar obs(stderr, o.common.quiet);
-    const api::ContinuousSamples s = api::sample_continuous_model(m, c, ex, obs);
-    x = s.draws;
-    double mean_eps = 0;
-    for (double e : s.step_sizes) mean_eps += e / double(s.step_sizes.size());
-    how = fmt::format("{} chains x {} draws ({}, {} warm-up steps, mean step size {:.4g}); acceptance {:.3f}, "
-                      "min ESS {:.1f}, ESS per gradient evaluation {:.3g}",
-                      s.chains, s.kept, c.kernel, c.warmup, mean_eps, s.acceptance_rate, s.min_ess, s.ess_per_gradient);
-    j.update({{"kernel", c.kernel},
-              {"steps", steps},
-              {"warmup", c.warmup},
-              {"thin", c.thin},
-              {"leapfrog", c.leapfrog},
-              {"target_acceptance", c.acceptance_target()},
-              {"draws_per_chain", s.kept},
-              {"step_sizes", s.step_sizes},
-              {"acceptance_rate", s.acceptance_rate},
-              {"ess", std::vector<double>(s.ess.data(), s.ess.data() + s.ess.size())},
-              {"min_ess", s.min_ess},
-              {"gradient_evaluations", s.gradient_evaluations},
-              {"warmup_gradient_evaluations", s.warmup_gradient_evaluations},
-              {"ess_per_gradient", s.ess_per_gradient},
-              {"non_finite", s.non_finite}});
-  }
-  io::write_npy(o.out, io::Array::from_matrix<double>(x));
-  const double seconds = seconds_since(start);
-  summary(o.common, fmt::format("wrote {}: {} samples x {} dimensions (float64, {}), {}, {:.2f} s", o.out, x.rows(),
-                                x.cols(), kind, how, seconds));
-  if (o.common.json) {
-    j["rows"] = x.rows();
-    j["seconds"] = seconds;
-    print_json(j);
-  }
-  return 0;
-}
-
-int run_sample_mrf(const SampleOptions& o, std::size_t chains, std::size_t steps, std::uint64_t seed, const Exec& ex) {
-  check_arg(!o.exact, "{}: --exact is for RBMs; use exact draws from an Ising / Potts model by many --steps", kCmd);
-  const auto start = Clock::now();
-  const api::MrfModel m = api::load_mrf_model(o.model);
-  ProgressBar obs(stderr, o.common.quiet);
-  const MatrixD x = api::sample_mrf(m, chains, steps, seed, ex, obs);
-  const bool ising = api::mrf_kind(m) == "ising";
-  if (ising) io::write_npy(o.out, io::Array::from_matrix<std::int32_t>(x.cast<std::int32_t>()));
-  else io::write_npy(o.out, io::Array::from_matrix<std::uint8_t>(x.cast<std::uint8_t>()));
-  const double seconds = seconds_since(start);
-  summary(o.common, fmt::format("wrote {}: {} samples x {} sites ({}), {} Gibbs sweeps each, mean {:.4f}, {:.2f} s", o.out,
-                                x.rows(), x.cols(), ising ? "int32 spins" : "uint8 states", steps, x.mean(), seconds));
-  if (o.common.json)
-    print_json({{"out", o.out}, {"model", o.model}, {"kind", api::mrf_kind(m)}, {"chains", chains}, {"steps", steps},
-                {"exact", false}, {"seed", seed}, {"sites", x.cols()}, {"mean", x.mean()}, {"seconds", seconds}});
-  return 0;
-}
-
 int run_sample(const SampleOptions& o) {
   const auto start = Clock::now();
-  const std::size_t chains = count_option(kCmd, "--chains", o.chains, 1);
-  const std::size_t steps = count_option(kCmd, "--steps", o.steps, 1);
-  const std::uint64_t seed = seed_option(kCmd, o.seed);
+  api::SampleConfig c;
+  c.chains = count_option(kCmd, "--chains", o.chains, 1);
+  c.steps = count_option(kCmd, "--steps", o.steps, 1);
+  c.seed = seed_option(kCmd, o.seed);
+  c.exact = o.exact;
+  c.kernel = o.kernel.kernel;
+  c.step_size = o.kernel.step_size;
+  c.leapfrog = o.kernel.leapfrog;
+  c.warmup = count_option(kCmd, "--warmup", o.warmup, 0);
+  c.thin = count_option(kCmd, "--thin", o.thin, 1);
+  c.target_acceptance = o.target_acceptance;
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out);
-  if (io::is_continuous_file(o.model)) return run_sample_continuous(o, chains, steps, seed, ex);
-  if (api::is_mrf_file(o.model)) return run_sample_mrf(o, chains, steps, seed, ex);
-  const io::RbmFile f = io::load_rbm(o.model);
-
+  const io::ModelFile model = io::load_model(o.model);
   ProgressBar obs(stderr, o.common.quiet);
-  const MatrixU8 x = o.exact ? rbm_exact_samples(f.model, chains, seed, ex) : api::sample_rbm(f.model, chains, steps, seed, ex, obs);
-  io::write_npy(o.out, io::Array::from_matrix<std::uint8_t>(x));
-  const double mean = x.size() ? x.cast<double>().mean() : 0.0;
+  const api::Samples s = api::sample(model, c, ex, obs);
+  io::write_npy(o.out, s.states);
   const double seconds = seconds_since(start);
-  summary(o.common, fmt::format("wrote {}: {} samples x {} visible units (uint8), {}, mean {:.4f}, {:.2f} s", o.out,
-                                x.rows(), x.cols(), o.exact ? std::string("exact draws") : fmt::format("{} Gibbs sweeps each", steps),
-                                mean, seconds));
-  if (o.common.json)
-    print_json({{"out", o.out},
-                {"model", o.model},
-                {"chains", chains},
-                {"steps", o.exact ? nlohmann::json(nullptr) : nlohmann::json(steps)},
-                {"exact", o.exact},
-                {"seed", seed},
-                {"n_visible", x.cols()},
-                {"mean", mean},
-                {"seconds", seconds}});
+  summary(o.common, fmt::format("wrote {}: {}, {:.2f} s", o.out, s.how, seconds));
+  if (o.common.json) {
+    nlohmann::json j = {{"out", o.out},     {"model", o.model}, {"kind", kind_name(kind_of(model.model))},
+                        {"chains", c.chains}, {"exact", c.exact}, {"seed", c.seed},
+                        {"rows", s.states.shape[0]}, {"seconds", seconds}};
+    j.update(s.details);
+    print_json(j);
+  }
   return 0;
 }
 

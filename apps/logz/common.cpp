@@ -223,6 +223,10 @@ int run_main(int argc, char** argv) {
   }
   try {
     return action();
+  } catch (const ConfigError& e) {  // the library names config fields: say them as options
+    std::fflush(stdout);
+    std::fprintf(stderr, "logz: %s\n", e.render([](std::string_view f) { return flag_of(f); }).c_str());
+    return int(e.code());
   } catch (const Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "logz: %s\n", e.what());
@@ -236,6 +240,66 @@ int run_main(int argc, char** argv) {
     std::fprintf(stderr, "logz: internal error: %s\n", e.what());
     return int(Exit::software);
   }
+}
+
+// ------------------------------------------------------------------ estimate options from their declarations
+
+std::string flag_of(std::string_view field) {
+  std::string f = "--";
+  for (char c : field) f += c == '_' ? '-' : c;
+  return f;
+}
+
+namespace {
+/// Every declared estimate field: the common ones, then the methods' own.
+std::vector<OptionField> estimate_fields() {
+  std::vector<OptionField> all = api::common_estimate_fields();
+  for (const OptionField& f : api::method_option_fields()) all.push_back(f);
+  return all;
+}
+}  // namespace
+
+void add_estimate_options(CLI::App& sub, EstimateFlags& flags, const std::vector<std::string>& skip) {
+  flags.app = &sub;
+  for (const OptionField& f : estimate_fields()) {
+    if (std::find(skip.begin(), skip.end(), f.name) != skip.end()) continue;
+    CLI::Option* o = sub.add_option(flag_of(f.name), flags.text[f.name], f.help)
+                         ->default_str(OptionField::format(f.default_value));
+    if (f.type == OptionType::count) o->type_name("N");
+    if (f.type == OptionType::real) o->type_name("X");
+    if (f.type == OptionType::text) o->type_name(f.choices.empty() ? "TEXT" : "NAME");
+    if (!f.choices.empty()) o->check(CLI::IsMember(f.choices));
+  }
+}
+
+api::EstimateConfig estimate_config(std::string_view command, const EstimateFlags& flags) {
+  api::EstimateConfig c;
+  for (const OptionField& f : estimate_fields()) {
+    const std::string flag = flag_of(f.name);
+    const CLI::Option* o = flags.app ? flags.app->get_option_no_throw(flag) : nullptr;
+    if (!o || o->count() == 0) continue;
+    const OptionValue v = f.parse(flags.text.at(f.name), fmt::format("{}: {}", command, flag));
+    const std::string problem = f.problem(f.type == OptionType::real && std::holds_alternative<std::int64_t>(v)
+                                              ? OptionValue(double(std::get<std::int64_t>(v)))
+                                              : v);
+    check_arg(problem.empty(), "{}: {} {}", command, flag, problem);
+    api::set_field(c, f.name, v);
+  }
+  c.validate(command);
+  return c;
+}
+
+std::string methods_help() {
+  std::string out = "Methods (docs/error-bars.md says how each error bar is computed and when not to trust it):\n";
+  for (const api::EstimatorInfo& e : api::estimators()) {
+    std::string text = e.summary;
+    for (std::size_t p = 0; (p = text.find('\n', p)) != std::string::npos; p += 11) text.replace(p, 1, "\n          ");
+    out += fmt::format("  {:<7} {}\n", e.name, text);
+  }
+  out += "  exact   RBM: enumeration of the smaller layer (<= 32 units); Ising / Potts: junction tree;\n"
+         "          Gaussian: closed form; GRBM: the hidden layer enumerated (<= 30 units); experts with\n"
+         "          as many filters as dimensions and no quadratic term: closed form\n";
+  return out;
 }
 
 // ------------------------------------------------------------------ continuous-model options

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -129,6 +131,26 @@ api::EstimateConfig log_z_config(std::string_view command, const LogZOptions& o,
 nlohmann::json estimate_json(const LogZEstimate& e, const api::EstimateConfig& c);
 /// "log Z = 123.45 ± 0.06 (ais, 100 chains, 10000 betas sm; ESS 91.2; 95% interval [a, b]; 12.3 s)".
 std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c);
+
+// ------------------------------------------------------------------ estimate options from their declarations
+
+/// "--burn-in" for the config field "burn_in": how the command line spells a field.
+std::string flag_of(std::string_view field);
+
+/// The estimate settings as options, derived from their declarations (the common fields
+/// of api::EstimateConfig and every method option of the estimator registry): one
+/// option per field, with its default and help; `skip` leaves fields out (a command that
+/// spells one its own way).
+struct EstimateFlags {
+  CLI::App* app = nullptr;
+  std::map<std::string, std::string> text;  ///< the value of each option, as given
+};
+void add_estimate_options(CLI::App& sub, EstimateFlags& flags, const std::vector<std::string>& skip = {});
+/// The config of the options given, each checked against its declaration
+/// (Error(Exit::usage) "<command>: --flag must be ..., got ...").
+api::EstimateConfig estimate_config(std::string_view command, const EstimateFlags& flags);
+/// The estimate subcommand's "Methods:" help, from the registry.
+std::string methods_help();
 
 // ------------------------------------------------------------------ continuous-model options
 

@@ -13,20 +13,19 @@
 namespace logz::api {
 
 void ContinuousKernelConfig::validate() const {
-  check_arg(kernel == "hmc" || kernel == "mala", "estimate: --kernel must be hmc or mala, got '{}'", kernel);
-  check_arg(std::isfinite(step_size) && step_size > 0, "estimate: --step-size must be positive, got {}", step_size);
-  check_arg(leapfrog >= 1, "estimate: --leapfrog must be >= 1, got {}", leapfrog);
+  check_config(kernel == "hmc" || kernel == "mala", {"kernel"}, "estimate: @0 must be hmc or mala, got '{}'", kernel);
+  check_config(std::isfinite(step_size) && step_size > 0, {"step_size"}, "estimate: @0 must be positive, got {}", step_size);
+  check_config(leapfrog >= 1, {"leapfrog"}, "estimate: @0 must be >= 1, got {}", leapfrog);
 }
 
 void ContinuousSampleConfig::validate() const {
-  check_arg(kernel == "hmc" || kernel == "mala", "sample: --kernel must be hmc or mala, got '{}'", kernel);
-  check_arg(std::isfinite(step_size) && step_size > 0, "sample: --step-size must be positive, got {}", step_size);
-  check_arg(leapfrog >= 1, "sample: --leapfrog must be >= 1, got {}", leapfrog);
-  check_arg(chains >= 1, "sample: --chains must be >= 1, got {}", chains);
-  check_arg(steps >= 1, "sample: --steps must be >= 1, got {}", steps);
-  check_arg(thin >= 1 && thin <= steps, "sample: --thin must be in [1, --steps = {}], got {}", steps, thin);
-  check_arg(target_acceptance == 0 || (target_acceptance > 0 && target_acceptance < 1),
-            "sample: --target-acceptance must be in (0, 1) (0: the kernel's default), got {}", target_acceptance);
+  check_config(kernel == "hmc" || kernel == "mala", {"kernel"}, "sample: @0 must be hmc or mala, got '{}'", kernel);
+  check_config(std::isfinite(step_size) && step_size > 0, {"step_size"}, "sample: @0 must be positive, got {}", step_size);
+  check_config(leapfrog >= 1, {"leapfrog"}, "sample: @0 must be >= 1, got {}", leapfrog);
+  check_config(chains >= 1, {"chains"}, "sample: @0 must be >= 1, got {}", chains);
+  check_config(steps >= 1, {"steps"}, "sample: @0 must be >= 1, got {}", steps);
+  check_config(thin >= 1 && thin <= steps, {"thin", "steps"}, "sample: @0 must be in [1, @1 = {}], got {}", steps, thin);
+  check_config(target_acceptance == 0 || (target_acceptance > 0 && target_acceptance < 1), {"target_acceptance"}, "sample: @0 must be in (0, 1) (0: the kernel's default), got {}", target_acceptance);
 }
 
 double ContinuousSampleConfig::acceptance_target() const {
@@ -243,7 +242,7 @@ LogZEstimate estimate_continuous(const ContinuousModel& m, const Gaussian& base,
   if (config.method == "exact") {
     const auto start_time = std::chrono::steady_clock::now();
     const std::optional<double> z = continuous_exact_log_z(m, ex);
-    check_arg(z.has_value(), "estimate: --method exact is not available: {}", no_exact_reason(m));
+    check_config(z.has_value(), {"method"}, "estimate: @0 exact is not available: {}", no_exact_reason(m));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
     return exact_estimate(*z, std::holds_alternative<GaussianRbm>(m) ? "exact (hidden layer enumerated)" : "exact (closed form)",
                           seconds);
@@ -282,8 +281,7 @@ bool has_exact_samples(const ContinuousModel& m) {
 
 MatrixD exact_continuous_samples(const ContinuousModel& m, std::size_t count, std::uint64_t seed, const Exec& ex) {
   check_normalisable("sample", m);
-  check_arg(has_exact_samples(m),
-            "sample: --exact needs a Gaussian, a GRBM with at most {} hidden units or experts with the closed form "
+  check_config(has_exact_samples(m), {"exact"}, "sample: @0 needs a Gaussian, a GRBM with at most {} hidden units or experts with the closed form "
             "(as many filters as dimensions, no quadratic term); this {} model has none",
             kGrbmMaxTableHidden, continuous_kind(m));
   if (const auto* r = std::get_if<GaussianRbm>(&m)) return grbm_exact_samples(*r, count, seed, ex).visible;

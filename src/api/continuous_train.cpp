@@ -13,6 +13,7 @@
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
+#include "logz/estimators/ais.hpp"  // importance_stream
 #include "logz/models/gaussian.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 #include "logz/models/neural_energy.hpp"
@@ -60,7 +61,7 @@ GaussianRbm initial_grbm(const MatrixD& data, const ContinuousTrainConfig& c, st
 template <class M>
 double initial_log_z(const M& model, const MatrixD& data, std::uint64_t seed) {
   const Gaussian q = Gaussian::fit(data);
-  Stream s = Stream::derive(seed, Purpose::importance, 0);
+  Stream s = Stream::derive(seed, importance_stream, 0);
   std::vector<double> w(1000);
   VectorD y(Eigen::Index(q.dimension()));
   for (double& wi : w) {
@@ -226,8 +227,7 @@ void run_epochs(Trainer& trainer, const ContinuousTrainConfig& c, const MatrixD&
     for (auto& [name, a] : arrays) state.emplace_back(name, std::move(a));
     const auto find = [&](const char* name) -> const io::Array& { return detail::state_array(who.c_str(), state, name); };
     const auto sig = find("run_signature").template to_vector<std::uint8_t>();
-    check_arg(std::string(sig.begin(), sig.end()) == signature,
-              "{}: --resume: checkpoint {} was written by a run with other settings or data; rerun the same command, "
+    check_config(std::string(sig.begin(), sig.end()) == signature, {"resume"}, "{}: @0: checkpoint {} was written by a run with other settings or data; rerun the same command, "
               "or remove the checkpoint to start afresh",
               who, c.checkpoint);
     restore(state);
@@ -351,30 +351,29 @@ void ContinuousTrainConfig::validate() const {
   check_arg(one_of(model, {"gaussian", "grbm", "experts", "neural"}),
             "train: unknown model '{}' (known: gaussian, grbm, experts, neural)", model);
   const std::string who = "train " + model;
-  check_arg(one_of(method, {"sm", "ssm", "dsm", "nce", "pcd"}),
-            "{}: --method must be sm, ssm, dsm, nce or pcd, got '{}'", who, method);
-  check_arg(one_of(optimizer, {"lbfgs", "adam"}), "{}: --optimizer must be lbfgs or adam, got '{}'", who, optimizer);
-  check_arg(one_of(kernel, {"mala", "hmc", "ula"}), "{}: --kernel must be mala, hmc or ula, got '{}'", who, kernel);
-  check_arg(epochs >= 1 && batch >= 1 && chains >= 1 && steps >= 1 && leapfrog >= 1,
-            "{}: --epochs, --batch, --chains, --steps and --leapfrog must be >= 1", who);
-  check_arg(std::isfinite(lr) && lr > 0, "{}: --lr must be finite and > 0, got {}", who, lr);
-  check_arg(std::isfinite(step_size) && step_size > 0, "{}: --step-size must be finite and > 0, got {}", who,
+  check_config(one_of(method, {"sm", "ssm", "dsm", "nce", "pcd"}), {"method"},
+            "{}: @0 must be sm, ssm, dsm, nce or pcd, got '{}'", who, method);
+  check_config(one_of(optimizer, {"lbfgs", "adam"}), {"optimizer"}, "{}: @0 must be lbfgs or adam, got '{}'", who, optimizer);
+  check_config(one_of(kernel, {"mala", "hmc", "ula"}), {"kernel"}, "{}: @0 must be mala, hmc or ula, got '{}'", who, kernel);
+  check_config(epochs >= 1 && batch >= 1 && chains >= 1 && steps >= 1 && leapfrog >= 1, {"epochs", "batch", "chains", "steps", "leapfrog"}, "{}: @0, @1, @2, @3 and @4 must be >= 1", who);
+  check_config(std::isfinite(lr) && lr > 0, {"lr"}, "{}: @0 must be finite and > 0, got {}", who, lr);
+  check_config(std::isfinite(step_size) && step_size > 0, {"step_size"}, "{}: @0 must be finite and > 0, got {}", who,
             step_size);
-  check_arg(!resume || !checkpoint.empty(), "{}: --resume needs --checkpoint", who);
-  check_arg(model != "experts" || optimizer != "adam" || (method != "sm" && method != "ssm"),
-            "{}: --method {} with --optimizer adam would fit free filter norms, along which the sample objective is "
-            "unbounded below; use --optimizer lbfgs (unit-norm filters), or --method dsm or nce",
+  check_config(!resume || !checkpoint.empty(), {"resume", "checkpoint"}, "{}: @0 needs @1", who);
+  check_config(model != "experts" || optimizer != "adam" || (method != "sm" && method != "ssm"), {"method", "optimizer"},
+            "{}: @0 {} with @1 adam would fit free filter norms, along which the sample objective is "
+            "unbounded below; use @1 lbfgs (unit-norm filters), or @0 dsm or nce",
             who, method);
-  check_arg(std::isfinite(alpha) && alpha > 0, "{}: --alpha must be finite and > 0, got {}", who, alpha);
-  check_arg(std::isfinite(init_scale) && init_scale > 0, "{}: --init-scale must be finite and > 0, got {}", who,
+  check_config(std::isfinite(alpha) && alpha > 0, {"alpha"}, "{}: @0 must be finite and > 0, got {}", who, alpha);
+  check_config(std::isfinite(init_scale) && init_scale > 0, {"init_scale"}, "{}: @0 must be finite and > 0, got {}", who,
             init_scale);
-  check_arg(!sigmas.empty(), "{}: --sigmas needs at least one noise level", who);
-  for (double s : sigmas) check_arg(std::isfinite(s) && s > 0, "{}: every --sigmas level must be finite and > 0, got {}", who, s);
-  check_arg(draws >= 1, "{}: --draws must be >= 1, got 0", who);
-  check_arg(projections >= 1, "{}: --projections must be >= 1, got 0", who);
-  check_arg(noise_ratio >= 1, "{}: --noise-ratio must be >= 1, got 0", who);
-  check_arg(max_iterations >= 1, "{}: --max-iterations must be >= 1, got 0", who);
-  check_arg(std::isfinite(tolerance) && tolerance > 0, "{}: --tolerance must be finite and > 0, got {}", who, tolerance);
+  check_config(!sigmas.empty(), {"sigmas"}, "{}: @0 needs at least one noise level", who);
+  for (double s : sigmas) check_config(std::isfinite(s) && s > 0, {"sigmas"}, "{}: every @0 level must be finite and > 0, got {}", who, s);
+  check_config(draws >= 1, {"draws"}, "{}: @0 must be >= 1, got 0", who);
+  check_config(projections >= 1, {"projections"}, "{}: @0 must be >= 1, got 0", who);
+  check_config(noise_ratio >= 1, {"noise_ratio"}, "{}: @0 must be >= 1, got 0", who);
+  check_config(max_iterations >= 1, {"max_iterations"}, "{}: @0 must be >= 1, got 0", who);
+  check_config(std::isfinite(tolerance) && tolerance > 0, {"tolerance"}, "{}: @0 must be finite and > 0, got {}", who, tolerance);
 }
 
 ContinuousTrainResult train_continuous(const MatrixD& data, const ContinuousTrainConfig& c, const Exec& ex,

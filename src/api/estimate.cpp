@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -14,49 +16,100 @@
 
 namespace logz::api {
 
-std::string estimate_methods() { return "is, ais, raise, smc, bridge, ti, lis"; }
-
-bool is_estimate_method(const std::string& m) {
-  return m == "is" || m == "ais" || m == "raise" || m == "smc" || m == "bridge" || m == "ti" || m == "lis";
+const std::vector<OptionField>& common_estimate_fields() {
+  static const std::vector<OptionField> fields = [] {
+    std::vector<std::string> methods{"exact"};
+    for (const EstimatorInfo& e : estimators()) methods.push_back(e.name);
+    return std::vector<OptionField>{
+        OptionField::text("method", "ais", methods, "exact or an estimator"),
+        OptionField::count("chains", 100, 1,
+                           "Draws (is), particles (ais; smc: per run), reverse chains (raise, one per data row), ladder "
+                           "chains (bridge, ti), runs (lis)"),
+        OptionField::count("betas", 10000, 1, "Intermediate inverse temperatures (annealing steps)"),
+        OptionField::text("schedule", "sm", {},
+                          "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, geometric, sigmoid (Grosse "
+                          "et al. 2013), an explicit list:0,0.5,1, or adaptive (the betas of an adaptive SMC run at cess)"),
+        OptionField::count("sweeps", 1, 1, "Gibbs sweeps (Ising / Potts) or kernel steps (continuous models) per move"),
+        OptionField::count("replicates", 1, 1, "Independent runs (seed, seed+1, ...), pooled and compared"),
+        OptionField::count("seed", 1, 0, "Random seed; chain r uses the stream (seed, r) for any thread count")};
+  }();
+  return fields;
 }
 
-void EstimateConfig::validate() const {
-  check_arg(method == "exact" || is_estimate_method(method), "estimate: --method must be exact or one of {}, got '{}'",
-            estimate_methods(), method);
-  check_arg(chains >= 1, "estimate: --chains must be >= 1, got {}", chains);
-  check_arg(sweeps >= 1, "estimate: --sweeps must be >= 1, got {}", sweeps);
-  check_arg(replicates >= 1, "estimate: --replicates must be >= 1, got {}", replicates);
-  check_arg(method != "exact" || replicates == 1, "estimate: --replicates is for the random methods, not exact");
-  check_arg(runs >= 1, "estimate: --runs must be >= 1, got {}", runs);
-  (void)resampling_by_name(resampling);
-  check_arg(ess_threshold >= 0 && ess_threshold <= 1, "estimate: --ess-threshold must be in [0, 1], got {}",
-            ess_threshold);
-  check_arg(cess > 0 && cess < 1, "estimate: --cess must be in (0, 1), got {}", cess);
-  check_arg(samples >= 4, "estimate: --samples must be >= 4, got {}", samples);
-  check_arg(thin >= 1, "estimate: --thin must be >= 1, got {}", thin);
-  check_arg(quadrature == "trapezoid" || quadrature == "simpson",
-            "estimate: --quadrature must be trapezoid or simpson, got '{}'", quadrature);
-  check_arg(chain_length >= 1, "estimate: --chain-length must be >= 1, got {}", chain_length);
-  if (method != "exact" && method != "is" && schedule != "adaptive") (void)make_schedule(schedule, betas);
+OptionValue get_field(const EstimateConfig& c, const std::string& name) {
+  if (name == "method") return c.method;
+  if (name == "chains") return std::int64_t(c.chains);
+  if (name == "betas") return std::int64_t(c.betas);
+  if (name == "schedule") return c.schedule;
+  if (name == "sweeps") return std::int64_t(c.sweeps);
+  if (name == "replicates") return std::int64_t(c.replicates);
+  if (name == "seed") return std::int64_t(c.seed);
+  return c.options.get(name);
 }
 
-namespace detail {
-SmcConfig smc_config(const EstimateConfig& c) {
-  SmcConfig s;
-  s.particles = c.chains;
-  s.runs = c.runs;
-  s.resampling = resampling_by_name(c.resampling);
-  s.ess_threshold = c.ess_threshold;
-  s.cess_target = c.cess;
-  if (c.schedule != "adaptive") s.schedule = make_schedule(c.schedule, c.betas);
-  s.seed = c.seed;
-  return s;
+void set_field(EstimateConfig& c, const std::string& name, OptionValue v) {
+  const auto count = [&](std::size_t& field) {
+    const auto* i = std::get_if<std::int64_t>(&v);
+    if (!i) throw std::logic_error("set_field: " + name + " takes an integer");
+    check_config(*i >= 0, {name}, "estimate: @0 must be a non-negative integer, got {}", *i);
+    field = std::size_t(*i);
+  };
+  if (name == "method") c.method = std::get<std::string>(v);
+  else if (name == "chains") count(c.chains);
+  else if (name == "betas") count(c.betas);
+  else if (name == "schedule") c.schedule = std::get<std::string>(v);
+  else if (name == "sweeps") count(c.sweeps);
+  else if (name == "replicates") count(c.replicates);
+  else if (name == "seed") {
+    std::size_t seed = 0;
+    count(seed);
+    c.seed = seed;
+  } else {
+    if (!c.options.has(name)) throw std::logic_error("set_field: no estimate field '" + name + "'");
+    c.options.set(name, std::move(v));
+  }
 }
-}  // namespace detail
+
+void EstimateConfig::validate(std::string_view who) const {
+  const EstimatorInfo* info = find_estimator(method);
+  check_config(method == "exact" || info != nullptr, {"method"}, "{}: @0 must be exact or one of {}, got '{}'", who,
+               estimator_names(), method);
+  check_config(chains >= 1, {"chains"}, "{}: @0 must be at least 1, got {}", who, chains);
+  check_config(betas >= 1, {"betas"}, "{}: @0 must be at least 1, got {}", who, betas);
+  check_config(sweeps >= 1, {"sweeps"}, "{}: @0 must be at least 1, got {}", who, sweeps);
+  check_config(replicates >= 1, {"replicates"}, "{}: @0 must be at least 1, got {}", who, replicates);
+  check_config(method != "exact" || replicates == 1, {"replicates"}, "{}: @0 is for the random methods, not exact",
+               who);
+  options.validate(method_option_fields(), who);
+  if (info && info->uses_schedule && schedule != "adaptive") {
+    check_config(schedule != "sm" || betas >= 3, {"betas", "schedule"}, "{}: @0 must be at least 3 with @1 sm, got {}",
+                 who, betas);
+    (void)make_schedule(schedule, betas);
+  }
+}
+
+nlohmann::json to_json(const EstimateConfig& c) {
+  nlohmann::json j;
+  for (const OptionField& f : common_estimate_fields())
+    std::visit([&](const auto& x) { j[f.name] = x; }, get_field(c, f.name));
+  if (const EstimatorInfo* info = find_estimator(c.method)) {
+    for (const OptionField& f : info->options) std::visit([&](const auto& x) { j[f.name] = x; }, c.options.get(f.name));
+    if (c.schedule == "adaptive") j["cess"] = c.options.real("cess");
+  }
+  return j;
+}
 
 Schedule make_schedule(const std::string& spec, std::size_t betas) {
   constexpr std::string_view list = "list:";
-  if (spec.rfind(list, 0) != 0) return Schedule::named(spec, betas);
+  if (spec.rfind(list, 0) != 0) {
+    try {
+      return Schedule::named(spec, betas);
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const Error& e) {
+      throw ConfigError(e.what(), {"schedule"});
+    }
+  }
   std::vector<double> b;
   std::stringstream in(spec.substr(list.size()));
   for (std::string item; std::getline(in, item, ',');) {
@@ -67,7 +120,7 @@ Schedule make_schedule(const std::string& spec, std::size_t betas) {
     } catch (const std::exception&) {
       used = 0;
     }
-    check_arg(used > 0 && used == item.size(), "estimate: --schedule list: '{}' is not a number", item);
+    check_config(used > 0 && used == item.size(), {"schedule"}, "estimate: @0 list: '{}' is not a number", item);
     b.push_back(v);
   }
   return Schedule(std::move(b));
@@ -82,7 +135,8 @@ double chi_square_upper_tail(double q, double k) {
   return 0.5 * std::erfc(z / std::numbers::sqrt2);
 }
 bool unbiased_on_z_scale(const std::string& method) {
-  return method == "is" || method == "ais" || method == "smc" || method == "lis";
+  const EstimatorInfo* info = find_estimator(method);
+  return info && info->unbiased_z;
 }
 }  // namespace
 

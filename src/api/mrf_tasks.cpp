@@ -39,23 +39,35 @@ JunctionTreeResult mrf_exact_log_z(const MrfModel& m, const Exec& ex) {
   return std::visit([&](const auto& x) { return junction_tree(x, JunctionTreeOptions{}, ex); }, m);
 }
 
+namespace {
+template <class M>
+LogZEstimate estimate_on_mrf(const M& model, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
+                             Observer& obs) {
+  if (config.method == "exact") {
+    const auto t0 = std::chrono::steady_clock::now();
+    const JunctionTreeResult z = junction_tree(model, JunctionTreeOptions{}, ex);
+    return exact_estimate(z.log_z, "exact (junction tree)", seconds_since(t0));
+  }
+  const UniformStates base = uniform_base(model);
+  // LIS runs chains backwards too: it needs the reversible random-scan sweeps.
+  if (config.method == "lis")
+    return estimate_on_path(reversible_mrf_path(base, model, config.sweeps), config, start, ex, obs);
+  return estimate_on_path(mrf_path(base, model, config.sweeps), config, start, ex, obs);
+}
+}  // namespace
+
+LogZEstimate mrf_estimate(const Ising& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
+                          Observer& obs) {
+  return estimate_on_mrf(m, config, start, ex, obs);
+}
+LogZEstimate mrf_estimate(const Potts& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
+                          Observer& obs) {
+  return estimate_on_mrf(m, config, start, ex, obs);
+}
 LogZEstimate mrf_estimate(const MrfModel& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
                           Observer& obs) {
   config.validate();
-  if (config.method == "exact") {
-    const auto t0 = std::chrono::steady_clock::now();
-    const JunctionTreeResult z = mrf_exact_log_z(m, ex);
-    return exact_estimate(z.log_z, "exact (junction tree)", seconds_since(t0));
-  }
-  return std::visit(
-      [&](const auto& model) {
-        const UniformStates base = uniform_base(model);
-        // LIS runs chains backwards too: it needs the reversible random-scan sweeps.
-        if (config.method == "lis")
-          return estimate_on_path(reversible_mrf_path(base, model, config.sweeps), config, start, ex, obs);
-        return estimate_on_path(mrf_path(base, model, config.sweeps), config, start, ex, obs);
-      },
-      m);
+  return std::visit([&](const auto& model) { return estimate_on_mrf(model, config, start, ex, obs); }, m);
 }
 
 namespace {
@@ -78,15 +90,21 @@ MatrixD run_chains(const Model& m, const Kernel& kernel, std::size_t chains, std
 }
 }  // namespace
 
-MatrixD sample_mrf(const MrfModel& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
+MatrixD sample_mrf(const Ising& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
                    Observer& obs) {
   check_arg(chains >= 1 && sweeps >= 1, "sample_mrf: chains and sweeps must be >= 1, got {} and {}", chains, sweeps);
-  if (const auto* is = std::get_if<Ising>(&m))
-    return run_chains<Ising>(*is, SystematicGibbs({.updates = sweeps, .beta = 1.0}), chains, seed, ex, obs,
-                             [](const Ising& mm, Stream& r) { return mm.spin_value(r.uniform_double() < 0.5); });
-  const Potts& p = std::get<Potts>(m);
+  return run_chains<Ising>(m, SystematicGibbs({.updates = sweeps, .beta = 1.0}), chains, seed, ex, obs,
+                           [](const Ising& mm, Stream& r) { return mm.spin_value(r.uniform_double() < 0.5); });
+}
+MatrixD sample_mrf(const Potts& p, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
+                   Observer& obs) {
+  check_arg(chains >= 1 && sweeps >= 1, "sample_mrf: chains and sweeps must be >= 1, got {} and {}", chains, sweeps);
   return run_chains<Potts>(p, SystematicPottsGibbs({.updates = sweeps, .beta = 1.0}), chains, seed, ex, obs,
                            [](const Potts& mm, Stream& r) { return double(r.below(std::uint32_t(mm.num_states()))); });
+}
+MatrixD sample_mrf(const MrfModel& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
+                   Observer& obs) {
+  return std::visit([&](const auto& model) { return sample_mrf(model, chains, sweeps, seed, ex, obs); }, m);
 }
 
 }  // namespace logz::api

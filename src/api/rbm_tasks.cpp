@@ -174,20 +174,19 @@ double learning_rate(const TrainConfig& c, std::size_t epoch) {
 // ------------------------------------------------------------------ config
 
 void TrainConfig::validate() const {
-  check_arg(hidden >= 1, "train: --hidden must be >= 1, got {}", hidden);
-  check_arg(method == "cd" || method == "pcd", "train: --method must be cd or pcd, got '{}'", method);
-  check_arg(k >= 1, "train: --k must be >= 1, got {}", k);
-  check_arg(epochs >= 1, "train: --epochs must be >= 1, got {}", epochs);
-  check_arg(batch >= 1, "train: --batch must be >= 1, got {}", batch);
-  check_arg(std::isfinite(lr) && lr > 0, "train: --lr must be positive, got {}", lr);
-  check_arg(lr_schedule == "constant" || lr_schedule == "linear", "train: --lr-schedule must be constant or linear, got '{}'",
+  check_config(hidden >= 1, {"hidden"}, "train: @0 must be >= 1, got {}", hidden);
+  check_config(method == "cd" || method == "pcd", {"method"}, "train: @0 must be cd or pcd, got '{}'", method);
+  check_config(k >= 1, {"k"}, "train: @0 must be >= 1, got {}", k);
+  check_config(epochs >= 1, {"epochs"}, "train: @0 must be >= 1, got {}", epochs);
+  check_config(batch >= 1, {"batch"}, "train: @0 must be >= 1, got {}", batch);
+  check_config(std::isfinite(lr) && lr > 0, {"lr"}, "train: @0 must be positive, got {}", lr);
+  check_config(lr_schedule == "constant" || lr_schedule == "linear", {"lr_schedule"}, "train: @0 must be constant or linear, got '{}'",
             lr_schedule);
-  check_arg(std::isfinite(lr_final) && lr_final >= 0, "train: --lr-final must be >= 0, got {}", lr_final);
-  check_arg(std::isfinite(momentum) && momentum >= 0 && momentum < 1, "train: --momentum must be in [0, 1), got {}", momentum);
-  check_arg(std::isfinite(weight_decay) && weight_decay >= 0, "train: --weight-decay must be >= 0, got {}", weight_decay);
-  check_arg(std::isfinite(init_scale) && init_scale >= 0, "train: --init-scale must be >= 0, got {}", init_scale);
-  check_arg(monitor_ais_every == 0 || (monitor_ais_chains >= 1 && monitor_ais_betas >= 3),
-            "train: --monitor-ais needs --monitor-ais-chains >= 1 and --monitor-ais-betas >= 3");
+  check_config(std::isfinite(lr_final) && lr_final >= 0, {"lr_final"}, "train: @0 must be >= 0, got {}", lr_final);
+  check_config(std::isfinite(momentum) && momentum >= 0 && momentum < 1, {"momentum"}, "train: @0 must be in [0, 1), got {}", momentum);
+  check_config(std::isfinite(weight_decay) && weight_decay >= 0, {"weight_decay"}, "train: @0 must be >= 0, got {}", weight_decay);
+  check_config(std::isfinite(init_scale) && init_scale >= 0, {"init_scale"}, "train: @0 must be >= 0, got {}", init_scale);
+  check_config(monitor_ais_every == 0 || (monitor_ais_chains >= 1 && monitor_ais_betas >= 3), {"monitor_ais", "monitor_ais_chains", "monitor_ais_betas"}, "train: @0 needs @1 >= 1 and @2 >= 3");
 }
 
 nlohmann::json TrainConfig::to_json() const {
@@ -241,10 +240,10 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
   ck.history = nlohmann::json::array();
   if (files.resume && !files.checkpoint.empty() && std::filesystem::exists(files.checkpoint)) {
     ck = read_checkpoint(files.checkpoint);
-    check_arg(same_run(ck.config), "train: --resume: checkpoint {} was written with different settings ({}); "
+    check_config(same_run(ck.config), {"resume"}, "train: @0: checkpoint {} was written with different settings ({}); "
               "rerun the same command, or remove the checkpoint to start afresh", files.checkpoint, ck.config.dump());
-    check_data(ck.model.n_visible() == nv && ck.model.n_hidden() == config.hidden,
-               "train: --resume: checkpoint {} holds a {}x{} model, the data and --hidden ask for {}x{}", files.checkpoint,
+    check_config_data(ck.model.n_visible() == nv && ck.model.n_hidden() == config.hidden, {"resume", "hidden"},
+               "train: @0: checkpoint {} holds a {}x{} model, the data and @1 ask for {}x{}", files.checkpoint,
                ck.model.n_visible(), ck.model.n_hidden(), nv, config.hidden);
     ck.config = cfg;
     res.resumed_from_epoch = ck.epoch;
@@ -360,7 +359,7 @@ LogZEstimate estimate_log_z(const RbmD& model, const EstimateConfig& config, con
   const RbmF mf = model.cast<float>();
   const RbmAnnealingPath path(mf, choose_base_bias(model, data, data_marginals));
   if (config.method != "raise") return estimate_on_path(path, config, nullptr, ex, obs);
-  check_arg(data.rows() > 0, "estimate: --method raise needs --data: reverse chains start from data vectors");
+  check_config(data.rows() > 0, {"method", "data"}, "estimate: @0 raise needs @1: reverse chains start from data vectors");
   const MatrixF start = subset_rows(data, config.chains, Stream::derive(config.seed, Purpose::data, 0)).cast<float>();
   return estimate_on_path(path, config, &start, ex, obs);
 }
@@ -379,7 +378,7 @@ LikelihoodSummary mean_log_likelihood(const RbmD& model, const MatrixU8& data, c
 
 MatrixU8 sample_rbm(const RbmD& model, std::size_t chains, std::size_t steps, std::uint64_t seed, const Exec& ex,
                     Observer& obs) {
-  check_arg(chains >= 1, "sample: --chains must be >= 1, got {}", chains);
+  check_config(chains >= 1, {"chains"}, "sample: @0 must be >= 1, got {}", chains);
   model.validate("sample");
   const RbmF mf = model.cast<float>();
   RbmChains<float> c = RbmChains<float>::from_bias(mf.visible_bias, chains, seed, Purpose::sample);

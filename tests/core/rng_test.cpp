@@ -89,7 +89,7 @@ TEST(Stream, DeriveIsDeterministicAndDistinct) {
   std::set<std::uint64_t> first;
   std::size_t n = 0;
   for (std::uint64_t seed : {0ull, 1ull, 0x100000000ull}) {
-    for (Purpose p : {Purpose::init, Purpose::gibbs, Purpose::ais, Purpose::raise, Purpose::user}) {
+    for (Purpose p : {Purpose::init, Purpose::gibbs, Purpose{5}, Purpose{6}, Purpose::user}) {
       for (std::uint64_t idx : {0ull, 1ull, 2ull, 3ull, 1000ull, 0xFFFFFFFFull, 0x100000000ull, ~0ull}) {
         Stream s = Stream::derive(seed, p, idx);
         ids.insert({s.key()[0], s.key()[1], s.id()});
@@ -108,7 +108,7 @@ TEST(Stream, DeriveIsDeterministicAndDistinct) {
   EXPECT_EQ(ids.size(), n);
   EXPECT_EQ(first.size(), 3u * 5u * 8u);
   // A child differs from its parent, and grandchildren from children.
-  Stream root = Stream::root(5), child = root.derive(Purpose::ais, 0), grandchild = child.derive(Purpose::ais, 0);
+  Stream root = Stream::root(5), child = root.derive(Purpose{5}, 0), grandchild = child.derive(Purpose{5}, 0);
   EXPECT_NE(std::make_pair(child.key(), child.id()), std::make_pair(root.key(), root.id()));
   EXPECT_NE(std::make_pair(grandchild.key(), grandchild.id()), std::make_pair(child.key(), child.id()));
 }

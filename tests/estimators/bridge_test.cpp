@@ -179,7 +179,7 @@ TEST(BridgeSampling, LadderStartsFromTheDocumentedBaseDraws) {
   const Ladder ladder = run_ladder(path, schedule, {.chains = 3, .samples = 5, .seed = 11}, Exec(1));
   ASSERT_EQ(ladder.levels.size(), 3u);
   for (std::size_t r = 0; r < 3; ++r) {
-    Stream rng = Stream::derive(11, Purpose::bridge, r);
+    Stream rng = Stream::derive(11, ladder_stream, r);
     for (std::size_t s = 0; s < 5; ++s) {
       VectorD x(4);
       for (Eigen::Index i = 0; i < 4; ++i) x[i] = double(rng.below(3));

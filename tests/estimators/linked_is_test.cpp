@@ -320,7 +320,7 @@ TEST(LinkedIsExact, ChainLengthOneIsImportanceSampling) {
   const auto path = reversible_mrf_path(base, m, 1);
   const std::size_t runs = 9;
   // The base draws the estimator makes first from each run's stream.
-  std::vector<Stream> streams = Stream::root(21).children(Purpose::linked, runs);
+  std::vector<Stream> streams = Stream::root(21).children(linked_stream, runs);
   MatrixD x;
   path.draw_base(Exec(1), x, streams);
   std::vector<double> is(runs);

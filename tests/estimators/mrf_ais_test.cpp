@@ -63,7 +63,7 @@ TEST(MrfAisExact, OneStepScheduleIsImportanceSamplingFromUniformDraws) {
   const LogZEstimate e = mrf_ais(m, config, Exec(1));
   std::vector<double> expected(7);
   for (std::size_t r = 0; r < 7; ++r) {
-    Stream rng = Stream::derive(9, Purpose::ais, r);
+    Stream rng = Stream::derive(9, ais_stream, r);
     VectorD x(5);
     for (Eigen::Index i = 0; i < 5; ++i) x[i] = double(rng.below(4));
     expected[r] = -m.energy(x);

@@ -70,7 +70,7 @@ template <class Path>
 double ais_on_smc_streams(const Path& path, const Schedule& schedule, std::size_t particles, std::size_t moves,
                           std::uint64_t seed, std::size_t run) {
   const Exec ex(1);
-  std::vector<Stream> streams = Stream::root(seed).derive(Purpose::smc, run).children(Purpose::smc, particles);
+  std::vector<Stream> streams = Stream::root(seed).derive(smc_stream, run).children(smc_stream, particles);
   typename Path::Particles x;
   path.draw_base(ex, x, streams);
   std::vector<double> log_w(particles, 0.0);
@@ -148,7 +148,7 @@ TEST(SmcExact, OneParticleAdaptiveRunsAreImportanceSamplingFromTheBase) {
   ASSERT_EQ(e.steps.size(), 1u);
   EXPECT_EQ(e.steps[0].beta, 1.0);
   for (std::size_t r = 0; r < 6; ++r) {
-    Stream s = Stream::root(12).derive(Purpose::smc, r).derive(Purpose::smc, 0);
+    Stream s = Stream::root(12).derive(smc_stream, r).derive(smc_stream, 0);
     VectorD x(5);
     for (Eigen::Index i = 0; i < 5; ++i) x[i] = double(s.below(4));
     EXPECT_NEAR(e.log_weights[r], -m.energy(x), 1e-12);

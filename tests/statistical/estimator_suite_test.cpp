@@ -50,7 +50,7 @@ TEST_P(IsingSuite, EveryEstimatorAgreesWithKaufmanOnThePeriodic16x16Lattice) {
     expect_agrees(api::estimate_on_path(path, c, nullptr, ex), exact, 1.0, "ising beta " + std::to_string(beta));
   }
   api::EstimateConfig lis = test::suite_config({"lis", 100, k / 2, "linear"}, 19);
-  lis.chain_length = 4;
+  lis.options.set("chain_length", std::int64_t{4});
   expect_agrees(api::estimate_on_path(reversible, lis, nullptr, ex), exact, 1.0, "ising beta " + std::to_string(beta));
 }
 

@@ -38,8 +38,8 @@ inline api::EstimateConfig suite_config(const Setting& s, std::uint64_t seed) {
   c.chains = s.chains;
   c.betas = s.betas;
   c.schedule = s.schedule;
-  c.samples = s.samples;
-  c.runs = 10;
+  c.options.set("samples", std::int64_t(s.samples));
+  c.options.set("runs", std::int64_t{10});
   c.seed = seed;
   return c;
 }

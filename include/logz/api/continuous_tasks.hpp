@@ -62,7 +62,7 @@ LogZEstimate continuous_estimate(const Target& target, const Gaussian& base, con
     if constexpr (requires { target.log_partition(); }) {
       return exact_estimate(target.log_partition(), "exact (closed form)", 0.0);
     } else {
-      fail(Exit::usage, "estimate: --method exact needs a closed form for log Z, which this energy has not");
+      check_config(false, {"method"}, "estimate: @0 exact needs a closed form for log Z, which this energy has not");
     }
   }
   if (kernel.kernel == "mala") {

@@ -1,9 +1,10 @@
 #pragma once
 /// @file estimate.hpp
-/// The façade over the log Z estimators: one configuration (EstimateConfig) names the
-/// method and its settings, `estimate_on_path` runs it on any AnnealingPath, and
-/// `replicate` runs R independent copies and says whether they agree. The CLI's
-/// `logz estimate` and the model-specific façades (rbm_tasks, mrf_tasks) call these.
+/// Estimating log Z on an annealing path: one configuration (EstimateConfig) names the
+/// method and its settings, `estimate_on_path` runs it on any AnnealingPath through the
+/// estimator registry (api/estimator_registry.hpp), and `replicate` runs R independent
+/// copies and says whether they agree. The per-kind tasks (api/tasks.hpp) build the path
+/// of a model and call these.
 ///
 /// Replicates: run r uses seed + r, so a call with --replicates R --seed S gives the same
 /// bits as R calls with --seed S, S+1, ..., S+R−1. The runs are combined on the Z scale for
@@ -17,6 +18,8 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <tuple>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -25,47 +28,46 @@
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
-#include "logz/estimators/ais.hpp"
-#include "logz/estimators/bridge.hpp"
-#include "logz/estimators/linked_is.hpp"
-#include "logz/estimators/smc.hpp"
-#include "logz/estimators/thermodynamic.hpp"
+#include "logz/api/estimator_registry.hpp"
+#include "logz/core/options.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
 
 namespace logz::api {
 
+/// What to estimate and how. The fields every method has are members; each method's own
+/// settings (smc's runs, bridge's burn_in, ...) are in `options`, declared by the method
+/// (estimators/method.hpp) and present at their defaults.
 struct EstimateConfig {
-  std::string method = "ais";   ///< exact or one of estimate_methods()
+  std::string method = "ais";  ///< "exact" or a registered estimator (estimator_names())
   /// Draws (is), particles (ais; smc: per run), reverse chains (raise), chains of the
   /// ladder (bridge, ti), independent runs (lis).
   std::size_t chains = 100;
-  std::size_t betas = 10000;    ///< intermediate distributions of a named schedule
+  std::size_t betas = 10000;  ///< intermediate distributions of a named schedule
   /// A name (Schedule::named), an explicit list "list:0,0.25,...,1", or "adaptive": the
   /// betas an adaptive SMC run picks at conditional ESS `cess` (smc adapts in every run;
   /// the other methods take the schedule of one pilot run).
   std::string schedule = "sm";
-  std::size_t sweeps = 1;       ///< sweeps per move (Ising / Potts paths)
-  std::size_t replicates = 1;   ///< independent runs (seed, seed + 1, ...)
+  std::size_t sweeps = 1;      ///< moves per beta (Ising / Potts sweeps, continuous kernel steps)
+  std::size_t replicates = 1;  ///< independent runs (seed, seed + 1, ...)
   std::uint64_t seed = 1;
-  // smc
-  std::size_t runs = 20;               ///< independent runs whose spread gives the standard error
-  std::string resampling = "systematic";  ///< multinomial, systematic, stratified or residual
-  double ess_threshold = 0.5;          ///< resample when ESS < threshold · N
-  double cess = 0.95;                  ///< target conditional ESS / N of adaptive tempering
-  // bridge, ti: the ladder of equilibrium chains
-  std::size_t burn_in = 10, samples = 50, thin = 1;
-  std::string quadrature = "trapezoid";  ///< ti: trapezoid or simpson
-  // lis
-  std::size_t chain_length = 10;       ///< states per distribution in each run
-  void validate() const;
+  Settings options{method_option_fields()};  ///< every registered method's own settings
+
+  /// Throws ConfigError "<who>: <field> ..." naming the first bad field.
+  void validate(std::string_view who = "estimate") const;
 };
 
-/// The methods estimate_on_path knows, for messages: "is, ais, raise, smc, bridge, ti, lis".
-std::string estimate_methods();
-/// True for a method name estimate_on_path knows.
-bool is_estimate_method(const std::string& method);
+/// The fields every method has (method, chains, betas, schedule, sweeps, replicates, seed),
+/// declared once: for front ends' options and help.
+const std::vector<OptionField>& common_estimate_fields();
+/// A field of the config by name (a common field or a method option).
+OptionValue get_field(const EstimateConfig& c, const std::string& name);
+/// Sets a field by name. Unknown names: std::logic_error (a front end's mistake).
+void set_field(EstimateConfig& c, const std::string& name, OptionValue v);
+/// The config as JSON: the common fields and the options the chosen method declares
+/// (cess too with schedule adaptive).
+nlohmann::json to_json(const EstimateConfig& c);
 
 /// An exact value as an estimate (method "exact", std_error 0, `how` in error_method): what
 /// every model kind's `--method exact` returns.
@@ -80,40 +82,40 @@ inline LogZEstimate exact_estimate(double log_z, std::string how, double seconds
 }
 
 /// The schedule of a config: Schedule::named(schedule, betas), or the explicit betas of
-/// "list:b0,b1,...,bK". Throws Error(Exit::usage) naming what is wrong.
+/// "list:b0,b1,...,bK". Throws ConfigError naming the schedule field when it is bad.
 Schedule make_schedule(const std::string& spec, std::size_t betas);
 
 namespace detail {
-SmcConfig smc_config(const EstimateConfig& c);
+/// The betas a method with uses_schedule runs on: adaptive → null for SMC (it adapts in
+/// every run) and the betas of one pilot SMC run for the others; else make_schedule.
+template <class Method, AnnealingPath P>
+std::optional<Schedule> method_schedule(const P& path, const EstimateConfig& c, const Exec& ex) {
+  if (c.schedule != "adaptive") return make_schedule(c.schedule, c.betas);
+  if constexpr (std::is_same_v<Method, SmcMethod>) return std::nullopt;
+  else return adaptive_schedule(path, SmcMethod::config(c.chains, c.seed, c.options, nullptr), ex);
+}
 }  // namespace detail
 
-/// An estimator run on a path. `start` (raise only) holds the reverse chains' start states.
-/// lis needs a path whose move is reversible (mrf_tasks builds one for Ising / Potts; the
-/// RBM's block-Gibbs sweep is).
+/// The configured estimator run on a path, through the registry. `start` holds the
+/// reverse chains' start states of a method with needs_start (raise). A method that does
+/// not apply to the path (lis needs a reversible move) is a ConfigError naming `method`.
 template <AnnealingPath P>
 LogZEstimate estimate_on_path(const P& path, const EstimateConfig& c, const typename P::Particles* start,
                               const Exec& ex, Observer& obs = silent_observer()) {
-  if (c.method == "is") return importance_sampling(path, c.chains, c.seed, ex, obs);
-  if (c.method == "smc") return smc(path, detail::smc_config(c), ex, obs);
-  const Schedule schedule = c.schedule == "adaptive" ? adaptive_schedule(path, detail::smc_config(c), ex)
-                                                     : make_schedule(c.schedule, c.betas);
-  if (c.method == "ais") return ais(path, schedule, AisConfig{c.chains, c.seed}, ex, obs);
-  if (c.method == "raise") {
-    check_arg(start != nullptr && start->rows() > 0, "estimate: --method raise needs start states (--data)");
-    return raise(path, schedule, *start, c.seed, ex, obs);
-  }
-  if (c.method == "bridge")
-    return bridge_sampling(path, schedule, BridgeConfig{c.chains, c.burn_in, c.samples, c.thin, c.seed}, ex, obs);
-  if (c.method == "ti") {
-    TiConfig t{c.chains, c.burn_in, c.samples, c.thin, c.seed};
-    t.rule = c.quadrature == "simpson" ? TiRule::simpson : TiRule::trapezoid;
-    return thermodynamic_integration(path, schedule, t, ex, obs);
-  }
-  if constexpr (!logz::detail::irreversible_move<P>::value)
-    if (c.method == "lis")
-      return linked_importance_sampling(path, schedule, LinkedIsConfig{c.chains, c.chain_length, c.seed}, ex, obs);
-  fail(Exit::usage, "estimate: --method {} is not available for this model (methods: exact, {})", c.method,
-       estimate_methods());
+  std::optional<LogZEstimate> out;
+  const auto try_method = [&]<class Method>(const Method&) {
+    if (out || Method::name != c.method) return;
+    if constexpr (Method::template applicable<P>) {
+      std::optional<Schedule> schedule;
+      if constexpr (Method::uses_schedule) schedule = detail::method_schedule<Method>(path, c, ex);
+      const MethodRun<P> run{c.chains, c.seed, schedule ? &*schedule : nullptr, c.options, start};
+      out = Method::run(path, run, ex, obs);
+    }
+  };
+  std::apply([&](const auto&... method) { (try_method(method), ...); }, EstimatorMethods{});
+  check_config(out.has_value(), {"method"}, "estimate: @0 {} is not available for this model (methods: exact, {})",
+               c.method, estimator_names());
+  return *std::move(out);
 }
 
 /// R independent runs and their agreement.
@@ -134,7 +136,6 @@ ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs);
 /// `config.replicates` runs of `run(config with seed + r)`, combined.
 template <class Run>
 ReplicatedEstimate replicate(const EstimateConfig& config, Run&& run) {
-  config.validate();
   std::vector<LogZEstimate> runs;
   for (std::size_t r = 0; r < config.replicates; ++r) {
     EstimateConfig c = config;

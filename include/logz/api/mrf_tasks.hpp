@@ -39,12 +39,22 @@ JunctionTreeResult mrf_exact_log_z(const MrfModel& m, const Exec& ex);
 /// spins / states), else unused.
 LogZEstimate mrf_estimate(const MrfModel& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
                           Observer& obs = silent_observer());
+/// The same on one kind (no copy of the model into the variant).
+LogZEstimate mrf_estimate(const Ising& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
+                          Observer& obs = silent_observer());
+LogZEstimate mrf_estimate(const Potts& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
+                          Observer& obs = silent_observer());
 
 /// Final states of `chains` independent chains after `sweeps` systematic Gibbs sweeps from
 /// uniformly random starts: chain r uses Stream::derive(seed, Purpose::sample, r), so the
 /// result is the same for any thread count. Rows: spins in the model's convention
 /// (Ising) or states in [0, q) (Potts).
 MatrixD sample_mrf(const MrfModel& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
+                   Observer& obs = silent_observer());
+/// The same on one kind.
+MatrixD sample_mrf(const Ising& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
+                   Observer& obs = silent_observer());
+MatrixD sample_mrf(const Potts& m, std::size_t chains, std::size_t sweeps, std::uint64_t seed, const Exec& ex,
                    Observer& obs = silent_observer());
 
 }  // namespace logz::api

@@ -21,26 +21,39 @@
 
 namespace logz {
 
-/// What a derived stream is for; distinct purposes never share a stream.
-enum class Purpose : std::uint32_t {
-  init = 1,        ///< parameter initialisation
-  shuffle = 2,     ///< minibatch order
-  gibbs = 3,       ///< Gibbs / MCMC transitions
-  chains = 4,      ///< initial chain states
-  ais = 5,         ///< AIS runs
-  raise = 6,       ///< reverse AIS runs
-  monitor = 7,     ///< training monitors (pseudo-likelihood bit choice, AIS monitor)
-  sample = 8,      ///< `logz sample`
-  replicate = 9,   ///< independent replicate runs
-  data = 10,       ///< data subsets
-  importance = 11, ///< simple importance sampling draws
-  smc = 12,        ///< SMC particles
-  resample = 13,   ///< SMC resampling (one stream per run)
-  bridge = 14,     ///< bridge-sampling and thermodynamic-integration chains
-  linked = 15,     ///< linked importance sampling
-  noise = 16,      ///< noise samples (noise-contrastive estimation, denoising, slicing)
-  user = 1000,     ///< first value free for user code
+/// What a derived stream is for: distinct purposes never share a stream. A purpose is an
+/// open number, not a closed list: the ones below are shared across the library, and an
+/// estimator owns its own beside its code (e.g. `ais_stream` in estimators/ais.hpp), so
+/// adding an estimator edits no core file; tests/api/estimator_registry_test.cpp checks
+/// that no two coincide. The numbers are part of the reproducibility contract (the same
+/// seed gives the same bits across versions): never renumber one.
+struct Purpose {
+  std::uint32_t id;
+  constexpr explicit Purpose(std::uint32_t value) : id(value) {}
+  friend constexpr bool operator==(Purpose, Purpose) = default;
+
+  static const Purpose init;       ///< parameter initialisation
+  static const Purpose shuffle;    ///< minibatch order
+  static const Purpose gibbs;      ///< Gibbs / MCMC transitions
+  static const Purpose chains;     ///< initial chain states
+  static const Purpose monitor;    ///< training monitors (pseudo-likelihood bit choice, AIS monitor)
+  static const Purpose sample;     ///< `logz sample`
+  static const Purpose replicate;  ///< independent replicate runs
+  static const Purpose data;       ///< data subsets
+  static const Purpose noise;      ///< noise samples (noise-contrastive estimation, denoising, slicing)
+  static const Purpose user;       ///< first value free for user code
 };
+inline constexpr Purpose Purpose::init{1};
+inline constexpr Purpose Purpose::shuffle{2};
+inline constexpr Purpose Purpose::gibbs{3};
+inline constexpr Purpose Purpose::chains{4};
+inline constexpr Purpose Purpose::monitor{7};
+inline constexpr Purpose Purpose::sample{8};
+inline constexpr Purpose Purpose::replicate{9};
+inline constexpr Purpose Purpose::data{10};
+inline constexpr Purpose Purpose::noise{16};
+inline constexpr Purpose Purpose::user{1000};
+// 5, 6, 11 to 15: the estimators' own (estimators/ais.hpp, smc.hpp, ladder.hpp, linked_is.hpp).
 
 class Stream {
  public:
@@ -61,7 +74,7 @@ class Stream {
   /// parent's key at counters that ordinary draws never use (word 3 = 0xFFFFFFFF marker
   /// combined with a distinct purpose word), so children of distinct (purpose, index)
   /// are distinct streams.
-  Stream derive(Purpose purpose, std::uint64_t index) const { return derive(std::uint32_t(purpose), index); }
+  Stream derive(Purpose purpose, std::uint64_t index) const { return derive(purpose.id, index); }
   Stream derive(std::uint32_t purpose, std::uint64_t index) const {
     Philox f;
     Ctr a = f(Ctr{{std::uint32_t(id_), std::uint32_t(id_ >> 32), purpose, 0xFFFFFFFFu}}, key_);

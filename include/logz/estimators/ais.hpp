@@ -27,10 +27,16 @@
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
+#include "logz/estimators/method.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
 
 namespace logz {
+
+/// The random streams this file's estimators own (core/rng.hpp: Purpose).
+inline constexpr Purpose ais_stream{5};         ///< AIS and simple IS particles
+inline constexpr Purpose raise_stream{6};       ///< reverse AIS chains
+inline constexpr Purpose importance_stream{11}; ///< importance draws outside AIS (e.g. NCE's start)
 
 struct AisConfig {
   std::size_t particles = 100;  ///< independent AIS runs, >= 1
@@ -53,7 +59,7 @@ inline StepDiagnostics weight_diagnostics(double beta, std::span<const double> l
 
 /// AIS over `path` and `schedule` (method "ais"; "is" for a schedule of one step, which is
 /// simple importance sampling from the base). Particle r uses the stream
-/// derive(seed, Purpose::ais, r) for its base draw and then its moves; bit-identical for
+/// derive(seed, ais_stream, r) for its base draw and then its moves; bit-identical for
 /// any thread count. `steps` holds the per-β table. Throws Error(Exit::usage) for 0 particles.
 template <AnnealingPath P>
 LogZEstimate ais(const P& path, const Schedule& schedule, const AisConfig& config, const Exec& ex,
@@ -62,7 +68,7 @@ LogZEstimate ais(const P& path, const Schedule& schedule, const AisConfig& confi
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<double>& betas = schedule.betas();
   const std::size_t K = schedule.steps();
-  std::vector<Stream> streams = Stream::root(config.seed).children(Purpose::ais, config.particles);
+  std::vector<Stream> streams = Stream::root(config.seed).children(ais_stream, config.particles);
   typename P::Particles x;
   path.draw_base(ex, x, streams);
   std::vector<double> log_w(config.particles, 0.0);
@@ -95,7 +101,7 @@ LogZEstimate importance_sampling(const P& path, std::size_t draws, std::uint64_t
 
 /// RAISE from the rows of `start` (one reverse chain each), method "raise": log Z =
 /// log Z_0 − mean(r) with standard error sd(r)/√n; log_weights holds r. Chain r uses the
-/// stream derive(seed, Purpose::raise, r). Throws Error(Exit::usage) for no start rows or
+/// stream derive(seed, raise_stream, r). Throws Error(Exit::usage) for no start rows or
 /// a start of the wrong width.
 template <AnnealingPath P>
 LogZEstimate raise(const P& path, const Schedule& schedule, typename P::Particles start, std::uint64_t seed,
@@ -106,7 +112,7 @@ LogZEstimate raise(const P& path, const Schedule& schedule, typename P::Particle
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<double>& betas = schedule.betas();
   const std::size_t K = schedule.steps(), n = std::size_t(start.rows());
-  std::vector<Stream> streams = Stream::root(seed).children(Purpose::raise, n);
+  std::vector<Stream> streams = Stream::root(seed).children(raise_stream, n);
   std::vector<double> r(n, 0.0);
   std::vector<StepDiagnostics> steps;
   steps.reserve(K);
@@ -136,5 +142,55 @@ LogZEstimate raise(const P& path, const Schedule& schedule, typename P::Particle
   e.seconds = seconds_since(t0);
   return e;
 }
+
+// ---------------------------------------------------------------- registry entries (estimators/method.hpp)
+
+struct IsMethod {
+  static constexpr std::string_view name = "is";
+  static constexpr std::string_view summary = "simple importance sampling from the base (chains: draws)";
+  static constexpr bool unbiased_z = true, uses_schedule = false, needs_start = false;
+  template <class P>
+  static constexpr bool applicable = true;
+  static std::vector<Purpose> streams() { return {ais_stream}; }
+  static std::vector<OptionField> options() { return {}; }
+  template <AnnealingPath P>
+  static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
+    return importance_sampling(path, r.chains, r.seed, ex, obs);
+  }
+};
+
+struct AisMethod {
+  static constexpr std::string_view name = "ais";
+  static constexpr std::string_view summary =
+      "annealed importance sampling (Neal 2001): chains particles through betas distributions;\n"
+      "E[Z-hat] = Z, so log Z-hat is a stochastic lower bound";
+  static constexpr bool unbiased_z = true, uses_schedule = true, needs_start = false;
+  template <class P>
+  static constexpr bool applicable = true;
+  static std::vector<Purpose> streams() { return {ais_stream}; }
+  static std::vector<OptionField> options() { return {}; }
+  template <AnnealingPath P>
+  static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
+    return ais(path, *r.schedule, AisConfig{r.chains, r.seed}, ex, obs);
+  }
+};
+
+struct RaiseMethod {
+  static constexpr std::string_view name = "raise";
+  static constexpr std::string_view summary =
+      "reverse AIS from data rows (Burda et al. 2015): a stochastic upper bound when the rows\n"
+      "are exact samples; with ais, a sandwich (chains: reverse chains, one per start row)";
+  static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = true;
+  template <class P>
+  static constexpr bool applicable = true;
+  static std::vector<Purpose> streams() { return {raise_stream}; }
+  static std::vector<OptionField> options() { return {}; }
+  template <AnnealingPath P>
+  static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
+    check_config(r.start != nullptr && r.start->rows() > 0, {"method", "data"},
+                 "estimate: @0 raise needs start states (@1)");
+    return raise(path, *r.schedule, *r.start, r.seed, ex, obs);
+  }
+};
 
 }  // namespace logz

@@ -41,6 +41,7 @@
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/estimators/ladder.hpp"
+#include "logz/estimators/method.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
@@ -108,7 +109,7 @@ struct BridgeResult {
 BridgeResult bridge_from_ladder(const Ladder& ladder, double tolerance = 1e-12, std::size_t max_iterations = 1000);
 
 /// Bridge sampling over `path` and `schedule`: runs the ladder (chain r on stream
-/// derive(seed, Purpose::bridge, r); bit-identical for any thread count) and bridges
+/// derive(seed, ladder_stream, r); bit-identical for any thread count) and bridges
 /// every adjacent pair of betas. Throws Error(Exit::usage) as run_ladder and optimal_bridge.
 template <AnnealingPath P>
 LogZEstimate bridge_sampling(const P& path, const Schedule& schedule, const BridgeConfig& config, const Exec& ex,
@@ -120,5 +121,25 @@ LogZEstimate bridge_sampling(const P& path, const Schedule& schedule, const Brid
   e.seconds = ladder.seconds + e.seconds;
   return e;
 }
+
+// ---------------------------------------------------------------- registry entry (estimators/method.hpp)
+
+struct BridgeMethod {
+  static constexpr std::string_view name = "bridge";
+  static constexpr std::string_view summary =
+      "iterative optimal bridge sampling (Meng & Wong 1996) between adjacent betas, chains\n"
+      "equilibrium chains per beta (burn_in, samples, thin); the error bar accounts for\n"
+      "autocorrelation (Fruhwirth-Schnatter 2004)";
+  static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = false;
+  template <class P>
+  static constexpr bool applicable = true;
+  static std::vector<Purpose> streams() { return {ladder_stream}; }
+  static std::vector<OptionField> options() { return ladder_options(); }
+  template <AnnealingPath P>
+  static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
+    const BridgeConfig c{r.chains, r.options.count("burn_in"), r.options.count("samples"), r.options.count("thin"), r.seed};
+    return bridge_sampling(path, *r.schedule, c, ex, obs);
+  }
+};
 
 }  // namespace logz

@@ -16,7 +16,7 @@
 /// each as an M × S matrix (chain r in row r, its draws in order), so that the ESS and
 /// MCSE of diagnostics/mcmc.hpp can account for the autocorrelation within chains.
 ///
-/// Chain r draws only from the stream derive(seed, Purpose::bridge, r), in sequence, so
+/// Chain r draws only from the stream derive(seed, ladder_stream, r), in sequence, so
 /// the ladder is bit-identical for any thread count.
 #include <chrono>
 #include <cmath>
@@ -28,6 +28,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
+#include "logz/core/options.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
@@ -36,6 +37,10 @@
 #include "logz/tempering/schedule.hpp"
 
 namespace logz {
+
+/// The random stream of the equilibrium ladder chains of bridge sampling and
+/// thermodynamic integration (core/rng.hpp: Purpose).
+inline constexpr Purpose ladder_stream{14};
 
 struct LadderConfig {
   std::size_t chains = 20;   ///< M independent chains, >= 1
@@ -100,7 +105,7 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<double>& betas = schedule.betas();
   const std::size_t K = schedule.steps(), M = config.chains, S = config.samples;
-  std::vector<Stream> streams = Stream::root(config.seed).children(Purpose::bridge, M);
+  std::vector<Stream> streams = Stream::root(config.seed).children(ladder_stream, M);
   typename P::Particles x;
   std::vector<double> buf(M);
   auto record = [&](MatrixD& into, std::size_t s, double beta) {
@@ -158,6 +163,14 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
   ticker.finish();
   ladder.seconds = seconds_since(t0);
   return ladder;
+}
+
+/// The settings of a ladder of equilibrium chains, declared once for the methods that run
+/// one (bridge, ti: estimators/method.hpp), and read back.
+inline std::vector<OptionField> ladder_options() {
+  return {OptionField::count("burn_in", 10, 0, "bridge, ti: moves at each beta before collecting"),
+          OptionField::count("samples", 50, 4, "bridge, ti: states collected per chain and beta"),
+          OptionField::count("thin", 1, 1, "bridge, ti: moves between collected states")};
 }
 
 }  // namespace logz

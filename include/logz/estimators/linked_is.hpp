@@ -39,6 +39,7 @@
 #include "logz/core/rng.hpp"
 #include "logz/estimators/ais.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
+#include "logz/estimators/method.hpp"
 #include "logz/kernels/metropolis.hpp"
 #include "logz/kernels/potts_gibbs.hpp"
 #include "logz/kernels/site_gibbs.hpp"
@@ -48,6 +49,9 @@
 #include "logz/tempering/schedule.hpp"
 
 namespace logz {
+
+/// The random stream of linked importance sampling's runs (core/rng.hpp: Purpose).
+inline constexpr Purpose linked_stream{15};
 
 struct LinkedIsConfig {
   std::size_t runs = 100;         ///< independent LIS runs, >= 1
@@ -79,7 +83,7 @@ struct irreversible_move<GeometricPath<B, T, TargetKernelMove<Kernel<Scan::syste
 }  // namespace detail
 
 /// LIS over `path` and `schedule` (method "lis"). Run r draws everything from the stream
-/// derive(seed, Purpose::linked, r), in order: at β_0 its n base draws, each but the first
+/// derive(seed, linked_stream, r), in order: at β_0 its n base draws, each but the first
 /// followed by a uniform for the link choice; then at each β_k (k >= 1) the position ν_k
 /// (when n > 1), and n − 1 moves, each followed (for k < K) by a link uniform. The result
 /// is bit-identical for any thread count. log_weights holds log r̂ of each run; `steps` has
@@ -100,7 +104,7 @@ LogZEstimate linked_importance_sampling(const P& path, const Schedule& schedule,
   const std::vector<double>& betas = schedule.betas();
   const std::size_t K = schedule.steps(), R = config.runs, n = config.chain_length;
   const double log_n = std::log(double(n));
-  std::vector<Stream> streams = Stream::root(config.seed).children(Purpose::linked, R);
+  std::vector<Stream> streams = Stream::root(config.seed).children(linked_stream, R);
 
   typename P::Particles x, link, next_link;
   std::vector<double> lr(R), log_w(R, 0.0), pending(R, 0.0);  // pending: log mean of chain k's forward terms
@@ -198,5 +202,26 @@ LogZEstimate linked_importance_sampling(const P& path, const Schedule& schedule,
   e.steps = std::move(steps);
   return e;
 }
+
+// ---------------------------------------------------------------- registry entry (estimators/method.hpp)
+
+struct LisMethod {
+  static constexpr std::string_view name = "lis";
+  static constexpr std::string_view summary =
+      "linked importance sampling (Neal 2005): chains runs, chain_length states per beta;\n"
+      "needs a reversible move (Ising / Potts take random-scan sweeps for it)";
+  static constexpr bool unbiased_z = true, uses_schedule = true, needs_start = false;
+  template <class P>
+  static constexpr bool applicable = !detail::irreversible_move<P>::value;
+  static std::vector<Purpose> streams() { return {linked_stream}; }
+  static std::vector<OptionField> options() {
+    return {OptionField::count("chain_length", 10, 1, "lis: states per distribution in each run")};
+  }
+  template <AnnealingPath P>
+  static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
+    return linked_importance_sampling(path, *r.schedule, LinkedIsConfig{r.chains, r.options.count("chain_length"), r.seed},
+                                      ex, obs);
+  }
+};
 
 }  // namespace logz

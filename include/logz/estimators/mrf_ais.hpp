@@ -26,7 +26,7 @@ struct MrfAisConfig {
 };
 
 /// AIS estimate of log Z of `model` (method "ais"). Chain r uses the stream
-/// derive(seed, Purpose::ais, r): first L draws below(q) for x_0 (site order), then the
+/// derive(seed, ais_stream, r): first L draws below(q) for x_0 (site order), then the
 /// Gibbs sweeps; bit-identical results for any thread count. log_weights holds log w_r;
 /// log_z_base = L log q.
 /// Throws Error(Exit::usage) on chains or sweeps of 0.

@@ -26,7 +26,7 @@ struct RbmAisConfig {
 
 /// AIS from the base-rate model with visible biases `base_bias` to `model`, one Gibbs
 /// sweep per intermediate β. log Z = log Z_0 + log mean exp(log w); standard error by
-/// the delta method on the weights. Chain r uses stream derive(seed, Purpose::ais, r).
+/// the delta method on the weights. Chain r uses stream derive(seed, ais_stream, r).
 LogZEstimate rbm_ais(const RbmF& model, const VectorF& base_bias, const Schedule& schedule,
                      const RbmAisConfig& config, const Exec& ex, Observer& obs = silent_observer());
 
@@ -34,7 +34,7 @@ LogZEstimate rbm_ais(const RbmF& model, const VectorF& base_bias, const Schedule
 /// reverse log-weight Σ_k [log f_k(x_k) - log f_{k+1}(x_k)] of the chain from v,
 /// log q̂(v) = -F(v) + r_v - log Z_0, and the implied log Z = log Z_0 - mean_v r_v, with
 /// standard error sd(r)/√n over chains. log_weights holds r_v. Chain r uses stream
-/// derive(seed, Purpose::raise, r).
+/// derive(seed, raise_stream, r).
 LogZEstimate rbm_raise(const RbmF& model, const VectorF& base_bias, const Schedule& schedule, const MatrixU8& start,
                        std::uint64_t seed, const Exec& ex, Observer& obs = silent_observer());
 

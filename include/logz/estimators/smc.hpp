@@ -30,9 +30,9 @@
 /// t: a normal interval from few runs would under-cover (R = 10: a nominal 95% normal
 /// interval covers about 91.8%; docs/smc.md).
 ///
-/// Streams: run r uses Stream::root(seed).derive(Purpose::smc, r) and particle i of the
-/// run its child derive(Purpose::smc, i) for the base draw and every move; run r's
-/// resampling draws from Stream::root(seed).derive(Purpose::resample, r). Streams stay
+/// Streams: run r uses Stream::root(seed).derive(smc_stream, r) and particle i of the
+/// run its child derive(smc_stream, i) for the base draw and every move; run r's
+/// resampling draws from Stream::root(seed).derive(resample_stream, r). Streams stay
 /// with rows when particles are resampled. Runs are done one after another, each path
 /// call parallel over particles: bit-identical results for any thread count.
 #include <algorithm>
@@ -55,11 +55,16 @@
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
+#include "logz/estimators/method.hpp"
 #include "logz/estimators/resampling.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
 
 namespace logz {
+
+/// The random streams SMC owns (core/rng.hpp: Purpose).
+inline constexpr Purpose smc_stream{12};       ///< SMC runs and their particles
+inline constexpr Purpose resample_stream{13};  ///< SMC resampling, one stream per run
 
 struct SmcConfig {
   std::size_t particles = 200;   ///< N per run, >= 1
@@ -149,8 +154,8 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
                ProgressTicker& ticker) {
   const std::size_t n = c.particles;
   const Stream root = Stream::root(c.seed);
-  std::vector<Stream> streams = root.derive(Purpose::smc, run).children(Purpose::smc, n);
-  Stream resample_rng = root.derive(Purpose::resample, run);
+  std::vector<Stream> streams = root.derive(smc_stream, run).children(smc_stream, n);
+  Stream resample_rng = root.derive(resample_stream, run);
   typename P::Particles x, copy;
   path.draw_base(ex, x, streams);
   const double log_n = std::log(double(n));
@@ -281,5 +286,45 @@ Schedule adaptive_schedule(const P& path, std::size_t particles, double cess_tar
   c.seed = seed;
   return adaptive_schedule(path, c, ex);
 }
+
+// ---------------------------------------------------------------- registry entry (estimators/method.hpp)
+
+struct SmcMethod {
+  static constexpr std::string_view name = "smc";
+  static constexpr std::string_view summary =
+      "sequential Monte Carlo (Del Moral et al. 2006): chains particles, resampled when\n"
+      "ESS < ess_threshold x N; schedule adaptive picks each beta at conditional ESS cess;\n"
+      "the error bar is the spread of runs runs";
+  static constexpr bool unbiased_z = true, uses_schedule = true, needs_start = false;
+  template <class P>
+  static constexpr bool applicable = true;
+  static std::vector<Purpose> streams() { return {smc_stream, resample_stream}; }
+  static std::vector<OptionField> options() {
+    return {OptionField::count("runs", 20, 1, "smc: independent runs (their spread is the error bar)"),
+            OptionField::text("resampling", "systematic", {"multinomial", "systematic", "stratified", "residual"},
+                              "smc: multinomial, systematic, stratified or residual"),
+            OptionField::real("ess_threshold", 0.5, 0, false, 1, false,
+                              "smc: resample when ESS < this x particles (0 never, 1 always)"),
+            OptionField::real("cess", 0.95, 0, true, 1, true,
+                              "smc and schedule adaptive: target conditional ESS / particles")};
+  }
+  /// The SmcConfig of a run: `schedule` null means adaptive tempering. Also the pilot run
+  /// that turns schedule "adaptive" into fixed betas for the other methods.
+  static SmcConfig config(std::size_t chains, std::uint64_t seed, const Settings& o, const Schedule* schedule) {
+    SmcConfig s;
+    s.particles = chains;
+    s.runs = o.count("runs");
+    s.resampling = resampling_by_name(o.text("resampling"));
+    s.ess_threshold = o.real("ess_threshold");
+    s.cess_target = o.real("cess");
+    if (schedule) s.schedule = *schedule;
+    s.seed = seed;
+    return s;
+  }
+  template <AnnealingPath P>
+  static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
+    return smc(path, config(r.chains, r.seed, r.options, r.schedule), ex, obs);
+  }
+};
 
 }  // namespace logz

@@ -34,6 +34,7 @@
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/estimators/ladder.hpp"
+#include "logz/estimators/method.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
@@ -195,7 +196,7 @@ inline TiResult ti_from_ladder(const Ladder& ladder, TiRule rule = TiRule::trape
 }
 
 /// Thermodynamic integration over `path` and `schedule` (method "ti"): runs the ladder
-/// (chain r on stream derive(seed, Purpose::bridge, r); bit-identical for any thread
+/// (chain r on stream derive(seed, ladder_stream, r); bit-identical for any thread
 /// count) and integrates. Throws Error(Exit::usage) as run_ladder and ti_from_ladder.
 template <AnnealingPath P>
 LogZEstimate thermodynamic_integration(const P& path, const Schedule& schedule, const TiConfig& config, const Exec& ex,
@@ -207,5 +208,29 @@ LogZEstimate thermodynamic_integration(const P& path, const Schedule& schedule, 
   e.seconds += ladder.seconds;
   return e;
 }
+
+// ---------------------------------------------------------------- registry entry (estimators/method.hpp)
+
+struct TiMethod {
+  static constexpr std::string_view name = "ti";
+  static constexpr std::string_view summary =
+      "thermodynamic integration of the mean of d log f / d beta over the same chains as\n"
+      "bridge (quadrature trapezoid|simpson; the quadrature error is reported apart)";
+  static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = false;
+  template <class P>
+  static constexpr bool applicable = true;
+  static std::vector<Purpose> streams() { return {ladder_stream}; }
+  static std::vector<OptionField> options() {
+    std::vector<OptionField> o = ladder_options();
+    o.push_back(OptionField::text("quadrature", "trapezoid", {"trapezoid", "simpson"}, "ti: trapezoid or simpson"));
+    return o;
+  }
+  template <AnnealingPath P>
+  static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
+    TiConfig t{r.chains, r.options.count("burn_in"), r.options.count("samples"), r.options.count("thin"), r.seed};
+    t.rule = r.options.text("quadrature") == "simpson" ? TiRule::simpson : TiRule::trapezoid;
+    return thermodynamic_integration(path, *r.schedule, t, ex, obs);
+  }
+};
 
 }  // namespace logz

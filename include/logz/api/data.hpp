@@ -1,0 +1,45 @@
+#pragma once
+/// @file data.hpp
+/// The one data loader of the tasks: rows of states for a model, read from what a user
+/// names — `fashion-mnist:train|test` or a .npy of 0/1 rows for binary RBMs, a .npy of
+/// spins (Ising) or of states 0..q−1 (Potts) or a FASTA / A2M alignment read with the
+/// model's alphabet (Potts), a float .npy for continuous models (NumPy's C or Fortran
+/// order) — checked against the model (width, values) with messages that name the
+/// config field the data came through. And the one way RAISE picks its start rows.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "logz/core/rng.hpp"
+#include "logz/core/types.hpp"
+#include "logz/io/model_file.hpp"
+
+namespace logz::api {
+
+/// Rows of states, one sample per row: 0/1 bytes for binary RBMs, doubles otherwise.
+using Rows = std::variant<MatrixU8, MatrixD>;
+
+struct Dataset {
+  Rows rows;
+  std::string spec;  ///< what the user named
+  std::size_t count() const {
+    return std::visit([](const auto& m) { return std::size_t(m.rows()); }, rows);
+  }
+};
+
+/// Reads `spec` as data for `model`. `field` is the config field it came through ("data",
+/// "base_data"), named in the errors: ConfigError(Exit::data) for no rows, the wrong
+/// width, a value the model cannot take (a spin outside the model's convention, a state
+/// outside [0, q), a non-finite real) naming the first bad entry; the readers' own
+/// errors (Exit::no_input for a missing file) pass through.
+Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const std::string& field,
+                     std::string_view who);
+
+/// RAISE's start rows: `n` rows of `rows` picked without replacement by a partial
+/// Fisher–Yates shuffle on Stream::derive(seed, Purpose::data, 0). ConfigError(Exit::data)
+/// naming `field` and `chains_field` when there are fewer than n rows.
+Rows pick_rows(const Dataset& data, std::size_t n, std::uint64_t seed, std::string_view who,
+               const std::string& field = "data");
+
+}  // namespace logz::api

@@ -1,0 +1,95 @@
+#pragma once
+/// @file kinds.hpp
+/// Per-kind traits: everything the tasks of api/tasks.hpp do differently for each kind
+/// of model, in one place per kind, so that the tasks (and every front end above them)
+/// are one std::visit with no switches of their own. `KindTraits<M>` for each model type
+/// M of AnyModel (models/any_model.hpp) has:
+///
+///   using Prepared = ...;   // what an estimate needs once, before its replicates (a base)
+///   static ExactResult exact(const M&, const io::ModelFile&, const Exec&);
+///   static Prepared prepare(const M&, const io::ModelFile&, const EstimateConfig&,
+///                           const EstimateInputs&, const Exec&, std::string_view who);
+///   static LogZEstimate estimate(const M&, const Prepared&, const EstimateConfig& one_run,
+///                                const EstimateInputs&, const Rows* start, const Exec&, Observer&);
+///   static nlohmann::json details(const M&, const Prepared&, const EstimateConfig&, const EstimateInputs&);
+///   static VectorD energies(const M&, const Rows&, const Exec&);   // E(x) (RBM: F(v)) per row
+///   static Samples sample(const M&, const io::ModelFile&, const SampleConfig&, const Exec&, Observer&);
+///   static Description describe(const M&, const io::ModelFile&, const Exec&);
+///
+/// Adding a model kind: its model files (models/), its file reader (io/, one entry in the
+/// kind rule of io/model_file.cpp and in AnyModel), and its traits here, defined in
+/// src/api/kinds/ (docs/architecture.md).
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "logz/api/tasks.hpp"
+#include "logz/models/any_model.hpp"
+
+namespace logz::api {
+
+template <class M>
+struct KindTraits;
+
+/// Binary RBMs: exact log Z by enumerating the smaller layer, AIS on the weight-annealing
+/// path from a base-rate RBM, block-Gibbs chains, exact draws for small models.
+template <>
+struct KindTraits<RbmD> {
+  using Prepared = VectorF;  ///< the base-rate biases of the AIS path
+  static ExactResult exact(const RbmD& m, const io::ModelFile& f, const Exec& ex);
+  static Prepared prepare(const RbmD& m, const io::ModelFile& f, const EstimateConfig& c, const EstimateInputs& in,
+                          const Exec& ex, std::string_view who);
+  static LogZEstimate estimate(const RbmD& m, const Prepared& p, const EstimateConfig& c, const EstimateInputs& in,
+                               const Rows* start, const Exec& ex, Observer& obs);
+  static nlohmann::json details(const RbmD& m, const Prepared& p, const EstimateConfig& c, const EstimateInputs& in);
+  static VectorD energies(const RbmD& m, const Rows& rows, const Exec& ex);
+  static Samples sample(const RbmD& m, const io::ModelFile& f, const SampleConfig& c, const Exec& ex, Observer& obs);
+  static Description describe(const RbmD& m, const io::ModelFile& f, const Exec& ex);
+};
+
+/// Ising and Potts models: exact log Z by the junction tree, the geometric path from the
+/// uniform distribution with Gibbs sweeps (random-scan for lis), Gibbs chains.
+template <class M>
+struct MrfTraits {
+  struct Prepared {};
+  static ExactResult exact(const M& m, const io::ModelFile& f, const Exec& ex);
+  static Prepared prepare(const M& m, const io::ModelFile& f, const EstimateConfig& c, const EstimateInputs& in,
+                          const Exec& ex, std::string_view who);
+  static LogZEstimate estimate(const M& m, const Prepared& p, const EstimateConfig& c, const EstimateInputs& in,
+                               const Rows* start, const Exec& ex, Observer& obs);
+  static nlohmann::json details(const M& m, const Prepared& p, const EstimateConfig& c, const EstimateInputs& in);
+  static VectorD energies(const M& m, const Rows& rows, const Exec& ex);
+  static Samples sample(const M& m, const io::ModelFile& f, const SampleConfig& c, const Exec& ex, Observer& obs);
+  static Description describe(const M& m, const io::ModelFile& f, const Exec& ex);
+};
+template <>
+struct KindTraits<Ising> : MrfTraits<Ising> {};
+template <>
+struct KindTraits<Potts> : MrfTraits<Potts> {};
+
+/// Continuous models (Gaussian, GRBM, Student-t experts, neural energy): exact log Z by a
+/// closed form or the GRBM's enumeration, the geometric path from a Gaussian base with HMC
+/// or MALA moves, HMC / MALA chains with dual averaging, exact draws where they exist.
+template <class M>
+struct ContinuousTraits {
+  using Prepared = Gaussian;  ///< the base of the path
+  static ExactResult exact(const M& m, const io::ModelFile& f, const Exec& ex);
+  static Prepared prepare(const M& m, const io::ModelFile& f, const EstimateConfig& c, const EstimateInputs& in,
+                          const Exec& ex, std::string_view who);
+  static LogZEstimate estimate(const M& m, const Prepared& p, const EstimateConfig& c, const EstimateInputs& in,
+                               const Rows* start, const Exec& ex, Observer& obs);
+  static nlohmann::json details(const M& m, const Prepared& p, const EstimateConfig& c, const EstimateInputs& in);
+  static VectorD energies(const M& m, const Rows& rows, const Exec& ex);
+  static Samples sample(const M& m, const io::ModelFile& f, const SampleConfig& c, const Exec& ex, Observer& obs);
+  static Description describe(const M& m, const io::ModelFile& f, const Exec& ex);
+};
+template <>
+struct KindTraits<GaussianRbm> : ContinuousTraits<GaussianRbm> {};
+template <>
+struct KindTraits<Gaussian> : ContinuousTraits<Gaussian> {};
+template <>
+struct KindTraits<StudentTExperts> : ContinuousTraits<StudentTExperts> {};
+template <>
+struct KindTraits<NeuralEnergy> : ContinuousTraits<NeuralEnergy> {};
+
+}  // namespace logz::api

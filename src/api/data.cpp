@@ -1,0 +1,112 @@
+// The data loader of the tasks and RAISE's start rows (api/data.hpp).
+#include "logz/api/data.hpp"
+
+#include <cmath>
+#include <numeric>
+
+#include "logz/core/check.hpp"
+#include "logz/io/alignment.hpp"
+#include "logz/io/dataset.hpp"
+#include "logz/io/npy.hpp"
+
+namespace logz::api {
+
+namespace {
+
+bool is_alignment(const std::string& spec) {
+  for (const char* ext : {".fasta", ".fa", ".a2m", ".afa", ".aln"})
+    if (spec.size() > std::string_view(ext).size() && spec.ends_with(ext)) return true;
+  return false;
+}
+
+/// A float .npy (any dtype, either memory order) as doubles, 2-D, finite.
+MatrixD real_rows(const std::string& spec, const std::string& field, std::string_view who) {
+  check_config(!spec.empty(), {field}, "{}: @0 must not be empty", who);
+  const io::Array a = io::read_npy(spec);
+  check_config_data(a.ndim() == 2, {field}, "{}: @0 {}: expected a 2-D array (one sample per row), got shape {}", who,
+                    spec, a.shape_string());
+  MatrixD x = a.to_matrix<double>(spec);  // integers convert exactly up to 2^53
+  const Eigen::Index cols = x.cols();
+  const double* p = x.data();
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    check_config_data(std::isfinite(p[i]), {field},
+                      "{}: @0 {}: entry at row {}, column {} (0-based) is {}; data must be finite", who, spec, i / cols,
+                      i % cols, p[i]);
+  return x;
+}
+
+std::string unit_name(ModelKind kind) {
+  switch (kind) {
+    case ModelKind::rbm:
+    case ModelKind::grbm: return "visible units";
+    case ModelKind::ising:
+    case ModelKind::potts: return "sites";
+    default: return "dimensions";
+  }
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const std::string& field,
+                     std::string_view who) {
+  const ModelKind kind = kind_of(model.model);
+  const std::size_t width = dimension_of(model.model);
+  Dataset d{MatrixD(), spec};
+  if (kind == ModelKind::rbm) {
+    d.rows = io::load_binary_data(spec);
+  } else if (kind == ModelKind::potts && is_alignment(spec)) {
+    const Potts& p = std::get<Potts>(model.model);
+    io::AlignmentOptions opt;
+    if (model.alphabet) opt.alphabet = *model.alphabet;
+    check_config(opt.alphabet.size() == p.num_states(), {field},
+                 "{}: @0 {}: the model has q = {} states but no alphabet of that length to read an alignment with; "
+                 "give the states as a .npy", who, spec, p.num_states());
+    d.rows = MatrixD(io::read_alignment(spec, opt).matrix.cast<double>());
+  } else {
+    d.rows = real_rows(spec, field, who);
+  }
+  const std::size_t n = d.count();
+  const std::size_t cols = std::visit([](const auto& m) { return std::size_t(m.cols()); }, d.rows);
+  check_config_data(n > 0, {field}, "{}: @0 {} has no rows", who, spec);
+  check_config_data(cols == width, {field}, "{}: @0 {} has {} columns but the model has {} {}", who, spec, cols, width,
+                    unit_name(kind));
+  // Values the model can take.
+  if (const Ising* is = std::get_if<Ising>(&model.model)) {
+    const MatrixD& x = std::get<MatrixD>(d.rows);
+    const double down = is->spin_value(false);
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      for (Eigen::Index c = 0; c < x.cols(); ++c)
+        check_config_data(x(r, c) == down || x(r, c) == 1.0, {field},
+                          "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a spin of the model ({} or 1)", who,
+                          spec, r, c, x(r, c), down);
+  } else if (const Potts* p = std::get_if<Potts>(&model.model)) {
+    const MatrixD& x = std::get<MatrixD>(d.rows);
+    const double q = double(p->num_states());
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      for (Eigen::Index c = 0; c < x.cols(); ++c)
+        check_config_data(x(r, c) >= 0 && x(r, c) < q && x(r, c) == std::floor(x(r, c)), {field},
+                          "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a state in [0, {})", who, spec, r,
+                          c, x(r, c), p->num_states());
+  }
+  return d;
+}
+
+Rows pick_rows(const Dataset& data, std::size_t n, std::uint64_t seed, std::string_view who, const std::string& field) {
+  const std::size_t N = data.count();
+  check_config_data(N >= n, {"chains", field},
+                    "{}: @0 {} exceeds the {} rows of @1 {} (RAISE starts each chain from a different row)", who, n, N,
+                    data.spec);
+  std::vector<Eigen::Index> order(N);
+  std::iota(order.begin(), order.end(), Eigen::Index(0));
+  Stream rng = Stream::derive(seed, Purpose::data, 0);
+  for (std::size_t i = 0; i < n; ++i) std::swap(order[i], order[i + rng.below(N - i)]);
+  return std::visit(
+      [&](const auto& m) -> Rows {
+        std::decay_t<decltype(m)> out(Eigen::Index(n), m.cols());
+        for (std::size_t i = 0; i < n; ++i) out.row(Eigen::Index(i)) = m.row(order[i]);
+        return out;
+      },
+      data.rows);
+}
+
+}  // namespace logz::api

@@ -1,0 +1,98 @@
+// Per-kind traits of binary RBMs (api/kinds.hpp).
+#include <fmt/format.h>
+
+#include "logz/api/kinds.hpp"
+#include "logz/api/rbm_tasks.hpp"
+#include "logz/exact/rbm_enumeration.hpp"
+#include "logz/models/rbm.hpp"
+#include "logz/tempering/rbm_path.hpp"
+#include "ranges.hpp"
+
+namespace logz::api {
+
+using Traits = KindTraits<RbmD>;
+
+ExactResult Traits::exact(const RbmD& m, const io::ModelFile&, const Exec& ex) {
+  m.validate("exact");
+  const ExactLogZ z = rbm_exact_log_z(m, ex);
+  const char* layer = z.enumerated_hidden ? "hidden" : "visible";
+  return {z.log_z,
+          fmt::format("exact: enumerated the {} {} units, 2^{} states", z.enumerated_units, layer, z.enumerated_units),
+          0.0,
+          {{"enumerated_units", z.enumerated_units},
+           {"enumerated_layer", layer},
+           {"n_visible", m.n_visible()},
+           {"n_hidden", m.n_hidden()}}};
+}
+
+Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const EstimateConfig&, const EstimateInputs& in,
+                                 const Exec&, std::string_view) {
+  m.validate("estimate");
+  const MatrixU8 none;
+  return choose_base_bias(m, in.base_data ? std::get<MatrixU8>(in.base_data->rows) : none, f.data_marginals);
+}
+
+LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const EstimateConfig& c, const EstimateInputs&,
+                              const Rows* start, const Exec& ex, Observer& obs) {
+  const RbmF mf = m.cast<float>();
+  const RbmAnnealingPath path(mf, base);
+  if (!start) return estimate_on_path(path, c, nullptr, ex, obs);
+  const MatrixF s = std::get<MatrixU8>(*start).cast<float>();
+  return estimate_on_path(path, c, &s, ex, obs);
+}
+
+nlohmann::json Traits::details(const RbmD&, const Prepared&, const EstimateConfig&, const EstimateInputs& in) {
+  return {{"base", in.base_data ? "data" : "model"},
+          {"data", in.base_data ? nlohmann::json(in.base_data->spec) : nlohmann::json(nullptr)}};
+}
+
+VectorD Traits::energies(const RbmD& m, const Rows& rows, const Exec& ex) {
+  return free_energies(m, std::get<MatrixU8>(rows), ex);
+}
+
+Samples Traits::sample(const RbmD& m, const io::ModelFile&, const SampleConfig& c, const Exec& ex, Observer& obs) {
+  const MatrixU8 x = c.exact ? rbm_exact_samples(m, c.chains, c.seed, ex) : sample_rbm(m, c.chains, c.steps, c.seed, ex, obs);
+  const double mean = x.size() ? x.cast<double>().mean() : 0.0;
+  Samples s{io::Array::from_matrix<std::uint8_t>(x),
+            c.exact ? std::string("exact draws") : fmt::format("{} Gibbs sweeps each", c.steps),
+            {{"steps", c.exact ? nlohmann::json(nullptr) : nlohmann::json(c.steps)},
+             {"n_visible", x.cols()},
+             {"mean", mean}}};
+  s.how = fmt::format("{} samples x {} visible units (uint8), {}, mean {:.4f}", x.rows(), x.cols(), s.how, mean);
+  return s;
+}
+
+Description Traits::describe(const RbmD& m, const io::ModelFile& f, const Exec&) {
+  using namespace detail;
+  const std::size_t smaller = std::min(m.n_visible(), m.n_hidden());
+  const bool exact = smaller <= max_enumerated_units;
+  Ranges ranges = {{"weights", range_of(m.weights)},
+                   {"visible_bias", range_of(m.visible_bias)},
+                   {"hidden_bias", range_of(m.hidden_bias)}};
+  if (f.data_marginals) ranges.emplace_back("data_marginals", range_of(*f.data_marginals));
+  Description d;
+  d.text = fmt::format(
+      "  model            binary RBM\n  n_visible        {}\n  n_hidden         {}\n  parameters       {}\n"
+      "  dtype            {}\n  data_marginals   {}\n  exact log Z      {}\n",
+      m.n_visible(), m.n_hidden(), m.num_parameters(), io::dtype_name(f.dtype),
+      f.data_marginals ? "present (AIS base rate)" : "absent (AIS uses a uniform base unless given data)",
+      exact ? fmt::format("feasible (enumerates {} units: 2^{} states)", smaller, smaller)
+            : fmt::format("infeasible (smaller layer has {} > {} units); use AIS / RAISE", smaller, max_enumerated_units));
+  d.text += ranges_text(ranges);
+  for (const auto& [name, a] : f.extra)
+    d.text += fmt::format("  extra array      {} {} {}\n", name, io::dtype_name(a.dtype), a.shape_string());
+  nlohmann::json jx = nlohmann::json::object();
+  for (const auto& [name, a] : f.extra) jx[name] = {{"dtype", io::dtype_name(a.dtype)}, {"shape", a.shape}};
+  d.json = {{"type", "rbm"},
+            {"n_visible", m.n_visible()},
+            {"n_hidden", m.n_hidden()},
+            {"num_parameters", m.num_parameters()},
+            {"dtype", io::dtype_name(f.dtype)},
+            {"data_marginals", f.data_marginals.has_value()},
+            {"exact_log_z_feasible", exact},
+            {"ranges", ranges_json(ranges)},
+            {"extra", jx}};
+  return d;
+}
+
+}  // namespace logz::api

@@ -1,0 +1,139 @@
+// The tasks on any model (api/tasks.hpp): one visit over the per-kind traits each.
+#include "logz/api/tasks.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "logz/api/kinds.hpp"
+#include "logz/core/check.hpp"
+#include "logz/core/math.hpp"
+
+namespace logz::api {
+
+namespace {
+
+/// Calls f(model, traits) with the model held by the file and its KindTraits.
+template <class F>
+decltype(auto) with_kind(const io::ModelFile& file, F&& f) {
+  return std::visit(
+      [&](const auto& m) -> decltype(auto) {
+        using M = std::decay_t<decltype(m)>;
+        return f(m, KindTraits<M>{});
+      },
+      file.model);
+}
+
+}  // namespace
+
+ExactResult exact_log_z(const io::ModelFile& file, const Exec& ex) {
+  return with_kind(file, [&](const auto& m, auto traits) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ExactResult r = traits.exact(m, file, ex);
+    r.seconds = seconds_since(t0);
+    return r;
+  });
+}
+
+LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& config, const EstimateInputs& inputs,
+                          const Exec& ex, Observer& obs, std::string_view who) {
+  config.validate(who);
+  inputs.kernel.validate();
+  const EstimatorInfo* info = find_estimator(config.method);
+  const bool needs_start = info && info->needs_start;
+  check_config(!needs_start || inputs.start_data != nullptr, {"method", "data"},
+               "{}: @0 {} needs @1 (RAISE starts one reverse chain from each of chains data rows)", who, config.method);
+  return with_kind(file, [&](const auto& m, auto traits) {
+    LogZResult out;
+    out.details = {{"kind", kind_name(kind_of(file.model))}};
+    if (config.method == "exact") {
+      const ExactResult e = exact_log_z(file, ex);
+      out.estimate = combine_replicates({exact_estimate(e.log_z, e.how, e.seconds)});
+      out.details.update(e.details);
+      return out;
+    }
+    const auto prepared = traits.prepare(m, file, config, inputs, ex, who);
+    out.estimate = replicate(config, [&](const EstimateConfig& one) {
+      // Each replicate picks its own start rows with its own seed.
+      const std::optional<Rows> start =
+          needs_start ? std::optional<Rows>(pick_rows(*inputs.start_data, one.chains, one.seed, who)) : std::nullopt;
+      return traits.estimate(m, prepared, one, inputs, start ? &*start : nullptr, ex, obs);
+    });
+    out.details.update(traits.details(m, prepared, config, inputs));
+    return out;
+  });
+}
+
+Evaluation evaluate(const io::ModelFile& file, const Dataset& data, const EstimateConfig& config,
+                    const EstimateInputs& inputs, const Exec& ex, Observer& obs, std::string_view who) {
+  EstimateInputs in = inputs;
+  if (in.start_data == nullptr) in.start_data = &data;  // RAISE starts from the rows evaluated
+  const LogZResult z = estimate_log_z(file, config, in, ex, obs, who);
+  Evaluation ev;
+  ev.log_z = z.estimate.combined;
+  check_config_data(std::isfinite(ev.log_z.log_z), {"method"}, "{}: log Z by @0 {} is not finite ({})", who,
+                    ev.log_z.method, ev.log_z.log_z);
+  const VectorD energies = with_kind(file, [&](const auto& m, auto traits) { return traits.energies(m, data.rows, ex); });
+  ev.rows = std::size_t(energies.size());
+  ev.energy_name = kind_of(file.model) == ModelKind::rbm ? "free_energy" : "energy";
+  MeanVar mv;
+  for (Eigen::Index r = 0; r < energies.size(); ++r) {
+    check_config_data(std::isfinite(energies[r]), {"data"}, "{}: the {} of @0 row {} is not finite ({})", who,
+                      ev.energy_name == "energy" ? "energy" : "free energy", r, energies[r]);
+    mv.add(energies[r]);
+  }
+  ev.mean_energy = mv.mean;
+  ev.energy_std_error = ev.rows > 1 ? mv.std_error() : 0.0;
+  const double z_se = std::isfinite(ev.log_z.std_error) ? ev.log_z.std_error : 0.0;
+  ev.mean_log_likelihood = -ev.mean_energy - ev.log_z.log_z;
+  // Independent parts (see Evaluation): their variances add.
+  ev.std_error = std::sqrt(ev.energy_std_error * ev.energy_std_error + z_se * z_se);
+  ev.per_row = (-energies.array() - ev.log_z.log_z).matrix();
+  // Ising / Potts: each site's mean conditional log-likelihood log p(x_i | x_-i).
+  std::visit(
+      [&](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, Ising> || std::is_same_v<M, Potts>) {
+          const MatrixD& x = std::get<MatrixD>(data.rows);
+          const std::size_t L = m.dimension(), q = m.num_states();
+          const Blocks blocks = row_blocks(std::size_t(x.rows()));
+          MatrixD sums = MatrixD::Zero(Eigen::Index(blocks.count()), Eigen::Index(L));
+          parallel_for(ex, blocks.count(), [&](std::size_t b) {
+            std::vector<double> e(q);
+            VectorD row(x.cols());
+            for (std::size_t r = blocks.begin(b); r < blocks.end(b); ++r) {
+              row = x.row(Eigen::Index(r)).transpose();
+              for (std::size_t i = 0; i < L; ++i) {
+                m.site_energies(i, row, e);
+                double lo = -e[0];
+                for (double v : e) lo = std::max(lo, -v);
+                double s = 0;
+                for (double v : e) s += std::exp(-v - lo);
+                std::size_t a = 0;
+                if constexpr (std::is_same_v<M, Ising>) a = row[Eigen::Index(i)] == 1.0 ? 1 : 0;
+                else a = std::size_t(row[Eigen::Index(i)]);
+                sums(Eigen::Index(b), Eigen::Index(i)) += -e[a] - lo - std::log(s);
+              }
+            }
+          });
+          ev.per_site = (sums.colwise().sum() / double(x.rows())).transpose();  // block order: same bits
+        }
+      },
+      file.model);
+  return ev;
+}
+
+void SampleConfig::validate(std::string_view who) const {
+  check_config(chains >= 1, {"chains"}, "{}: @0 must be >= 1, got {}", who, chains);
+  check_config(steps >= 1, {"steps"}, "{}: @0 must be >= 1, got {}", who, steps);
+}
+
+Samples sample(const io::ModelFile& file, const SampleConfig& config, const Exec& ex, Observer& obs) {
+  config.validate();
+  return with_kind(file, [&](const auto& m, auto traits) { return traits.sample(m, file, config, ex, obs); });
+}
+
+Description describe(const io::ModelFile& file, const Exec& ex) {
+  return with_kind(file, [&](const auto& m, auto traits) { return traits.describe(m, file, ex); });
+}
+
+}  // namespace logz::api

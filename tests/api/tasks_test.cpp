@@ -1,0 +1,141 @@
+// The tasks on the one model type (api/tasks.hpp): the same answers as the per-kind code
+// they stand on, for every kind; the same bits for 1 and 2 threads; replicates equal to
+// single runs with seeds seed + r; RAISE's start rows picked the one way; evaluation's
+// error bar and per-row / per-site numbers; errors that name config fields.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "logz/api/tasks.hpp"
+#include "logz/exact/junction_tree.hpp"
+#include "logz/exact/rbm_enumeration.hpp"
+#include "support/expect_error.hpp"
+#include "support/rbm_fixtures.hpp"
+
+namespace logz {
+namespace {
+
+io::ModelFile file_of(AnyModel m) {
+  io::ModelFile f{std::move(m)};
+  return f;
+}
+
+Ising small_ising() { return Ising::lattice_2d(3, 3, 0.35, 0.1, true); }
+
+TEST(Tasks, ExactMatchesTheKindsOwnMethods) {
+  const Exec ex(1);
+  const RbmD rbm = test::random_rbm(3, 7, 4, 0.5, 0.3);
+  EXPECT_EQ(api::exact_log_z(file_of(rbm), ex).log_z, rbm_exact_log_z(rbm, ex).log_z);
+  const Ising is = small_ising();
+  EXPECT_EQ(api::exact_log_z(file_of(is), ex).log_z, junction_tree(is, {}, ex).log_z);
+  const Gaussian g = Gaussian::isotropic(3, 1.5);
+  EXPECT_DOUBLE_EQ(api::exact_log_z(file_of(g), ex).log_z, g.log_partition());
+  // A neural energy has no exact method: a usage error that says so.
+  const NeuralEnergy n(MatrixD::Constant(2, 2, 0.1), VectorD::Zero(2), VectorD::Ones(2), VectorD::Zero(2), 1.0);
+  test::expect_error([&] { api::exact_log_z(file_of(n), ex); }, Exit::usage,
+                     "exact: no exact log Z for this model: a neural energy has no closed form for log Z");
+}
+
+TEST(Tasks, EstimatesAreTheSameForAnyThreadCountAndReplicatesAreSingleRuns) {
+  const io::ModelFile f = file_of(small_ising());
+  api::EstimateConfig c;
+  c.method = "ais";
+  c.chains = 16;
+  c.betas = 50;
+  c.replicates = 3;
+  c.seed = 11;
+  const api::LogZResult one = api::estimate_log_z(f, c, {}, Exec(1));
+  const api::LogZResult two = api::estimate_log_z(f, c, {}, Exec(2));
+  EXPECT_EQ(one.estimate.combined.log_z, two.estimate.combined.log_z);
+  ASSERT_EQ(one.estimate.runs.size(), 3u);
+  for (std::size_t r = 0; r < 3; ++r) {
+    api::EstimateConfig single = c;
+    single.replicates = 1;
+    single.seed = c.seed + r;
+    EXPECT_EQ(api::estimate_log_z(f, single, {}, Exec(1)).estimate.combined.log_weights, one.estimate.runs[r].log_weights);
+  }
+  EXPECT_EQ(one.details["kind"], "ising");
+}
+
+TEST(Tasks, RaiseNeedsStartRowsAndPicksThemTheOneWay) {
+  const io::ModelFile f = file_of(small_ising());
+  api::EstimateConfig c;
+  c.method = "raise";
+  c.chains = 4;
+  c.betas = 20;
+  try {
+    api::estimate_log_z(f, c, {}, Exec(1));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.fields(), (std::vector<std::string>{"method", "data"}));
+  }
+  api::Dataset data{MatrixD::Ones(3, 9), "ones"};
+  api::EstimateInputs in;
+  in.start_data = &data;
+  test::expect_error([&] { api::estimate_log_z(f, c, in, Exec(1)); }, Exit::data,
+                     "estimate: chains 4 exceeds the 3 rows of data ones (RAISE starts each chain from a different row)");
+  // The rows picked: a partial Fisher-Yates shuffle on Stream::derive(seed, data, 0).
+  MatrixD rows(5, 1);
+  rows << 0, 1, 2, 3, 4;
+  const api::Rows picked = api::pick_rows(api::Dataset{rows, "r"}, 5, 7, "estimate");
+  const MatrixD& p = std::get<MatrixD>(picked);
+  std::vector<double> seen(p.data(), p.data() + 5);
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<double>{0, 1, 2, 3, 4}));
+}
+
+TEST(Tasks, EvaluationCarriesTheErrorBarAndGivesRowsAndSites) {
+  const Ising is = small_ising();
+  const io::ModelFile f = file_of(is);
+  const Exec ex(2);
+  MatrixD x(4, 9);
+  x << MatrixD::Ones(1, 9), -MatrixD::Ones(1, 9), MatrixD::Ones(1, 9), -MatrixD::Ones(1, 9);
+  x(2, 4) = -1;
+  const api::Dataset data{x, "x"};
+  api::EstimateConfig c;
+  c.method = "exact";
+  const api::Evaluation ev = api::evaluate(f, data, c, {}, ex);
+  const double log_z = junction_tree(is, {}, ex).log_z;
+  double mean = 0;
+  for (Eigen::Index r = 0; r < 4; ++r) {
+    const double ll = -is.energy(x.row(r).transpose()) - log_z;
+    EXPECT_NEAR(ev.per_row[r], ll, 1e-12);
+    mean += ll / 4;
+  }
+  EXPECT_NEAR(ev.mean_log_likelihood, mean, 1e-12);
+  EXPECT_EQ(ev.log_z.std_error, 0.0);
+  ASSERT_EQ(ev.per_site.size(), 9);
+  // Site 0's conditional log-likelihood by hand: p(s_0 | rest) from its two site energies.
+  double site0 = 0;
+  for (Eigen::Index r = 0; r < 4; ++r) {
+    const VectorD row = x.row(r).transpose();
+    const auto e = is.site_energies(0, row);
+    const double lse = std::log(std::exp(-e[0]) + std::exp(-e[1]));
+    site0 += (-(row[0] == 1.0 ? e[1] : e[0]) - lse) / 4;
+  }
+  EXPECT_NEAR(ev.per_site[0], site0, 1e-12);
+  // Data of the wrong width: the field is named.
+  const api::Dataset wide{MatrixD::Ones(2, 10), "wide.npy"};
+  EXPECT_THROW(api::load_dataset("/nonexistent.npy", f, "data", "eval"), Error);
+}
+
+TEST(Tasks, SampleAndDescribeEveryKind) {
+  const Exec ex(1);
+  api::SampleConfig c;
+  c.chains = 3;
+  c.steps = 5;
+  c.warmup = 5;
+  for (const AnyModel& m : std::vector<AnyModel>{test::random_rbm(3, 5, 3, 0.5, 0.3), small_ising(),
+                                                 Gaussian::isotropic(2, 1.0)}) {
+    const io::ModelFile f = file_of(m);
+    const api::Samples s = api::sample(f, c, ex);
+    EXPECT_EQ(s.states.shape[0], 3u);
+    EXPECT_EQ(s.states.shape[1], dimension_of(m));
+    const api::Description d = api::describe(f, ex);
+    EXPECT_EQ(d.json["type"], kind_name(kind_of(m)));
+    EXPECT_FALSE(d.text.empty());
+  }
+}
+
+}  // namespace
+}  // namespace logz
