@@ -392,9 +392,10 @@ for t in ['u1', 'i4', 'i8', 'f4', 'f8']:
         if t[0] == 'f': v = v * 0.25
         a = v.astype(t).reshape(s)
         np.save(f'{d}/{t}_{k}_c.npy', a)
-        np.save(f'{d}/{t}_{k}_f.npy', np.asfortranarray(a))
+        # (np.asfortranarray and np.ascontiguousarray make a 0-d array 1-d: keep it 0-d.)
+        np.save(f'{d}/{t}_{k}_f.npy', np.asfortranarray(a) if a.ndim else a)
         # The transpose of a C-order array is Fortran-ordered: what `weights=W.T` saves.
-        np.save(f'{d}/{t}_{k}_t.npy', np.ascontiguousarray(a.T).T)
+        np.save(f'{d}/{t}_{k}_t.npy', np.ascontiguousarray(a.T).T if a.ndim else a)
 )";
   ASSERT_EQ(test::run_python(dir, script), 0);
   const char* names[] = {"u1", "i4", "i8", "f4", "f8"};
