@@ -1,11 +1,12 @@
 // Continuous model files (.npz of named parameter arrays; see continuous_file.hpp).
 //
 // The kind is read from the `logz_kind` marker that logz writes, or, for files written
-// by hand with np.savez, from the one array that only that kind has — the rule of
-// io::model_kind, narrowed to the four continuous kinds with this reader's own messages. Every parameter
-// array is checked here for presence, dtype, rank, shape and finiteness (naming the
-// file and the array); the models' own constructors then check what only they know
-// (σ > 0, α > 0, a positive-definite precision), their messages prefixed with the path.
+// by hand with np.savez, from the one array that only that kind has: the rule of
+// io::model_kind, narrowed to the four continuous kinds, with this reader's own
+// messages. Every parameter array is checked here for presence, dtype, rank, shape and
+// finiteness (naming the file and the array); the models' own constructors then check
+// what only they know (σ > 0, α > 0, a positive-definite precision), their messages
+// prefixed with the path.
 #include "logz/io/continuous_file.hpp"
 
 #include <fmt/format.h>
