@@ -1,10 +1,12 @@
 // Continuous model files (.npz of named parameter arrays; see continuous_file.hpp).
 //
 // The kind is read from the `logz_kind` marker that logz writes, or, for files written
-// by hand with np.savez, from the one array that only that kind has. Every parameter
-// array is checked here for presence, dtype, rank, shape and finiteness (naming the
-// file and the array); the models' own constructors then check what only they know
-// (σ > 0, α > 0, a positive-definite precision), their messages prefixed with the path.
+// by hand with np.savez, from the one array that only that kind has: the rule of
+// io::model_kind, narrowed to the four continuous kinds, with this reader's own
+// messages. Every parameter array is checked here for presence, dtype, rank, shape and
+// finiteness (naming the file and the array); the models' own constructors then check
+// what only they know (σ > 0, α > 0, a positive-definite precision), their messages
+// prefixed with the path.
 #include "logz/io/continuous_file.hpp"
 
 #include <fmt/format.h>
@@ -18,26 +20,29 @@
 #include <utility>
 
 #include "logz/core/check.hpp"
+#include "logz/io/model_file.hpp"
 
 namespace logz::io {
 namespace {
 
 using Arrays = std::map<std::string, Array>;
 
-constexpr const char* kMarker = "logz_kind";
+constexpr std::string_view kMarker = kKindMarker;
 
 struct KindInfo {
   ContinuousKind kind;
+  ModelKind model_kind;
   std::string_view name;
   const char* distinguishing;  ///< the array only this kind has
   std::string_view expected;   ///< its arrays, for messages
 };
 
 constexpr std::array<KindInfo, 4> kKinds = {{
-    {ContinuousKind::gaussian, "gaussian", "precision", "mean, precision"},
-    {ContinuousKind::grbm, "grbm", "visible_sigma", "weights, visible_bias, hidden_bias, visible_sigma"},
-    {ContinuousKind::experts, "experts", "filters", "filters, alpha, quadratic"},
-    {ContinuousKind::neural, "neural", "output_weights", "weights, hidden_bias, output_weights, linear, quadratic"},
+    {ContinuousKind::gaussian, ModelKind::gaussian, "gaussian", "precision", "mean, precision"},
+    {ContinuousKind::grbm, ModelKind::grbm, "grbm", "visible_sigma", "weights, visible_bias, hidden_bias, visible_sigma"},
+    {ContinuousKind::experts, ModelKind::experts, "experts", "filters", "filters, alpha, quadratic"},
+    {ContinuousKind::neural, ModelKind::neural, "neural", "output_weights",
+     "weights, hidden_bias, output_weights, linear, quadratic"},
 }};
 
 const KindInfo& info(ContinuousKind k) { return kKinds[std::size_t(k)]; }
@@ -53,26 +58,21 @@ std::vector<std::string_view> own_arrays(ContinuousKind k) {
   return {};
 }
 
-std::string text_of(const Array& a) {
-  std::string s;
-  for (std::byte b : a.bytes) s.push_back(char(b));
-  return s;
-}
-
-// The kind of a file's arrays; nullopt when nothing tells it.
+// The kind of a file's arrays; nullopt when they are not a continuous model's (no
+// marker and no distinguishing array, or a marker naming a discrete kind).
 std::optional<ContinuousKind> kind_from(const Arrays& arrays, const std::string& path) {
-  if (const auto it = arrays.find(kMarker); it != arrays.end()) {
-    const Array& m = it->second;
-    check_data(m.dtype == DType::u8 && m.ndim() == 1, "{}: array '{}' has dtype {} and shape {}; expected uint8 name bytes",
-               path, kMarker, dtype_name(m.dtype), m.shape_string());
-    const std::string name = text_of(m);
+  if (const std::optional<std::string> marker = kind_marker(arrays, path)) {
+    const std::optional<ModelKind> kind = kind_by_name(*marker);
+    check_data(kind.has_value(), "{}: array '{}' is '{}'; expected gaussian, grbm, experts or neural", path, kMarker,
+               *marker);
     for (const KindInfo& k : kKinds)
-      if (k.name == name) return k.kind;
-    fail(Exit::data, "{}: array '{}' is '{}'; expected gaussian, grbm, experts or neural", path, kMarker, name);
+      if (k.model_kind == *kind) return k.kind;
+    return std::nullopt;
   }
+  const std::vector<ModelKind> fits = kinds_fitting(arrays);
   std::optional<ContinuousKind> found;
   for (const KindInfo& k : kKinds) {
-    if (!arrays.count(k.distinguishing)) continue;
+    if (std::find(fits.begin(), fits.end(), k.model_kind) == fits.end()) continue;
     check_data(!found, "{}: arrays '{}' ({}) and '{}' ({}) are both present; add a '{}' array to say which model it is",
                path, info(*found).distinguishing, info(*found).name, k.distinguishing, k.name, kMarker);
     found = k.kind;
@@ -239,14 +239,18 @@ std::size_t dimension_of(const ContinuousModel& model) {
       model);
 }
 
+ContinuousFile parse_continuous(std::map<std::string, Array> arrays, const std::string& path, ContinuousKind kind) {
+  arrays.erase(std::string(kMarker));
+  ContinuousFile f{read_model(arrays, path, kind), {}};
+  for (auto& [name, a] : arrays) f.extra.emplace_back(name, std::move(a));
+  return f;
+}
+
 ContinuousFile load_continuous_file(const std::string& path) {
   Arrays arrays = read_npz(path);
   const std::optional<ContinuousKind> kind = kind_from(arrays, path);
   if (!kind) not_continuous(path);
-  arrays.erase(kMarker);
-  ContinuousFile f{read_model(arrays, path, *kind), {}};
-  for (auto& [name, a] : arrays) f.extra.emplace_back(name, std::move(a));
-  return f;
+  return parse_continuous(std::move(arrays), path, *kind);
 }
 
 ContinuousModel load_continuous(const std::string& path) { return load_continuous_file(path).model; }
@@ -261,9 +265,16 @@ ContinuousKind continuous_file_kind(const std::string& path) {
 bool is_continuous_file(const std::string& path) {
   try {
     const Arrays arrays = read_npz(path);
-    if (arrays.count(kMarker)) return true;  // even a bad marker: the continuous loader explains it
-    for (const KindInfo& k : kKinds)
-      if (arrays.count(k.distinguishing)) return true;
+    if (const auto m = arrays.find(std::string(kMarker)); m != arrays.end()) {
+      // A marker naming a discrete kind is not continuous; a bad marker is, so that the
+      // continuous loader explains it.
+      const Array& a = m->second;
+      if (a.dtype != DType::u8 || a.ndim() != 1) return true;
+      const std::optional<ModelKind> kind = kind_by_name(*kind_marker(arrays, path));
+      return !kind || is_continuous(*kind);
+    }
+    for (ModelKind k : kinds_fitting(arrays))
+      if (is_continuous(k)) return true;
     return false;
   } catch (const Error&) {
     return false;
@@ -300,7 +311,7 @@ void save_continuous(const std::string& path, const ContinuousModel& model, cons
       },
       model);
   const std::string_view name = kind_name(kind);
-  arrays.emplace_back(kMarker, Array::from_values<std::uint8_t>({name.size()}, std::vector<std::uint8_t>(name.begin(), name.end())));
+  arrays.emplace_back(std::string(kMarker), kind_marker_array(info(kind).model_kind));
   const std::vector<std::string_view> own = own_arrays(kind);
   for (const auto& [n, a] : extra) {
     check_arg(n != kMarker && std::find(own.begin(), own.end(), n) == own.end(),

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "logz/core/check.hpp"
+#include "logz/io/model_file.hpp"
 
 namespace logz::io {
 
@@ -86,7 +87,10 @@ std::vector<std::int64_t> edge_values(std::size_t m, auto&& edge) {
   return v;
 }
 
-IsingFile ising_from(Arrays arrays, const std::string& path) {
+}  // namespace
+
+IsingFile parse_ising(std::map<std::string, Array> arrays, const std::string& path) {
+  arrays.erase(std::string(kKindMarker));
   const Array fa = take_float(arrays, path, "an Ising", "fields", 1, "(n,): one field per spin");
   const std::size_t n = fa.shape[0];
   check_data(n > 0, "{}: array 'fields' is empty; the model needs at least one spin", path);
@@ -185,7 +189,8 @@ IsingFile ising_from(Arrays arrays, const std::string& path) {
   return IsingFile{Ising(n, std::move(edges), std::move(fields), convention), rest(arrays)};
 }
 
-PottsFile potts_from(Arrays arrays, const std::string& path) {
+PottsFile parse_potts(std::map<std::string, Array> arrays, const std::string& path) {
+  arrays.erase(std::string(kKindMarker));
   const Array fa = take_float(arrays, path, "a Potts", "fields", 2, "(L, q): one field per site and state");
   const std::size_t L = fa.shape[0], q = fa.shape[1];
   check_data(L > 0, "{}: array 'fields' has shape {}; the model needs at least one site", path, fa.shape_string());
@@ -267,27 +272,39 @@ PottsFile potts_from(Arrays arrays, const std::string& path) {
   return PottsFile{Potts(std::move(fields), std::move(edges), std::move(couplings)), std::move(alphabet), rest(arrays)};
 }
 
+namespace {
+
+// The marker when it names an MRF kind; otherwise the rank of `couplings`, with the
+// messages this reader has always given.
 MrfKind kind_of(const Arrays& arrays, const std::string& path) {
+  if (arrays.count(std::string(kKindMarker))) {
+    if (const std::optional<ModelKind> k = kind_by_name(kind_marker(arrays, path).value())) {
+      if (*k == ModelKind::ising) return MrfKind::ising;
+      if (*k == ModelKind::potts) return MrfKind::potts;
+    }
+  }
+  for (ModelKind k : kinds_fitting(arrays)) {
+    if (k == ModelKind::ising) return MrfKind::ising;
+    if (k == ModelKind::potts) return MrfKind::potts;
+  }
   auto it = arrays.find("couplings");
   check_data(it != arrays.end(), "{}: not an Ising or Potts model file: array 'couplings' is missing", path);
-  const std::size_t d = it->second.ndim();
-  check_data(d == 2 || d == 4, "{}: array 'couplings' has shape {}; expected 2 dimensions (Ising) or 4 (Potts)", path,
-             it->second.shape_string());
-  return d == 2 ? MrfKind::ising : MrfKind::potts;
+  fail(Exit::data, "{}: array 'couplings' has shape {}; expected 2 dimensions (Ising) or 4 (Potts)", path,
+       it->second.shape_string());
 }
 
 }  // namespace
 
-IsingFile load_ising(const std::string& path) { return ising_from(read_npz(path), path); }
+IsingFile load_ising(const std::string& path) { return parse_ising(read_npz(path), path); }
 
-PottsFile load_potts(const std::string& path) { return potts_from(read_npz(path), path); }
+PottsFile load_potts(const std::string& path) { return parse_potts(read_npz(path), path); }
 
 MrfKind mrf_file_kind(const std::string& path) { return kind_of(read_npz(path), path); }
 
 std::variant<IsingFile, PottsFile> load_mrf(const std::string& path) {
   Arrays arrays = read_npz(path);
-  if (kind_of(arrays, path) == MrfKind::ising) return ising_from(std::move(arrays), path);
-  return potts_from(std::move(arrays), path);
+  if (kind_of(arrays, path) == MrfKind::ising) return parse_ising(std::move(arrays), path);
+  return parse_potts(std::move(arrays), path);
 }
 
 void save_ising(const std::string& path, const Ising& model, const NamedArrays& extra) {
@@ -308,6 +325,7 @@ void save_ising(const std::string& path, const Ising& model, const NamedArrays& 
                                        {4}, {std::int64_t(l->rows), std::int64_t(l->cols),
                                              l->boundary_rows == Boundary::periodic ? 1 : 0,
                                              l->boundary_cols == Boundary::periodic ? 1 : 0}));
+  arrays.emplace_back(std::string(kKindMarker), kind_marker_array(ModelKind::ising));
   for (const auto& e : extra) arrays.push_back(e);
   write_npz(path, arrays);
 }
@@ -337,6 +355,7 @@ void save_potts(const std::string& path, const Potts& model, const std::optional
     std::vector<std::uint8_t> letters(alphabet->begin(), alphabet->end());
     arrays.emplace_back("alphabet", Array::from_values<std::uint8_t>({q}, letters));
   }
+  arrays.emplace_back(std::string(kKindMarker), kind_marker_array(ModelKind::potts));
   for (const auto& e : extra) arrays.push_back(e);
   write_npz(path, arrays);
 }

@@ -2,7 +2,9 @@
 // (NEP 1): "\x93NUMPY", major, minor, little-endian header length (uint16 for 1.0,
 // uint32 for 2.0 and 3.0), an ASCII (3.0: UTF-8) Python dict literal with the keys
 // 'descr', 'fortran_order' and 'shape', padded with spaces and a final '\n' so that
-// the data starts at a multiple of 64 bytes, then the raw C-order data.
+// the data starts at a multiple of 64 bytes, then the raw data: C order, or Fortran
+// order when 'fortran_order' is True (what np.save writes for a transposed or
+// np.asfortranarray array), which is permuted into C order on reading.
 #include "logz/io/npy.hpp"
 
 #include <fmt/format.h>
@@ -241,6 +243,36 @@ std::vector<std::size_t> parse_shape(const PyValue& shape, std::string_view name
   return dims;
 }
 
+// The C-order bytes of an array whose `data` is in Fortran order (first index fastest).
+// Reading the data as a C-order array of the reversed shape, the wanted array is its
+// transpose: the element at C index (i_0, ..., i_{k-1}) sits at Fortran offset
+// Σ i_j · stride_j with stride_0 = 1, stride_j = stride_{j-1} · shape_{j-1}. An odometer
+// over the C index keeps that offset as it goes, so the copy is one pass.
+std::vector<std::byte> c_order_from_fortran(const std::byte* data, const std::vector<std::size_t>& shape,
+                                            std::size_t item_size) {
+  std::size_t count = 1;
+  for (std::size_t d : shape) count *= d;
+  std::vector<std::byte> out(count * item_size);
+  if (count == 0) return out;
+  const std::size_t rank = shape.size();
+  std::vector<std::size_t> stride(rank, 1), index(rank, 0);
+  for (std::size_t j = 1; j < rank; ++j) stride[j] = stride[j - 1] * shape[j - 1];
+  std::size_t offset = 0;
+  for (std::size_t c = 0; c < count; ++c) {
+    std::memcpy(out.data() + c * item_size, data + offset * item_size, item_size);
+    // Step the C index: the last axis fastest, carrying into the ones before it.
+    for (std::size_t j = rank; j-- > 0;) {
+      if (++index[j] < shape[j]) {
+        offset += stride[j];
+        break;
+      }
+      offset -= stride[j] * (shape[j] - 1);
+      index[j] = 0;
+    }
+  }
+  return out;
+}
+
 std::uint32_t read_le(const std::byte* p, std::size_t n) {
   std::uint32_t v = 0;
   for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint32_t>(p[i]) << (8 * i);
@@ -273,8 +305,6 @@ Array parse_npy(std::span<const std::byte> bytes, std::string_view name) {
   const PyValue& fortran = require_key(dict, "fortran_order", name);
   if (fortran.kind != PyValue::Kind::boolean)
     fail(Exit::data, "{}: malformed .npy header: 'fortran_order' must be True or False, got {}", name, fortran.source);
-  if (fortran.boolean)
-    fail(Exit::data, "{}: Fortran-order arrays are not supported; save with np.ascontiguousarray", name);
   const PyValue& shape = require_key(dict, "shape", name);
   a.shape = parse_shape(shape, name);
 
@@ -293,7 +323,11 @@ Array parse_npy(std::span<const std::byte> bytes, std::string_view name) {
     fail(Exit::data, "{}: .npy data has {} bytes, expected {} for shape {} {} (trailing bytes)", name, actual, expected,
          a.shape_string(), dtype_name(a.dtype));
   const std::byte* data = bytes.data() + prefix + header_len;
-  a.bytes.assign(data, data + expected);
+  // With at most one axis longer than 1 the two orders store the same bytes.
+  std::size_t long_axes = 0;
+  for (std::size_t d : a.shape) long_axes += d > 1 ? 1 : 0;
+  if (fortran.boolean && long_axes > 1) a.bytes = c_order_from_fortran(data, a.shape, dtype_size(a.dtype));
+  else a.bytes.assign(data, data + expected);
   return a;
 }
 

@@ -1,12 +1,15 @@
 // RBM model files (.npz with weights, visible_bias, hidden_bias).
 #include "logz/io/rbm_file.hpp"
 
+#include <fmt/format.h>
+
 #include "logz/core/check.hpp"
+#include "logz/io/model_file.hpp"
 
 namespace logz::io {
 
-RbmFile load_rbm(const std::string& path) {
-  auto arrays = read_npz(path);
+RbmFile parse_rbm(std::map<std::string, Array> arrays, const std::string& path) {
+  arrays.erase(std::string(kKindMarker));
   auto take = [&](const char* name, std::size_t ndim) -> Array {
     auto it = arrays.find(name);
     check_data(it != arrays.end(), "{}: not an RBM model file: array '{}' is missing (expected weights, visible_bias, hidden_bias)",
@@ -41,6 +44,27 @@ RbmFile load_rbm(const std::string& path) {
   return f;
 }
 
+RbmFile load_rbm(const std::string& path) {
+  auto arrays = read_npz(path);
+  // A file with the RBM's three arrays that is another kind's (a Gaussian–Bernoulli RBM
+  // has them too) must not be read as a binary RBM. Files whose kind cannot be told keep
+  // the reader's own messages.
+  if (arrays.count("weights") && arrays.count("visible_bias") && arrays.count("hidden_bias")) {
+    std::optional<ModelKind> kind;
+    try {
+      kind = model_kind(arrays, path);
+    } catch (const Error&) {
+    }
+    if (kind && *kind != ModelKind::rbm) {
+      const bool marked = arrays.count(std::string(kKindMarker)) > 0;
+      fail(Exit::data, "{}: not an RBM model file: it holds a {} model ({})", path, kind_name(*kind),
+           marked ? fmt::format("array '{}' is '{}'", kKindMarker, kind_name(*kind))
+                  : fmt::format("array '{}'", signature_array(*kind)));
+    }
+  }
+  return parse_rbm(std::move(arrays), path);
+}
+
 template <class T>
 void save_rbm(const std::string& path, const Rbm<T>& m, const std::optional<VectorD>& data_marginals, const NamedArrays& extra) {
   NamedArrays arrays;
@@ -48,6 +72,7 @@ void save_rbm(const std::string& path, const Rbm<T>& m, const std::optional<Vect
   arrays.emplace_back("visible_bias", Array::from_vector<T>(m.visible_bias));
   arrays.emplace_back("hidden_bias", Array::from_vector<T>(m.hidden_bias));
   if (data_marginals) arrays.emplace_back("data_marginals", Array::from_vector<double>(*data_marginals));
+  arrays.emplace_back(std::string(kKindMarker), kind_marker_array(ModelKind::rbm));
   for (const auto& e : extra) arrays.push_back(e);
   write_npz(path, arrays);
 }

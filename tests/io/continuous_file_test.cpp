@@ -163,7 +163,7 @@ TEST_F(ContinuousFileTest, HandWrittenFilesAreToldByTheirDistinguishingArray) {
   const std::string g = write("g.npz", {{"mean", io::Array::from_values<float>({2}, {1.f, -2.f})},
                                         {"precision", io::Array::from_values<float>({2, 2}, {2.f, 0.5f, 0.5f, 1.f})}});
   EXPECT_EQ(io::continuous_file_kind(g), io::ContinuousKind::gaussian);
-  const auto& gm = std::get<Gaussian>(io::load_continuous(g));
+  const Gaussian gm = std::get<Gaussian>(io::load_continuous(g));  // a copy: the loaded variant is a temporary
   EXPECT_EQ(gm.mean(), (VectorD(2) << 1, -2).finished());
   EXPECT_NEAR(gm.log_partition(), std::log(2 * M_PI) - 0.5 * std::log(1.75), 1e-14);  // det = 2 - 0.25
   const GaussianRbm r = random_grbm(3, 2, 11, false);

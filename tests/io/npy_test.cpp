@@ -148,6 +148,39 @@ TEST(Npy, ToleratesHeaderVariants) {
   EXPECT_EQ(parse(make_npy("{'descr': '<i8', 'fortran_order': False, 'shape': ()}", 8)).shape.size(), 0u);
 }
 
+// Fortran order is the transposed layout: the stored bytes of a (2, 3) array are its
+// columns one after the other, and the reader gives back the C-order (row-major) bytes.
+TEST(Npy, FortranOrderIsPermutedIntoCOrder) {
+  std::string file = make_npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", 0);
+  for (double v : {0.0, 3.0, 1.0, 4.0, 2.0, 5.0}) file.append(reinterpret_cast<const char*>(&v), sizeof v);
+  const Array a = parse(file);
+  EXPECT_EQ(a.shape, (std::vector<std::size_t>{2, 3}));
+  EXPECT_EQ(a.to_vector<double>(), (std::vector<double>{0, 1, 2, 3, 4, 5}));
+  // Rank 3, uint8: element (i, j, k) stored at i + 2j + 6k.
+  file = make_npy("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 3, 4), }", 0);
+  for (int f = 0; f < 24; ++f) {
+    const int i = f % 2, j = f / 2 % 3, k = f / 6;
+    file += static_cast<char>((i * 3 + j) * 4 + k);  // its C-order position
+  }
+  std::vector<std::uint8_t> want(24);
+  for (int c = 0; c < 24; ++c) want[std::size_t(c)] = std::uint8_t(c);
+  EXPECT_EQ(parse(file).to_vector<std::uint8_t>(), want);
+  // 0-d, 1-d and shapes with one axis longer than 1 store the same bytes in both orders.
+  const std::vector<std::pair<std::string, std::int32_t>> shapes = {{"()", 1},     {"(3,)", 3},   {"(1, 3)", 3},
+                                                                    {"(3, 1)", 3}, {"(0, 3)", 0}, {"(2, 0, 2)", 0},
+                                                                    {"(1, 4, 1)", 4}};
+  for (const auto& [shape, n] : shapes) {
+    SCOPED_TRACE(shape);
+    std::string f = make_npy("{'descr': '<i4', 'fortran_order': True, 'shape': " + shape + ", }", 0);
+    std::vector<std::int32_t> values;
+    for (std::int32_t v = 0; v < n; ++v) {
+      values.push_back(10 * v - 7);
+      f.append(reinterpret_cast<const char*>(&values.back()), sizeof(std::int32_t));
+    }
+    EXPECT_EQ(parse(f).to_vector<std::int32_t>(), values);
+  }
+}
+
 TEST(Npy, MalformedInputMessages) {
   const std::string ok = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
   expect_error("", Exit::data, "x.npy: not a .npy file (bad magic string)");
@@ -165,8 +198,6 @@ TEST(Npy, MalformedInputMessages) {
                "x.npy: truncated .npy data: expected 48 bytes for shape (2, 3) float64, got 0");
   expect_error(make_npy(ok, 50), Exit::data,
                "x.npy: .npy data has 50 bytes, expected 48 for shape (2, 3) float64 (trailing bytes)");
-  expect_error(make_npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", 48), Exit::data,
-               "x.npy: Fortran-order arrays are not supported; save with np.ascontiguousarray");
   expect_error(make_npy("{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", 48), Exit::data,
                "x.npy: big-endian dtype '>f8' is not supported; convert with a.astype('<f8')");
   expect_error(make_npy("{'descr': '>i4', 'fortran_order': False, 'shape': (2, 3), }", 24), Exit::data,
@@ -335,12 +366,62 @@ np.save(f'{d}/noncontig.npy', a[:, ::2])
   auto expect = [&](const std::string& name, const std::string& msg) {
     test::expect_error([&] { read_npy(dir.file(name)); }, Exit::data, dir.file(name) + ": " + msg);
   };
-  expect("fortran.npy", "Fortran-order arrays are not supported; save with np.ascontiguousarray");
+  EXPECT_EQ(read_npy(dir.file("fortran.npy")).to_vector<double>(), (std::vector<double>{0, 1, 2, 3, 4, 5}));
   expect("big.npy", "big-endian dtype '>f8' is not supported; convert with a.astype('<f8')");
   expect("bool.npy",
          "unsupported dtype '|b1' (bool); supported dtypes are uint8, int32, int64, float32, float64");
   // np.save writes a non-contiguous slice in C order.
   EXPECT_EQ(read_npy(dir.file("noncontig.npy")).to_vector<double>(), (std::vector<double>{0, 2, 3, 5}));
+}
+
+// Every dtype, ranks 0 to 3, written by NumPy in C order and in Fortran order (as
+// np.asfortranarray, `W.T` and MATLAB exports give it): both read as the same C-order array.
+TEST(NpyNumPy, NumPyFortranAndCOrderReadAlike) {
+  if (!test::have_numpy()) GTEST_SKIP() << "python3 with numpy is not installed";
+  test::TempDir dir;
+  const std::vector<std::vector<std::size_t>> shapes = {{}, {7}, {3, 4}, {37, 23}, {1, 5}, {2, 3, 4}, {4, 1, 3}, {5, 2, 3}};
+  const std::string script = R"(
+import sys, numpy as np
+d = sys.argv[1]
+shapes = [(), (7,), (3, 4), (37, 23), (1, 5), (2, 3, 4), (4, 1, 3), (5, 2, 3)]
+for t in ['u1', 'i4', 'i8', 'f4', 'f8']:
+    for k, s in enumerate(shapes):
+        n = int(np.prod(s))
+        v = np.arange(n) * 7 % 11
+        if t != 'u1': v = v - 3
+        if t[0] == 'f': v = v * 0.25
+        a = v.astype(t).reshape(s)
+        np.save(f'{d}/{t}_{k}_c.npy', a)
+        # (np.asfortranarray and np.ascontiguousarray make a 0-d array 1-d: keep it 0-d.)
+        np.save(f'{d}/{t}_{k}_f.npy', np.asfortranarray(a) if a.ndim else a)
+        # The transpose of a C-order array is Fortran-ordered: what `weights=W.T` saves.
+        np.save(f'{d}/{t}_{k}_t.npy', np.ascontiguousarray(a.T).T if a.ndim else a)
+)";
+  ASSERT_EQ(test::run_python(dir, script), 0);
+  const char* names[] = {"u1", "i4", "i8", "f4", "f8"};
+  for (int ti = 0; ti < 5; ++ti)
+    for (std::size_t k = 0; k < shapes.size(); ++k) {
+      const Array expected = sample_of(kDTypes[ti], shapes[k]);
+      std::size_t long_axes = 0;
+      for (std::size_t d : shapes[k]) long_axes += d > 1;
+      for (const char* order : {"c", "f", "t"}) {
+        const std::string path = dir.file(std::string(names[ti]) + "_" + std::to_string(k) + "_" + order + ".npy");
+        SCOPED_TRACE(path);
+        // The file really is in the order under test.
+        const bool fortran = read_file(path).find("'fortran_order': True") != std::string::npos;
+        EXPECT_EQ(fortran, std::string(order) != "c" && long_axes > 1);
+        const Array a = read_npy(path);
+        EXPECT_EQ(a.dtype, expected.dtype);
+        EXPECT_EQ(a.shape, expected.shape);
+        EXPECT_EQ(a.bytes, expected.bytes);
+        // Every element, by its value.
+        const std::vector<double> got = a.to_vector<double>(), want = expected.to_vector<double>();
+        ASSERT_EQ(got.size(), want.size());
+        for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "element " << i;
+        // Written back, it is C order with NumPy's own bytes.
+        EXPECT_EQ(encode_npy(a), read_file(dir.file(std::string(names[ti]) + "_" + std::to_string(k) + "_c.npy")));
+      }
+    }
 }
 
 TEST(NpyNumPy, LogzWritesNumPyReads) {

@@ -162,7 +162,7 @@ arrays = dict(weights=np.arange(12.0).reshape(3, 4) - 5.5, visible_bias=np.arang
 np.savez(f'{d}/stored.npz', **arrays)
 np.savez_compressed(f'{d}/compressed.npz', **arrays)
 np.savez(f'{d}/positional.npz', np.ones(2), np.zeros(3, np.int32))
-np.savez(f'{d}/fortran.npz', w=np.asfortranarray(np.ones((2, 3))))
+np.savez(f'{d}/fortran.npz', w=np.asfortranarray(np.arange(6.0).reshape(2, 3)), t=np.arange(6, dtype=np.int32).reshape(3, 2).T)
 )";
   ASSERT_EQ(test::run_python(dir, script), 0);
   for (const char* name : {"stored.npz", "compressed.npz"}) {
@@ -184,8 +184,12 @@ np.savez(f'{d}/fortran.npz', w=np.asfortranarray(np.ones((2, 3))))
   const auto pos = read_npz(dir.file("positional.npz"));
   EXPECT_EQ(pos.at("arr_0").size(), 2u);
   EXPECT_EQ(pos.at("arr_1").dtype, DType::i32);
-  expect_error(dir.file("fortran.npz"), Exit::data,
-               dir.file("fortran.npz") + ":w.npy: Fortran-order arrays are not supported; save with np.ascontiguousarray");
+  // Fortran-ordered members (np.asfortranarray, a transpose) read as their C-order values.
+  const auto fortran = read_npz(dir.file("fortran.npz"));
+  EXPECT_EQ(fortran.at("w").shape, (std::vector<std::size_t>{2, 3}));
+  EXPECT_EQ(fortran.at("w").to_vector<double>(), (std::vector<double>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(fortran.at("t").shape, (std::vector<std::size_t>{2, 3}));
+  EXPECT_EQ(fortran.at("t").to_vector<std::int32_t>(), (std::vector<std::int32_t>{0, 2, 4, 1, 3, 5}));
 }
 
 TEST(NpzNumPy, LogzWritesNumPyReads) {

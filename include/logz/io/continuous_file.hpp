@@ -19,7 +19,9 @@
 /// these, so it is never read as a GRBM. Parameters are float32 or float64 (written as
 /// float64, so they round-trip bit for bit); a scalar is a 0-d or one-element array.
 /// Every other array is kept (`extra`): training logs, a whitening transform, a log Z
-/// learned by noise-contrastive estimation. Files are written atomically.
+/// learned by noise-contrastive estimation. Files are written atomically. The kind test
+/// is io::model_kind's rule (io/model_file.hpp) narrowed to these four kinds.
+#include <map>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -55,13 +57,18 @@ struct ContinuousFile {
 /// refuses (σ <= 0, α <= 0, a precision that is not positive definite, ...): Exit::data,
 /// messages starting with the path and naming the array.
 ContinuousFile load_continuous_file(const std::string& path);
+/// Validates the arrays of a file already read from `path` as a model of `kind` (as
+/// load_continuous_file, without the kind test; messages start with `path`). A
+/// `logz_kind` marker is dropped.
+ContinuousFile parse_continuous(std::map<std::string, Array> arrays, const std::string& path, ContinuousKind kind);
 /// load_continuous_file(path).model.
 ContinuousModel load_continuous(const std::string& path);
 /// The kind of a file (marker, else distinguishing array) without validating the rest.
 /// Missing file: Exit::no_input; not a continuous model file: Exit::data.
 ContinuousKind continuous_file_kind(const std::string& path);
-/// Whether `path` is a readable .npz whose kind continuous_file_kind can tell: false for
-/// binary RBM, Ising and Potts files and for files that cannot be read at all.
+/// Whether `path` is a readable .npz whose kind continuous_file_kind can tell (or whose
+/// marker it would reject with a message): false for binary RBM, Ising and Potts files
+/// and for files that cannot be read at all.
 bool is_continuous_file(const std::string& path);
 
 /// Writes the model's arrays (float64), the `logz_kind` marker, then `extra`, atomically.

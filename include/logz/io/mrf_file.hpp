@@ -22,9 +22,11 @@
 /// - `edges`     [m, 2] integer, optional, as for Ising (a pair is on the graph without
 ///               it when its block has a nonzero entry);
 /// - `alphabet`  [q] uint8, optional: the letter of each state (e.g. "-ACDEFGHIKLMNPQRSTVWY").
-/// The kind of a file is read from the rank of `couplings` (2: Ising, 4: Potts). Other
+/// Files logz writes carry the `logz_kind` marker "ising" or "potts" (io/model_file.hpp);
+/// without it the kind is read from the rank of `couplings` (2: Ising, 4: Potts). Other
 /// arrays are allowed and kept in `extra`. Files are written atomically; parameters
 /// round-trip bit for bit (float64).
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -37,13 +39,13 @@ namespace logz::io {
 
 struct IsingFile {
   Ising model;
-  NamedArrays extra;  ///< every array other than fields, couplings, edges, spins, lattice
+  NamedArrays extra;  ///< every array other than fields, couplings, edges, spins, lattice and the marker
 };
 
 struct PottsFile {
   Potts model;
   std::optional<std::string> alphabet;  ///< `alphabet` if present, one letter per state
-  NamedArrays extra;                    ///< every array other than fields, couplings, edges, alphabet
+  NamedArrays extra;                    ///< every array other than fields, couplings, edges, alphabet and the marker
 };
 
 enum class MrfKind { ising, potts };
@@ -55,17 +57,22 @@ enum class MrfKind { ising, potts };
 IsingFile load_ising(const std::string& path);
 /// Loads and validates a Potts model file (errors as load_ising; also a bad alphabet).
 PottsFile load_potts(const std::string& path);
-/// Which kind a model file holds, from the rank of its `couplings` (2 or 4) — without
-/// validating the rest. Exit::data if `couplings` is missing or of another rank.
+/// Validate the arrays of a file already read from `path` (as load_ising / load_potts;
+/// messages start with `path`). A `logz_kind` marker is dropped.
+IsingFile parse_ising(std::map<std::string, Array> arrays, const std::string& path);
+PottsFile parse_potts(std::map<std::string, Array> arrays, const std::string& path);
+/// Which kind a model file holds: its marker when that names ising or potts, otherwise the
+/// rank of its `couplings` (2 or 4) — without validating the rest. Exit::data if
+/// `couplings` is missing or of another rank.
 MrfKind mrf_file_kind(const std::string& path);
 /// Loads a file of either kind (one read).
 std::variant<IsingFile, PottsFile> load_mrf(const std::string& path);
 
 /// Writes fields, couplings (float64), edges (int64), spins and, for a model built by
-/// lattice_2d, lattice; then `extra`, atomically.
+/// lattice_2d, lattice; the marker; then `extra`, atomically.
 void save_ising(const std::string& path, const Ising& model, const NamedArrays& extra = {});
 /// Writes fields, couplings (float64), edges (int64) and the alphabet if given (its
-/// length must be q: Exit::usage otherwise), then `extra`, atomically.
+/// length must be q: Exit::usage otherwise), the marker, then `extra`, atomically.
 void save_potts(const std::string& path, const Potts& model, const std::optional<std::string>& alphabet = std::nullopt,
                 const NamedArrays& extra = {});
 

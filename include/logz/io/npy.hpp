@@ -1,8 +1,12 @@
 #pragma once
 /// @file npy.hpp
 /// NumPy .npy format, versions 1.0, 2.0 and 3.0 (numpy/lib/format.py): read and write
-/// uint8, int32, int64, float32, float64 in C order. Fortran order, big-endian data,
-/// other dtypes and truncated files are rejected with Error(Exit::data).
+/// uint8, int32, int64, float32, float64. Arrays are read in either memory order: a
+/// Fortran-order array (`fortran_order: True`, what np.save writes for `W.T`, for
+/// np.asfortranarray and for MATLAB/SciPy exports) is permuted into the C order of
+/// `Array` (for a matrix, a transpose of the stored bytes); arrays are always written in
+/// C order. Big-endian data, other dtypes and truncated files are rejected with
+/// Error(Exit::data).
 #include <span>
 #include <string>
 
@@ -13,7 +17,8 @@ namespace logz::io {
 /// Reads a .npy file. Missing/unreadable file: Error(Exit::no_input); malformed: Exit::data.
 /// Messages start with "<path>: ".
 Array read_npy(const std::string& path);
-/// Parses .npy bytes; `name` prefixes error messages (a path or "archive.npz:member.npy").
+/// Parses .npy bytes (either memory order); `name` prefixes error messages (a path or
+/// "archive.npz:member.npy").
 Array parse_npy(std::span<const std::byte> bytes, std::string_view name);
 /// The .npy encoding (version 1.0, or 2.0 if the header needs it) of an array.
 std::string encode_npy(const Array& a);
