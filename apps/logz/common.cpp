@@ -275,6 +275,7 @@ void add_estimate_options(CLI::App& sub, EstimateFlags& flags, const std::vector
 api::EstimateConfig estimate_config(std::string_view command, const EstimateFlags& flags) {
   api::EstimateConfig c;
   for (const OptionField& f : estimate_fields()) {
+    if (!flags.text.count(f.name)) continue;  // a field the command spells its own way
     const std::string flag = flag_of(f.name);
     const CLI::Option* o = flags.app ? flags.app->get_option_no_throw(flag) : nullptr;
     if (!o || o->count() == 0) continue;

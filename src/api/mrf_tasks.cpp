@@ -12,21 +12,6 @@
 
 namespace logz::api {
 
-bool is_mrf_file(const std::string& path) {
-  try {
-    const auto arrays = io::read_npz(path);
-    return arrays.count("couplings") && !arrays.count("weights");
-  } catch (const Error&) {
-    return false;
-  }
-}
-
-MrfModel load_mrf_model(const std::string& path) {
-  auto f = io::load_mrf(path);
-  if (auto* is = std::get_if<io::IsingFile>(&f)) return std::move(is->model);
-  return std::move(std::get<io::PottsFile>(f).model);
-}
-
 std::size_t mrf_sites(const MrfModel& m) {
   return std::visit([](const auto& x) { return x.dimension(); }, m);
 }

@@ -255,31 +255,6 @@ ContinuousFile load_continuous_file(const std::string& path) {
 
 ContinuousModel load_continuous(const std::string& path) { return load_continuous_file(path).model; }
 
-ContinuousKind continuous_file_kind(const std::string& path) {
-  const Arrays arrays = read_npz(path);
-  const std::optional<ContinuousKind> kind = kind_from(arrays, path);
-  if (!kind) not_continuous(path);
-  return *kind;
-}
-
-bool is_continuous_file(const std::string& path) {
-  try {
-    const Arrays arrays = read_npz(path);
-    if (const auto m = arrays.find(std::string(kMarker)); m != arrays.end()) {
-      // A marker naming a discrete kind is not continuous; a bad marker is, so that the
-      // continuous loader explains it.
-      const Array& a = m->second;
-      if (a.dtype != DType::u8 || a.ndim() != 1) return true;
-      const std::optional<ModelKind> kind = kind_by_name(*kind_marker(arrays, path));
-      return !kind || is_continuous(*kind);
-    }
-    for (ModelKind k : kinds_fitting(arrays))
-      if (is_continuous(k)) return true;
-    return false;
-  } catch (const Error&) {
-    return false;
-  }
-}
 
 void save_continuous(const std::string& path, const ContinuousModel& model, const NamedArrays& extra) {
   const ContinuousKind kind = kind_of(model);

@@ -299,8 +299,6 @@ IsingFile load_ising(const std::string& path) { return parse_ising(read_npz(path
 
 PottsFile load_potts(const std::string& path) { return parse_potts(read_npz(path), path); }
 
-MrfKind mrf_file_kind(const std::string& path) { return kind_of(read_npz(path), path); }
-
 std::variant<IsingFile, PottsFile> load_mrf(const std::string& path) {
   Arrays arrays = read_npz(path);
   if (kind_of(arrays, path) == MrfKind::ising) return parse_ising(std::move(arrays), path);

@@ -3,6 +3,7 @@
 // kind has — and a binary RBM, Ising or Potts file is never taken for a continuous one;
 // every malformed file is rejected with a pinned message; nothing is left on failure.
 #include "logz/io/continuous_file.hpp"
+#include "logz/io/model_file.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -133,8 +134,7 @@ TEST_F(ContinuousFileTest, EveryKindRoundTripsBitForBitWithItsExtras) {
     EXPECT_EQ(io::kind_of(m), kind);
     const std::string p = tmp.file("m.npz");
     io::save_continuous(p, m, extra);
-    EXPECT_TRUE(io::is_continuous_file(p));
-    EXPECT_EQ(io::continuous_file_kind(p), kind);
+    EXPECT_EQ(io::kind_of(io::load_continuous(p)), kind);
     const io::ContinuousFile f = io::load_continuous_file(p);
     expect_same(f.model, m);
     expect_same(io::load_continuous(p), m);
@@ -162,7 +162,7 @@ TEST_F(ContinuousFileTest, HandWrittenFilesAreToldByTheirDistinguishingArray) {
   // What np.savez(path, mean=..., precision=...) writes: no marker, float32 accepted.
   const std::string g = write("g.npz", {{"mean", io::Array::from_values<float>({2}, {1.f, -2.f})},
                                         {"precision", io::Array::from_values<float>({2, 2}, {2.f, 0.5f, 0.5f, 1.f})}});
-  EXPECT_EQ(io::continuous_file_kind(g), io::ContinuousKind::gaussian);
+  EXPECT_EQ(io::kind_of(io::load_continuous(g)), io::ContinuousKind::gaussian);
   const Gaussian gm = std::get<Gaussian>(io::load_continuous(g));  // a copy: the loaded variant is a temporary
   EXPECT_EQ(gm.mean(), (VectorD(2) << 1, -2).finished());
   EXPECT_NEAR(gm.log_partition(), std::log(2 * M_PI) - 0.5 * std::log(1.75), 1e-14);  // det = 2 - 0.25
@@ -171,19 +171,19 @@ TEST_F(ContinuousFileTest, HandWrittenFilesAreToldByTheirDistinguishingArray) {
                                               {"visible_bias", io::Array::from_vector<double>(r.visible_bias)},
                                               {"hidden_bias", io::Array::from_vector<double>(r.hidden_bias)},
                                               {"visible_sigma", io::Array::from_vector<double>(r.visible_sigma)}});
-  EXPECT_EQ(io::continuous_file_kind(grbm), io::ContinuousKind::grbm);
+  EXPECT_EQ(io::kind_of(io::load_continuous(grbm)), io::ContinuousKind::grbm);
   expect_same(io::load_continuous(grbm), r);  // no learn_sigma: fixed σ
   const std::string e = write("e.npz", {{"filters", io::Array::from_matrix<double>(MatrixD::Identity(2, 2))},
                                         {"alpha", io::Array::from_values<double>({2}, {1, 2})},
                                         {"quadratic", io::Array::from_values<double>({1}, {0})}});
-  EXPECT_EQ(io::continuous_file_kind(e), io::ContinuousKind::experts);
+  EXPECT_EQ(io::kind_of(io::load_continuous(e)), io::ContinuousKind::experts);
   const NeuralEnergy n = random_neural(2, 3, 12);
   const std::string ne = write("n.npz", {{"weights", io::Array::from_matrix<double>(n.weights())},
                                          {"hidden_bias", io::Array::from_vector<double>(n.hidden_bias())},
                                          {"output_weights", io::Array::from_vector<double>(n.output_weights())},
                                          {"linear", io::Array::from_vector<double>(n.linear())},
                                          {"quadratic", io::Array::from_values<double>({}, {n.quadratic()})}});
-  EXPECT_EQ(io::continuous_file_kind(ne), io::ContinuousKind::neural);
+  EXPECT_EQ(io::kind_of(io::load_continuous(ne)), io::ContinuousKind::neural);
   expect_same(io::load_continuous(ne), n);
 }
 
@@ -194,21 +194,18 @@ TEST_F(ContinuousFileTest, BinaryRbmIsingAndPottsFilesAreNotContinuous) {
   b.visible_bias = random_vector(4, 2);
   b.hidden_bias = random_vector(3, 3);
   io::save_rbm(rbm, b);
-  EXPECT_FALSE(io::is_continuous_file(rbm));
+  EXPECT_EQ(kind_of(io::load_model(rbm).model), ModelKind::rbm);
   const std::string not_continuous =
       ": not a continuous model file: no 'logz_kind' array and none of 'precision' (gaussian), 'visible_sigma' "
       "(grbm), 'filters' (experts), 'output_weights' (neural)";
-  expect_error([&] { io::continuous_file_kind(rbm); }, Exit::data, rbm + not_continuous);
   expect_error([&] { io::load_continuous(rbm); }, Exit::data, rbm + not_continuous);
   const std::string ising = tmp.file("ising.npz");
   io::save_ising(ising, Ising::lattice_2d(2, 2, 0.3, 0.1));
-  EXPECT_FALSE(io::is_continuous_file(ising));
+  EXPECT_NE(kind_of(io::load_model(ising).model), ModelKind::grbm);
   const std::string potts = tmp.file("potts.npz");
   io::save_potts(potts, Potts::from_ising(Ising::lattice_2d(2, 2, 0.3, 0.1)));
-  EXPECT_FALSE(io::is_continuous_file(potts));
-  // And a GRBM file is not a binary RBM to the RBM reader's kind test either: it has σ.
+  EXPECT_EQ(kind_of(io::load_model(potts).model), ModelKind::potts);
   const std::string missing = tmp.file("missing.npz");
-  EXPECT_FALSE(io::is_continuous_file(missing));
   try {
     io::load_continuous(missing);
     ADD_FAILURE() << "no error";
@@ -220,11 +217,10 @@ TEST_F(ContinuousFileTest, BinaryRbmIsingAndPottsFilesAreNotContinuous) {
 TEST_F(ContinuousFileTest, MarkerAndAmbiguityErrors) {
   const Gaussian g = random_gaussian(2, 3);
   std::string p = edited(g, "logz_kind", io::Array::from_values<std::uint8_t>({3}, {'i', 'c', 'a'}));
-  EXPECT_TRUE(io::is_continuous_file(p));  // a bad marker is reported by the continuous loader
   expect_error([&] { io::load_continuous(p); }, Exit::data,
                p + ": array 'logz_kind' is 'ica'; expected gaussian, grbm, experts or neural");
   p = edited(g, "logz_kind", io::Array::from_values<double>({1}, {1}));
-  expect_error([&] { io::continuous_file_kind(p); }, Exit::data,
+  expect_error([&] { io::load_continuous(p); }, Exit::data,
                p + ": array 'logz_kind' has dtype float64 and shape (1,); expected uint8 name bytes");
   // The marker decides: a Gaussian file marked grbm is a GRBM file with arrays missing.
   p = edited(g, "logz_kind", io::Array::from_values<std::uint8_t>({4}, {'g', 'r', 'b', 'm'}));
@@ -234,7 +230,7 @@ TEST_F(ContinuousFileTest, MarkerAndAmbiguityErrors) {
   // Without a marker, two distinguishing arrays are ambiguous.
   const std::string both = write("both.npz", {{"precision", io::Array::from_matrix<double>(MatrixD::Identity(2, 2))},
                                               {"filters", io::Array::from_matrix<double>(MatrixD::Identity(2, 2))}});
-  expect_error([&] { io::continuous_file_kind(both); }, Exit::data,
+  expect_error([&] { io::load_continuous(both); }, Exit::data,
                both + ": arrays 'precision' (gaussian) and 'filters' (experts) are both present; add a 'logz_kind' "
                       "array to say which model it is");
 }

@@ -262,13 +262,10 @@ TEST(ModelFile, PerKindWritersMarkAndReadersDropTheMarker) {
     EXPECT_EQ(f.extra[0].first, "note");
   }
   // The kind tests the command line still uses agree with the marker.
-  EXPECT_EQ(mrf_file_kind(ising), MrfKind::ising);
-  EXPECT_EQ(mrf_file_kind(potts), MrfKind::potts);
-  EXPECT_FALSE(is_continuous_file(rbm));
-  EXPECT_FALSE(is_continuous_file(ising));
-  EXPECT_FALSE(is_continuous_file(potts));
-  EXPECT_TRUE(is_continuous_file(grbm));
-  EXPECT_EQ(continuous_file_kind(grbm), ContinuousKind::grbm);
+  EXPECT_EQ(kind_of(load_model(ising).model), ModelKind::ising);
+  EXPECT_EQ(kind_of(load_model(potts).model), ModelKind::potts);
+  EXPECT_EQ(kind_of(load_model(rbm).model), ModelKind::rbm);
+  EXPECT_EQ(kind_of(load_model(grbm).model), ModelKind::grbm);
   // An extra named like the marker is refused, not written twice.
   expect_error([&] { save_rbm(rbm, random_rbm(3, 2, 1), std::nullopt, {{"logz_kind", kind_marker_array(ModelKind::rbm)}}); },
                Exit::usage, rbm + ": write_npz: duplicate array name 'logz_kind'");
@@ -301,7 +298,6 @@ TEST(ModelFile, GaussianRbmIsNeverABinaryRbm) {
   const std::string rbm = dir.file("rbm.npz");
   save_rbm(rbm, random_rbm(4, 3, 22));
   EXPECT_EQ(kind_of(load_model(rbm).model), ModelKind::rbm);
-  EXPECT_FALSE(is_continuous_file(rbm));
 }
 
 TEST(ModelFile, AmbiguousUnrecognisedAndWronglyMarkedFiles) {
@@ -391,7 +387,7 @@ TEST(ModelFile, PerKindLoadersKeepTheirMessages) {
                ising + ": not an RBM model file: array 'weights' is missing (expected weights, visible_bias, hidden_bias)");
   expect_error([&] { load_rbm(gauss); }, Exit::data,
                gauss + ": not an RBM model file: array 'weights' is missing (expected weights, visible_bias, hidden_bias)");
-  expect_error([&] { mrf_file_kind(rbm); }, Exit::data, rbm + ": not an Ising or Potts model file: array 'couplings' is missing");
+  expect_error([&] { load_mrf(rbm); }, Exit::data, rbm + ": not an Ising or Potts model file: array 'couplings' is missing");
   expect_error([&] { load_mrf(gauss); }, Exit::data, gauss + ": not an Ising or Potts model file: array 'couplings' is missing");
   expect_error([&] { load_ising(potts); }, Exit::data,
                potts + ": array 'fields' has shape (4, 3); expected (n,): one field per spin");

@@ -1,6 +1,7 @@
 // Tests of the Ising / Potts model files: bit-identical round trips (sparse graphs with
 // zero couplings, both spin conventions, alphabets, extra arrays), files written by
 // NumPy, the kind of a file, and every validation error with its message and code.
+#include "logz/io/model_file.hpp"
 #include "logz/io/mrf_file.hpp"
 
 #include <gtest/gtest.h>
@@ -68,7 +69,7 @@ TEST(MrfFile, IsingRoundTripBitIdentical) {
     expect_same_bits(f.model.parameters(), m.parameters());
     ASSERT_EQ(f.extra.size(), 1u);
     EXPECT_EQ(f.extra[0].first, "note");
-    EXPECT_EQ(mrf_file_kind(path), MrfKind::ising);
+    EXPECT_EQ(kind_of(load_model(path).model), ModelKind::ising);
     const auto any = load_mrf(path);
     ASSERT_TRUE(std::holds_alternative<IsingFile>(any));
     expect_same_bits(std::get<IsingFile>(any).model.parameters(), m.parameters());
@@ -192,7 +193,7 @@ TEST(MrfFile, PottsRoundTripBitIdentical) {
   expect_same_bits(f.model.parameters(), m.parameters());
   ASSERT_TRUE(f.alphabet.has_value());
   EXPECT_EQ(*f.alphabet, "-AC");
-  EXPECT_EQ(mrf_file_kind(path), MrfKind::potts);
+  EXPECT_EQ(kind_of(load_model(path).model), ModelKind::potts);
   EXPECT_TRUE(std::holds_alternative<PottsFile>(load_mrf(path)));
   // couplings[i, j, a, b] = J_ij(a, b) = couplings[j, i, b, a].
   const auto arrays = read_npz(path);
@@ -466,13 +467,11 @@ TEST(MrfFile, KindErrors) {
   NamedArrays a;
   a.emplace_back("fields", dense({2}, {0, 0}));
   const std::string p1 = write(dir, a, "a.npz");
-  test::expect_error([&] { mrf_file_kind(p1); }, Exit::data,
-                     p1 + ": not an Ising or Potts model file: array 'couplings' is missing");
   test::expect_error([&] { load_mrf(p1); }, Exit::data,
                      p1 + ": not an Ising or Potts model file: array 'couplings' is missing");
   a.emplace_back("couplings", dense({2, 2, 1}, {0, 0, 0, 0}));
   const std::string p2 = write(dir, a, "b.npz");
-  test::expect_error([&] { mrf_file_kind(p2); }, Exit::data,
+  test::expect_error([&] { load_mrf(p2); }, Exit::data,
                      p2 + ": array 'couplings' has shape (2, 2, 1); expected 2 dimensions (Ising) or 4 (Potts)");
 }
 

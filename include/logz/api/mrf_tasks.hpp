@@ -19,12 +19,6 @@ namespace logz::api {
 
 using MrfModel = std::variant<Ising, Potts>;
 
-/// True when the .npz at `path` holds an Ising or Potts model (a `couplings` array and
-/// no RBM `weights`); false for anything else, including unreadable files (the RBM
-/// loader then reports the problem).
-bool is_mrf_file(const std::string& path);
-/// Loads either kind (io::load_mrf), dropping the extra arrays.
-MrfModel load_mrf_model(const std::string& path);
 
 std::size_t mrf_sites(const MrfModel& m);
 std::size_t mrf_states(const MrfModel& m);  ///< q (2 for Ising)

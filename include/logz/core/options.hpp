@@ -46,21 +46,30 @@ struct OptionField {
   std::vector<std::string> choices;         ///< text: the allowed values (empty: any)
 
   static OptionField count(std::string name, std::int64_t default_value, std::int64_t min, std::string help) {
-    OptionField f{std::move(name), OptionType::count, default_value, std::move(help)};
+    OptionField f = make(std::move(name), OptionType::count, default_value, std::move(help));
     f.min_count = min;
     return f;
   }
   /// A real in [lo, hi], an end excluded when its *_open is true.
   static OptionField real(std::string name, double default_value, double lo, bool lo_open, double hi, bool hi_open,
                           std::string help) {
-    OptionField f{std::move(name), OptionType::real, default_value, std::move(help)};
+    OptionField f = make(std::move(name), OptionType::real, default_value, std::move(help));
     f.min_real = lo, f.max_real = hi, f.min_open = lo_open, f.max_open = hi_open;
     return f;
   }
   static OptionField text(std::string name, std::string default_value, std::vector<std::string> choices,
                           std::string help) {
-    OptionField f{std::move(name), OptionType::text, std::move(default_value), std::move(help)};
+    OptionField f = make(std::move(name), OptionType::text, std::move(default_value), std::move(help));
     f.choices = std::move(choices);
+    return f;
+  }
+
+  static OptionField make(std::string name, OptionType type, OptionValue default_value, std::string help) {
+    OptionField f;
+    f.name = std::move(name);
+    f.type = type;
+    f.default_value = std::move(default_value);
+    f.help = std::move(help);
     return f;
   }
 

@@ -63,13 +63,6 @@ ContinuousFile load_continuous_file(const std::string& path);
 ContinuousFile parse_continuous(std::map<std::string, Array> arrays, const std::string& path, ContinuousKind kind);
 /// load_continuous_file(path).model.
 ContinuousModel load_continuous(const std::string& path);
-/// The kind of a file (marker, else distinguishing array) without validating the rest.
-/// Missing file: Exit::no_input; not a continuous model file: Exit::data.
-ContinuousKind continuous_file_kind(const std::string& path);
-/// Whether `path` is a readable .npz whose kind continuous_file_kind can tell (or whose
-/// marker it would reject with a message): false for binary RBM, Ising and Potts files
-/// and for files that cannot be read at all.
-bool is_continuous_file(const std::string& path);
 
 /// Writes the model's arrays (float64), the `logz_kind` marker, then `extra`, atomically.
 /// An extra array named like one of the file's own arrays: Error(Exit::usage). An invalid

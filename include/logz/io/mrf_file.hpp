@@ -61,10 +61,6 @@ PottsFile load_potts(const std::string& path);
 /// messages start with `path`). A `logz_kind` marker is dropped.
 IsingFile parse_ising(std::map<std::string, Array> arrays, const std::string& path);
 PottsFile parse_potts(std::map<std::string, Array> arrays, const std::string& path);
-/// Which kind a model file holds: its marker when that names ising or potts, otherwise the
-/// rank of its `couplings` (2 or 4) — without validating the rest. Exit::data if
-/// `couplings` is missing or of another rank.
-MrfKind mrf_file_kind(const std::string& path);
 /// Loads a file of either kind (one read).
 std::variant<IsingFile, PottsFile> load_mrf(const std::string& path);
 
