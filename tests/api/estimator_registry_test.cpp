@@ -108,7 +108,7 @@ TEST(EstimatorRegistry, FieldsByNameAndJson) {
 }
 
 TEST(EstimatorRegistry, DispatchRunsTheNamedMethod) {
-  const Ising model = Ising::lattice_2d(3, 3, 0.3, 0.1, true);
+  const Ising model = Ising::lattice_2d(3, 3, 0.3, 0.1, Boundary::periodic, Boundary::periodic);
   const Exec ex(1);
   for (const api::EstimatorInfo& e : api::estimators()) {
     if (e.needs_start) continue;

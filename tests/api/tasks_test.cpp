@@ -20,7 +20,7 @@ io::ModelFile file_of(AnyModel m) {
   return f;
 }
 
-Ising small_ising() { return Ising::lattice_2d(3, 3, 0.35, 0.1, true); }
+Ising small_ising() { return Ising::lattice_2d(3, 3, 0.35, 0.1, Boundary::periodic, Boundary::periodic); }
 
 TEST(Tasks, ExactMatchesTheKindsOwnMethods) {
   const Exec ex(1);
@@ -69,7 +69,7 @@ TEST(Tasks, RaiseNeedsStartRowsAndPicksThemTheOneWay) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.fields(), (std::vector<std::string>{"method", "data"}));
   }
-  api::Dataset data{MatrixD::Ones(3, 9), "ones"};
+  api::Dataset data{MatrixD(MatrixD::Ones(3, 9)), "ones"};
   api::EstimateInputs in;
   in.start_data = &data;
   test::expect_error([&] { api::estimate_log_z(f, c, in, Exec(1)); }, Exit::data,
@@ -115,7 +115,6 @@ TEST(Tasks, EvaluationCarriesTheErrorBarAndGivesRowsAndSites) {
   }
   EXPECT_NEAR(ev.per_site[0], site0, 1e-12);
   // Data of the wrong width: the field is named.
-  const api::Dataset wide{MatrixD::Ones(2, 10), "wide.npy"};
   EXPECT_THROW(api::load_dataset("/nonexistent.npy", f, "data", "eval"), Error);
 }
 
