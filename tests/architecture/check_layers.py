@@ -191,7 +191,8 @@ def check(root, exceptions):
     for rel, number, src, inc, dst in scan(root):
         where = "{}:{}".format(rel, number)
         if src not in LAYERS:
-            errors.append("{}: the file is in no layer ('{}' is not in the table of check_layers.py)".format(where, src))
+            folder = "its folder" if src is None else "'{}'".format(src)
+            errors.append("{}: the file is in no layer ({} is not in the table of check_layers.py)".format(where, folder))
             continue
         if dst not in LAYERS:
             errors.append('{}: includes "{}", which is in no layer (add its folder to the table)'.format(where, inc))

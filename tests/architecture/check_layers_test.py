@@ -114,7 +114,10 @@ class CheckLayersTest(unittest.TestCase):
         status, out = run(self.tree.root)
         self.assertEqual(status, 1, out)
         self.assertIn('include/logz/models/x.hpp:2: includes "logz/widgets/w.hpp", which is in no layer', out)
-        self.assertIn("src/widgets/w.cpp:2: the file is in no layer", out)
+        self.assertIn("src/widgets/w.cpp:2: the file is in no layer ('widgets'", out)
+        self.tree.write("include/logz/everything.hpp", "logz/core/types.hpp")
+        status, out = run(self.tree.root)
+        self.assertIn("include/logz/everything.hpp:2: the file is in no layer (its folder", out)
 
     def test_the_exceptions_file_excuses_exactly_its_lines(self):
         self.tree.write("src/models/rbm_fit.cpp", "logz/objectives/sm.hpp")
