@@ -56,7 +56,7 @@ int main() {
   // The fit: from the standard normal energy (Λ = I, b = 0); the objective is a convex
   // quadratic in θ = (b, Λ), so L-BFGS converges to its unique minimum.
   LbfgsOptions options;
-  options.gradient_tolerance = 1e-10;
+  options.gradient_tolerance = 1e-8;  // about where rounding of J floors the gradient
   const ScoreFit<GaussianEnergy> fit = fit_score_matching(GaussianEnergy::standard(3), x, options, ex);
   const Gaussian fitted = fit.model.to_gaussian();  // N(Λ⁻¹b, Λ⁻¹): now log Z is a closed form
 
@@ -68,7 +68,7 @@ int main() {
   const double mean_gap = (fitted.mean() - x_bar).lpNorm<Eigen::Infinity>();
 
   const double kl = kl_divergence(truth, fitted);
-  std::printf("L-BFGS: %zu iterations, J = %.6f, stopped by %s\n", fit.iterations, fit.trace.back(),
+  std::printf("L-BFGS: %zu iterations, J = %.6f, stopped by the %s test\n", fit.iterations, fit.trace.back(),
               fit.stopped_by.c_str());
   std::printf("fitted mean       %8.4f %8.4f %8.4f (truth %.1f %.1f %.1f)\n", fitted.mean()[0], fitted.mean()[1],
               fitted.mean()[2], mean[0], mean[1], mean[2]);
@@ -81,9 +81,9 @@ int main() {
               2.0 * double(n) * kl);
 
   bool ok = true;
-  // Optimisation: a gradient of 1e-10 on a quadratic with a well-conditioned Hessian
-  // leaves the parameters within ~1e-9 of the minimum; 1e-6 is safe and still exact.
-  if (!(precision_gap < 1e-6 && mean_gap < 1e-6)) {
+  // Optimisation: a gradient of 1e-8 on a quadratic whose Hessian has eigenvalues of
+  // order one leaves the parameters within ~1e-8 of the minimum; 1e-6 is safe.
+  if (!(fit.converged && precision_gap < 1e-6 && mean_gap < 1e-6)) {
     std::printf("FAIL: score matching did not reach the maximum-likelihood closed form\n");
     ok = false;
   }
