@@ -1,7 +1,12 @@
-// Train a small binary RBM and measure it: persistent contrastive divergence (PCD,
-// Tieleman 2008; CD: Hinton 2002), then log Z exactly by enumerating the hidden layer,
-// log Z by annealed importance sampling (Neal 2001) on the RBM path of Salakhutdinov &
-// Murray (2008), and the held-out log-likelihood.
+// Train a small binary RBM and measure it:
+// - training by persistent contrastive divergence (PCD: Tieleman 2008, "Training
+//   restricted Boltzmann machines using approximations to the likelihood gradient",
+//   ICML; CD: Hinton 2002, Neural Computation 14);
+// - log Z exactly, by enumerating the 2^8 hidden states;
+// - log Z by annealed importance sampling (Neal 2001, Statistics and Computing 11) on
+//   the RBM path of Salakhutdinov & Murray (2008, "On the quantitative analysis of deep
+//   belief networks", ICML);
+// - the held-out log-likelihood.
 //
 // The data are exact draws from a known 16 × 8 "teacher" RBM, so the best possible
 // held-out log-likelihood is known too. The program exits non-zero when AIS disagrees
@@ -9,6 +14,7 @@
 // once in 10^5 runs under the normal approximation) or when training did not get close
 // to the teacher.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "logz/core/parallel.hpp"                    // Exec: how many threads a call may use
