@@ -25,6 +25,8 @@
 
 using namespace logz;
 
+namespace {
+
 // KL(p ‖ q) of two Gaussians: ½ [tr(Λ_q Σ_p) + (μ_q − μ_p)ᵀ Λ_q (μ_q − μ_p) − d + log det Σ_q − log det Σ_p].
 double kl_divergence(const Gaussian& p, const Gaussian& q) {
   const VectorD dm = q.mean() - p.mean();
@@ -32,6 +34,8 @@ double kl_divergence(const Gaussian& p, const Gaussian& q) {
   return 0.5 * ((q.precision() * p.covariance()).trace() + dm.dot(q.precision() * dm) - double(p.dimension()) +
                 log_det_ratio);
 }
+
+}  // namespace
 
 int main() {
   const Exec ex;  // all cores; the objective is summed in fixed blocks, so the bits do not depend on it
