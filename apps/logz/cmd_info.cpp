@@ -13,6 +13,7 @@
 #include "logz/api/mrf_tasks.hpp"
 #include "logz/exact/junction_tree.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 #include "logz/io/continuous_file.hpp"
 #include "logz/io/rbm_file.hpp"
