@@ -11,6 +11,7 @@
 /// Stream::derive(seed, Purpose::shuffle, e); batches are consecutive runs of batch_size
 /// rows of it (the last may be shorter). Fresh random parts of epoch e (noise, projections)
 /// come from epoch_noise_seed(seed, e). Nothing depends on the thread count.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
