@@ -18,7 +18,7 @@ namespace {
 
 MatrixU8 binary_data(std::size_t rows, std::size_t cols, std::uint64_t seed) {
   Stream s = Stream::derive(seed, Purpose::data, 0);
-  MatrixU8 x(Eigen::Index(rows), Eigen::Index(cols));
+  MatrixU8 x(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   for (Eigen::Index r = 0; r < x.rows(); ++r)
     for (Eigen::Index c = 0; c < x.cols(); ++c) x(r, c) = std::uint8_t(s.uniform_double() < 0.2 + 0.06 * double(c));
   return x;
