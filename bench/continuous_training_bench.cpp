@@ -13,10 +13,10 @@
 
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
-#include "logz/objectives/continuous_pcd.hpp"
+#include "logz/training/continuous_pcd.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 #include "logz/models/student_t_experts.hpp"
-#include "logz/objectives/stochastic_fit.hpp"
+#include "logz/training/stochastic_fit.hpp"
 
 namespace {
 

@@ -19,7 +19,7 @@ const PottsData& dhfr() {
     opt.focus = "DYR_ECOLI";
     opt.unknown = io::UnknownLetters::skip;
     const io::Alignment aln = io::read_alignment(std::string(LOGZ_SOURCE_DIR) + "/../shared/data/DHFR.a2m", opt);
-    return potts_data(aln, io::sequence_weights(aln, 0.8), true);
+    return potts_data(aln.matrix, aln.alphabet, io::sequence_weights(aln, 0.8), true);
   }();
   return data;
 }

@@ -104,7 +104,7 @@ int run_potts(const PottsOptions& o) {
     aln = io::read_alignment(o.data, ao);
     const VectorD w = io::sequence_weights(aln, o.theta, ex);
     neff = io::effective_count(w);
-    data = potts_data(aln, w, o.ignore_gaps);
+    data = potts_data(aln.matrix, aln.alphabet, w, o.ignore_gaps);
   } else {
     check_arg(!o.ignore_gaps, "{}: --ignore-gaps needs an alignment, not a .npy file", kCmd);
     data = npy_states(o.data, o.q);

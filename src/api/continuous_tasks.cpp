@@ -10,6 +10,8 @@
 #include <cmath>
 #include <type_traits>
 
+#include "logz/exact/grbm_exact.hpp"
+
 namespace logz::api {
 
 void ContinuousKernelConfig::validate() const {

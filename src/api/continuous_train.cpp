@@ -20,12 +20,12 @@
 #include "logz/models/student_t_experts.hpp"
 #include <filesystem>
 
-#include "logz/io/npz.hpp"
-#include "logz/objectives/continuous_pcd.hpp"
-#include "logz/objectives/grbm_training.hpp"
+#include "logz/api/checkpoint_file.hpp"
 #include "logz/objectives/nce.hpp"
 #include "logz/objectives/score_matching.hpp"
-#include "logz/objectives/stochastic_fit.hpp"
+#include "logz/training/continuous_pcd.hpp"
+#include "logz/training/grbm_pcd.hpp"
+#include "logz/training/stochastic_fit.hpp"
 
 namespace logz::api {
 namespace {
@@ -210,10 +210,6 @@ std::string run_signature(const ContinuousTrainConfig& c, const MatrixD& data) {
       data.rows(), data.cols());
 }
 
-io::Array text_array(const std::string& s) {
-  return io::Array::from_values<std::uint8_t>({s.size()}, std::vector<std::uint8_t>(s.begin(), s.end()));
-}
-
 /// Runs `epoch()` until the trainer has made c.epochs epochs, with progress, a checkpoint
 /// after each (the trainer's state, the trace so far and the run's signature) and, with
 /// c.resume, a start from the checkpoint when there is one.
@@ -222,27 +218,24 @@ void run_epochs(Trainer& trainer, const ContinuousTrainConfig& c, const MatrixD&
                 Observer& obs, Epoch&& epoch, Restore&& restore) {
   const std::string signature = run_signature(c, data), who = "train " + c.model;
   if (c.resume && !c.checkpoint.empty() && std::filesystem::exists(c.checkpoint)) {
-    auto arrays = io::read_npz(c.checkpoint);
-    io::NamedArrays state;
-    for (auto& [name, a] : arrays) state.emplace_back(name, std::move(a));
-    const auto find = [&](const char* name) -> const io::Array& { return detail::state_array(who.c_str(), state, name); };
-    const auto sig = find("run_signature").template to_vector<std::uint8_t>();
-    check_config(std::string(sig.begin(), sig.end()) == signature, {"resume"}, "{}: @0: checkpoint {} was written by a run with other settings or data; rerun the same command, "
+    const training::Checkpoint state = read_training_checkpoint(c.checkpoint);
+    check_config(state.config == signature, {"resume"},
+              "{}: @0: checkpoint {} was written by a run with other settings or data; rerun the same command, "
               "or remove the checkpoint to start afresh",
               who, c.checkpoint);
     restore(state);
-    r.trace = find("run_trace").template to_vector<double>();
-    r.acceptance = find("run_acceptance").template to_vector<double>();
+    r.trace = state.array(who.c_str(), "run_trace").values;
+    r.acceptance = state.array(who.c_str(), "run_acceptance").values;
     obs.message(fmt::format("{}: resumed from {} after epoch {}", who, c.checkpoint, trainer.epoch()));
   }
   while (trainer.epoch() < c.epochs) {
     epoch();
     if (!c.checkpoint.empty()) {
-      io::NamedArrays state = trainer.state();
-      state.emplace_back("run_signature", text_array(signature));
-      state.emplace_back("run_trace", io::Array::from_values<double>({r.trace.size()}, r.trace));
-      state.emplace_back("run_acceptance", io::Array::from_values<double>({r.acceptance.size()}, r.acceptance));
-      io::write_npz(c.checkpoint, state);
+      training::Checkpoint state = trainer.state();
+      state.config = signature;
+      state.put("run_trace", {r.trace.size()}, r.trace);
+      state.put("run_acceptance", {r.acceptance.size()}, r.acceptance);
+      write_training_checkpoint(c.checkpoint, state);
     }
     obs.progress("epochs", trainer.epoch(), c.epochs);
   }
@@ -286,7 +279,7 @@ ContinuousTrainResult fit_minibatch(const M& init, const MatrixD& data, const Co
   ContinuousTrainResult r = started(finished(init), std::string(objective_name(o.objective)) +
                                                                   " mean minibatch loss per epoch (Adam)");
   run_epochs(trainer, c, data, r, obs, [&] { r.trace.push_back(trainer.run_epoch(ex)); },
-             [&](const io::NamedArrays& s) { trainer.restore(s); });
+             [&](const training::Checkpoint& s) { trainer.restore(s); });
   r.model = finished(trainer.averaged_model());
   if (c.method == "nce") r.nce_log_z = trainer.log_z(true);
   r.parameters = init.num_parameters();
@@ -314,7 +307,7 @@ ContinuousTrainResult fit_pcd(const M& init, const MatrixD& data, const Continuo
         r.trace.push_back(e.energy_gap);
         r.acceptance.push_back(e.acceptance);
       },
-      [&](const io::NamedArrays& s) { trainer.restore(s); });
+      [&](const training::Checkpoint& s) { trainer.restore(s); });
   r.model = finished(trainer.averaged_model());
   r.parameters = init.num_parameters();
   return r;
@@ -331,7 +324,7 @@ ContinuousTrainResult fit_grbm_pcd(const GaussianRbm& init, const MatrixD& data,
   std::optional<GrbmPcdTrainer> trainer(std::in_place, init, data, o);
   ContinuousTrainResult r = started(init, "PCD mean gradient norm per epoch (block-Gibbs chains)");
   run_epochs(*trainer, c, data, r, obs, [&] { r.trace.push_back(trainer->run_epoch(ex, obs).mean_gradient_norm); },
-             [&](const io::NamedArrays& s) { trainer.emplace(GrbmPcdTrainer::resume(data, o, s)); });
+             [&](const training::Checkpoint& s) { trainer.emplace(GrbmPcdTrainer::resume(data, o, s)); });
   r.model = trainer->model();
   r.parameters = GrbmFreeEnergy(init).num_parameters();
   return r;

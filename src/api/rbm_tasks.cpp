@@ -1,5 +1,6 @@
 // The RBM façade: training with checkpoints, log Z, likelihood, sampling.
 #include "logz/api/rbm_tasks.hpp"
+#include "logz/api/checkpoint_file.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,9 +17,8 @@
 #include "logz/tempering/rbm_path.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/io/atomic_file.hpp"
-#include "logz/io/npz.hpp"
 #include "logz/kernels/rbm_gibbs.hpp"
-#include "logz/objectives/contrastive_divergence.hpp"
+#include "logz/training/rbm_cd.hpp"
 #include "logz/tempering/rbm_path.hpp"
 
 namespace logz::api {
@@ -43,13 +43,6 @@ MatrixU8 subset_rows(const MatrixU8& data, std::size_t n, const Stream& stream) 
   MatrixU8 out(Eigen::Index(n), data.cols());
   for (std::size_t i = 0; i < n; ++i) out.row(Eigen::Index(i)) = data.row(Eigen::Index(idx[i]));
   return out;
-}
-
-std::vector<std::size_t> permutation(std::size_t n, Stream s) {
-  std::vector<std::size_t> p(n);
-  std::iota(p.begin(), p.end(), 0);
-  for (std::size_t i = n; i > 1; --i) std::swap(p[i - 1], p[s.below(i)]);
-  return p;
 }
 
 /// Mean over rows of Σ_i (v_i − σ(b + W h)_i)², h ~ p(h | v).
@@ -85,65 +78,6 @@ double pseudo_log_likelihood(const RbmF& m, const MatrixU8& rows, const Stream& 
   return sum / double(rows.rows());
 }
 
-// ------------------------------------------------------------------ checkpoints
-
-struct Checkpoint {
-  RbmF model, velocity;
-  MatrixF chains;
-  std::size_t epoch = 0;
-  nlohmann::json config, history;
-};
-
-io::Array bytes_array(const std::string& s) {
-  std::vector<std::uint8_t> v(s.begin(), s.end());
-  return io::Array::from_values<std::uint8_t>({v.size()}, v);
-}
-std::string array_string(const io::Array& a) {
-  const auto v = a.to_vector<std::uint8_t>();
-  return std::string(v.begin(), v.end());
-}
-
-void write_checkpoint(const std::string& path, const Checkpoint& c) {
-  io::NamedArrays a;
-  a.emplace_back("weights", io::Array::from_matrix<float>(c.model.weights));
-  a.emplace_back("visible_bias", io::Array::from_vector<float>(c.model.visible_bias));
-  a.emplace_back("hidden_bias", io::Array::from_vector<float>(c.model.hidden_bias));
-  a.emplace_back("velocity_weights", io::Array::from_matrix<float>(c.velocity.weights));
-  a.emplace_back("velocity_visible_bias", io::Array::from_vector<float>(c.velocity.visible_bias));
-  a.emplace_back("velocity_hidden_bias", io::Array::from_vector<float>(c.velocity.hidden_bias));
-  a.emplace_back("chains", io::Array::from_matrix<float>(c.chains));
-  a.emplace_back("epoch", io::Array::from_values<std::int64_t>({1}, {std::int64_t(c.epoch)}));
-  a.emplace_back("config_json", bytes_array(c.config.dump()));
-  a.emplace_back("history_json", bytes_array(c.history.dump()));
-  io::write_npz(path, a);
-}
-
-Checkpoint read_checkpoint(const std::string& path) {
-  auto a = io::read_npz(path);
-  auto get = [&](const char* name) -> const io::Array& {
-    auto it = a.find(name);
-    check_data(it != a.end(), "{}: not a logz training checkpoint: array '{}' is missing", path, name);
-    return it->second;
-  };
-  Checkpoint c;
-  c.model.weights = get("weights").to_matrix<float>("weights");
-  c.model.visible_bias = get("visible_bias").to_column<float>("visible_bias");
-  c.model.hidden_bias = get("hidden_bias").to_column<float>("hidden_bias");
-  c.velocity.weights = get("velocity_weights").to_matrix<float>("velocity_weights");
-  c.velocity.visible_bias = get("velocity_visible_bias").to_column<float>("velocity_visible_bias");
-  c.velocity.hidden_bias = get("velocity_hidden_bias").to_column<float>("velocity_hidden_bias");
-  c.chains = get("chains").to_matrix<float>("chains");
-  c.epoch = std::size_t(get("epoch").to_vector<std::int64_t>().at(0));
-  try {
-    c.config = nlohmann::json::parse(array_string(get("config_json")));
-    c.history = nlohmann::json::parse(array_string(get("history_json")));
-  } catch (const nlohmann::json::exception& e) {
-    fail(Exit::data, "{}: corrupt checkpoint metadata: {}", path, e.what());
-  }
-  c.model.validate(path);
-  return c;
-}
-
 EpochReport report_from_json(const nlohmann::json& j) {
   EpochReport r;
   r.epoch = j.at("epoch");
@@ -163,10 +97,20 @@ EpochReport report_from_json(const nlohmann::json& j) {
   return r;
 }
 
-double learning_rate(const TrainConfig& c, std::size_t epoch) {
-  if (c.lr_schedule == "linear" && c.epochs > 1)
-    return c.lr + (c.lr_final - c.lr) * double(epoch) / double(c.epochs - 1);
-  return c.lr;
+RbmCdOptions cd_options(const TrainConfig& c) {
+  RbmCdOptions o;
+  o.k = c.k;
+  o.persistent = c.method == "pcd";
+  o.epochs = c.epochs;
+  o.batch = c.batch;
+  o.chains = c.chains;
+  o.learning_rate = c.lr;
+  if (c.lr_schedule == "linear") o.final_learning_rate = c.lr_final;
+  o.momentum = c.momentum;
+  o.weight_decay = c.weight_decay;
+  o.init_scale = c.init_scale;
+  o.seed = c.seed;
+  return o;
 }
 
 }  // namespace
@@ -221,9 +165,7 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
   check_arg(N >= config.batch, "train: the training data has {} rows, fewer than one batch of {}", N, config.batch);
   check_arg(test.rows() == 0 || std::size_t(test.cols()) == nv, "train: test data has {} columns, training data {}",
             test.cols(), nv);
-  const bool pcd = config.method == "pcd";
-  const std::size_t n_chains = pcd ? (config.chains ? config.chains : config.batch) : 0;
-  const std::size_t n_batches = N / config.batch;
+  const RbmCdOptions options = cd_options(config);
 
   TrainResult res;
   res.data_marginals = column_means(train);
@@ -235,82 +177,72 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
     return a == b;
   };
 
-  Checkpoint ck;
-  ck.config = cfg;
-  ck.history = nlohmann::json::array();
+  std::optional<RbmCdTrainer> trainer;
+  nlohmann::json history = nlohmann::json::array();
   if (files.resume && !files.checkpoint.empty() && std::filesystem::exists(files.checkpoint)) {
-    ck = read_checkpoint(files.checkpoint);
-    check_config(same_run(ck.config), {"resume"}, "train: @0: checkpoint {} was written with different settings ({}); "
-              "rerun the same command, or remove the checkpoint to start afresh", files.checkpoint, ck.config.dump());
-    check_config_data(ck.model.n_visible() == nv && ck.model.n_hidden() == config.hidden, {"resume", "hidden"},
-               "train: @0: checkpoint {} holds a {}x{} model, the data and @1 ask for {}x{}", files.checkpoint,
-               ck.model.n_visible(), ck.model.n_hidden(), nv, config.hidden);
-    ck.config = cfg;
-    res.resumed_from_epoch = ck.epoch;
-    for (const auto& j : ck.history) res.epochs.push_back(report_from_json(j));
-    obs.message(fmt::format("resuming from {} after epoch {}", files.checkpoint, ck.epoch));
-  } else {
-    // Fresh start: W ~ N(0, init_scale²), b = logit of clamped data means, c = 0.
-    ck.model = RbmF(nv, config.hidden);
-    Stream init = Stream::derive(config.seed, Purpose::init, 0);
-    for (Eigen::Index i = 0; i < ck.model.weights.size(); ++i)
-      ck.model.weights.data()[i] = float(config.init_scale * init.normal());
-    for (std::size_t i = 0; i < nv; ++i) {
-      const double p = std::clamp(res.data_marginals[Eigen::Index(i)], 1e-3, 1 - 1e-3);
-      ck.model.visible_bias[Eigen::Index(i)] = float(std::log(p / (1 - p)));
+    const training::Checkpoint ck = read_training_checkpoint(files.checkpoint);
+    nlohmann::json ck_config;
+    try {
+      ck_config = nlohmann::json::parse(ck.config);
+      history = nlohmann::json::parse(ck.notes);
+    } catch (const nlohmann::json::exception& e) {
+      fail(Exit::data, "{}: corrupt checkpoint metadata: {}", files.checkpoint, e.what());
     }
-    ck.velocity = RbmF(nv, config.hidden);
-    if (pcd) ck.chains = RbmChains<float>::from_bias(ck.model.visible_bias, n_chains, config.seed, Purpose::chains).v;
+    check_config(same_run(ck_config), {"resume"}, "train: @0: checkpoint {} was written with different settings ({}); "
+              "rerun the same command, or remove the checkpoint to start afresh", files.checkpoint, ck_config.dump());
+    const std::vector<std::size_t>& shape = ck.array(files.checkpoint.c_str(), "weights").shape;
+    check_config_data(shape.size() == 2 && shape[0] == nv && shape[1] == config.hidden, {"resume", "hidden"},
+               "train: @0: checkpoint {} holds a {}x{} model, the data and @1 ask for {}x{}", files.checkpoint,
+               shape.empty() ? 0 : shape[0], shape.size() < 2 ? 0 : shape[1], nv, config.hidden);
+    trainer.emplace(RbmCdTrainer::resume(options, ck));
+    res.resumed_from_epoch = trainer->epoch();
+    for (const auto& j : history) res.epochs.push_back(report_from_json(j));
+    obs.message(fmt::format("resuming from {} after epoch {}", files.checkpoint, trainer->epoch()));
+  } else {
+    trainer.emplace(res.data_marginals, config.hidden, options);
   }
 
-  ContrastiveDivergence cd(CdParams(config.k, pcd), ck.chains);
   const MatrixU8 train_monitor = subset_rows(train, config.monitor_rows, Stream::derive(config.seed, Purpose::data, 0));
   const MatrixU8 test_monitor = subset_rows(test, config.monitor_rows, Stream::derive(config.seed, Purpose::data, 1));
   const VectorF base_bias = base_rate_bias(train).cast<float>();
 
-  MatrixF batch(Eigen::Index(config.batch), Eigen::Index(nv));
-  for (std::size_t epoch = ck.epoch; epoch < config.epochs; ++epoch) {
-    const double lr = learning_rate(config, epoch);
-    const auto order = permutation(N, Stream::derive(config.seed, Purpose::shuffle, epoch));
-    const std::string phase = fmt::format("epoch {}/{}", epoch + 1, config.epochs);
-    const auto t0 = Clock::now();
-    for (std::size_t b = 0; b < n_batches; ++b) {
-      for (std::size_t r = 0; r < config.batch; ++r)
-        batch.row(Eigen::Index(r)) = train.row(Eigen::Index(order[b * config.batch + r])).cast<float>();
-      cd.step(ck.model, batch, Stream::derive(config.seed, Purpose::gibbs, epoch * n_batches + b), lr, config.momentum,
-              config.weight_decay, ck.velocity, ex);
-      obs.progress(phase, b + 1, n_batches);
-    }
+  while (trainer->epoch() < config.epochs) {
+    const std::size_t epoch = trainer->epoch();
+    const RbmCdEpoch done = trainer->run_epoch(train, ex, obs);
+    const RbmF& model = trainer->model();
     EpochReport rep;
-    rep.epoch = epoch + 1;
-    rep.lr = lr;
-    rep.seconds = seconds_since(t0);
-    rep.examples_per_second = double(n_batches * config.batch) / rep.seconds;
+    rep.epoch = done.epoch;
+    rep.lr = done.learning_rate;
+    rep.seconds = done.seconds;
+    rep.examples_per_second = double(done.examples) / rep.seconds;
     const Stream mon = Stream::derive(config.seed, Purpose::monitor, epoch);
-    rep.recon_error = reconstruction_error(ck.model, train_monitor, mon.derive(Purpose::monitor, 0), ex);
-    rep.pseudo_log_likelihood = pseudo_log_likelihood(ck.model, train_monitor, mon.derive(Purpose::monitor, 1), ex);
+    rep.recon_error = reconstruction_error(model, train_monitor, mon.derive(Purpose::monitor, 0), ex);
+    rep.pseudo_log_likelihood = pseudo_log_likelihood(model, train_monitor, mon.derive(Purpose::monitor, 1), ex);
     if (test_monitor.rows() > 0)
-      rep.test_pseudo_log_likelihood = pseudo_log_likelihood(ck.model, test_monitor, mon.derive(Purpose::monitor, 2), ex);
+      rep.test_pseudo_log_likelihood = pseudo_log_likelihood(model, test_monitor, mon.derive(Purpose::monitor, 2), ex);
     if (config.monitor_ais_every > 0 && (epoch + 1) % config.monitor_ais_every == 0) {
-      const LogZEstimate z = rbm_ais(ck.model, base_bias, Schedule::salakhutdinov_murray(config.monitor_ais_betas),
+      const LogZEstimate z = rbm_ais(model, base_bias, Schedule::salakhutdinov_murray(config.monitor_ais_betas),
                                      RbmAisConfig{config.monitor_ais_chains, config.seed ^ (0x9E3779B97F4A7C15ull * (epoch + 1))},
                                      ex);
       rep.ais_log_z = z.log_z;
       rep.ais_log_z_std_error = z.std_error;
       if (test.rows() > 0) {
-        const LikelihoodSummary ll = mean_log_likelihood(ck.model.cast<double>(), test, z, ex);
+        const LikelihoodSummary ll = mean_log_likelihood(model.cast<double>(), test, z, ex);
         rep.ais_test_log_likelihood = ll.mean_log_likelihood;
         rep.ais_test_log_likelihood_std_error = ll.std_error;
       }
     }
-    ck.epoch = epoch + 1;
-    ck.chains = cd.chains();
-    ck.history.push_back(rep.to_json());
+    history.push_back(rep.to_json());
     res.epochs.push_back(rep);
-    if (!files.checkpoint.empty()) write_checkpoint(files.checkpoint, ck);
+    if (!files.checkpoint.empty()) {
+      training::Checkpoint ck = trainer->state();
+      ck.config = cfg.dump();
+      ck.notes = history.dump();
+      write_training_checkpoint(files.checkpoint, ck);
+    }
     if (!files.log.empty()) {
       std::string lines;
-      for (const auto& j : ck.history) lines += j.dump() + "\n";
+      for (const auto& j : history) lines += j.dump() + "\n";
       io::write_file_atomic(files.log, lines);
     }
     std::string msg = fmt::format("epoch {:>3}  {:7.0f} ex/s  recon {:8.3f}  PLL {:9.3f}", rep.epoch, rep.examples_per_second,
@@ -320,7 +252,7 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
       msg += fmt::format("  AIS test LL {:.3f} ± {:.3f}", *rep.ais_test_log_likelihood, *rep.ais_test_log_likelihood_std_error);
     obs.message(msg);
   }
-  res.model = ck.model;
+  res.model = trainer->model();
   return res;
 }
 

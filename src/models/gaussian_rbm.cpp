@@ -1,5 +1,5 @@
-// Gaussian–Bernoulli RBM: validation, energies, free energy with its derivatives, exact
-// log Z by enumerating the hidden layer, the exact hidden marginal, moments and draws.
+// Gaussian–Bernoulli RBM: validation, energies, the free energy with its derivatives over
+// v and over θ.
 #include "logz/models/gaussian_rbm.hpp"
 
 #include <algorithm>
@@ -12,7 +12,6 @@
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
-#include "logz/objectives/score_matching.hpp"
 
 namespace logz {
 namespace {
@@ -22,55 +21,6 @@ void check_finite(const M& m, std::string_view what, std::string_view name) {
   for (Eigen::Index i = 0; i < m.size(); ++i)
     check_data(std::isfinite(m.data()[i]), "{}: {} has a non-finite value {} at flat index {}", what, name,
                m.data()[i], i);
-}
-
-/// Σ_i log(√(2π) σ_i): the normaliser of the Gaussian factor, the same for every h.
-double log_gaussian_normaliser(const GaussianRbm& m) {
-  double s = 0;
-  for (Eigen::Index i = 0; i < m.visible_sigma.size(); ++i)
-    s += 0.5 * std::log(2 * std::numbers::pi) + std::log(m.visible_sigma[i]);
-  return s;
-}
-
-/// −log ∫ exp(−E(v, h)) dv up to the normaliser above, as a function of a = W h and c·h:
-/// c·h + Σ_i [(b_i + a_i)² − b_i²] / (2σ_i²) = c·h + Σ_i a_i (2 b_i + a_i) / (2σ_i²).
-/// (The second form avoids cancelling two large squares when |b| ≫ |a|.)
-double log_weight(const VectorD& a, double ch, const VectorD& b, const VectorD& inv_2var) {
-  double s = ch;
-  for (Eigen::Index i = 0; i < a.size(); ++i) s += a[i] * (2 * b[i] + a[i]) * inv_2var[i];
-  return s;
-}
-
-/// A running log-sum-exp.
-struct LogSum {
-  double max = -std::numeric_limits<double>::infinity();
-  double sum = 0;  // Σ exp(x − max)
-  void add(double x) {
-    if (x <= max) {
-      sum += std::exp(x - max);
-    } else {
-      sum = sum * std::exp(max - x) + 1;
-      max = x;
-    }
-  }
-  void add(const LogSum& o) {
-    if (o.sum == 0) return;
-    if (sum == 0) {
-      *this = o;
-    } else if (o.max <= max) {
-      sum += o.sum * std::exp(o.max - max);
-    } else {
-      sum = sum * std::exp(max - o.max) + o.sum;
-      max = o.max;
-    }
-  }
-  double value() const { return max + std::log(sum); }
-};
-
-void check_table(const GaussianRbm& m, const char* who) {
-  check_arg(m.n_hidden() <= kGrbmMaxTableHidden,
-            "{}: the hidden marginal is tabulated for at most {} hidden units (2^{} states), the model has {}", who,
-            kGrbmMaxTableHidden, kGrbmMaxTableHidden, m.n_hidden());
 }
 
 }  // namespace
@@ -408,177 +358,47 @@ void GrbmFreeEnergy::add_hessian_quadratic_gradient(const Eigen::Ref<const Vecto
   gs.array() += 2 * s * u * sc.wx.array();
 }
 
-double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
-  check_continuous_data("score_matching_objective", data, model.dimension(), true);
+VectorD grbm_mean_free_energy_gradient(const GrbmFreeEnergy& model, const Eigen::Ref<const MatrixD>& rows,
+                                       const Exec& ex) {
   const GaussianRbm& rbm = model.model();
+  check_arg(rows.cols() == Eigen::Index(rbm.n_visible()),
+            "grbm_mean_free_energy_gradient: data has {} columns but the model has {} visible units", rows.cols(),
+            rbm.n_visible());
+  check_arg(rows.rows() >= 1, "grbm_mean_free_energy_gradient: data has no rows");
   const Eigen::Index n = Eigen::Index(rbm.n_visible()), m = Eigen::Index(rbm.n_hidden());
   const Eigen::Index p = Eigen::Index(model.num_parameters());
-  const bool want = gradient != nullptr, learn = rbm.learn_sigma;
   const VectorD& sv = model.inverse_variance();
-  const MatrixD& sw = model.scaled_weights();
-  const VectorD a = sw.array().square().colwise().sum().transpose().matrix();  // Σ_i W_ij² / σ_i⁴
-  const double trace = sv.sum();
-  // Per block (rows X): Pre = X (W/σ²) + c, P, Q, Q' elementwise; the score
-  // G = (X − b − P Wᵀ) diag(s); Ψ = G diag(s); D = Q ⊙ (Ψ W) − Q' diag(a); then
-  // (docs/gaussian-rbm.md) ∂J/∂W = −ΨᵀP − UᵀD + 2 diag(s) (W/σ²) diag(Σ_r Q_r) with
-  // U = X diag(s), and the other blocks by column sums.
-  return detail::sum_block_terms(
-      std::size_t(data.rows()), std::size_t(p), want, double(data.rows()), gradient, ex,
-      [&](Eigen::Index r0, Eigen::Index nr, VectorD& out) {
-        const auto x = data.middleRows(r0, nr);
-        MatrixD pre(nr, m);
-        pre.noalias() = x * sw;
-        pre.rowwise() += rbm.hidden_bias.transpose();
-        MatrixD pr(nr, m), q(nr, m), q1(nr, m);
-        for (Eigen::Index j = 0; j < m; ++j)
-          for (Eigen::Index r = 0; r < nr; ++r) {
-            const double pj = sigmoid(pre(r, j));
-            pr(r, j) = pj;
-            q(r, j) = pj * (1 - pj);
-            q1(r, j) = q(r, j) * (1 - 2 * pj);
-          }
-        MatrixD resid(nr, n);  // X − b − P Wᵀ
-        resid.noalias() = -pr * rbm.weights.transpose();
-        resid += x;
-        resid.rowwise() -= rbm.visible_bias.transpose();
-        const MatrixD score = resid * sv.asDiagonal();
-        const VectorD lap = trace - (q * a).array();
-        out[0] = 0.5 * score.squaredNorm() - lap.sum();
-        if (!want) return;
-        const MatrixD psi = score * sv.asDiagonal();
-        MatrixD dd(nr, m);
-        dd.noalias() = psi * rbm.weights;
-        dd = (dd.array() * q.array()).matrix() - q1 * a.asDiagonal();
+  const Blocks blocks = row_blocks(std::size_t(rows.rows()));
+  const VectorD sum = parallel_reduce(
+      ex, blocks.count(), VectorD(VectorD::Zero(p)),
+      [&](std::size_t t) {
+        VectorD g = VectorD::Zero(p);
+        const Eigen::Index r0 = Eigen::Index(blocks.begin(t)), nr = Eigen::Index(blocks.size(t));
+        const auto x = rows.middleRows(r0, nr);
+        MatrixD pr(nr, m);
+        pr.noalias() = x * model.scaled_weights();
+        pr.rowwise() += rbm.hidden_bias.transpose();
+        pr = pr.unaryExpr([](double a) { return sigmoid(a); });
         const MatrixD u = x * sv.asDiagonal();
-        const VectorD qsum = q.colwise().sum().transpose();
-        auto g = out.tail(p);
-        auto gw = Eigen::Map<RowMajorD>(g.data(), n, m);
-        gw.noalias() = -psi.transpose() * pr;
-        gw.noalias() -= u.transpose() * dd;
-        gw += 2 * sv.asDiagonal() * sw * qsum.asDiagonal();
-        g.segment(n * m, n) = -psi.colwise().sum().transpose();
-        g.segment(n * m + n, m) = -dd.colwise().sum().transpose();
-        if (learn) {
-          // Σ_r [−2 Ψ ⊙ R + 2 U ⊙ (D Wᵀ)] + 2 N s − 4 s ⊙ ((W/σ² ⊙ W) Σ_r Q_r).
-          MatrixD dw(nr, n);
-          dw.noalias() = dd * rbm.weights.transpose();
+        MatrixD dev = x;  // v − b
+        dev.rowwise() -= rbm.visible_bias.transpose();
+        Eigen::Map<RowMajorD>(g.data(), n, m).noalias() = -u.transpose() * pr;
+        g.segment(n * m, n) = -(dev.colwise().sum().transpose().array() * sv.array()).matrix();
+        g.segment(n * m + n, m) = -pr.colwise().sum().transpose();
+        if (rbm.learn_sigma) {
+          MatrixD wp(nr, n);
+          wp.noalias() = pr * rbm.weights.transpose();
           g.segment(n * m + n + m, n) =
-              (-2 * (psi.array() * resid.array()) + 2 * (u.array() * dw.array())).colwise().sum().transpose().matrix() +
-              (2 * double(nr) * sv.array() -
-               4 * sv.array() * ((sw.array() * rbm.weights.array()).matrix() * qsum).array())
+              (-(dev.array().square().rowwise() * sv.transpose().array()) + 2 * (u.array() * wp.array()))
+                  .colwise()
+                  .sum()
+                  .transpose()
                   .matrix();
         }
-      });
-}
-
-double grbm_exact_log_z(const GaussianRbm& model, const Exec& ex) {
-  model.validate("grbm_exact_log_z");
-  const std::size_t m = model.n_hidden();
-  check_arg(m <= kGrbmMaxExactHidden, "grbm_exact_log_z: enumeration is limited to {} hidden units, the model has {}",
-            kGrbmMaxExactHidden, m);
-  const VectorD& b = model.visible_bias;
-  const VectorD inv_2var = (2 * model.visible_sigma.array().square()).inverse();
-  // 2^k blocks by the top k bits (k depends on m only); each walks its 2^(m−k) low bits
-  // in Gray-code order, so consecutive states differ in one unit: a ± one column of W.
-  const std::size_t k = std::min<std::size_t>(m, 6);
-  const std::size_t low = m - k;
-  const std::uint64_t per_block = std::uint64_t(1) << low;
-  const LogSum total = parallel_reduce(
-      ex, std::size_t(1) << k, LogSum{},
-      [&](std::size_t t) {
-        VectorD h = VectorD::Zero(Eigen::Index(m));
-        for (std::size_t j = 0; j < k; ++j) h[Eigen::Index(low + j)] = double((t >> j) & 1);
-        VectorD a = model.weights * h;
-        double ch = model.hidden_bias.dot(h);
-        LogSum s;
-        s.add(log_weight(a, ch, b, inv_2var));
-        for (std::uint64_t g = 1; g < per_block; ++g) {
-          const auto j = Eigen::Index(std::countr_zero(g));  // the bit that flips from Gray(g−1) to Gray(g)
-          const double sign = h[j] == 0 ? 1.0 : -1.0;
-          h[j] += sign;
-          a += sign * model.weights.col(j);
-          ch += sign * model.hidden_bias[j];
-          s.add(log_weight(a, ch, b, inv_2var));
-        }
-        return s;
+        return g;
       },
-      [](LogSum acc, const LogSum& part) {
-        acc.add(part);
-        return acc;
-      });
-  return total.value() + log_gaussian_normaliser(model);
-}
-
-VectorD grbm_hidden_log_marginal(const GaussianRbm& model) {
-  model.validate("grbm_hidden_log_marginal");
-  check_table(model, "grbm_hidden_log_marginal");
-  const std::size_t m = model.n_hidden();
-  const VectorD inv_2var = (2 * model.visible_sigma.array().square()).inverse();
-  const std::uint64_t states = std::uint64_t(1) << m;
-  VectorD out = VectorD::Zero(Eigen::Index(states));
-  VectorD h = VectorD::Zero(Eigen::Index(m));
-  for (std::uint64_t s = 0; s < states; ++s) {
-    for (std::size_t j = 0; j < m; ++j) h[Eigen::Index(j)] = double((s >> j) & 1);
-    out[Eigen::Index(s)] = log_weight(model.weights * h, model.hidden_bias.dot(h), model.visible_bias, inv_2var);
-  }
-  const double lse = log_sum_exp(std::span<const double>(out.data(), std::size_t(out.size())));
-  out.array() -= lse;
-  return out;
-}
-
-GrbmMoments grbm_exact_moments(const GaussianRbm& model) {
-  model.validate("grbm_exact_moments");
-  check_table(model, "grbm_exact_moments");
-  const VectorD logp = grbm_hidden_log_marginal(model);
-  const std::size_t m = model.n_hidden();
-  const Eigen::Index n = Eigen::Index(model.n_visible());
-  GrbmMoments r;
-  r.mean = VectorD::Zero(n);
-  r.hidden_mean = VectorD::Zero(Eigen::Index(m));
-  MatrixD second = MatrixD::Zero(n, n);
-  VectorD h = VectorD::Zero(Eigen::Index(m));
-  for (Eigen::Index s = 0; s < logp.size(); ++s) {
-    for (std::size_t j = 0; j < m; ++j) h[Eigen::Index(j)] = double((std::uint64_t(s) >> j) & 1);
-    const double p = std::exp(logp[s]);
-    const VectorD mu = model.visible_bias + model.weights * h;
-    r.mean += p * mu;
-    r.hidden_mean += p * h;
-    second += p * mu * mu.transpose();
-  }
-  r.covariance = second - r.mean * r.mean.transpose();
-  r.covariance.diagonal() += model.visible_sigma.array().square().matrix();
-  return r;
-}
-
-GrbmSamples grbm_exact_samples(const GaussianRbm& model, std::size_t count, std::uint64_t seed, const Exec& ex) {
-  model.validate("grbm_exact_samples");
-  check_table(model, "grbm_exact_samples");
-  const VectorD logp = grbm_hidden_log_marginal(model);
-  // Cumulative table of p(h); the last entry is set to 1 so rounding cannot leave a gap.
-  std::vector<double> cdf(std::size_t(logp.size()));
-  double acc = 0;
-  for (Eigen::Index s = 0; s < logp.size(); ++s) cdf[std::size_t(s)] = acc += std::exp(logp[s]);
-  cdf.back() = 1.0;
-  const std::size_t m = model.n_hidden();
-  const Eigen::Index n = Eigen::Index(model.n_visible());
-  GrbmSamples out;
-  out.visible.resize(Eigen::Index(count), n);
-  out.hidden.resize(Eigen::Index(count), Eigen::Index(m));
-  const Blocks blocks = row_blocks(count);
-  parallel_for(ex, blocks.count(), [&](std::size_t t) {
-    VectorD h = VectorD::Zero(Eigen::Index(m));
-    for (std::size_t r = blocks.begin(t); r < blocks.begin(t) + blocks.size(t); ++r) {
-      Stream rng = Stream::derive(seed, Purpose::sample, r);
-      const double u = rng.uniform_double();
-      const auto s = std::uint64_t(std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin());
-      for (std::size_t j = 0; j < m; ++j) h[Eigen::Index(j)] = double((s >> j) & 1);
-      out.hidden.row(Eigen::Index(r)) = h.transpose();
-      VectorD v = model.visible_bias + model.weights * h;
-      for (Eigen::Index i = 0; i < n; ++i) v[i] += model.visible_sigma[i] * rng.normal();
-      out.visible.row(Eigen::Index(r)) = v.transpose();
-    }
-  });
-  return out;
+      [](VectorD acc, const VectorD& part) { return VectorD(acc + part); });
+  return sum / double(rows.rows());
 }
 
 }  // namespace logz

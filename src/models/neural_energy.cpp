@@ -9,7 +9,6 @@
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
-#include "logz/objectives/score_matching.hpp"
 
 namespace logz {
 
@@ -272,10 +271,6 @@ double NeuralEnergy::add_score_matching_terms(const Eigen::Ref<const MatrixD>& r
   g.segment(hd + 2 * H, d) += score.colwise().sum().transpose();
   g[hd + 2 * H + d] += quadratic_ * ((rows.array() * score.array()).sum() - double(n) * double(d));
   return value;
-}
-
-double score_matching_objective(const NeuralEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
-  return detail::block_score_matching_objective(model, data, gradient, ex);
 }
 
 }  // namespace logz

@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "logz/core/check.hpp"
-#include "logz/objectives/score_matching.hpp"
 
 namespace logz {
 
@@ -317,10 +316,6 @@ double StudentTExperts::add_score_matching_terms(const Eigen::Ref<const MatrixD>
   gw.noalias() += dmat.transpose() * score;
   gw -= 2 * (h.asDiagonal() * filters_);
   return value;
-}
-
-double score_matching_objective(const StudentTExperts& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
-  return detail::block_score_matching_objective(model, data, gradient, ex);
 }
 
 }  // namespace logz

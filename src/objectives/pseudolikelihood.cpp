@@ -74,23 +74,23 @@ void check_potts_data(const PottsData& d) {
                  int(d.states(s, i)), d.q);
 }
 
-PottsData potts_data(const io::Alignment& alignment, const VectorD& weights, bool ignore_gaps) {
-  check_arg(std::size_t(weights.size()) == alignment.num_sequences(),
-            "potts_data: {} weights for {} sequences", weights.size(), alignment.num_sequences());
-  const bool has_gap = !alignment.alphabet.empty() && (alignment.alphabet[0] == '-' || alignment.alphabet[0] == '.');
+PottsData potts_data(const Matrix<std::uint8_t>& states, const std::string& alphabet, const VectorD& weights,
+                     bool ignore_gaps) {
+  check_arg(weights.size() == states.rows(), "potts_data: {} weights for {} sequences", weights.size(), states.rows());
+  const bool has_gap = !alphabet.empty() && (alphabet[0] == '-' || alphabet[0] == '.');
   check_arg(!ignore_gaps || has_gap, "potts_data: the alphabet '{}' has no gap (first letter '-' or '.') to ignore",
-            alignment.alphabet);
+            alphabet);
   PottsData d;
   d.weights = weights;
   if (!ignore_gaps) {
-    d.states = alignment.matrix;
-    d.q = alignment.num_states();
-    d.alphabet = alignment.alphabet;
+    d.states = states;
+    d.q = alphabet.size();
+    d.alphabet = alphabet;
     return d;
   }
-  d.q = alignment.num_states() - 1;
-  d.alphabet = alignment.alphabet.substr(1);
-  d.states = alignment.matrix;
+  d.q = alphabet.size() - 1;
+  d.alphabet = alphabet.substr(1);
+  d.states = states;
   const auto absent = std::uint8_t(d.q);
   for (Eigen::Index k = 0; k < d.states.size(); ++k) {
     std::uint8_t& v = d.states.data()[k];

@@ -12,6 +12,7 @@
 
 #include "logz/api/continuous_tasks.hpp"
 #include "logz/diagnostics/mcmc.hpp"
+#include "logz/exact/grbm_exact.hpp"
 #include "support/expect_error.hpp"
 
 namespace logz {

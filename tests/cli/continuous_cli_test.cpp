@@ -10,6 +10,7 @@
 #include <string>
 
 #include "logz/core/rng.hpp"
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/io/continuous_file.hpp"
 #include "logz/io/dataset.hpp"
 #include "logz/io/npy.hpp"

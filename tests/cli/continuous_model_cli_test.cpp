@@ -14,6 +14,7 @@
 
 #include "logz/api/continuous_tasks.hpp"
 #include "logz/core/rng.hpp"
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/io/continuous_file.hpp"
 #include "logz/io/npy.hpp"
 #include "support/cli_runner.hpp"

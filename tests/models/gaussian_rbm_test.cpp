@@ -6,6 +6,7 @@
 // mixture moments within z·MCSE, and the Gibbs moments are shown to fail against the
 // moments of the other common convention (v_i/σ_i in the interaction). 1 vs 2 threads
 // give identical bits; bad input errors are pinned.
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 
 #include <gtest/gtest.h>

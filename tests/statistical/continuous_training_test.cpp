@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "logz/diagnostics/mcmc.hpp"
-#include "logz/objectives/continuous_pcd.hpp"
-#include "logz/objectives/stochastic_fit.hpp"
+#include "logz/training/continuous_pcd.hpp"
+#include "logz/training/stochastic_fit.hpp"
 #include "support/gaussian_draws.hpp"
 
 namespace logz {

@@ -23,7 +23,7 @@ PottsData dhfr() {
   EXPECT_EQ(aln.num_columns(), 159u);
   const VectorD w = io::sequence_weights(aln, 0.8);
   EXPECT_NEAR(io::effective_count(w), 1568.1, 0.05);
-  return potts_data(aln, w, true);
+  return potts_data(aln.matrix, aln.alphabet, w, true);
 }
 
 TEST(DhfrPseudolikelihood, MatchesPlmcAndConvergesBelowIt) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "logz/api/continuous_tasks.hpp"
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 #include "support/estimator_checks.hpp"
 

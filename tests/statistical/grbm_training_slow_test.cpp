@@ -7,8 +7,9 @@
 
 #include <cmath>
 
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/models/gaussian_rbm.hpp"
-#include "logz/objectives/grbm_training.hpp"
+#include "logz/training/grbm_pcd.hpp"
 #include "logz/objectives/score_matching.hpp"
 
 namespace logz {

@@ -20,8 +20,9 @@
 #include <vector>
 
 #include "logz/diagnostics/mcmc.hpp"
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/models/gaussian_rbm.hpp"
-#include "logz/objectives/grbm_training.hpp"
+#include "logz/training/grbm_pcd.hpp"
 #include "logz/objectives/nce.hpp"
 #include "logz/objectives/score_matching.hpp"
 #include "support/expect_error.hpp"
@@ -325,8 +326,8 @@ TEST(GrbmTraining, BadInputErrors) {
   expect_error([&] { GrbmPcdTrainer(bad, data, pcd_options()); }, Exit::data,
                "GrbmPcdTrainer: visible_sigma[0] must be > 0, got 0");
   GrbmPcdTrainer t(init, data, pcd_options());
-  io::NamedArrays state = t.state();
-  state.erase(state.begin() + 6);  // "adam_m"
+  training::Checkpoint state = t.state();
+  state.erase("adam_m");
   expect_error([&] { (void)GrbmPcdTrainer::resume(data, pcd_options(), state); }, Exit::data,
                "GrbmPcdTrainer::resume: the state has no array 'adam_m'");
   o = pcd_options();

@@ -55,4 +55,54 @@ concept Bipartite = requires(const M& m, const Eigen::Ref<const VectorD>& v) {
   { m.free_energy(v) } -> std::convertible_to<double>;
 };
 
+// ---------------------------------------------------------------------------------------
+// Parametric models: what training objectives (objectives/score_matching.hpp, nce.hpp,
+// the PCD gradients) need from a model. All are const and called concurrently from
+// several threads; `g` is a θ-sized vector that the model *adds* s · (a derivative) to.
+
+/// Flat parameters θ: num_parameters(), parameters() and set_parameters(θ) (which may
+/// throw Error(Exit::usage) on a wrong size or non-finite θ).
+template <class M>
+concept FlatParameters = requires(const M& m, M& mm, const VectorD& theta) {
+  { m.num_parameters() } -> std::convertible_to<std::size_t>;
+  { m.parameters() } -> std::convertible_to<VectorD>;
+  mm.set_parameters(theta);
+};
+
+/// A parametric energy: E(x) and g += s · ∂E(x)/∂θ. What noise-contrastive estimation
+/// needs (and maximum-likelihood gradients).
+template <class M>
+concept ParametricEnergy =
+    EnergyModel<M> && FlatParameters<M> &&
+    requires(const M& m, const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) {
+      m.add_energy_gradient(x, s, g);
+    };
+
+/// A parametric energy with its score: ∇ₓE (DifferentiableEnergy) and the vector–Jacobian
+/// product g += s · ∂(rᵀ∇ₓE(x))/∂θ for a fixed r. Denoising score matching needs only
+/// this.
+template <class M>
+concept ScoreParametric =
+    DifferentiableEnergy<M> && FlatParameters<M> &&
+    requires(const M& m, const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& r, double s,
+             Eigen::Ref<VectorD> g) { m.add_score_vjp(x, r, s, g); };
+
+/// Score matching also needs the Laplacian ΔₓE(x) = tr ∇²ₓE(x) and g += s · ∂ΔₓE(x)/∂θ.
+template <class M>
+concept ScoreMatchable = ScoreParametric<M> && requires(const M& m, const Eigen::Ref<const VectorD>& x, double s,
+                                                        Eigen::Ref<VectorD> g) {
+  { m.laplacian(x) } -> std::convertible_to<double>;
+  m.add_laplacian_gradient(x, s, g);
+};
+
+/// Sliced score matching needs the Hessian's quadratic form vᵀ∇²ₓE(x) v and
+/// g += s · ∂(vᵀ∇²ₓE(x) v)/∂θ, never the whole Hessian or its trace.
+template <class M>
+concept SliceScoreMatchable =
+    ScoreParametric<M> && requires(const M& m, const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& v,
+                                   double s, Eigen::Ref<VectorD> g) {
+      { m.hessian_quadratic(x, v) } -> std::convertible_to<double>;
+      m.add_hessian_quadratic_gradient(x, v, s, g);
+    };
+
 }  // namespace logz

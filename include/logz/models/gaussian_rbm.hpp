@@ -13,9 +13,10 @@
 ///   log Z = log Σ_h exp(c·h + Σ_i [(b_i + (W h)_i)² − b_i²] / (2σ_i²)) + Σ_i log(√(2π) σ_i).
 /// docs/gaussian-rbm.md derives each formula. GrbmFreeEnergy is the model on R^n
 /// (energy F, its gradient and Laplacian): a DifferentiableEnergy, so log Z can also be
-/// estimated by any continuous estimator (api::continuous_estimate).
+/// estimated by any continuous estimator (api::continuous_estimate). The exact log Z,
+/// moments, draws and gradients by enumerating the hidden layer are in
+/// exact/grbm_exact.hpp.
 #include <cstddef>
-#include <cstdint>
 #include <string_view>
 
 #include "logz/core/parallel.hpp"
@@ -123,54 +124,13 @@ class GrbmFreeEnergy {
   VectorD lap_weights_;     // a_j = Σ_i W_ij² / σ_i⁴
 };
 
-/// Score matching's J_SM for the GRBM, the same value as the generic
-/// score_matching_objective<GrbmFreeEnergy> (objectives/score_matching.hpp) to rounding,
-/// computed a row block at a time with matrix products (docs/gaussian-rbm.md, "Score
-/// matching in blocks"). Being a non-template function of the exact type, it is what
-/// score_matching_objective(model, ...) and fit_score_matching(model, ...) call for a
-/// GrbmFreeEnergy. Rows are split by row_blocks and summed in block order: the same bits
-/// for any thread count. Throws as check_continuous_data("score_matching_objective", ...).
-double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex);
-
-/// Largest hidden layer that grbm_exact_log_z enumerates (2^30 terms).
-inline constexpr std::size_t kGrbmMaxExactHidden = 30;
-/// Largest hidden layer for which the exact hidden marginal is tabulated (2^20 entries):
-/// grbm_hidden_log_marginal, grbm_exact_moments, grbm_exact_samples.
-inline constexpr std::size_t kGrbmMaxTableHidden = 20;
-
-/// Exact log Z by enumerating the hidden layer, the visible integral in closed form (see
-/// the file comment). The 2^m states are split into blocks by their top bits (a fixed
-/// split depending on m only), each walked in Gray-code order with W h updated by one
-/// column per step, and the blocks' log-sum-exps are combined in block order: the result
-/// is the same for any thread count. Throws Error(Exit::data) from validate and
-/// Error(Exit::usage) if n_hidden > 30.
-double grbm_exact_log_z(const GaussianRbm& model, const Exec& ex = Exec(1));
-
-/// log p(h) for every hidden state, h's bit j = bit j of the index (2^m entries), exact:
-/// log p(h) = c·h + Σ_i [(b_i + (W h)_i)² − b_i²] / (2σ_i²) + Σ_i log(√(2π) σ_i) − log Z.
-/// Throws Error(Exit::usage) if n_hidden > 20.
-VectorD grbm_hidden_log_marginal(const GaussianRbm& model);
-
-/// Exact moments of the visible marginal (a mixture of 2^m Gaussians N(b + W h, diag σ²)
-/// weighted by p(h)): E[v], Cov[v] = Σ_h p(h) (b + W h − E v)(b + W h − E v)ᵀ + diag σ²,
-/// and E[h]. Same limits as grbm_hidden_log_marginal.
-struct GrbmMoments {
-  VectorD mean;        ///< E[v]
-  MatrixD covariance;  ///< Cov[v]
-  VectorD hidden_mean; ///< E[h]
-};
-GrbmMoments grbm_exact_moments(const GaussianRbm& model);
-
-/// Independent exact draws of (v, h), one per row.
-struct GrbmSamples {
-  MatrixD visible;  ///< [count, n_visible]
-  MatrixD hidden;   ///< [count, n_hidden], entries 0/1
-};
-/// `count` exact draws: h from its exact marginal (one uniform double, inverted on the
-/// cumulative table of p(h)), then v = b + W h + σ ⊙ z with n_visible standard normals.
-/// Row r uses stream derive(seed, Purpose::sample, r) only, so the draws do not depend
-/// on the thread count. Throws Error(Exit::usage) if n_hidden > 20.
-GrbmSamples grbm_exact_samples(const GaussianRbm& model, std::size_t count, std::uint64_t seed,
-                               const Exec& ex = Exec(1));
+/// (1/rows) Σ_r ∂F(v_r)/∂θ over the rows of `rows` (one state per row), θ as in
+/// GrbmFreeEnergy: ∂F/∂W_ij = −u_i p_j, ∂F/∂b_i = −s_i (v_i − b_i), ∂F/∂c_j = −p_j,
+/// ∂F/∂log σ_i = −s_i (v_i − b_i)² + 2 u_i (W p)_i (s = 1/σ², u = s ⊙ v, p = p(h = 1 | v)),
+/// a row block at a time with matrix products; fixed row blocks summed in block order
+/// (the same bits for any thread count). Throws Error(Exit::usage) on a column count
+/// other than n_visible or no rows.
+VectorD grbm_mean_free_energy_gradient(const GrbmFreeEnergy& model, const Eigen::Ref<const MatrixD>& rows,
+                                       const Exec& ex);
 
 }  // namespace logz

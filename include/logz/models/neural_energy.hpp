@@ -17,9 +17,9 @@
 /// energy_and_gradient, hessian_quadratic and add_energy_gradient two;
 /// add_laplacian_gradient three; add_score_vjp and add_hessian_quadratic_gradient four.
 /// add_score_matching_terms does a block of rows with four matrix products, and
-/// score_matching_objective for this model (below) sums it over row blocks (50,000 rows of
-/// 64-d data with H = 64: about 0.11 s of one core against 0.6 s for the generic per-row
-/// objective).
+/// the score_matching_objective overload for this model (objectives/score_matching.hpp)
+/// sums it over row blocks (50,000 rows of 64-d data with H = 64: about 0.11 s of one
+/// core against 0.6 s for the generic per-row objective).
 /// Every method is const and safe to call from several threads at once.
 #include <cstddef>
 #include <cstdint>
@@ -94,14 +94,5 @@ class NeuralEnergy {
   double quadratic_;
   VectorD row_norms2_;  // ‖w_j‖²
 };
-
-/// Score matching's J_SM for a NeuralEnergy, the value of the generic
-/// score_matching_objective (objectives/score_matching.hpp) up to rounding, computed a row
-/// block at a time by add_score_matching_terms. Being a non-template function of the exact
-/// type, it is what score_matching_objective(model, ...) and fit_score_matching(model, ...)
-/// call for this model. Rows are split by row_blocks and summed in block order: the same
-/// bits for any thread count. Throws as check_continuous_data("score_matching_objective",
-/// ...).
-double score_matching_objective(const NeuralEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex);
 
 }  // namespace logz

@@ -27,7 +27,6 @@
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
-#include "logz/io/alignment.hpp"
 #include "logz/models/potts.hpp"
 
 namespace logz {
@@ -40,11 +39,13 @@ struct PottsData {
   std::string alphabet;         ///< the q letters of the model's states (may be empty)
 };
 
-/// Alignment → PottsData. With ignore_gaps (plmc -g), the gap (state 0, the alphabet
-/// starting with '-' or '.') is absent and the model has q = |alphabet| - 1 states;
-/// otherwise the gap is a state like the others. Throws Error(Exit::usage) if
+/// An alignment's states (sequences × columns, entries in [0, |alphabet|); io::Alignment's
+/// matrix and alphabet) → PottsData. With ignore_gaps (plmc -g), the gap (state 0, the
+/// alphabet starting with '-' or '.') is absent and the model has q = |alphabet| - 1
+/// states; otherwise the gap is a state like the others. Throws Error(Exit::usage) if
 /// ignore_gaps is asked of an alphabet without a gap, or weights has the wrong size.
-PottsData potts_data(const io::Alignment& alignment, const VectorD& weights, bool ignore_gaps);
+PottsData potts_data(const Matrix<std::uint8_t>& states, const std::string& alphabet, const VectorD& weights,
+                     bool ignore_gaps);
 
 /// Validates PottsData: sizes, states <= q, q in [2, 255], weights finite and >= 0 with
 /// a positive sum. Throws Error(Exit::data) naming the first problem.

@@ -19,9 +19,10 @@
 /// Rows are split into fixed blocks (row_blocks) summed in block order: bit-identical
 /// for any thread count.
 ///
-/// A model takes part through small concepts (below): the flat parameters, ∇ₓE, and
-/// vector–Jacobian products of the quantities each objective needs. GaussianEnergy is
-/// the reference implementation.
+/// A model takes part through small concepts (core/concepts.hpp: FlatParameters,
+/// ScoreParametric, ScoreMatchable, SliceScoreMatchable): the flat parameters, ∇ₓE, and
+/// vector–Jacobian products of the quantities each objective needs. GaussianEnergy
+/// (models/gaussian_energy.hpp) is the reference implementation.
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -35,117 +36,14 @@
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
-#include "logz/models/gaussian.hpp"
+#include "logz/models/gaussian_energy.hpp"
 #include "logz/optim/lbfgs.hpp"
 
 namespace logz {
 
-// ---------------------------------------------------------------------------------------
-// Concepts: what a model provides. All are const and called concurrently from several
-// threads; `g` is a θ-sized vector that the model *adds* s · (a derivative) to.
-
-/// Flat parameters θ: num_parameters(), parameters() and set_parameters(θ) (which may
-/// throw Error(Exit::usage) on a wrong size or non-finite θ).
-template <class M>
-concept FlatParameters = requires(const M& m, M& mm, const VectorD& theta) {
-  { m.num_parameters() } -> std::convertible_to<std::size_t>;
-  { m.parameters() } -> std::convertible_to<VectorD>;
-  mm.set_parameters(theta);
-};
-
-/// A parametric energy: E(x) and g += s · ∂E(x)/∂θ. What noise-contrastive estimation
-/// needs (and maximum-likelihood gradients).
-template <class M>
-concept ParametricEnergy =
-    EnergyModel<M> && FlatParameters<M> &&
-    requires(const M& m, const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) {
-      m.add_energy_gradient(x, s, g);
-    };
-
-/// A parametric energy with its score: ∇ₓE (DifferentiableEnergy) and the vector–Jacobian
-/// product g += s · ∂(rᵀ∇ₓE(x))/∂θ for a fixed r. Denoising score matching needs only
-/// this.
-template <class M>
-concept ScoreParametric =
-    DifferentiableEnergy<M> && FlatParameters<M> &&
-    requires(const M& m, const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& r, double s,
-             Eigen::Ref<VectorD> g) { m.add_score_vjp(x, r, s, g); };
-
-/// Score matching also needs the Laplacian ΔₓE(x) = tr ∇²ₓE(x) and g += s · ∂ΔₓE(x)/∂θ.
-template <class M>
-concept ScoreMatchable = ScoreParametric<M> && requires(const M& m, const Eigen::Ref<const VectorD>& x, double s,
-                                                        Eigen::Ref<VectorD> g) {
-  { m.laplacian(x) } -> std::convertible_to<double>;
-  m.add_laplacian_gradient(x, s, g);
-};
-
-/// Sliced score matching needs the Hessian's quadratic form vᵀ∇²ₓE(x) v and
-/// g += s · ∂(vᵀ∇²ₓE(x) v)/∂θ, never the whole Hessian or its trace.
-template <class M>
-concept SliceScoreMatchable =
-    ScoreParametric<M> && requires(const M& m, const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& v,
-                                   double s, Eigen::Ref<VectorD> g) {
-      { m.hessian_quadratic(x, v) } -> std::convertible_to<double>;
-      m.add_hessian_quadratic_gradient(x, v, s, g);
-    };
-
-// ---------------------------------------------------------------------------------------
-// The Gaussian energy in natural parameters.
-
-/// E(x) = ½ xᵀΛx − bᵀx with Λ symmetric (b = Λμ for N(μ, Λ⁻¹)); it differs from
-/// Gaussian's ½(x − μ)ᵀΛ(x − μ) by the constant ½ μᵀΛμ, which log_partition() includes.
-/// Every objective of this file is a convex quadratic in these parameters.
-/// θ = [b_0 .. b_{d−1}, Λ_00, Λ_01, .., Λ_0,d−1, Λ_11, .., Λ_d−1,d−1] (the upper triangle
-/// row by row; Λ_ij = Λ_ji is one parameter). Λ need not be positive definite (a fit may
-/// leave the normalisable set); to_gaussian() and log_partition() then throw.
-class GaussianEnergy {
- public:
-  /// Throws Error(Exit::usage) unless precision is d×d (d >= 1), linear has d entries,
-  /// all are finite and precision is symmetric up to 1e-10 of its largest entry (it is
-  /// then symmetrised).
-  GaussianEnergy(MatrixD precision, VectorD linear);
-  /// Λ = I, b = 0 in d dimensions (d >= 1).
-  static GaussianEnergy standard(std::size_t d);
-  /// Λ = g.precision(), b = Λμ.
-  static GaussianEnergy from_gaussian(const Gaussian& g);
-  /// N(Λ⁻¹b, Λ⁻¹). Throws Error(Exit::data) "GaussianEnergy: the precision matrix is not
-  /// positive definite (the model is not normalisable)" when Λ is not.
-  Gaussian to_gaussian() const;
-
-  std::size_t dimension() const { return std::size_t(linear_.size()); }
-  const MatrixD& precision() const { return precision_; }
-  const VectorD& linear() const { return linear_; }
-  /// log ∫ exp(−E) = (d/2) log 2π − ½ log det Λ + ½ bᵀΛ⁻¹b. Throws as to_gaussian().
-  double log_partition() const;
-
-  std::size_t num_parameters() const { return dimension() + dimension() * (dimension() + 1) / 2; }
-  VectorD parameters() const;
-  /// Throws Error(Exit::usage) on a wrong size or a non-finite entry.
-  void set_parameters(const VectorD& theta);
-
-  double energy_of(const Eigen::Ref<const VectorD>& x) const;
-  /// E(x), and ∇ₓE(x) = Λx − b into grad.
-  double energy_and_gradient(const Eigen::Ref<const VectorD>& x, Eigen::Ref<VectorD> grad) const;
-  /// ΔₓE = tr Λ.
-  double laplacian(const Eigen::Ref<const VectorD>& x) const;
-  /// vᵀ∇²ₓE v = vᵀΛv.
-  double hessian_quadratic(const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& v) const;
-
-  /// g += s ∂E/∂θ: −x for b, ½x_i² for Λ_ii, x_i x_j for Λ_ij (i < j).
-  void add_energy_gradient(const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) const;
-  /// g += s ∂(rᵀ(Λx − b))/∂θ: −r for b, r_i x_i for Λ_ii, r_i x_j + r_j x_i for Λ_ij.
-  void add_score_vjp(const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& r, double s,
-                     Eigen::Ref<VectorD> g) const;
-  /// g += s ∂(tr Λ)/∂θ: 1 for each Λ_ii.
-  void add_laplacian_gradient(const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) const;
-  /// g += s ∂(vᵀΛv)/∂θ: v_i² for Λ_ii, 2 v_i v_j for Λ_ij.
-  void add_hessian_quadratic_gradient(const Eigen::Ref<const VectorD>& x, const Eigen::Ref<const VectorD>& v, double s,
-                                      Eigen::Ref<VectorD> g) const;
-
- private:
-  MatrixD precision_;
-  VectorD linear_;
-};
+class GrbmFreeEnergy;
+class NeuralEnergy;
+class StudentTExperts;
 
 // ---------------------------------------------------------------------------------------
 // Options, results, data checks, the random parts.
@@ -265,6 +163,16 @@ double score_matching_objective(const M& model, const MatrixD& data, VectorD* gr
                                  model.add_laplacian_gradient(x, -1.0, g);
                                });
 }
+
+/// J_SM for the models that evaluate a row block at a time with matrix products (the
+/// same value as the generic template to rounding; docs/gaussian-rbm.md, "Score matching
+/// in blocks", for the GRBM). Being non-template functions of the exact types, they are
+/// what score_matching_objective(model, ...) and fit_score_matching(model, ...) call for
+/// these models. Rows are split by row_blocks and summed in block order: the same bits
+/// for any thread count. Throws as check_continuous_data("score_matching_objective", ...).
+double score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex);
+double score_matching_objective(const NeuralEnergy& model, const MatrixD& data, VectorD* gradient, const Exec& ex);
+double score_matching_objective(const StudentTExperts& model, const MatrixD& data, VectorD* gradient, const Exec& ex);
 
 /// J_SSM at the model's parameters with the projections of sliced_projections.
 template <SliceScoreMatchable M>

@@ -5,6 +5,7 @@
 
 #include "logz/api/continuous_tasks.hpp"
 #include "logz/api/kinds.hpp"
+#include "logz/exact/grbm_exact.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 #include "ranges.hpp"
 

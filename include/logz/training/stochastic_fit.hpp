@@ -1,7 +1,7 @@
 #pragma once
 /// @file stochastic_fit.hpp
 /// Minibatch (stochastic) training of continuous energies by the objectives of
-/// score_matching.hpp and nce.hpp (docs/continuous-training.md): score matching
+/// objectives/score_matching.hpp and nce.hpp (docs/continuous-training.md): score matching
 /// (Hyvärinen 2005), sliced score matching (Song et al. 2019), denoising score matching
 /// over one or several noise levels (Vincent 2011; Song & Ermon 2019) and
 /// noise-contrastive estimation with log Z as a learned parameter (Gutmann & Hyvärinen
@@ -22,11 +22,13 @@
 /// expectation over ε of J_DSM; NCE's expected loss over fresh noise), which is what the
 /// iterates minimise.
 ///
+/// The minibatch loop, optimizer, schedule and averaging are those of training/loop.hpp.
 /// Shape for a command-line tool: run_epoch() one epoch at a time (its mean minibatch
-/// loss), loss() on held-out data (the deterministic objective of score_matching.hpp /
-/// NceProblem with the random parts fixed by the seeds in SlicedOptions /
-/// DenoisingOptions / NceOptions), state() / restore() for checkpoints: a run restored
-/// from state() continues bit for bit as the uninterrupted run.
+/// loss), loss() on held-out data (the deterministic objective of
+/// objectives/score_matching.hpp / NceProblem with the random parts fixed by the seeds in
+/// SlicedOptions / DenoisingOptions / NceOptions), state() / restore() for checkpoints
+/// (training/checkpoint.hpp): a run restored from state() continues bit for bit as the
+/// uninterrupted run.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -39,102 +41,21 @@
 #include <variant>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "logz/core/check.hpp"
 #include "logz/core/concepts.hpp"
+#include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
-#include "logz/io/npz.hpp"
 #include "logz/models/gaussian.hpp"
 #include "logz/objectives/nce.hpp"
 #include "logz/objectives/score_matching.hpp"
-#include "logz/optim/adam.hpp"
+#include "logz/training/checkpoint.hpp"
+#include "logz/training/loop.hpp"
 
 namespace logz {
-
-// ---------------------------------------------------------------------------------------
-// What every stochastic trainer shares: minibatches, optimizer, learning-rate schedule,
-// iterate averaging, checkpoints.
-
-enum class OptimizerKind { adam, sgd };
-enum class LearningRateSchedule {
-  constant,      ///< α_t = α₀
-  inverse_time,  ///< α_t = α₀ / (1 + t / τ): the Robbins–Monro decay
-  cosine,        ///< α_t = α₀ · ½ (1 + cos(π min(t, T) / T)), T = cosine_epochs · batches per epoch
-};
-
-/// Options of the minibatch loop (t counts the updates made before the current one).
-struct TrainingOptions {
-  std::size_t batch_size = 100;  ///< rows per update, >= 1 (more than the data: one batch of all rows)
-  OptimizerKind optimizer = OptimizerKind::adam;
-  AdamOptions adam{};  ///< α₀ = adam.learning_rate with Adam
-  SgdOptions sgd{};    ///< α₀ = sgd.learning_rate with SGD
-  LearningRateSchedule schedule = LearningRateSchedule::constant;
-  double decay_steps = 1000;      ///< τ of inverse_time; finite and > 0
-  std::size_t cosine_epochs = 0;  ///< T of cosine in epochs; >= 1 for cosine
-  /// Polyak averaging: the running mean of the iterates after every update from the
-  /// first update of this epoch (0-based) on; empty: no averaging.
-  std::optional<std::size_t> average_from_epoch;
-  std::uint64_t seed = 0;  ///< minibatch order and every fresh random part
-};
-
-/// Throws Error(Exit::usage) "<who>: ..." on batch_size 0, bad optimizer options (as
-/// Adam / Sgd), a bad decay_steps or cosine without cosine_epochs.
-void check_training_options(const char* who, const TrainingOptions& options);
-
-/// The order of the rows 0..rows−1 in epoch `epoch`: a Fisher–Yates shuffle (Durstenfeld
-/// 1964) drawn from Stream::derive(seed, Purpose::shuffle, epoch).
-std::vector<std::size_t> epoch_order(std::uint64_t seed, std::size_t epoch, std::size_t rows);
-
-/// The seed of the fresh random parts of epoch `epoch`: the first two words of
-/// Stream::derive(seed, Purpose::noise, epoch).
-std::uint64_t epoch_noise_seed(std::uint64_t seed, std::size_t epoch);
-
-namespace detail {
-
-/// The parameter vector, the optimizer, the schedule, the average and the counters of
-/// one training run, with their checkpoint arrays (names "parameters", "average",
-/// "counters" = [epoch, updates, optimizer steps, averaged iterates], "adam_m",
-/// "adam_v" or "sgd_velocity").
-class TrainingCore {
- public:
-  TrainingCore(VectorD params, std::size_t rows, const TrainingOptions& options);
-
-  std::size_t rows() const { return rows_; }
-  std::size_t batch_size() const { return batch_; }
-  std::size_t batches_per_epoch() const { return (rows_ + batch_ - 1) / batch_; }
-  std::size_t epoch() const { return epoch_; }
-  std::size_t updates() const { return updates_; }
-  /// α for the next update.
-  double learning_rate() const;
-  const VectorD& parameters() const { return params_; }
-  /// The Polyak average, or the current parameters while nothing has been averaged.
-  const VectorD& averaged() const { return average_count_ > 0 ? average_ : params_; }
-  std::size_t averaged_count() const { return average_count_; }
-
-  /// One optimizer step with the gradient (then the average). Throws Error(Exit::data)
-  /// "<who>: ..." when the gradient or the new parameters are not finite, changing nothing.
-  void step(const char* who, const VectorD& gradient);
-  void finish_epoch() { ++epoch_; }
-
-  void save(io::NamedArrays& out) const;
-  /// Reads what save() wrote. Throws Error(Exit::data) "<who>: ..." on a missing array or
-  /// one whose size does not fit this run.
-  void load(const char* who, const io::NamedArrays& in);
-
- private:
-  TrainingOptions options_;
-  std::size_t rows_, batch_;
-  VectorD params_, average_;
-  std::variant<Adam, Sgd> optimizer_;
-  std::size_t epoch_ = 0, updates_ = 0, average_count_ = 0;
-};
-
-/// The array called `name` of a checkpoint; Error(Exit::data) "<who>: the state has no
-/// array 'name'" when there is none.
-const io::Array& state_array(const char* who, const io::NamedArrays& in, std::string_view name);
-
-}  // namespace detail
 
 // ---------------------------------------------------------------------------------------
 // Score matching, sliced / denoising score matching and NCE on minibatches.
@@ -173,12 +94,12 @@ class StochasticTrainer {
   StochasticTrainer(M init, MatrixD data, StochasticOptions options);
 
   /// One pass over the data in the order epoch_order(seed, epoch()): one update per
-  /// minibatch. Returns the mean over the epoch's rows of the minibatch losses, each
+  /// minibatch (training::for_each_minibatch, progress "epoch E" to `obs`). Returns the mean over the epoch's rows of the minibatch losses, each
   /// taken before its update. Throws Error(Exit::data)
   /// "StochasticTrainer::run_epoch: ..." when a gradient or the new parameters are not
   /// finite (the run has diverged; lower the learning rate), leaving the state as it was
   /// before that update.
-  double run_epoch(const Exec& ex);
+  double run_epoch(const Exec& ex, Observer& obs = silent_observer());
 
   /// The objective (and, with `gradient`, its gradient over θ — and c for nce, last) on
   /// `rows` of the training data at the current iterate, with the random parts of epoch
@@ -203,11 +124,12 @@ class StochasticTrainer {
   /// nce: the noise distribution q.
   const std::optional<Gaussian>& noise() const { return noise_; }
 
-  /// A checkpoint: the arrays of detail::TrainingCore and "objective" (its index).
-  io::NamedArrays state() const;
+  /// A checkpoint (trainer "stochastic"): the arrays of detail::TrainingCore and the
+  /// counter "objective" (its index).
+  training::Checkpoint state() const;
   /// Continues from state(). Throws Error(Exit::data) "StochasticTrainer::restore: ..."
   /// on a missing array, another objective or sizes that do not fit.
-  void restore(const io::NamedArrays& state);
+  void restore(const training::Checkpoint& state);
 
  private:
   static constexpr const char* who = "StochasticTrainer";
@@ -403,18 +325,17 @@ double StochasticTrainer<M>::batch_objective(std::size_t epoch, std::span<const 
 
 template <class M>
   requires FlatParameters<M> && EnergyModel<M>
-double StochasticTrainer<M>::run_epoch(const Exec& ex) {
+double StochasticTrainer<M>::run_epoch(const Exec& ex, Observer& obs) {
   const std::vector<std::size_t> order = epoch_order(options_.training.seed, core_.epoch(), core_.rows());
   const std::size_t p = num_model_parameters();
   double total = 0;
   VectorD grad;
-  for (std::size_t start = 0; start < order.size(); start += core_.batch_size()) {
-    const std::size_t len = std::min(core_.batch_size(), order.size() - start);
-    const std::span<const std::size_t> rows(order.data() + start, len);
-    total += batch_objective(core_.epoch(), rows, &grad, ex) * double(len);
-    core_.step("StochasticTrainer::run_epoch", grad);
-    model_.set_parameters(core_.parameters().head(Eigen::Index(p)));
-  }
+  training::for_each_minibatch(order, core_.batch_size(), obs, fmt::format("epoch {}", core_.epoch() + 1),
+                               [&](std::span<const std::size_t> rows) {
+                                 total += batch_objective(core_.epoch(), rows, &grad, ex) * double(rows.size());
+                                 core_.step("StochasticTrainer::run_epoch", grad);
+                                 model_.set_parameters(core_.parameters().head(Eigen::Index(p)));
+                               });
   core_.finish_epoch();
   return total / double(order.size());
 }
@@ -463,19 +384,20 @@ double StochasticTrainer<M>::log_z(bool averaged) const {
 
 template <class M>
   requires FlatParameters<M> && EnergyModel<M>
-io::NamedArrays StochasticTrainer<M>::state() const {
-  io::NamedArrays out;
+training::Checkpoint StochasticTrainer<M>::state() const {
+  training::Checkpoint out;
+  out.trainer = "stochastic";
   core_.save(out);
-  out.emplace_back("objective", io::Array::from_values<std::int64_t>({1}, {std::int64_t(options_.objective)}));
+  out.put_counters("objective", {std::uint64_t(options_.objective)});
   return out;
 }
 
 template <class M>
   requires FlatParameters<M> && EnergyModel<M>
-void StochasticTrainer<M>::restore(const io::NamedArrays& state) {
+void StochasticTrainer<M>::restore(const training::Checkpoint& state) {
   const char* w = "StochasticTrainer::restore";
-  const io::Array& obj = detail::state_array(w, state, "objective");
-  check_data(obj.size() == 1 && obj.at(0) == double(options_.objective),
+  const std::vector<std::uint64_t>& obj = state.counter(w, "objective");
+  check_data(obj.size() == 1 && obj[0] == std::uint64_t(options_.objective),
              "{}: the state is of another objective than {}", w, objective_name(options_.objective));
   detail::TrainingCore core = core_;
   core.load(w, state);

@@ -1,11 +1,15 @@
-// Minibatch training: options, the epoch order, the epoch seeds, the optimizer /
-// schedule / averaging core and its checkpoint arrays.
-#include "logz/objectives/stochastic_fit.hpp"
+// The shared trainer loop: options, the epoch order and seeds, the learning-rate
+// schedules, and the optimizer / averaging core with its part of the checkpoint
+// (training/loop.hpp).
+#include "logz/training/loop.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <utility>
 
 #include "logz/core/check.hpp"
+#include "logz/core/rng.hpp"
 
 namespace logz {
 
@@ -33,20 +37,9 @@ std::uint64_t epoch_noise_seed(std::uint64_t seed, std::size_t epoch) {
   return (hi << 32) | lo;
 }
 
-std::string_view objective_name(StochasticObjective objective) {
-  switch (objective) {
-    case StochasticObjective::sm: return "sm";
-    case StochasticObjective::ssm: return "ssm";
-    case StochasticObjective::dsm: return "dsm";
-    case StochasticObjective::nce: return "nce";
-  }
-  return "?";
-}
-
-StochasticObjective parse_objective(std::string_view name) {
-  for (auto o : {StochasticObjective::sm, StochasticObjective::ssm, StochasticObjective::dsm, StochasticObjective::nce})
-    if (objective_name(o) == name) return o;
-  fail(Exit::usage, "parse_objective: unknown objective '{}' (expected sm, ssm, dsm or nce)", name);
+double linear_epoch_rate(double start, double end, std::size_t epoch, std::size_t epochs) {
+  if (epochs <= 1) return start;
+  return start + (end - start) * double(epoch) / double(epochs - 1);
 }
 
 namespace detail {
@@ -100,40 +93,31 @@ void TrainingCore::step(const char* who, const VectorD& gradient) {
   }
 }
 
-void TrainingCore::save(io::NamedArrays& out) const {
-  out.emplace_back("parameters", io::Array::from_vector(params_));
-  out.emplace_back("average", io::Array::from_vector(average_));
-  std::vector<std::int64_t> counters{std::int64_t(epoch_), std::int64_t(updates_), 0, std::int64_t(average_count_)};
+void TrainingCore::save(training::Checkpoint& out) const {
+  out.put("parameters", params_);
+  out.put("average", average_);
+  std::vector<std::uint64_t> counters{epoch_, updates_, 0, average_count_};
   if (const auto* adam = std::get_if<Adam>(&optimizer_)) {
-    counters[2] = std::int64_t(adam->steps());
-    out.emplace_back("adam_m", io::Array::from_vector(adam->first_moment()));
-    out.emplace_back("adam_v", io::Array::from_vector(adam->second_moment()));
+    counters[2] = adam->steps();
+    out.put("adam_m", adam->first_moment());
+    out.put("adam_v", adam->second_moment());
   } else {
     const Sgd& sgd = std::get<Sgd>(optimizer_);
-    counters[2] = std::int64_t(sgd.steps());
-    out.emplace_back("sgd_velocity", io::Array::from_vector(sgd.velocity()));
+    counters[2] = sgd.steps();
+    out.put("sgd_velocity", sgd.velocity());
   }
-  out.emplace_back("counters", io::Array::from_values<std::int64_t>({4}, counters));
+  out.put_counters("counters", std::move(counters));
 }
 
-const io::Array& state_array(const char* who, const io::NamedArrays& in, std::string_view name) {
-  for (const auto& [key, array] : in)
-    if (key == name) return array;
-  fail(Exit::data, "{}: the state has no array '{}'", who, name);
-}
-
-void TrainingCore::load(const char* who, const io::NamedArrays& in) {
+void TrainingCore::load(const char* who, const training::Checkpoint& in) {
   const auto vec = [&](std::string_view name) {
-    const io::Array& a = state_array(who, in, name);
-    check_data(a.ndim() == 1 && a.size() == std::size_t(params_.size()),
+    const training::CheckpointArray& a = in.array(who, name);
+    check_data(a.shape.size() == 1 && a.values.size() == std::size_t(params_.size()),
                "{}: array '{}' has shape {} but this run has {} parameters", who, name, a.shape_string(), params_.size());
-    return a.to_column<double>(name);
+    return a.vector();
   };
-  const io::Array& c = state_array(who, in, "counters");
-  check_data(c.ndim() == 1 && c.size() == 4, "{}: array 'counters' has shape {}; expected (4,)", who, c.shape_string());
-  const std::vector<std::int64_t> counters = c.to_vector<std::int64_t>();
-  for (std::size_t i = 0; i < 4; ++i)
-    check_data(counters[i] >= 0, "{}: counters[{}] is negative ({})", who, i, counters[i]);
+  const std::vector<std::uint64_t>& counters = in.counter(who, "counters");
+  check_data(counters.size() == 4, "{}: array 'counters' has shape ({},); expected (4,)", who, counters.size());
   VectorD params = vec("parameters"), average = vec("average");
   check_data(params.allFinite(), "{}: the parameters are not finite", who);
   if (auto* adam = std::get_if<Adam>(&optimizer_)) {
@@ -154,5 +138,4 @@ void TrainingCore::load(const char* who, const io::NamedArrays& in) {
 }
 
 }  // namespace detail
-
 }  // namespace logz

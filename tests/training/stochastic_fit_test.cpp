@@ -1,4 +1,4 @@
-// Tests of minibatch training (objectives/stochastic_fit.hpp) on the Gaussian energy:
+// Tests of minibatch training (training/stochastic_fit.hpp) on the Gaussian energy:
 // the epoch order is a permutation drawn per (seed, epoch); an epoch's minibatch terms
 // are exactly the full objectives of score_matching.hpp / nce.hpp under the epoch's noise
 // seed (so the random parts are fresh per (epoch, row) and nothing else); the minibatch
@@ -7,7 +7,7 @@
 // per-step learning rate and restore, momentum SGD by hand; learning-rate schedules by
 // hand; 1 vs 2 threads; checkpoint → restore → continue equals the uninterrupted run
 // bit for bit (also through an .npz file); pinned errors.
-#include "logz/objectives/stochastic_fit.hpp"
+#include "logz/training/stochastic_fit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "logz/core/check.hpp"
-#include "logz/io/npz.hpp"
+#include "logz/api/checkpoint_file.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 #include "logz/models/student_t_experts.hpp"
 #include "support/expect_error.hpp"
@@ -397,11 +397,9 @@ TEST(StochasticFit, CheckpointRestoreContinuesBitForBit) {
       for (int e = 0; e < 2; ++e) first.run_epoch(ex);
       // Through an .npz file, as a command-line tool would keep it.
       const std::string path = (dir.path() / "state.npz").string();
-      io::write_npz(path, first.state());
-      io::NamedArrays back;
-      for (auto& [k, v] : io::read_npz(path)) back.emplace_back(k, v);
+      api::write_training_checkpoint(path, first.state());
       StochasticTrainer<GaussianEnergy> resumed(start3(), x, o);
-      resumed.restore(back);
+      resumed.restore(api::read_training_checkpoint(path));
       EXPECT_EQ(resumed.epoch(), 2u);
       for (int e = 0; e < 2; ++e) resumed.run_epoch(ex);
       EXPECT_TRUE(same_bits(whole.model().parameters(), resumed.model().parameters())) << objective_name(obj);
@@ -496,8 +494,8 @@ TEST(StochasticFit, RefusesBadInput) {
   StochasticTrainer<GaussianEnergy> dsm(start3(), x, options_for(StochasticObjective::dsm));
   test::expect_error([&] { sm.restore(dsm.state()); }, Exit::data,
                      "StochasticTrainer::restore: the state is of another objective than sm");
-  io::NamedArrays partial = sm.state();
-  partial.erase(partial.begin());
+  training::Checkpoint partial = sm.state();
+  partial.erase("parameters");
   test::expect_error([&] { sm.restore(partial); }, Exit::data, "StochasticTrainer::restore: the state has no array 'parameters'");
 
   // A diverging run: a non-finite gradient is refused and the state kept.

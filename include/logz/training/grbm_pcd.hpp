@@ -1,62 +1,31 @@
 #pragma once
-/// @file grbm_training.hpp
+/// @file grbm_pcd.hpp
 /// Maximum-likelihood training of the Gaussian–Bernoulli RBM (models/gaussian_rbm.hpp)
-/// by persistent contrastive divergence (PCD; Tieleman 2008, "Training restricted
-/// Boltzmann machines using approximations to the likelihood gradient", ICML; the
-/// stochastic maximum likelihood of Younes 1989), and the exact quantities that check it
-/// on small models (docs/gaussian-rbm.md, "Training").
+/// by persistent contrastive divergence (PCD; Tieleman 2008; Younes 1989) with the
+/// gradient of objectives/grbm_pcd.hpp (docs/gaussian-rbm.md, "Training"): the negative
+/// phase over persistent block-Gibbs chains (kernels/grbm_gibbs.hpp) advanced `sweeps`
+/// sweeps per update and never restarted; Adam (optim/adam.hpp) steps on θ.
 ///
-/// The gradient of the mean negative log-likelihood of data x_1..x_N over the flat
-/// parameters θ of GrbmFreeEnergy (θ = [W row-major, b, c, log σ if learned]) is
-///   ∇θ (−(1/N) Σ_n log p(x_n)) = (1/N) Σ_n ∂F(x_n)/∂θ − E_{v∼p}[∂F(v)/∂θ],
-/// F the free energy. The positive phase is the first term on a minibatch, with the
-/// hidden units summed out exactly (∂F/∂θ is E[∂E(v, h)/∂θ | v], Rao–Blackwellised);
-/// the negative phase is the same mean over persistent block-Gibbs chains
-/// (kernels/grbm_gibbs.hpp) advanced `sweeps` sweeps per update and never restarted.
-/// Adam (optim/adam.hpp) steps on θ; an optional L2 penalty ½ λ ‖W‖² adds λ W.
-///
-/// Randomness: the row order of epoch e is a Fisher–Yates shuffle from
-/// Stream::derive(seed, Purpose::shuffle, e) (batches are consecutive runs of it, the
+/// Randomness: the row order of epoch e is epoch_order(seed, e) (training/loop.hpp:
+/// Stream::derive(seed, Purpose::shuffle, e); batches are consecutive runs of it, the
 /// last may be shorter); chain r runs on Stream::root(seed).derive(Purpose::gibbs, r)
 /// and starts from N(b, diag σ²) of the initial model (GrbmChains::from_visible_bias).
 /// Every reduction is over row blocks fixed by the sizes: the same bits for any thread
 /// count. The trainer runs epoch by epoch (a command-line tool reports between epochs),
-/// and state() / resume() checkpoint it: a resumed run continues bit for bit.
+/// and state() / resume() checkpoint it (training/checkpoint.hpp): a resumed run
+/// continues bit for bit.
 #include <cstddef>
 #include <cstdint>
 
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
-#include "logz/io/npz.hpp"
 #include "logz/kernels/grbm_gibbs.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 #include "logz/optim/adam.hpp"
+#include "logz/training/checkpoint.hpp"
 
 namespace logz {
-
-/// (1/rows) Σ_r ∂F(v_r)/∂θ over the rows of `rows` (one state per row), θ as in
-/// GrbmFreeEnergy: ∂F/∂W_ij = −u_i p_j, ∂F/∂b_i = −s_i (v_i − b_i), ∂F/∂c_j = −p_j,
-/// ∂F/∂log σ_i = −s_i (v_i − b_i)² + 2 u_i (W p)_i (s = 1/σ², u = s ⊙ v, p = p(h = 1 | v)),
-/// a row block at a time with matrix products. Throws Error(Exit::usage) on a column
-/// count other than n_visible or no rows.
-VectorD grbm_mean_free_energy_gradient(const GrbmFreeEnergy& model, const Eigen::Ref<const MatrixD>& rows,
-                                       const Exec& ex);
-
-/// E_{v∼p}[∂F(v)/∂θ] exactly, by enumerating the hidden layer (n_hidden <= 20):
-/// E[∂F/∂W_ij] = −s_i E[v_i h_j], E[∂F/∂b_i] = −s_i E[(W h)_i], E[∂F/∂c_j] = −E[h_j],
-/// E[∂F/∂log σ_i] = s_i E[(W h)_i² + 2 b_i (W h)_i] − 1, each E over h ∼ p(h) with
-/// v | h ∼ N(b + W h, diag σ²) integrated in closed form. It is −∇θ log Z.
-/// Throws Error(Exit::usage) if n_hidden > 20.
-VectorD grbm_exact_model_gradient(const GrbmFreeEnergy& model);
-
-/// The exact gradient of the mean negative log-likelihood of `data` (rows):
-/// grbm_mean_free_energy_gradient(data) − grbm_exact_model_gradient. Same limits.
-VectorD grbm_exact_nll_gradient(const GrbmFreeEnergy& model, const MatrixD& data, const Exec& ex);
-
-/// log p(v) = −F(v) − log Z of every row, log Z by grbm_exact_log_z (n_hidden <= 30).
-/// Throws Error(Exit::usage) on a column count other than n_visible.
-VectorD grbm_exact_log_likelihoods(const GaussianRbm& model, const MatrixD& data, const Exec& ex);
 
 struct GrbmPcdOptions {
   std::size_t batch_size = 100;  ///< data rows per update, >= 1 (more than the data: all rows)
@@ -89,15 +58,15 @@ class GrbmPcdTrainer {
   /// check_grbm_pcd_options.
   GrbmPcdTrainer(GaussianRbm init, MatrixD data, const GrbmPcdOptions& options);
 
-  /// One pass over the data in the epoch's shuffled order, one update per minibatch.
-  /// Reports progress ("pcd epoch E", batches done of total) to `obs` and a one-line
+  /// One pass over the data in the epoch's shuffled order (epoch_order), one update per
+  /// minibatch (training::for_each_minibatch). Reports progress ("pcd epoch E", batches done of total) to `obs` and a one-line
   /// summary as a message. Throws Error(Exit::data) when a gradient is not finite
   /// (Adam::step) or a step sends log σ out of range; the epoch is then not counted.
   GrbmPcdEpoch run_epoch(const Exec& ex, Observer& obs = silent_observer());
 
   /// The PCD gradient estimate for one minibatch `batch` at the current model: advances
-  /// every chain `sweeps` sweeps, then returns positive − negative phase (+ λ W). Does
-  /// not step; run_epoch is this plus Adam. Throws Error(Exit::usage) on a column count
+  /// every chain `sweeps` sweeps, then returns grbm_pcd_gradient (positive − negative
+  /// phase + λ W). Does not step; run_epoch is this plus Adam. Throws Error(Exit::usage) on a column count
   /// other than n_visible or no rows.
   VectorD gradient(const Eigen::Ref<const MatrixD>& batch, const Exec& ex);
 
@@ -109,15 +78,16 @@ class GrbmPcdTrainer {
   std::size_t epoch() const { return epoch_; }
   std::size_t updates() const { return updates_; }
 
-  /// A checkpoint: "weights", "visible_bias", "hidden_bias", "visible_sigma",
-  /// "learn_sigma" (the model), "counters" = [epoch, updates, Adam steps], "adam_m",
-  /// "adam_v", "chains_v", "chains_h", "chain_words" (each chain stream's position).
-  io::NamedArrays state() const;
+  /// A checkpoint (trainer "grbm_pcd"): the arrays "weights", "visible_bias",
+  /// "hidden_bias", "visible_sigma" (the model), "adam_m", "adam_v", "chains_v",
+  /// "chains_h", and the counters "learn_sigma", "counters" = [epoch, updates, Adam
+  /// steps] and "chain_words" (each chain stream's position).
+  training::Checkpoint state() const;
   /// The trainer saved in `state`, on the same data and options: its later epochs are
   /// bit-identical to the uninterrupted run's. Throws Error(Exit::data)
   /// "GrbmPcdTrainer::resume: ..." on a missing array or one whose shape does not fit the
   /// data and options, and as the constructor.
-  static GrbmPcdTrainer resume(MatrixD data, const GrbmPcdOptions& options, const io::NamedArrays& state);
+  static GrbmPcdTrainer resume(MatrixD data, const GrbmPcdOptions& options, const training::Checkpoint& state);
 
  private:
   GrbmFreeEnergy free_;

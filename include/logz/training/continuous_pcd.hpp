@@ -8,10 +8,10 @@
 /// (∂ log Z/∂θ = −E_pθ[∂E/∂θ]). One update estimates the first term by the mean over a
 /// minibatch and the second by the mean over C persistent chains, each advanced by k
 /// kernel steps (Mala, UnadjustedLangevin or Hmc) under the current θ, then takes one
-/// optimizer step (stochastic_fit.hpp: Adam or SGD, learning-rate schedules, Polyak
+/// optimizer step (training/loop.hpp: Adam or SGD, learning-rate schedules, Polyak
 /// averaging, the minibatch order). With chains drawn exactly from pθ the estimate is
-/// unbiased (pcd_gradient); persistent chains lag behind θ, which the small steps of the
-/// optimizer keep small (Younes 1989: the iterates converge for decreasing rates). ULA
+/// unbiased (objectives/pcd_gradient.hpp); persistent chains lag behind θ, which the
+/// small steps of the optimizer keep small (Younes 1989: the iterates converge for decreasing rates). ULA
 /// chains are biased by O(ε²) (kernels/langevin.hpp) and so is the fit.
 ///
 /// Chain c moves with its own stream Stream::derive(seed, Purpose::gibbs, c), which
@@ -34,16 +34,20 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "logz/core/check.hpp"
 #include "logz/core/concepts.hpp"
+#include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
-#include "logz/io/npz.hpp"
 #include "logz/kernels/hmc.hpp"
 #include "logz/kernels/langevin.hpp"
+#include "logz/objectives/pcd_gradient.hpp"
 #include "logz/objectives/score_matching.hpp"
-#include "logz/objectives/stochastic_fit.hpp"
+#include "logz/training/checkpoint.hpp"
+#include "logz/training/loop.hpp"
 
 namespace logz {
 
@@ -78,13 +82,6 @@ struct ContinuousPcdEpoch {
   std::size_t updates = 0;
 };
 
-/// The PCD gradient: mean over the rows of `positive` of ∂E/∂θ minus the mean over the
-/// rows of `negative` of ∂E/∂θ (fixed row blocks: the same bits for any thread count).
-/// Throws Error(Exit::usage) "pcd_gradient: ..." on an empty matrix or a column count
-/// other than the model's dimension.
-template <ParametricEnergy M>
-VectorD pcd_gradient(const M& model, const MatrixD& positive, const MatrixD& negative, const Exec& ex);
-
 /// PCD training of `M` (file comment).
 template <class M>
   requires ParametricEnergy<M> && DifferentiableEnergy<M>
@@ -96,10 +93,11 @@ class ContinuousPcd {
   /// allowed).
   ContinuousPcd(M init, MatrixD data, ContinuousPcdOptions options);
 
-  /// One pass over the data (epoch_order): one update per minibatch. Throws
+  /// One pass over the data (epoch_order): one update per minibatch
+  /// (training::for_each_minibatch, progress "pcd epoch E" to `obs`). Throws
   /// Error(Exit::data) when a gradient is not finite, leaving the state of the last
   /// update.
-  ContinuousPcdEpoch run_epoch(const Exec& ex);
+  ContinuousPcdEpoch run_epoch(const Exec& ex, Observer& obs = silent_observer());
 
   const M& model() const { return model_; }
   M averaged_model() const;
@@ -113,13 +111,14 @@ class ContinuousPcd {
   const std::vector<ContinuousPcdEpoch>& history() const { return history_; }
   const ContinuousPcdOptions& options() const { return options_; }
 
-  /// A checkpoint: the arrays of detail::TrainingCore, "chains", "chain_words" (each
-  /// chain stream's position), "adaptation" (the acceptance probabilities fed to dual
-  /// averaging, replayed on restore) and "history" (epochs × 4).
-  io::NamedArrays state() const;
+  /// A checkpoint (trainer "continuous_pcd"): the arrays of detail::TrainingCore,
+  /// "chains", "adaptation" (the acceptance probabilities fed to dual averaging, replayed
+  /// on restore), "history" (epochs × 4) and the counters "chain_words" (each chain
+  /// stream's position).
+  training::Checkpoint state() const;
   /// Continues from state(). Throws Error(Exit::data) "ContinuousPcd::restore: ..." on a
   /// missing array or sizes that do not fit.
-  void restore(const io::NamedArrays& state);
+  void restore(const training::Checkpoint& state);
 
  private:
   static constexpr const char* who = "ContinuousPcd";
@@ -139,26 +138,6 @@ class ContinuousPcd {
 };
 
 // ---------------------------------------------------------------------------------------
-
-template <ParametricEnergy M>
-VectorD pcd_gradient(const M& model, const MatrixD& positive, const MatrixD& negative, const Exec& ex) {
-  const std::size_t d = model.dimension(), p = model.num_parameters();
-  for (const MatrixD* m : {&positive, &negative}) {
-    check_arg(m->rows() >= 1, "pcd_gradient: the {} samples are empty", m == &positive ? "positive" : "negative");
-    check_arg(std::size_t(m->cols()) == d, "pcd_gradient: the {} samples have {} columns but the model has dimension {}",
-              m == &positive ? "positive" : "negative", m->cols(), d);
-  }
-  VectorD gp, gn;
-  const auto mean_gradient = [&](const MatrixD& x, VectorD& g) {
-    detail::sum_row_terms(std::size_t(x.rows()), p, true, double(x.rows()), &g, ex, [&](std::size_t r, VectorD& out) {
-      auto t = out.tail(Eigen::Index(p));
-      model.add_energy_gradient(VectorD(x.row(Eigen::Index(r)).transpose()), 1.0, t);
-    });
-  };
-  mean_gradient(positive, gp);
-  mean_gradient(negative, gn);
-  return gp - gn;
-}
 
 template <class M>
   requires ParametricEnergy<M> && DifferentiableEnergy<M>
@@ -252,21 +231,21 @@ double ContinuousPcd<M>::move_chains(double eps, const Exec& ex) {
 
 template <class M>
   requires ParametricEnergy<M> && DifferentiableEnergy<M>
-ContinuousPcdEpoch ContinuousPcd<M>::run_epoch(const Exec& ex) {
+ContinuousPcdEpoch ContinuousPcd<M>::run_epoch(const Exec& ex, Observer& obs) {
   const std::vector<std::size_t> order = epoch_order(options_.training.seed, core_.epoch(), core_.rows());
   ContinuousPcdEpoch rec;
   const auto d = Eigen::Index(model_.dimension());
   MatrixD batch;
-  for (std::size_t start = 0; start < order.size(); start += core_.batch_size()) {
-    const std::size_t len = std::min(core_.batch_size(), order.size() - start);
+  training::for_each_minibatch(order, core_.batch_size(), obs, fmt::format("pcd epoch {}", core_.epoch() + 1),
+                               [&](std::span<const std::size_t> rows) {
     const double eps = step_size();
     const double acc = move_chains(eps, ex);
     if (adapting()) {
       adaptation_.push_back(acc);
       adaptation_state_.update(acc);
     }
-    batch.resize(Eigen::Index(len), d);
-    for (std::size_t j = 0; j < len; ++j) batch.row(Eigen::Index(j)) = data_.row(Eigen::Index(order[start + j]));
+    batch.resize(Eigen::Index(rows.size()), d);
+    for (std::size_t j = 0; j < rows.size(); ++j) batch.row(Eigen::Index(j)) = data_.row(Eigen::Index(rows[j]));
     double gap = 0;
     for (Eigen::Index j = 0; j < batch.rows(); ++j) gap += double(model_.energy_of(VectorD(batch.row(j).transpose())));
     gap /= double(batch.rows());
@@ -278,7 +257,7 @@ ContinuousPcdEpoch ContinuousPcd<M>::run_epoch(const Exec& ex) {
     rec.acceptance += acc;
     rec.energy_gap += gap;
     ++rec.updates;
-  }
+  });
   core_.finish_epoch();
   rec.acceptance /= double(rec.updates);
   rec.energy_gap /= double(rec.updates);
@@ -297,50 +276,42 @@ M ContinuousPcd<M>::averaged_model() const {
 
 template <class M>
   requires ParametricEnergy<M> && DifferentiableEnergy<M>
-io::NamedArrays ContinuousPcd<M>::state() const {
-  io::NamedArrays out;
+training::Checkpoint ContinuousPcd<M>::state() const {
+  training::Checkpoint out;
+  out.trainer = "continuous_pcd";
   core_.save(out);
-  out.emplace_back("chains", io::Array::from_matrix(chains_));
-  std::vector<std::int64_t> words;
-  for (const Stream& s : streams_) words.push_back(std::int64_t(s.word()));
-  out.emplace_back("chain_words", io::Array::from_values<std::int64_t>({words.size()}, words));
-  out.emplace_back("adaptation", io::Array::from_values<double>({adaptation_.size()}, adaptation_));
+  out.put("chains", chains_);
+  out.put_streams("chain_words", streams_);
+  out.put("adaptation", {adaptation_.size()}, adaptation_);
   std::vector<double> h;
   for (const auto& e : history_) h.insert(h.end(), {e.acceptance, e.step_size, e.energy_gap, double(e.updates)});
-  out.emplace_back("history", io::Array::from_values<double>({history_.size(), 4}, h));
+  out.put("history", {history_.size(), 4}, std::move(h));
   return out;
 }
 
 template <class M>
   requires ParametricEnergy<M> && DifferentiableEnergy<M>
-void ContinuousPcd<M>::restore(const io::NamedArrays& state) {
+void ContinuousPcd<M>::restore(const training::Checkpoint& state) {
   const char* w = "ContinuousPcd::restore";
   detail::TrainingCore core = core_;
   core.load(w, state);
-  const io::Array& ch = detail::state_array(w, state, "chains");
-  check_data(ch.ndim() == 2 && ch.shape[0] == std::size_t(chains_.rows()) && ch.shape[1] == std::size_t(chains_.cols()),
+  const training::CheckpointArray& ch = state.array(w, "chains");
+  check_data(ch.shape.size() == 2 && ch.shape[0] == std::size_t(chains_.rows()) && ch.shape[1] == std::size_t(chains_.cols()),
              "{}: array 'chains' has shape {} but the run has {} chains of dimension {}", w, ch.shape_string(),
              chains_.rows(), chains_.cols());
-  MatrixD chains = ch.to_matrix<double>("chains");
-  const io::Array& cw = detail::state_array(w, state, "chain_words");
-  check_data(cw.ndim() == 1 && cw.size() == options_.chains, "{}: array 'chain_words' has shape {} but the run has {} chains",
-             w, cw.shape_string(), options_.chains);
+  MatrixD chains = ch.matrix(w, "chains");
   std::vector<Stream> streams = Stream::root(options_.training.seed).children(Purpose::gibbs, options_.chains);
-  const std::vector<std::int64_t> words = cw.to_vector<std::int64_t>();
-  for (std::size_t c = 0; c < streams.size(); ++c) {
-    check_data(words[c] >= 0, "{}: chain_words[{}] is negative ({})", w, c, words[c]);
-    streams[c].seek(std::uint64_t(words[c]));
-  }
-  const io::Array& ad = detail::state_array(w, state, "adaptation");
-  check_data(ad.ndim() == 1 && ad.size() <= options_.adapt_updates,
+  state.seek_streams(w, "chain_words", streams);
+  const training::CheckpointArray& ad = state.array(w, "adaptation");
+  check_data(ad.shape.size() == 1 && ad.values.size() <= options_.adapt_updates,
              "{}: array 'adaptation' has shape {} but the run adapts for {} updates", w, ad.shape_string(),
              options_.adapt_updates);
-  std::vector<double> adaptation = ad.to_vector<double>();
+  std::vector<double> adaptation = ad.values;
   for (double a : adaptation) check_data(a >= 0 && a <= 1, "{}: an adaptation entry is not in [0, 1] ({})", w, a);
-  const io::Array& hs = detail::state_array(w, state, "history");
-  check_data(hs.ndim() == 2 && hs.shape[1] == 4, "{}: array 'history' has shape {}; expected (epochs, 4)", w,
+  const training::CheckpointArray& hs = state.array(w, "history");
+  check_data(hs.shape.size() == 2 && hs.shape[1] == 4, "{}: array 'history' has shape {}; expected (epochs, 4)", w,
              hs.shape_string());
-  const std::vector<double> h = hs.to_vector<double>();
+  const std::vector<double>& h = hs.values;
   std::vector<ContinuousPcdEpoch> history;
   for (std::size_t e = 0; e < hs.shape[0]; ++e)
     history.push_back({h[4 * e], h[4 * e + 1], h[4 * e + 2], std::size_t(h[4 * e + 3])});

@@ -1,5 +1,5 @@
 // Persistent contrastive divergence for continuous energies: the kernel names.
-#include "logz/objectives/continuous_pcd.hpp"
+#include "logz/training/continuous_pcd.hpp"
 
 #include "logz/core/check.hpp"
 

@@ -1,5 +1,5 @@
 // Tests of persistent contrastive divergence for continuous energies
-// (objectives/continuous_pcd.hpp) on the Gaussian energy: with chains drawn exactly from
+// (training/continuous_pcd.hpp) on the Gaussian energy: with chains drawn exactly from
 // the model the PCD gradient is unbiased for the maximum-likelihood gradient (mean data
 // energy gradient plus ∇θ log Z from the closed form, by central differences) within
 // z·SE, and chains from a wrong distribution are rejected by the same test; each chain
@@ -8,7 +8,7 @@
 // step size is frozen afterwards; acceptance recorded per epoch; 1 vs 2 threads and
 // checkpoint → restore → continue give the same bits for MALA, ULA and HMC (restored
 // in the middle of the adaptation); pinned errors.
-#include "logz/objectives/continuous_pcd.hpp"
+#include "logz/training/continuous_pcd.hpp"
 
 #include <gtest/gtest.h>
 
@@ -245,12 +245,8 @@ TEST(ContinuousPcd, RefusesBadInput) {
                      "pcd_gradient: the negative samples have 3 columns but the model has dimension 2");
 
   ContinuousPcd<GaussianEnergy> p(start2(), x, base);
-  io::NamedArrays s = p.state();
-  for (auto it = s.begin(); it != s.end(); ++it)
-    if (it->first == "chain_words") {
-      s.erase(it);
-      break;
-    }
+  training::Checkpoint s = p.state();
+  s.erase("chain_words");
   test::expect_error([&] { p.restore(s); }, Exit::data, "ContinuousPcd::restore: the state has no array 'chain_words'");
   ContinuousPcdOptions more = base;
   more.chains = 31;
