@@ -90,28 +90,20 @@ int run_estimate(const EstimateOptions& o) {
   check_arg(!o.model.empty(), "{}: give --model FILE or --energy NAME", kCmd);
 
   const io::ModelFile model = io::load_model(o.model);
+  check_arg(o.base == "auto" || o.base_data.empty(), "{}: give --base data:PATH or --base-data PATH, not both", kCmd);
+  // --data: RAISE's start rows (and an RBM's base rate); --base data:PATH or --base-data: the base.
+  std::optional<api::Dataset> data, base_data;
   api::EstimateInputs in;
   in.kernel = o.kernel;
-  const bool continuous = is_continuous(kind_of(model.model));
-  check_arg(continuous || o.base == "auto", "{}: --base is for continuous model files (Gaussian, GRBM, experts, neural)",
-            kCmd);
-  const api::BaseSpec spec = continuous ? base_spec(kCmd, o.base, dimension_of(model.model)) : api::BaseSpec{};
-  in.base = spec.choice;
-  // --data: the RBM's AIS base rate and every kind's RAISE start rows; --base-data: the base alone.
-  std::optional<api::Dataset> data, base_data;
+  in.base = base_choice(kCmd, o.base);
   if (!o.data.empty()) data = api::load_dataset(o.data, model, "data", kCmd);
+  if (in.base == api::BaseChoice::data) base_data = api::load_dataset(o.base.substr(5), model, "base", kCmd);
   if (!o.base_data.empty()) base_data = api::load_dataset(o.base_data, model, "base_data", kCmd);
-  if (spec.choice == api::BaseChoice::data) base_data = api::Dataset{spec.data, o.base.substr(5)};
-  if (data && !continuous && kind_of(model.model) == ModelKind::rbm && !base_data) in.base_data = &*data;
-  if (base_data) in.base_data = &*base_data;
-  check_arg(!data || c.method == "raise" || kind_of(model.model) == ModelKind::rbm,
-            "{}: --data is for --method raise (start states) with this model", kCmd);
   if (data) in.start_data = &*data;
+  if (base_data) in.base_data = &*base_data;
   ProgressBar obs(stderr, o.common.quiet);
   const api::LogZResult r = api::estimate_log_z(model, c, in, ex, obs, kCmd);
-  nlohmann::json details = r.details;
-  if (kind_of(model.model) == ModelKind::rbm) details["data"] = o.data.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.data);
-  return report(o, c, r.estimate, details);
+  return report(o, c, r.estimate, r.details);
 }
 
 }  // namespace

@@ -49,26 +49,17 @@ int run_eval(const EvalOptions& o) {
   const Exec ex = make_exec(kCmd, o.common);
 
   const io::ModelFile model = io::load_model(o.model);
-  const ModelKind kind = kind_of(model.model);
-  const bool continuous = is_continuous(kind);
-  check_arg(continuous || o.base == "auto", "{}: --base is for continuous model files (RBMs take --base-data)", kCmd);
   check_arg(o.base_data.empty() || o.base == "auto", "{}: give --base data:PATH or --base-data PATH, not both", kCmd);
+  check_arg(o.base_data.empty() || o.method != "raise",
+            "{}: --base-data is used by --log-z ais or sandwich only (RAISE starts from --data)", kCmd);
   const api::Dataset data = api::load_dataset(o.data, model, "data", kCmd);
   std::optional<api::Dataset> base_data;
   api::EstimateInputs in;
   in.kernel = o.kernel;
-  if (continuous) {
-    const api::BaseSpec spec = base_spec(kCmd, o.base, dimension_of(model.model));
-    in.base = spec.choice;
-    if (spec.choice == api::BaseChoice::data) base_data = api::Dataset{spec.data, o.base.substr(5)};
-  }
-  if (!o.base_data.empty()) {
-    check_arg(o.method != "raise", "{}: --base-data is used by --log-z ais or sandwich only (RAISE starts from --data)",
-              kCmd);
-    base_data = api::load_dataset(o.base_data, model, "base_data", kCmd);
-  }
+  in.base = base_choice(kCmd, o.base);
+  if (in.base == api::BaseChoice::data) base_data = api::load_dataset(o.base.substr(5), model, "base", kCmd);
+  if (!o.base_data.empty()) base_data = api::load_dataset(o.base_data, model, "base_data", kCmd);
   if (base_data) in.base_data = &*base_data;
-  in.start_data = &data;
 
   ProgressBar obs(stderr, o.common.quiet);
   nlohmann::json j;
@@ -101,12 +92,8 @@ int run_eval(const EvalOptions& o) {
     if (a.per_site.size() > 0) j["per_site_log_likelihood"] = values(a.per_site);
   }
   if (o.common.json) {
-    j.update({{"model", o.model}, {"data", o.data}, {"kind", kind_name(kind)}, {"seconds", seconds_since(start)}});
-    if (continuous)
-      j.update({{"base", api::base_choice_name(base_data ? api::BaseChoice::data : in.base)},
-                {"kernel", o.kernel.kernel},
-                {"step_size", o.kernel.step_size},
-                {"leapfrog", o.kernel.leapfrog}});
+    j.update(a.details);
+    j.update({{"model", o.model}, {"data", o.data}, {"seconds", seconds_since(start)}});
     print_json(j);
   }
   return 0;

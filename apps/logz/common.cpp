@@ -319,6 +319,14 @@ void add_base_option(CLI::App& sub, std::string& base) {
       ->type_name("auto|standard|fit|data:PATH");
 }
 
+api::BaseChoice base_choice(std::string_view command, const std::string& base) {
+  if (base == "auto") return api::BaseChoice::model_default;
+  if (base == "standard") return api::BaseChoice::standard;
+  if (base == "fit") return api::BaseChoice::fit;
+  if (base.starts_with("data:")) return api::BaseChoice::data;
+  fail(Exit::usage, "{}: --base must be auto, standard, fit or data:PATH, got '{}'", command, base);
+}
+
 api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension) {
   if (base == "auto") return {};
   if (base == "standard") return {api::BaseChoice::standard, {}};

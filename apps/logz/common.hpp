@@ -162,5 +162,7 @@ void add_base_option(CLI::App& sub, std::string& base);
 /// The base of --base for a model of `dimension` (data:PATH loaded by load_real_data);
 /// Error(Exit::usage) on another value.
 api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension);
+/// The choice of --base (data:PATH is BaseChoice::data; the caller loads PATH).
+api::BaseChoice base_choice(std::string_view command, const std::string& base);
 
 }  // namespace logz::cli

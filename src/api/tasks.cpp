@@ -66,10 +66,12 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
 Evaluation evaluate(const io::ModelFile& file, const Dataset& data, const EstimateConfig& config,
                     const EstimateInputs& inputs, const Exec& ex, Observer& obs, std::string_view who) {
   EstimateInputs in = inputs;
-  if (in.start_data == nullptr) in.start_data = &data;  // RAISE starts from the rows evaluated
+  const EstimatorInfo* info = find_estimator(config.method);
+  if (in.start_data == nullptr && info && info->needs_start) in.start_data = &data;  // RAISE starts from the rows evaluated
   const LogZResult z = estimate_log_z(file, config, in, ex, obs, who);
   Evaluation ev;
   ev.log_z = z.estimate.combined;
+  ev.details = z.details;
   check_config_data(std::isfinite(ev.log_z.log_z), {"method"}, "{}: log Z by @0 {} is not finite ({})", who,
                     ev.log_z.method, ev.log_z.log_z);
   const VectorD energies = with_kind(file, [&](const auto& m, auto traits) { return traits.energies(m, data.rows, ex); });

@@ -87,6 +87,7 @@ struct Evaluation {
   /// conditional log-likelihood (no log Z needed); empty for other kinds.
   VectorD per_site;
   std::string energy_name;  ///< "free_energy" (RBM) or "energy": the JSON key's stem
+  nlohmann::json details;   ///< what log Z was estimated from (LogZResult::details)
 };
 
 /// Evaluates `data` under the model with log Z by `config` (replicates pooled).

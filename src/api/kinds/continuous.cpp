@@ -164,6 +164,9 @@ typename ContinuousTraits<M>::Prepared ContinuousTraits<M>::prepare(const M& m, 
                                                                     const Exec& ex, std::string_view who) {
   const io::ContinuousModel cm(m);
   check_normalisable(std::string(who).c_str(), cm);
+  const EstimatorInfo* info = find_estimator(c.method);
+  check_config(in.start_data == nullptr || (info && info->needs_start), {"data", "method"},
+               "{}: @0 is for @1 raise (start states) with a continuous model", who);
   check_config(in.base == BaseChoice::data ? in.base_data != nullptr : true, {"base", "base_data"},
                "{}: @0 data needs @1 (the rows to fit the Gaussian base to)", who);
   BaseSpec spec{in.base_data ? BaseChoice::data : in.base, {}};

@@ -31,8 +31,13 @@ ExactResult MrfTraits<M>::exact(const M& m, const io::ModelFile&, const Exec& ex
 }
 
 template <class M>
-typename MrfTraits<M>::Prepared MrfTraits<M>::prepare(const M&, const io::ModelFile&, const EstimateConfig&,
+typename MrfTraits<M>::Prepared MrfTraits<M>::prepare(const M&, const io::ModelFile&, const EstimateConfig& c,
                                                       const EstimateInputs& in, const Exec&, std::string_view who) {
+  const EstimatorInfo* info = find_estimator(c.method);
+  check_config(in.start_data == nullptr || (info && info->needs_start), {"data", "method"},
+               "{}: @0 is for @1 raise (start states) with an Ising or Potts model", who);
+  check_config(in.base == BaseChoice::model_default, {"base"},
+               "{}: @0 is for continuous models; an Ising or Potts path starts from the uniform distribution", who);
   check_config(in.base_data == nullptr, {"base_data"},
                "{}: @0 is for RBMs (the AIS base rate) and continuous models (the Gaussian base); an Ising or Potts "
                "path starts from the uniform distribution", who);

@@ -26,10 +26,14 @@ ExactResult Traits::exact(const RbmD& m, const io::ModelFile&, const Exec& ex) {
 }
 
 Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const EstimateConfig&, const EstimateInputs& in,
-                                 const Exec&, std::string_view) {
+                                 const Exec&, std::string_view who) {
   m.validate("estimate");
+  check_config(in.base == BaseChoice::model_default, {"base"},
+               "{}: @0 is for continuous models; an RBM's AIS base rate comes from base_data or data", who);
+  // The base rate: base_data's means, else the start rows' (RAISE's data), else the file's.
+  const Dataset* rows = in.base_data ? in.base_data : in.start_data;
   const MatrixU8 none;
-  return choose_base_bias(m, in.base_data ? std::get<MatrixU8>(in.base_data->rows) : none, f.data_marginals);
+  return choose_base_bias(m, rows ? std::get<MatrixU8>(rows->rows) : none, f.data_marginals);
 }
 
 LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const EstimateConfig& c, const EstimateInputs&,
@@ -42,8 +46,8 @@ LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const Estimat
 }
 
 nlohmann::json Traits::details(const RbmD&, const Prepared&, const EstimateConfig&, const EstimateInputs& in) {
-  return {{"base", in.base_data ? "data" : "model"},
-          {"data", in.base_data ? nlohmann::json(in.base_data->spec) : nlohmann::json(nullptr)}};
+  const Dataset* rows = in.base_data ? in.base_data : in.start_data;
+  return {{"base", rows ? "data" : "model"}, {"data", rows ? nlohmann::json(rows->spec) : nlohmann::json(nullptr)}};
 }
 
 VectorD Traits::energies(const RbmD& m, const Rows& rows, const Exec& ex) {
