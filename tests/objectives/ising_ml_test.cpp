@@ -3,6 +3,7 @@
 // gradient against central differences, moment matching at the fitted model, PCD's
 // determinism (same seed, 1 vs 2 threads), and pinned argument and data errors.
 #include "logz/objectives/ising_ml.hpp"
+#include "logz/training/ising_fit.hpp"
 
 #include <gtest/gtest.h>
 
