@@ -62,10 +62,10 @@ using IsingSgdParams = PcdSgdParams;
 /// Throws Error(Exit::usage) naming `who` and the first bad field.
 void check_pcd_sgd(const char* who, const PcdSgdParams& sgd);
 
-/// The persistent chains of a PCD fit of a model of discrete sites: single chains moved
-/// by `sweeps` systematic Gibbs sweeps, or as many parallel-tempering ladders over
-/// `betas` (the last β is 1) moved by one ParallelTempering step with `sweeps` sweeps
-/// per replica.
+/// The persistent chains of a PCD fit of a pairwise model of discrete sites (M also has
+/// n_edges(), for the work estimate of advance()): single chains moved by `sweeps`
+/// systematic Gibbs sweeps, or as many parallel-tempering ladders over `betas` (the last
+/// β is 1) moved by one ParallelTempering step with `sweeps` sweeps per replica.
 template <SiteConditionals M>
 class MrfChains {
  public:
