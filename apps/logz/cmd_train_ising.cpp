@@ -9,7 +9,7 @@
 #include "logz/core/check.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
-#include "logz/objectives/ising_ml.hpp"
+#include "logz/training/ising_fit.hpp"
 
 namespace logz::cli {
 namespace {

@@ -13,7 +13,7 @@
 #include "logz/io/atomic_file.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
-#include "logz/objectives/potts_pcd.hpp"
+#include "logz/training/mrf_pcd.hpp"
 #include "logz/objectives/pseudolikelihood.hpp"
 
 namespace logz::cli {

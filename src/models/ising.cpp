@@ -124,10 +124,7 @@ double Ising::energy(const Eigen::Ref<const VectorD>& s) const {
 double Ising::local_field(std::size_t i, const Eigen::Ref<const VectorD>& s) const {
   check_arg(i < n_, "Ising::local_field: site {} is out of range [0, {})", i, n_);
   check_spins("Ising::local_field", s);
-  double f = fields_[Eigen::Index(i)];
-  for (const Neighbor* nb = neighbors_begin(i); nb != neighbors_end(i); ++nb)
-    f += edges_[nb->edge].coupling * s[Eigen::Index(nb->site)];
-  return f;
+  return field_sum(i, s);
 }
 
 std::array<double, 2> Ising::site_energies(std::size_t i, const Eigen::Ref<const VectorD>& s) const {

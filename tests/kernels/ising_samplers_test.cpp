@@ -27,6 +27,7 @@ namespace {
 
 using test::Dense;
 using test::multiply;
+using test::detailed_balance_error;
 using test::zeros;
 
 /// Spins of state index k (bit i = site i up).
@@ -174,13 +175,6 @@ void expect_stochastic_and_stationary(const Dense& t, const std::vector<double>&
   }
   EXPECT_LE(row_err, 1e-12);
   EXPECT_LE(stat_err, 1e-12);
-}
-/// max |π_a T_ab − π_b T_ba|.
-double detailed_balance_error(const Dense& t, const std::vector<double>& pi) {
-  double err = 0;
-  for (std::size_t a = 0; a < pi.size(); ++a)
-    for (std::size_t b = 0; b < pi.size(); ++b) err = std::max(err, std::abs(pi[a] * t[a][b] - pi[b] * t[b][a]));
-  return err;
 }
 
 /// An l1×l2 open lattice with random fields and couplings (both signs), scale N(0, 0.7²);

@@ -22,6 +22,8 @@ namespace {
 
 using test::Dense;
 using test::multiply;
+using test::stationarity_error;
+using test::detailed_balance_error;
 using test::zeros;
 
 std::size_t power(std::size_t q, std::size_t n) {
@@ -123,22 +125,6 @@ double row_sum_error(const Dense& t) {
     }
     err = std::max(err, std::abs(r - 1));
   }
-  return err;
-}
-/// max_b |(πT)_b − π_b|.
-double stationarity_error(const Dense& t, const std::vector<double>& pi) {
-  double err = 0;
-  for (std::size_t b = 0; b < pi.size(); ++b) {
-    long double s = 0;
-    for (std::size_t a = 0; a < pi.size(); ++a) s += (long double)pi[a] * t[a][b];
-    err = std::max(err, double(std::abs(s - pi[b])));
-  }
-  return err;
-}
-double detailed_balance_error(const Dense& t, const std::vector<double>& pi) {
-  double err = 0;
-  for (std::size_t a = 0; a < pi.size(); ++a)
-    for (std::size_t b = 0; b < pi.size(); ++b) err = std::max(err, std::abs(pi[a] * t[a][b] - pi[b] * t[b][a]));
   return err;
 }
 

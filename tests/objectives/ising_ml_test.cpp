@@ -3,6 +3,7 @@
 // gradient against central differences, moment matching at the fitted model, PCD's
 // determinism (same seed, 1 vs 2 threads), and pinned argument and data errors.
 #include "logz/objectives/ising_ml.hpp"
+#include "logz/training/ising_fit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -121,8 +122,8 @@ TEST(IsingPcd, SameBitsForSameSeedAndAnyThreadCount) {
   const IsingDataMoments d = ising_data_moments(truth, test::ising_exact_samples(truth, 500, Stream::root(24)), Exec(1));
   Ising init = truth;
   init.set_parameters(VectorD::Zero(10));
-  // Chain blocks hold 16384 / 5 = 3276 chains: 7000 chains make 3 blocks, and their
-  // moments (70000 terms) are summed in parallel too.
+  // Chain blocks hold 2^16 / (2 states × (5 sites + 2 × 5 edges)) = 2184 chains: 7000
+  // chains make 4 blocks, and their moments (70000 terms) are summed in parallel too.
   const IsingPcdParams pcd{7000, 1};
   IsingSgdParams sgd;
   sgd.updates = 10;

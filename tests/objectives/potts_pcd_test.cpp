@@ -4,6 +4,7 @@
 // starting draws and streams, settings and data errors with their messages pinned, the
 // same bits for 1 and 2 threads (plain and tempered chains), progress reports.
 #include "logz/objectives/potts_pcd.hpp"
+#include "logz/training/mrf_pcd.hpp"
 
 #include <gtest/gtest.h>
 

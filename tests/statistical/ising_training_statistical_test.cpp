@@ -18,6 +18,7 @@
 
 #include "logz/exact/ising_exact.hpp"
 #include "logz/objectives/ising_ml.hpp"
+#include "logz/training/mrf_pcd.hpp"
 #include "logz/objectives/ratio_matching.hpp"
 #include "support/ising_sampling.hpp"
 

@@ -21,6 +21,7 @@
 #include "logz/exact/potts_exact.hpp"
 #include "logz/objectives/ising_ml.hpp"  // minimize_lbfgs, for the exact MLE
 #include "logz/objectives/potts_pcd.hpp"
+#include "logz/training/mrf_pcd.hpp"
 #include "support/rbm_fixtures.hpp"
 
 namespace logz {

@@ -43,6 +43,25 @@ inline Dense multiply(const Dense& a, const Dense& b) {
   return c;
 }
 
+/// max_b |(πT)_b − π_b|, the sums in long double: stationarity of π under T.
+inline double stationarity_error(const Dense& t, const std::vector<double>& pi) {
+  double err = 0;
+  for (std::size_t b = 0; b < pi.size(); ++b) {
+    long double s = 0;
+    for (std::size_t a = 0; a < pi.size(); ++a) s += (long double)pi[a] * t[a][b];
+    err = std::max(err, double(std::abs(s - pi[b])));
+  }
+  return err;
+}
+
+/// max |π_a T_ab − π_b T_ba|: detailed balance of T with respect to π.
+inline double detailed_balance_error(const Dense& t, const std::vector<double>& pi) {
+  double err = 0;
+  for (std::size_t a = 0; a < pi.size(); ++a)
+    for (std::size_t b = 0; b < pi.size(); ++b) err = std::max(err, std::abs(pi[a] * t[a][b] - pi[b] * t[b][a]));
+  return err;
+}
+
 /// Pearson's χ² of `counts` (from `draws` draws) against probabilities `p`, after pooling
 /// every cell expected below 5 into one: expects at least `min_cells` cells and the
 /// statistic below the upper quantile whose false-failure rate is `rate`.

@@ -26,6 +26,7 @@ namespace {
 
 using test::Dense;
 using test::multiply;
+using test::stationarity_error;
 using test::zeros;
 using PT = ParallelTempering<SystematicGibbs>;
 
@@ -114,15 +115,6 @@ std::vector<double> joint_pi(const Ising& m, const std::vector<double>& betas) {
   std::vector<double> pi(kJoint);
   for (std::size_t a = 0; a < kJoint; ++a) pi[a] = p[0][digit(a, 0)] * p[1][digit(a, 1)] * p[2][digit(a, 2)];
   return pi;
-}
-double stationarity_error(const Dense& t, const std::vector<double>& pi) {
-  double err = 0;
-  for (std::size_t b = 0; b < pi.size(); ++b) {
-    long double s = 0;
-    for (std::size_t a = 0; a < pi.size(); ++a) s += (long double)pi[a] * t[a][b];
-    err = std::max(err, double(std::abs(s - pi[b])));
-  }
-  return err;
 }
 double row_sum_error(const Dense& t) {
   double err = 0;

@@ -19,13 +19,31 @@ concept EnergyModel = requires(const M& m, const Eigen::Ref<const VectorD>& x) {
 
 /// A model of discrete sites whose conditionals are cheap: site_energies(i, x, out) writes
 /// for each value a of site i the energy E(x with x_i = a) up to a constant independent
-/// of a, so that p(x_i = a | rest) ∝ exp(-out[a]); num_states() values per site. Ising
-/// and Potts models; what single-site kernels and pseudolikelihood need.
+/// of a, so that p(x_i = a | rest) ∝ exp(-out[a]); num_states() values per site. A state
+/// stores value a of a site as the double state_value(a), and state_index(v) is the value
+/// of a stored v; check_state(who, x) throws Error(Exit::usage) naming `who` on a state
+/// single-site kernels cannot update. Ising and Potts models; what single-site kernels
+/// (kernels/site_gibbs.hpp, metropolis.hpp) and pseudolikelihood need.
 template <class M>
 concept SiteConditionals =
-    EnergyModel<M> && requires(const M& m, std::size_t i, const Eigen::Ref<const VectorD>& x, std::span<double> out) {
+    EnergyModel<M> && requires(const M& m, std::size_t i, const Eigen::Ref<const VectorD>& x, std::span<double> out,
+                               double v, const char* who) {
       { m.num_states() } -> std::convertible_to<std::size_t>;
       m.site_energies(i, x, out);
+      { m.state_value(i) } -> std::convertible_to<double>;
+      { m.state_index(v) } -> std::convertible_to<std::size_t>;
+      m.check_state(who, x);
+    };
+
+/// SiteConditionals with two values per site (0 = down, 1 = up) and a conditional given
+/// by one number: up_log_odds(i, x, beta) = β (E(x_i = down) − E(x_i = up)) =
+/// log p_β(up | rest) − log p_β(down | rest). Single-site kernels use it in place of
+/// site_energies: one local sum per update, and the flip as the only Metropolis move (no
+/// proposal draw). Ising models.
+template <class M>
+concept BinarySiteConditionals =
+    SiteConditionals<M> && requires(const M& m, std::size_t i, const Eigen::Ref<const VectorD>& x, double beta) {
+      { m.up_log_odds(i, x, beta) } -> std::convertible_to<double>;
     };
 
 /// A model on R^d with the gradient of its energy: what Langevin, MALA and HMC kernels and

@@ -78,8 +78,9 @@ namespace detail {
 /// on a uniform-base geometric path (e.g. mrf_path). LIS rejects them at compile time.
 template <class P>
 struct irreversible_move : std::false_type {};
-template <class B, class T, template <Scan> class Kernel, class M>
-struct irreversible_move<GeometricPath<B, T, TargetKernelMove<Kernel<Scan::systematic>, M>>> : std::true_type {};
+template <class B, class T, template <SiteConditionals, Scan> class Kernel, class KernelModel, class M>
+struct irreversible_move<GeometricPath<B, T, TargetKernelMove<Kernel<KernelModel, Scan::systematic>, M>>>
+    : std::true_type {};
 }  // namespace detail
 
 /// LIS over `path` and `schedule` (method "lis"). Run r draws everything from the stream

@@ -66,7 +66,7 @@ class SwendsenWang {
   /// state of the wrong size.
   Info step(const Ising& m, State& s, Stream& rng) const {
     check_model(m);
-    detail::check_state(name(), m, s);
+    m.check_state(name(), s);
     Info info;
     const std::size_t n = m.n_spins();
     std::vector<std::uint32_t> parent(n);

@@ -92,6 +92,21 @@ class Ising {
   }
   static constexpr std::size_t num_values() { return 2; }
   static constexpr std::size_t num_states() { return 2; }
+  /// The stored value of value k (SiteConditionals): 0 = down, 1 = up.
+  double state_value(std::size_t k) const { return spin_value(k == 1); }
+  /// The value of a stored spin: 1 for up (1), 0 otherwise.
+  static std::size_t state_index(double v) { return v == 1.0 ? 1 : 0; }
+  /// β (E(s_i = down) − E(s_i = up)) = β f_i (1 − d) given the rest, f_i the local field
+  /// and d the down value: log p_β(up | rest) − log p_β(down | rest)
+  /// (BinarySiteConditionals). No argument checks: the samplers' hot loop.
+  double up_log_odds(std::size_t i, const Eigen::Ref<const VectorD>& s, double beta) const {
+    return beta * field_sum(i, s) * (1.0 - down_value());
+  }
+  /// Throws Error(Exit::usage) naming `who` unless s has n_spins entries (what the
+  /// samplers check each step; their updates write spin values).
+  void check_state(const char* who, const Eigen::Ref<const VectorD>& s) const {
+    check_arg(std::size_t(s.size()) == n_, "{}: state has {} spins but the model has {}", who, s.size(), n_);
+  }
 
   /// Flat parameters: the n fields, then the couplings in edge order.
   std::size_t num_parameters() const { return n_ + edges_.size(); }
@@ -110,6 +125,13 @@ class Ising {
   const Neighbor* neighbors_end(std::size_t i) const { return adjacency_.data() + offsets_[i + 1]; }
 
  private:
+  /// h_i + Σ_j J_ij s_j, unchecked.
+  double field_sum(std::size_t i, const Eigen::Ref<const VectorD>& s) const {
+    double f = fields_[Eigen::Index(i)];
+    for (const Neighbor* nb = neighbors_begin(i); nb != neighbors_end(i); ++nb)
+      f += edges_[nb->edge].coupling * s[Eigen::Index(nb->site)];
+    return f;
+  }
   void build_adjacency();
   void check_spins(std::string_view caller, const Eigen::Ref<const VectorD>& s) const;
 

@@ -73,6 +73,12 @@ class Potts {
   /// -h_i(a) - Σ_j J_ij(a, x_j), so p(x_i = a | rest) ∝ exp(-out[a]). x_i is ignored.
   /// No argument checks beyond sizes in debug builds: the samplers' hot loop.
   void site_energies(std::size_t i, const Eigen::Ref<const VectorD>& x, std::span<double> out) const;
+  /// The stored value of state a, and the state of a stored value (SiteConditionals).
+  static double state_value(std::size_t a) { return double(a); }
+  static std::size_t state_index(double v) { return std::size_t(v); }
+  /// Throws Error(Exit::usage) naming `caller` unless x has n_sites entries, each an
+  /// integer in [0, q) (the conditional energies index the coupling blocks by them).
+  void check_state(const char* caller, const Eigen::Ref<const VectorD>& x) const;
 
   /// Flat parameters: fields row-major (L·q), then the edge blocks in edge order.
   std::size_t num_parameters() const { return n_ * q_ + couplings_.size(); }
@@ -95,7 +101,6 @@ class Potts {
  private:
   void build_adjacency();
   void transpose_blocks();
-  void check_state(const char* caller, const Eigen::Ref<const VectorD>& x) const;
 
   std::size_t n_, q_;
   MatrixD fields_;

@@ -1,0 +1,300 @@
+#pragma once
+/// @file mrf_pcd.hpp
+/// Persistent contrastive divergence for pairwise MRFs, one trainer for Ising and Potts
+/// models (Boltzmann learning: Ackley, Hinton & Sejnowski 1985; stochastic
+/// approximation: Younes 1989; persistent chains: Tieleman 2008; for protein families,
+/// "bmDCA": Figliuzzi, Barrat-Charlaix & Weigt 2018). docs/ising-training.md,
+/// docs/potts-pcd.md.
+///
+/// The gradient of an exponential family's negative mean log-likelihood is the model's
+/// moments minus the data's (plus the penalty's gradient). The data's moments are
+/// computed once; the model's are estimated from persistent chains (MrfChains: systematic
+/// single-site Gibbs sweeps, or parallel-tempering ladders whose β = 1 replica gives the
+/// moments); the parameters take one momentum SGD step per update (run_mrf_pcd). What
+/// is particular to a model (the chains' first states, its moments and the gradient
+/// from them) comes from its objective (objectives/ising_ml.hpp, objectives/potts_pcd.hpp):
+/// - Ising: IsingPcd, fit_ising_pcd;
+/// - Potts: PottsPcdChains, fit_potts_pcd (weighted sequences and absent sites).
+///
+/// Streams: update t advances chain c with Stream::derive(seed, Purpose::gibbs, t)
+/// .derive(Purpose::gibbs, c); chain c starts from Stream::derive(seed, Purpose::chains, 0)
+/// .derive(Purpose::chains, c). Chains are moved in blocks fixed by the problem size, so
+/// the same seed gives the same bits for any thread count.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "logz/core/check.hpp"
+#include "logz/core/concepts.hpp"
+#include "logz/core/observer.hpp"
+#include "logz/core/parallel.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/core/types.hpp"
+#include "logz/kernels/potts_gibbs.hpp"
+#include "logz/kernels/site_gibbs.hpp"
+#include "logz/models/ising.hpp"
+#include "logz/models/potts.hpp"
+#include "logz/objectives/ising_ml.hpp"
+#include "logz/objectives/potts_pcd.hpp"
+#include "logz/tempering/parallel_tempering.hpp"
+
+namespace logz {
+
+// ---- the trainer, for any model of discrete sites ----------------------------------
+
+/// SGD with momentum for PCD: v ← momentum·v − lr_t·g, θ ← θ + v, with
+/// lr_t = learning_rate / (1 + t / decay_updates) (no decay when decay_updates is 0).
+/// The fitted model is the mean of the last `average_last` iterates (Polyak–Ruppert
+/// averaging; 0 or 1: the last iterate).
+struct PcdSgdParams {
+  std::size_t updates = 1000;     ///< >= 1
+  double learning_rate = 0.05;    ///< > 0
+  double momentum = 0.9;          ///< in [0, 1)
+  std::size_t decay_updates = 0;  ///< 0: constant rate
+  std::size_t average_last = 0;   ///< <= updates
+};
+/// The name the Ising and Potts fits have always given their SGD settings.
+using IsingSgdParams = PcdSgdParams;
+
+/// Throws Error(Exit::usage) naming `who` and the first bad field.
+void check_pcd_sgd(const char* who, const PcdSgdParams& sgd);
+
+/// The persistent chains of a PCD fit of a pairwise model of discrete sites (M also has
+/// n_edges(), for the work estimate of advance()): single chains moved by `sweeps`
+/// systematic Gibbs sweeps, or as many parallel-tempering ladders over `betas` (the last
+/// β is 1) moved by one ParallelTempering step with `sweeps` sweeps per replica.
+template <SiteConditionals M>
+class MrfChains {
+ public:
+  using Kernel = SiteGibbsKernel<M, Scan::systematic>;
+  using Ladder = ParallelTempering<Kernel>;
+
+  /// One chain per start (every replica of a ladder starts there). Throws
+  /// Error(Exit::usage) naming `who` on no start, sweeps of 0, or a last β other than 1,
+  /// and with ParallelTempering's messages on a bad ladder.
+  MrfChains(const char* who, std::vector<VectorD> starts, std::size_t sweeps, std::vector<double> betas = {})
+      : sweeps_(sweeps), states_(std::move(starts)) {
+    check_arg(!states_.empty(), "{}: chains must be >= 1 (got 0)", who);
+    check_arg(sweeps >= 1, "{}: sweeps must be >= 1 (got {})", who, sweeps);
+    if (betas.empty()) return;
+    ladder_.emplace(std::move(betas), typename Kernel::Params{sweeps, 1.0});
+    check_arg(ladder_->betas().back() == 1.0, "{}: the last beta must be 1 (the model), got {}", who,
+              ladder_->betas().back());
+    ladders_.reserve(states_.size());
+    for (const VectorD& x : states_) ladders_.push_back(ladder_->start(x));
+  }
+
+  std::size_t size() const { return states_.size(); }
+  std::size_t sweeps() const { return sweeps_; }
+  bool tempered() const { return ladder_.has_value(); }
+  /// The β = 1 state of chain c.
+  const VectorD& state(std::size_t c) const { return ladder_ ? ladders_[c].replicas.back() : states_[c]; }
+  /// The β = 1 state of each chain, one per row.
+  MatrixD states() const {
+    MatrixD out(Eigen::Index(size()), states_[0].size());
+    for (std::size_t c = 0; c < size(); ++c) out.row(Eigen::Index(c)) = state(c).transpose();
+    return out;
+  }
+
+  /// Moves chain c with stream.derive(Purpose::gibbs, c), over blocks of chains worth
+  /// about 2^16 conditional-energy terms (per site update, num_states() times the site
+  /// and its neighbours), fixed by the problem size: a small model's update is one block
+  /// on one thread, a dense q = 21 Potts model's is one chain per block.
+  void advance(const M& model, const Stream& stream, const Exec& ex) {
+    const std::size_t rungs = ladder_ ? ladder_->num_replicas() : 1;
+    const std::size_t per_chain =
+        std::max<std::size_t>(1, sweeps_ * rungs * model.num_states() * (model.dimension() + 2 * model.n_edges()));
+    const Blocks blocks{size(), std::max<std::size_t>(1, (std::size_t(1) << 16) / per_chain)};
+    const Kernel kernel({sweeps_, 1.0});
+    parallel_for(ex, blocks.count(), [&](std::size_t t) {
+      for (std::size_t c = blocks.begin(t); c < blocks.end(t); ++c) {
+        Stream rng = stream.derive(Purpose::gibbs, c);
+        if (ladder_)
+          ladder_->step(model, ladders_[c], rng);
+        else
+          kernel.step(model, states_[c], rng);
+      }
+    });
+  }
+
+  /// Per adjacent pair of the ladder: swaps accepted / proposed over all chains and all
+  /// steps so far (empty without tempering).
+  std::vector<double> swap_acceptance() const {
+    if (!ladder_) return {};
+    const std::size_t pairs = ladder_->num_replicas() - 1;
+    std::vector<double> accepted(pairs, 0), attempts(pairs, 0);
+    for (const typename Ladder::State& s : ladders_)
+      for (std::size_t k = 0; k < pairs; ++k) accepted[k] += double(s.accepted[k]), attempts[k] += double(s.attempts[k]);
+    for (std::size_t k = 0; k < pairs; ++k) accepted[k] = attempts[k] > 0 ? accepted[k] / attempts[k] : 0.0;
+    return accepted;
+  }
+  /// Round trips over all chains (0 without tempering).
+  std::size_t round_trips() const {
+    std::size_t n = 0;
+    for (const typename Ladder::State& s : ladders_) n += s.round_trips;
+    return n;
+  }
+
+ private:
+  std::size_t sweeps_;
+  std::optional<Ladder> ladder_;
+  std::vector<VectorD> states_;                     // plain chains (with tempering: the starts)
+  std::vector<typename Ladder::State> ladders_;     // tempered chains
+};
+
+/// `chains` first states: chain c's is draw(rng) with rng = init.derive(Purpose::chains, c).
+template <class Draw>
+std::vector<VectorD> draw_chain_starts(std::size_t chains, const Stream& init, Draw&& draw) {
+  std::vector<VectorD> starts;
+  starts.reserve(chains);
+  for (std::size_t c = 0; c < chains; ++c) {
+    Stream rng = init.derive(Purpose::chains, c);
+    starts.push_back(draw(rng));
+  }
+  return starts;
+}
+
+/// The PCD loop: `sgd.updates` updates of `model` (its parameters θ, in place). Update t
+/// advances the chains (chains.advance(model, Stream::derive(seed, Purpose::gibbs, t),
+/// ex)), writes the gradient estimate into g by gradient(model, θ, g) — which returns the
+/// update's trace value — and takes one momentum SGD step (PcdSgdParams); the model ends
+/// at the average of the last iterates when sgd.average_last > 1. Reports progress
+/// ("pcd", update, updates) to `obs`. Returns the trace. Throws Error(Exit::usage) naming
+/// `who` when the parameters stop being finite (too large a learning rate). `sgd` must be
+/// valid (check_pcd_sgd).
+template <class M, class Chains, class Gradient>
+std::vector<double> run_mrf_pcd(const char* who, M& model, Chains& chains, const PcdSgdParams& sgd,
+                                std::uint64_t seed, const Exec& ex, Observer& obs, Gradient&& gradient) {
+  VectorD theta = model.parameters();
+  VectorD velocity = VectorD::Zero(theta.size()), average = VectorD::Zero(theta.size());
+  std::vector<double> trace;
+  trace.reserve(sgd.updates);
+  VectorD g;
+  for (std::size_t t = 0; t < sgd.updates; ++t) {
+    chains.advance(std::as_const(model), Stream::derive(seed, Purpose::gibbs, t), ex);
+    trace.push_back(gradient(std::as_const(model), std::as_const(theta), g));
+    const double lr = sgd.decay_updates == 0 ? sgd.learning_rate
+                                             : sgd.learning_rate / (1.0 + double(t) / double(sgd.decay_updates));
+    velocity = sgd.momentum * velocity - lr * g;
+    theta += velocity;
+    check_arg(theta.allFinite(), "{}: the parameters stopped being finite at update {} (lower the learning rate)", who,
+              t);
+    model.set_parameters(theta);
+    if (t + sgd.average_last >= sgd.updates) average += theta;
+    obs.progress("pcd", t + 1, sgd.updates);
+  }
+  if (sgd.average_last > 1) model.set_parameters(average / double(sgd.average_last));
+  return trace;
+}
+
+// ---- Ising ------------------------------------------------------------------------
+
+struct IsingPcdParams {
+  std::size_t n_chains = 100;  ///< persistent chains, >= 1
+  std::size_t sweeps = 1;      ///< systematic Gibbs sweeps per update, >= 1
+};
+
+/// The persistent chains of an Ising PCD fit and its gradient estimate. Chain c is
+/// advanced at each update by the stream stream.derive(Purpose::gibbs, c) of that
+/// update's stream, so the chains are the same for any thread count.
+class IsingPcd {
+ public:
+  /// Chains started uniformly at random: chain c from init.derive(Purpose::chains, c).
+  /// Throws Error(Exit::usage) on n_chains or sweeps of 0.
+  IsingPcd(const Ising& model, IsingPcdParams params, const Stream& init);
+  /// Chains given explicitly (rows; values of the model's convention).
+  IsingPcd(IsingPcdParams params, const MatrixD& chains);
+
+  const IsingPcdParams& params() const { return params_; }
+  /// The chain states, one per row.
+  MatrixD chains() const { return chains_.states(); }
+
+  /// Advances every chain by `sweeps` sweeps, then returns the estimate of ∇L: chain
+  /// moments − data moments + λθ (same layout as Ising::parameters()).
+  VectorD gradient(const Ising& model, const IsingDataMoments& data, const IsingL2& l2, const Stream& stream,
+                   const Exec& ex);
+  /// Moments of the current chain states (no step), over fixed chain blocks.
+  IsingDataMoments chain_moments(const Ising& model, const Exec& ex) const;
+  /// Advances every chain by `sweeps` sweeps (as gradient() does).
+  void advance(const Ising& model, const Stream& stream, const Exec& ex);
+
+ private:
+  void check_model(const Ising& model) const;
+
+  IsingPcdParams params_;
+  MrfChains<Ising> chains_;
+};
+
+/// PCD from the parameters of `init` (the file comment's streams). The trace holds ‖g‖
+/// of each update's gradient estimate. Throws Error(Exit::usage) on bad settings or
+/// moments that do not fit `init`, and when the parameters stop being finite.
+IsingFit fit_ising_pcd(const Ising& init, const IsingDataMoments& data, const IsingL2& l2, const IsingPcdParams& pcd,
+                       const IsingSgdParams& sgd, std::uint64_t seed, const Exec& ex,
+                       Observer& obs = silent_observer());
+
+// ---- Potts ------------------------------------------------------------------------
+
+/// The persistent chains of a Potts PCD fit: `chains` single Gibbs chains, or as many
+/// parallel-tempering ladders over `betas` (the last β is 1); moments() counts the site
+/// and pair frequencies of their β = 1 states (each chain weighs 1).
+class PottsPcdChains : public MrfChains<Potts> {
+ public:
+  /// Chain c starts with site i drawn from p(x_i = a) ∝ exp(h_i(a)) of model's fields
+  /// (an exact draw of the model when J = 0), sites in order, from
+  /// init.derive(Purpose::chains, c); every replica of a ladder starts there. Throws
+  /// Error(Exit::usage) on chains or sweeps of 0 and on a bad ladder (its messages).
+  PottsPcdChains(const Potts& model, std::size_t chains, std::size_t sweeps, std::vector<double> betas,
+                 const Stream& init);
+
+  /// Site and pair frequencies of the β = 1 states, edge by edge.
+  PottsMoments moments(const Potts& model, const Exec& ex) const;
+  /// The same into `out`, reusing its storage.
+  void moments(const Potts& model, const Exec& ex, PottsMoments& out) const;
+};
+
+/// Settings of fit_potts_pcd; the defaults are the ones documented per field.
+struct PottsPcdConfig {
+  std::size_t chains = 100;  ///< persistent chains (ladders with tempering), >= 1
+  std::size_t sweeps = 1;    ///< systematic Gibbs sweeps per update (per replica with tempering), >= 1
+  /// Empty: plain Gibbs chains. Otherwise each chain is a parallel-tempering ladder over
+  /// these betas: at least 2, finite, >= 0, strictly increasing, the last exactly 1.
+  std::vector<double> betas;
+  double lambda_h = 0.01;   ///< as the pseudolikelihood's (plmc's -lh); >= 0
+  double lambda_e = 100.0;  ///< as the pseudolikelihood's (plmc's -le); >= 0
+  /// updates 1000, learning_rate 0.05, momentum 0.9, no decay, no averaging (its defaults).
+  PcdSgdParams sgd;
+  /// The graph: empty means every pair i < j (Potts::dense order). Ignored when init is set.
+  std::vector<PottsEdge> edges;
+  /// Starting model (its sites, q and graph are the fit's). Empty: J = 0 and plmc's start
+  /// h_i(a) = log(f_i(a)·W + 1) centred over a (f_i the available-case frequencies).
+  std::optional<Potts> init;
+  std::uint64_t seed = 0;
+  /// Throws Error(Exit::usage) naming the first bad field.
+  void validate() const;
+};
+
+struct PottsPcdFit {
+  Potts model = Potts::dense(1, 2);
+  /// Per update, before its SGD step: max over sites, pairs and states of |chain − data
+  /// frequency| (the largest moment mismatch; it falls to the chains' noise level,
+  /// about sqrt(f/chains), as the fit converges).
+  std::vector<double> trace;
+  std::size_t updates = 0;
+  std::vector<double> swap_acceptance;  ///< tempering: per adjacent pair of betas
+  std::size_t round_trips = 0;          ///< tempering: over all ladders
+  double seconds = 0;
+};
+
+/// PCD fit of a Potts model to `data` (sequence weights and absent sites as in
+/// objectives/potts_pcd.hpp; streams as in the file comment). Same seed ⇒ the same bits
+/// for any exec.threads(). Reports progress ("pcd", update, updates) to `obs`.
+/// Throws Error(Exit::usage) on bad settings (PottsPcdConfig::validate), an init model
+/// that does not fit the data, or parameters that stop being finite (too large a
+/// learning rate); Error(Exit::data) on bad data (potts_data_moments).
+PottsPcdFit fit_potts_pcd(const PottsData& data, const PottsPcdConfig& config, const Exec& exec,
+                          Observer& obs = silent_observer());
+
+}  // namespace logz
