@@ -145,46 +145,37 @@ LogZEstimate raise(const P& path, const Schedule& schedule, typename P::Particle
 
 // ---------------------------------------------------------------- registry entries (estimators/method.hpp)
 
-struct IsMethod {
+struct IsMethod : MethodDefaults {
   static constexpr std::string_view name = "is";
   static constexpr std::string_view summary = "simple importance sampling from the base (chains: draws)";
-  static constexpr bool unbiased_z = true, uses_schedule = false, needs_start = false;
-  template <class P>
-  static constexpr bool applicable = true;
+  static constexpr bool unbiased_z = true, uses_schedule = false;
   static std::vector<Purpose> streams() { return {ais_stream}; }
-  static std::vector<OptionField> options() { return {}; }
   template <AnnealingPath P>
   static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
     return importance_sampling(path, r.chains, r.seed, ex, obs);
   }
 };
 
-struct AisMethod {
+struct AisMethod : MethodDefaults {
   static constexpr std::string_view name = "ais";
   static constexpr std::string_view summary =
       "annealed importance sampling (Neal 2001): chains particles through betas distributions;\n"
       "E[Z-hat] = Z, so log Z-hat is a stochastic lower bound";
-  static constexpr bool unbiased_z = true, uses_schedule = true, needs_start = false;
-  template <class P>
-  static constexpr bool applicable = true;
+  static constexpr bool unbiased_z = true;
   static std::vector<Purpose> streams() { return {ais_stream}; }
-  static std::vector<OptionField> options() { return {}; }
   template <AnnealingPath P>
   static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
     return ais(path, *r.schedule, AisConfig{r.chains, r.seed}, ex, obs);
   }
 };
 
-struct RaiseMethod {
+struct RaiseMethod : MethodDefaults {
   static constexpr std::string_view name = "raise";
   static constexpr std::string_view summary =
       "reverse AIS from data rows (Burda et al. 2015): a stochastic upper bound when the rows\n"
       "are exact samples; with ais, a sandwich (chains: reverse chains, one per start row)";
-  static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = true;
-  template <class P>
-  static constexpr bool applicable = true;
+  static constexpr bool needs_start = true;
   static std::vector<Purpose> streams() { return {raise_stream}; }
-  static std::vector<OptionField> options() { return {}; }
   template <AnnealingPath P>
   static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
     check_config(r.start != nullptr && r.start->rows() > 0, {"method", "data"},

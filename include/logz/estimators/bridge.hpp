@@ -124,15 +124,12 @@ LogZEstimate bridge_sampling(const P& path, const Schedule& schedule, const Brid
 
 // ---------------------------------------------------------------- registry entry (estimators/method.hpp)
 
-struct BridgeMethod {
+struct BridgeMethod : MethodDefaults {
   static constexpr std::string_view name = "bridge";
   static constexpr std::string_view summary =
       "iterative optimal bridge sampling (Meng & Wong 1996) between adjacent betas, chains\n"
       "equilibrium chains per beta (burn_in, samples, thin); the error bar accounts for\n"
       "autocorrelation (Fruhwirth-Schnatter 2004)";
-  static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = false;
-  template <class P>
-  static constexpr bool applicable = true;
   static std::vector<Purpose> streams() { return {ladder_stream}; }
   static std::vector<OptionField> options() { return ladder_options(); }
   template <AnnealingPath P>

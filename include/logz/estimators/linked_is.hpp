@@ -206,12 +206,12 @@ LogZEstimate linked_importance_sampling(const P& path, const Schedule& schedule,
 
 // ---------------------------------------------------------------- registry entry (estimators/method.hpp)
 
-struct LisMethod {
+struct LisMethod : MethodDefaults {
   static constexpr std::string_view name = "lis";
   static constexpr std::string_view summary =
       "linked importance sampling (Neal 2005): chains runs, chain_length states per beta;\n"
       "needs a reversible move (Ising / Potts take random-scan sweeps for it)";
-  static constexpr bool unbiased_z = true, uses_schedule = true, needs_start = false;
+  static constexpr bool unbiased_z = true;
   template <class P>
   static constexpr bool applicable = !detail::irreversible_move<P>::value;
   static std::vector<Purpose> streams() { return {linked_stream}; }

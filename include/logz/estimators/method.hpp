@@ -3,7 +3,7 @@
 /// The shape of an estimator as the estimator registry (api/estimator_registry.hpp) sees
 /// it. Each estimator declares, beside its algorithm, one `...Method` struct:
 ///
-///   struct AisMethod {
+///   struct AisMethod : MethodDefaults {                     // defaults for what is not said
 ///     static constexpr std::string_view name = "ais";     // the method's name everywhere
 ///     static constexpr std::string_view summary = "...";  // what it is, for --help
 ///     static constexpr bool unbiased_z = true;            // E[Ẑ] = Z: replicates pool on the Z scale
@@ -29,6 +29,15 @@
 #include "logz/tempering/schedule.hpp"
 
 namespace logz {
+
+/// The usual answers, for a method to inherit and override where it differs: Ẑ not
+/// claimed unbiased, a schedule used, no start rows, every path, no options of its own.
+struct MethodDefaults {
+  static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = false;
+  template <class P>
+  static constexpr bool applicable = true;
+  static std::vector<OptionField> options() { return {}; }
+};
 
 /// What a method's run gets besides the path.
 template <AnnealingPath P>

@@ -289,15 +289,13 @@ Schedule adaptive_schedule(const P& path, std::size_t particles, double cess_tar
 
 // ---------------------------------------------------------------- registry entry (estimators/method.hpp)
 
-struct SmcMethod {
+struct SmcMethod : MethodDefaults {
   static constexpr std::string_view name = "smc";
   static constexpr std::string_view summary =
       "sequential Monte Carlo (Del Moral et al. 2006): chains particles, resampled when\n"
       "ESS < ess_threshold x N; schedule adaptive picks each beta at conditional ESS cess;\n"
       "the error bar is the spread of runs runs";
-  static constexpr bool unbiased_z = true, uses_schedule = true, needs_start = false;
-  template <class P>
-  static constexpr bool applicable = true;
+  static constexpr bool unbiased_z = true;
   static std::vector<Purpose> streams() { return {smc_stream, resample_stream}; }
   static std::vector<OptionField> options() {
     return {OptionField::count("runs", 20, 1, "smc: independent runs (their spread is the error bar)"),

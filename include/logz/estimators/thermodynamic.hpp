@@ -211,14 +211,11 @@ LogZEstimate thermodynamic_integration(const P& path, const Schedule& schedule, 
 
 // ---------------------------------------------------------------- registry entry (estimators/method.hpp)
 
-struct TiMethod {
+struct TiMethod : MethodDefaults {
   static constexpr std::string_view name = "ti";
   static constexpr std::string_view summary =
       "thermodynamic integration of the mean of d log f / d beta over the same chains as\n"
       "bridge (quadrature trapezoid|simpson; the quadrature error is reported apart)";
-  static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = false;
-  template <class P>
-  static constexpr bool applicable = true;
   static std::vector<Purpose> streams() { return {ladder_stream}; }
   static std::vector<OptionField> options() {
     std::vector<OptionField> o = ladder_options();
