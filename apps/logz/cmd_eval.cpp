@@ -106,7 +106,8 @@ void add_eval(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("eval", "Held-out log-likelihood of data under any model, with log Z exact or estimated");
   sub->footer(
       "log p(x) = -E(x) - log Z (RBM: -F(v) - log Z), averaged over the rows of --data. The\n"
-      "standard error combines the spread of E over rows and the standard error of log Z.\n"
+      "standard error combines the spread of E over rows and the standard error of log Z:\n"
+      "SE^2 = Var(E)/N + SE(log Z)^2 (the data and the estimator's random streams are independent).\n"
       "--log-z exact:    enumeration (RBM, GRBM), junction tree (Ising, Potts), closed form.\n"
       "--log-z ais:      AIS; log Z tends to be low, so the log-likelihood is an upper estimate.\n"
       "                  RBM base rate from --base-data, else the model's data_marginals, else uniform.\n"

@@ -35,13 +35,14 @@ MatrixD real_rows(const std::string& spec, const std::string& field, std::string
   return x;
 }
 
-std::string unit_name(ModelKind kind) {
+/// "20 visible units", "9 sites", "dimension 3": the width a model takes.
+std::string width_words(ModelKind kind, std::size_t width) {
   switch (kind) {
     case ModelKind::rbm:
-    case ModelKind::grbm: return "visible units";
+    case ModelKind::grbm: return fmt::format("{} visible units", width);
     case ModelKind::ising:
-    case ModelKind::potts: return "sites";
-    default: return "dimensions";
+    case ModelKind::potts: return fmt::format("{} sites", width);
+    default: return fmt::format("dimension {}", width);
   }
 }
 
@@ -68,8 +69,8 @@ Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const 
   const std::size_t n = d.count();
   const std::size_t cols = std::visit([](const auto& m) { return std::size_t(m.cols()); }, d.rows);
   check_config_data(n > 0, {field}, "{}: @0 {} has no rows", who, spec);
-  check_config_data(cols == width, {field}, "{}: @0 {} has {} columns but the model has {} {}", who, spec, cols, width,
-                    unit_name(kind));
+  check_config_data(cols == width, {field}, "{}: @0 {} has {} columns but the model has {}", who, spec, cols,
+                    width_words(kind, width));
   // Values the model can take.
   if (const Ising* is = std::get_if<Ising>(&model.model)) {
     const MatrixD& x = std::get<MatrixD>(d.rows);
@@ -93,7 +94,7 @@ Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const 
 
 Rows pick_rows(const Dataset& data, std::size_t n, std::uint64_t seed, std::string_view who, const std::string& field) {
   const std::size_t N = data.count();
-  check_config_data(N >= n, {"chains", field},
+  check_config(N >= n, {"chains", field},
                     "{}: @0 {} exceeds the {} rows of @1 {} (RAISE starts each chain from a different row)", who, n, N,
                     data.spec);
   std::vector<Eigen::Index> order(N);

@@ -75,13 +75,13 @@ void EstimateConfig::validate(std::string_view who) const {
   check_config(method == "exact" || info != nullptr, {"method"}, "{}: @0 must be exact or one of {}, got '{}'", who,
                estimator_names(), method);
   check_config(chains >= 1, {"chains"}, "{}: @0 must be at least 1, got {}", who, chains);
-  check_config(betas >= 1, {"betas"}, "{}: @0 must be at least 1, got {}", who, betas);
   check_config(sweeps >= 1, {"sweeps"}, "{}: @0 must be at least 1, got {}", who, sweeps);
   check_config(replicates >= 1, {"replicates"}, "{}: @0 must be at least 1, got {}", who, replicates);
   check_config(method != "exact" || replicates == 1, {"replicates"}, "{}: @0 is for the random methods, not exact",
                who);
   options.validate(method_option_fields(), who);
   if (info && info->uses_schedule && schedule != "adaptive") {
+    check_config(betas >= 1, {"betas"}, "{}: @0 must be at least 1, got {}", who, betas);
     check_config(schedule != "sm" || betas >= 3, {"betas", "schedule"}, "{}: @0 must be at least 3 with @1 sm, got {}",
                  who, betas);
     (void)make_schedule(schedule, betas);

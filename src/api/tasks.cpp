@@ -40,13 +40,25 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
   inputs.kernel.validate();
   const EstimatorInfo* info = find_estimator(config.method);
   const bool needs_start = info && info->needs_start;
-  check_config(!needs_start || inputs.start_data != nullptr, {"method", "data"},
-               "{}: @0 {} needs @1 (RAISE starts one reverse chain from each of chains data rows)", who, config.method);
+  check_config(!needs_start || inputs.start_data != nullptr, {"method", "data", "chains"},
+               "{}: @0 {} needs @1 (RAISE starts one reverse chain from each of @2 data rows)", who, config.method);
   return with_kind(file, [&](const auto& m, auto traits) {
     LogZResult out;
     out.details = {{"kind", kind_name(kind_of(file.model))}};
     if (config.method == "exact") {
-      const ExactResult e = exact_log_z(file, ex);
+      ExactResult e;
+      try {
+        e = exact_log_z(file, ex);
+      } catch (const ConfigError&) {
+        throw;
+      } catch (const Error& err) {  // "exact: no exact log Z for this model: why" said as this task's method
+        if (err.code() != Exit::usage) throw;
+        const std::string what = err.what();
+        const std::size_t colon = what.rfind(": ");
+        throw ConfigError(fmt::format("{}: @0 exact is not available: {}", who,
+                                      colon == std::string::npos ? what : what.substr(colon + 2)),
+                          {"method"});
+      }
       out.estimate = combine_replicates({exact_estimate(e.log_z, e.how, e.seconds)});
       out.details.update(e.details);
       return out;

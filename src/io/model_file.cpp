@@ -99,6 +99,10 @@ ModelKind model_kind(const Arrays& arrays, std::string_view path) {
   }
   const std::vector<ModelKind> kinds = kinds_fitting(arrays);
   if (kinds.size() == 1) return kinds.front();
+  // Part of a binary RBM and nothing else: its reader names the array that is missing.
+  if (kinds.empty() && !arrays.count("couplings") &&
+      (arrays.count("weights") || arrays.count("visible_bias") || arrays.count("hidden_bias")))
+    return ModelKind::rbm;
   if (kinds.empty())
     fail(Exit::data,
          "{}: cannot tell the kind of model: the file has {} and no '{}' array; expected 'weights', 'visible_bias', "

@@ -173,7 +173,7 @@ TEST(ContinuousTasks, ExactDrawsOfAGrbmMatchItsExactMoments) {
   for (Eigen::Index j = 0; j < x.cols(); ++j)
     EXPECT_LE(std::abs(x.col(j).mean() - mo.mean[j]), kZ * std::sqrt(mo.covariance(j, j) / n)) << j;
   test::expect_error([&] { api::exact_continuous_samples(NeuralEnergy::random(2, 3, 1), 5, 1, Exec(1)); }, Exit::usage,
-                     "sample: --exact needs a Gaussian, a GRBM with at most 20 hidden units or experts with the closed "
+                     "sample: exact needs a Gaussian, a GRBM with at most 20 hidden units or experts with the closed "
                      "form (as many filters as dimensions, no quadratic term); this neural model has none");
 }
 
@@ -194,7 +194,7 @@ TEST(ContinuousTasks, ExactLogZOfEachKindThatHasOne) {
   EXPECT_EQ(x.log_z, grbm_exact_log_z(r));
   EXPECT_EQ(x.std_error, 0);
   test::expect_error([&] { api::estimate_continuous(NeuralEnergy::random(3, 3, 1), g, exact, {}, nullptr, Exec(1)); },
-                     Exit::usage, "estimate: --method exact is not available: a neural energy has no closed form for log Z");
+                     Exit::usage, "estimate: method exact is not available: a neural energy has no closed form for log Z");
 }
 
 TEST(ContinuousTasks, AisFromTheDefaultBaseRecoversTheGaussianClosedForm) {
@@ -315,14 +315,14 @@ TEST(ContinuousTasks, TestDataIsChecked) {
 TEST(ContinuousTasks, SampleConfigIsValidated) {
   api::ContinuousSampleConfig c;
   c.kernel = "rwm";
-  test::expect_error([&] { c.validate(); }, Exit::usage, "sample: --kernel must be hmc or mala, got 'rwm'");
+  test::expect_error([&] { c.validate(); }, Exit::usage, "sample: kernel must be hmc or mala, got 'rwm'");
   c = {};
   c.thin = 2000;
-  test::expect_error([&] { c.validate(); }, Exit::usage, "sample: --thin must be in [1, --steps = 1000], got 2000");
+  test::expect_error([&] { c.validate(); }, Exit::usage, "sample: thin must be in [1, steps = 1000], got 2000");
   c = {};
   c.target_acceptance = 1.0;
   test::expect_error([&] { c.validate(); }, Exit::usage,
-                     "sample: --target-acceptance must be in (0, 1) (0: the kernel's default), got 1");
+                     "sample: target_acceptance must be in (0, 1) (0: the kernel's default), got 1");
 }
 
 }  // namespace

@@ -180,7 +180,7 @@ TEST(ContinuousTrain, ResumeAfterACutOffGivesTheSameBits) {
       EXPECT_EQ(arr.to_vector<double>(), b.at(name).to_vector<double>()) << model << " " << method << " " << name;
     c.seed = 99;
     test::expect_error([&] { api::train_continuous(x, c, Exec(1)); }, Exit::usage,
-                       "train " + std::string(model) + ": --resume: checkpoint " + c.checkpoint +
+                       "train " + std::string(model) + ": resume: checkpoint " + c.checkpoint +
                            " was written by a run with other settings or data; rerun the same command, or remove the "
                            "checkpoint to start afresh");
   }
@@ -191,17 +191,17 @@ TEST(ContinuousTrain, RefusesBadInput) {
   test::expect_error([&] { api::train_continuous(x, config("donut", "sm"), Exec(1)); }, Exit::usage,
                      "train: unknown model 'donut' (known: gaussian, grbm, experts, neural)");
   test::expect_error([&] { api::train_continuous(x, config("grbm", "mle"), Exec(1)); }, Exit::usage,
-                     "train grbm: --method must be sm, ssm, dsm, nce or pcd, got 'mle'");
+                     "train grbm: method must be sm, ssm, dsm, nce or pcd, got 'mle'");
   api::ContinuousTrainConfig adam = config("experts", "sm");
   adam.optimizer = "adam";
   test::expect_error([&] { api::train_continuous(x, adam, Exec(1)); }, Exit::usage,
-                     "train experts: --method sm with --optimizer adam would fit free filter norms, along which the "
-                     "sample objective is unbounded below; use --optimizer lbfgs (unit-norm filters), or --method dsm "
+                     "train experts: method sm with optimizer adam would fit free filter norms, along which the "
+                     "sample objective is unbounded below; use optimizer lbfgs (unit-norm filters), or method dsm "
                      "or nce");
   api::ContinuousTrainConfig c = config("gaussian", "dsm");
   c.sigmas = {0.1, -1};
   test::expect_error([&] { api::train_continuous(x, c, Exec(1)); }, Exit::usage,
-                     "train gaussian: every --sigmas level must be finite and > 0, got -1");
+                     "train gaussian: every sigmas level must be finite and > 0, got -1");
   MatrixD bad = x;
   bad(4, 2) = std::nan("");
   test::expect_error([&] { api::train_continuous(bad, config("gaussian", "sm"), Exec(1)); }, Exit::data,

@@ -138,7 +138,7 @@ TEST_F(Cli, ParseErrorsExit64WithCli11Message) {
   EXPECT_EQ(r.err, "logz: --method: bogus not in {exact,is,ais,raise,smc,bridge,ti,lis}\nRun with --help for more information.\n");
   r = run("estimate --model " + small + " --chains abc");
   EXPECT_EQ(r.code, 64);
-  EXPECT_EQ(r.err, "logz: Could not convert: --chains = abc\nRun with --help for more information.\n");
+  EXPECT_EQ(r.err, "logz: estimate: --chains must be an integer, got 'abc'\n");
   r = run("exact --model " + small + " --bogus");
   EXPECT_EQ(r.code, 64);
   EXPECT_THAT(r.err, HasSubstr("--bogus"));

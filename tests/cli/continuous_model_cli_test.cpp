@@ -139,7 +139,7 @@ TEST_F(ContinuousCli, EvalOfAGaussianOnItsOwnDrawsMatchesTheClosedForm) {
   EXPECT_DOUBLE_EQ(se * se, e_se * e_se + z_se * z_se);
   EXPECT_LE(std::abs(double(ais["mean_log_likelihood"]) - truth), kZ * se);
   const test::CliResult text = run("eval --model " + gaussian_file + " --data " + draws_file + " --log-z exact");
-  EXPECT_THAT(text.out, HasSubstr("test log-likelihood = "));
+  EXPECT_THAT(text.out, HasSubstr("mean log-likelihood = "));
 }
 
 TEST_F(ContinuousCli, BadInputIsRefusedWithItsExitCode) {
@@ -159,7 +159,7 @@ TEST_F(ContinuousCli, BadInputIsRefusedWithItsExitCode) {
   expect_failure("estimate --model " + neural_file + " --method exact", 64,
                  "estimate: --method exact is not available: a neural energy has no closed form for log Z");
   expect_failure("estimate --model " + gaussian_file + " --method raise", 64,
-                 "estimate: --method raise needs --data (a .npy of states, one reverse chain per row)");
+                 "estimate: --method raise needs --data (RAISE starts one reverse chain from each of --chains data rows)");
   expect_failure("sample --model " + gaussian_file + " --kernel rwm --out " + tmp.file("s.npy"), 64,
                  "sample: --kernel must be hmc or mala, got 'rwm'");
   const std::string heavy = tmp.file("heavy.npz");

@@ -154,15 +154,17 @@ TEST_F(EstimateCli, BadOptionsExit64WithTheirMessage) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"estimate --method smc --runs 0" + m, "logz: estimate: --runs must be at least 1, got 0\n"},
       {"estimate --method smc --resampling best" + m,
-       "logz: resampling_by_name: unknown resampling scheme 'best' (expected multinomial, systematic, stratified or "
-       "residual)\n"},
+       "logz: --resampling: best not in {multinomial,systematic,stratified,residual}\nRun with --help for more "
+       "information.\n"},
       {"estimate --method smc --ess-threshold 2" + m, "logz: estimate: --ess-threshold must be in [0, 1], got 2\n"},
       {"estimate --method smc --cess 1" + m, "logz: estimate: --cess must be in (0, 1), got 1\n"},
       {"estimate --method bridge --samples 3" + m, "logz: estimate: --samples must be at least 4, got 3\n"},
-      {"estimate --method ti --quadrature gauss" + m, "logz: estimate: --quadrature must be trapezoid or simpson, got 'gauss'\n"},
+      {"estimate --method ti --quadrature gauss" + m,
+       "logz: --quadrature: gauss not in {trapezoid,simpson}\nRun with --help for more information.\n"},
       {"estimate --method ais --schedule list:0,x,1" + m, "logz: estimate: --schedule list: 'x' is not a number\n"},
       {"estimate --method exact --replicates 2" + m, "logz: estimate: --replicates is for the random methods, not exact\n"},
-      {"estimate --method raise" + m, "logz: estimate: --method raise needs --data (a .npy of states, one reverse chain per row)\n"},
+      {"estimate --method raise" + m,
+       "logz: estimate: --method raise needs --data (RAISE starts one reverse chain from each of --chains data rows)\n"},
   };
   for (const auto& [args, message] : cases) {
     const test::CliResult r = run(args);

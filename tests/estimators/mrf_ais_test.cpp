@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "logz/core/math.hpp"
+#include "logz/estimators/ais.hpp"  // ais_stream
 #include "logz/exact/ising_exact.hpp"
 #include "support/calibration.hpp"
 #include "support/expect_error.hpp"

@@ -261,7 +261,7 @@ TEST(ModelFile, PerKindWritersMarkAndReadersDropTheMarker) {
     ASSERT_EQ(f.extra.size(), 1u) << p;
     EXPECT_EQ(f.extra[0].first, "note");
   }
-  // The kind tests the command line still uses agree with the marker.
+  // The kinds the marker names.
   EXPECT_EQ(kind_of(load_model(ising).model), ModelKind::ising);
   EXPECT_EQ(kind_of(load_model(potts).model), ModelKind::potts);
   EXPECT_EQ(kind_of(load_model(rbm).model), ModelKind::rbm);
@@ -336,10 +336,14 @@ TEST(ModelFile, AmbiguousUnrecognisedAndWronglyMarkedFiles) {
       "grbm), 'fields' and 'couplings' of 2 dimensions (ising) or 4 (potts), 'mean' and 'precision' (gaussian), "
       "'filters', 'alpha', 'quadratic' (experts), or 'weights', 'hidden_bias', 'output_weights', 'linear', 'quadratic' "
       "(neural)";
-  const std::string none = write(dir, "none.npz", {{"weights", eye}, {"visible_bias", two}, {"bias", two}});
+  const std::string none = write(dir, "none.npz", {{"w", eye}, {"mu", two}, {"bias", two}});
   expect_error([&] { load_model(none); }, Exit::data,
-               none + ": cannot tell the kind of model: the file has arrays 'bias' (2,), 'visible_bias' (2,), "
-                      "'weights' (2, 2)" + needs);
+               none + ": cannot tell the kind of model: the file has arrays 'bias' (2,), 'mu' (2,), 'w' (2, 2)" + needs);
+  // Part of a binary RBM: its reader says which array is missing.
+  const std::string partial = write(dir, "partial.npz", {{"weights", eye}, {"visible_bias", two}, {"bias", two}});
+  expect_error([&] { load_model(partial); }, Exit::data,
+               partial + ": not an RBM model file: array 'hidden_bias' is missing (expected weights, visible_bias, "
+                         "hidden_bias)");
   const std::string rank3 = write(dir, "rank3.npz", {{"couplings", Array::from_values<double>({1, 1, 1}, {0})}});
   expect_error([&] { load_model(rank3); }, Exit::data,
                rank3 + ": cannot tell the kind of model: the file has arrays 'couplings' (1, 1, 1)" + needs);

@@ -98,7 +98,7 @@ TEST(EstimateFacade, SchedulesByNameAndList) {
   EXPECT_NEAR(g[1], 1e-3, 1e-15);
   EXPECT_NEAR(g[2] / g[1], g[3] / g[2], 1e-12);
   test::expect_error([] { api::make_schedule("list:0,x,1", 3); }, Exit::usage,
-                     "estimate: --schedule list: 'x' is not a number");
+                     "estimate: schedule list: 'x' is not a number");
   test::expect_error([] { api::make_schedule("list:0,0.6,0.5,1", 3); }, Exit::usage,
                      "Schedule: betas must increase strictly; beta[2] = 0.5 follows beta[1] = 0.6");
   test::expect_error([] { api::make_schedule("cubic", 3); }, Exit::usage,
