@@ -18,6 +18,7 @@
 #include "logz/io/npz.hpp"
 #include "logz/io/rbm_file.hpp"
 #include "support/expect_error.hpp"
+#include "support/random_arrays.hpp"
 #include "support/temp_dir.hpp"
 
 namespace logz {
@@ -27,14 +28,8 @@ namespace fs = std::filesystem;
 using test::expect_error;
 using io::ContinuousModel;
 
-MatrixD random_matrix(Eigen::Index r, Eigen::Index c, std::uint64_t seed) {
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  MatrixD m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.normal();
-  return m;
-}
-
-VectorD random_vector(Eigen::Index n, std::uint64_t seed) { return random_matrix(n, 1, seed).col(0); }
+using test::random_matrix;
+using test::random_vector;
 
 Gaussian random_gaussian(Eigen::Index d, std::uint64_t seed) {
   const MatrixD a = random_matrix(d, d, seed);

@@ -23,6 +23,7 @@
 #include "logz/models/any_model.hpp"
 #include "support/expect_error.hpp"
 #include "support/python.hpp"
+#include "support/random_arrays.hpp"
 #include "support/temp_dir.hpp"
 
 namespace logz::io {
@@ -30,14 +31,8 @@ namespace {
 
 using test::expect_error;
 
-MatrixD random_matrix(Eigen::Index r, Eigen::Index c, std::uint64_t seed) {
-  Stream rng = Stream::derive(seed, Purpose::user, 0);
-  MatrixD m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.normal();
-  return m;
-}
-
-VectorD random_vector(Eigen::Index n, std::uint64_t seed) { return random_matrix(n, 1, seed).col(0); }
+using test::random_matrix;
+using test::random_vector;
 
 RbmD random_rbm(Eigen::Index n, Eigen::Index m, std::uint64_t seed) {
   RbmD r;
