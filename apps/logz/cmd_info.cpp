@@ -39,25 +39,23 @@ int run_info(const InfoOptions& o) {
 
 void add_info(CLI::App& app, Action& action) {
   auto o = std::make_shared<InfoOptions>();
-  CLI::App* sub = app.add_subcommand("info", "Show what a model file holds: sizes, dtype, parameter ranges");
+  CLI::App* sub = app.add_subcommand("info", "Show what a model file of any kind holds: sizes, parameter ranges, exact log Z feasibility");
   sub->footer(
-      "Reads and validates an RBM model file (.npz with weights [n_visible, n_hidden],\n"
-      "visible_bias, hidden_bias; optional data_marginals) and prints its sizes, the dtype\n"
-      "of the weights, whether data_marginals (the AIS base rate) is present, whether exact\n"
-      "log Z is feasible, min / max / mean / std of each array, and any extra arrays.\n"
-      "For an Ising or Potts file (fields, couplings): sites, states, edges, the spin\n"
-      "convention, whether the junction tree can give exact log Z (and its treewidth), and\n"
-      "the ranges of the fields and couplings.\n"
-      "For a continuous model file (gaussian, grbm, experts, neural; see docs/file-formats.md):\n"
-      "kind, dimension, number of parameters, whether the model is normalisable and why,\n"
-      "log Z where it is cheap (Gaussian and complete Student-t experts: closed form; GRBM:\n"
-      "enumeration of up to 20 hidden units), the parameter ranges and extra arrays.\n\n"
+      "Reads a model file of any kind (io::load_model: the logz_kind marker, or the arrays of a\n"
+      "file saved by NumPy or PyTorch, C or Fortran order) and prints what it holds:\n"
+      "RBM: sizes, the dtype of the weights, whether data_marginals (the AIS base rate) is\n"
+      "present, whether exact log Z is feasible. Ising / Potts: sites, states, edges, the spin\n"
+      "convention or alphabet, whether the junction tree can give exact log Z (and its treewidth).\n"
+      "A continuous model file (gaussian, grbm, experts, neural; docs/file-formats.md): dimension,\n"
+      "whether the model is normalisable and why, log Z where it is cheap (Gaussian and complete\n"
+      "Student-t experts: closed form; GRBM: enumeration of up to 20 hidden units).\n"
+      "Every kind: min / max / mean / std of each parameter array, and any extra arrays.\n\n"
       "Examples:\n"
       "  logz info model.npz\n"
       "  logz info model.npz --json\n"
       "  logz info dhfr.npz\n"
       "  logz info --model grbm.npz --json");
-  sub->add_option("model,--model", o->model, "Model file (.npz): RBM, Ising, Potts or continuous")
+  sub->add_option("model,--model", o->model, "Model file (.npz) of any kind: RBM, GRBM, Ising, Potts, Gaussian, experts, neural")
       ->required()
       ->type_name("MODEL");
   add_common_options(*sub, o->common);
