@@ -11,6 +11,7 @@
 #include <iostream>
 #include <new>
 
+#include "logz/api/data.hpp"
 #include "logz/core/check.hpp"
 #include "logz/io/dataset.hpp"
 #include "logz/io/npy.hpp"
@@ -101,21 +102,9 @@ MatrixU8 load_data(std::string_view command, std::string_view option, const std:
 }
 
 MatrixD load_real_data(std::string_view command, std::string_view option, const std::string& path, std::size_t columns) {
-  check_arg(!path.empty(), "{}: {} must not be empty", command, option);
-  const io::Array a = io::read_npy(path);
-  check_data(a.ndim() == 2, "{}: {} {}: expected a 2-D array (one sample per row), got shape {}", command, option, path,
-             a.shape_string());
-  check_data(a.shape[0] > 0, "{}: {} {} has no rows", command, option, path);
-  check_data(columns == 0 || a.shape[1] == columns, "{}: {} {} has {} columns but the model has dimension {}", command,
-             option, path, a.shape[1], columns);
-  MatrixD x = a.to_matrix<double>(path);  // integers convert exactly up to 2^53
-  const Eigen::Index cols = x.cols();
-  const double* p = x.data();
-  for (Eigen::Index i = 0; i < x.size(); ++i)
-    if (!std::isfinite(p[i])) [[unlikely]]
-      fail(Exit::data, "{}: {} {}: entry at row {}, column {} (0-based) is {}; data must be finite", command, option,
-           path, i / cols, i % cols, p[i]);
-  return x;
+  std::string field(option.substr(option.starts_with("--") ? 2 : 0));
+  std::replace(field.begin(), field.end(), '-', '_');
+  return api::load_real_rows(path, field, command, columns);
 }
 
 void add_log_z_options(CLI::App& sub, LogZOptions& o) {
@@ -280,9 +269,7 @@ api::EstimateConfig estimate_config(std::string_view command, const EstimateFlag
     const CLI::Option* o = flags.app ? flags.app->get_option_no_throw(flag) : nullptr;
     if (!o || o->count() == 0) continue;
     const OptionValue v = f.parse(flags.text.at(f.name), fmt::format("{}: {}", command, flag));
-    const std::string problem = f.problem(f.type == OptionType::real && std::holds_alternative<std::int64_t>(v)
-                                              ? OptionValue(double(std::get<std::int64_t>(v)))
-                                              : v);
+    const std::string problem = f.problem(v);
     check_arg(problem.empty(), "{}: {} {}", command, flag, problem);
     api::set_field(c, f.name, v);
   }
@@ -327,13 +314,5 @@ api::BaseChoice base_choice(std::string_view command, const std::string& base) {
   fail(Exit::usage, "{}: --base must be auto, standard, fit or data:PATH, got '{}'", command, base);
 }
 
-api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension) {
-  if (base == "auto") return {};
-  if (base == "standard") return {api::BaseChoice::standard, {}};
-  if (base == "fit") return {api::BaseChoice::fit, {}};
-  if (base.starts_with("data:"))
-    return {api::BaseChoice::data, load_real_data(command, "--base", base.substr(5), dimension)};
-  fail(Exit::usage, "{}: --base must be auto, standard, fit or data:PATH, got '{}'", command, base);
-}
 
 }  // namespace logz::cli

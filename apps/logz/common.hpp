@@ -108,10 +108,8 @@ std::string beside(const std::string& out, std::string_view suffix);
 MatrixU8 load_data(std::string_view command, std::string_view option, const std::string& spec,
                    std::size_t n_visible = 0);
 
-/// Loads real-valued data, one sample per row, from a 2-D .npy array (float32 or float64;
-/// integer dtypes are converted) into a double matrix. Error(Exit::data) naming the option
-/// when the array is not 2-D, has no rows, has an entry that is NaN or infinite (its row
-/// and column, 0-based), or, when `columns` > 0, has another number of columns.
+/// api::load_real_rows with the config field of `option` ("--data" → data), so that its
+/// errors name the option.
 MatrixD load_real_data(std::string_view command, std::string_view option, const std::string& path,
                        std::size_t columns = 0);
 
@@ -159,9 +157,6 @@ std::string methods_help();
 void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope);
 /// --base auto|standard|fit|data:PATH.
 void add_base_option(CLI::App& sub, std::string& base);
-/// The base of --base for a model of `dimension` (data:PATH loaded by load_real_data);
-/// Error(Exit::usage) on another value.
-api::BaseSpec base_spec(std::string_view command, const std::string& base, std::size_t dimension);
 /// The choice of --base (data:PATH is BaseChoice::data; the caller loads PATH).
 api::BaseChoice base_choice(std::string_view command, const std::string& base);
 

@@ -19,12 +19,16 @@ bool is_alignment(const std::string& spec) {
   return false;
 }
 
-/// A float .npy (any dtype, either memory order) as doubles, 2-D, finite.
-MatrixD real_rows(const std::string& spec, const std::string& field, std::string_view who) {
+}  // namespace
+
+MatrixD load_real_rows(const std::string& spec, const std::string& field, std::string_view who, std::size_t columns) {
   check_config(!spec.empty(), {field}, "{}: @0 must not be empty", who);
   const io::Array a = io::read_npy(spec);
   check_config_data(a.ndim() == 2, {field}, "{}: @0 {}: expected a 2-D array (one sample per row), got shape {}", who,
                     spec, a.shape_string());
+  check_config_data(a.shape[0] > 0, {field}, "{}: @0 {} has no rows", who, spec);
+  check_config_data(columns == 0 || a.shape[1] == columns, {field},
+                    "{}: @0 {} has {} columns but the model has dimension {}", who, spec, a.shape[1], columns);
   MatrixD x = a.to_matrix<double>(spec);  // integers convert exactly up to 2^53
   const Eigen::Index cols = x.cols();
   const double* p = x.data();
@@ -34,6 +38,8 @@ MatrixD real_rows(const std::string& spec, const std::string& field, std::string
                       i % cols, p[i]);
   return x;
 }
+
+namespace {
 
 /// "20 visible units", "9 sites", "dimension 3": the width a model takes.
 std::string width_words(ModelKind kind, std::size_t width) {
@@ -64,7 +70,7 @@ Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const 
                  "give the states as a .npy", who, spec, p.num_states());
     d.rows = MatrixD(io::read_alignment(spec, opt).matrix.cast<double>());
   } else {
-    d.rows = real_rows(spec, field, who);
+    d.rows = load_real_rows(spec, field, who);
   }
   const std::size_t n = d.count();
   const std::size_t cols = std::visit([](const auto& m) { return std::size_t(m.cols()); }, d.rows);

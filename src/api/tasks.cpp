@@ -27,6 +27,8 @@ decltype(auto) with_kind(const io::ModelFile& file, F&& f) {
 
 ExactResult exact_log_z(const io::ModelFile& file, const Exec& ex) {
   return with_kind(file, [&](const auto& m, auto traits) {
+    const std::string why = traits.no_exact(m, "continuous_exact_log_z");
+    check_arg(why.empty(), "exact: no exact log Z for this model: {}", why);
     const auto t0 = std::chrono::steady_clock::now();
     ExactResult r = traits.exact(m, file, ex);
     r.seconds = seconds_since(t0);
@@ -46,19 +48,9 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
     LogZResult out;
     out.details = {{"kind", kind_name(kind_of(file.model))}};
     if (config.method == "exact") {
-      ExactResult e;
-      try {
-        e = exact_log_z(file, ex);
-      } catch (const ConfigError&) {
-        throw;
-      } catch (const Error& err) {  // "exact: no exact log Z for this model: why" said as this task's method
-        if (err.code() != Exit::usage) throw;
-        const std::string what = err.what();
-        const std::size_t colon = what.rfind(": ");
-        throw ConfigError(fmt::format("{}: @0 exact is not available: {}", who,
-                                      colon == std::string::npos ? what : what.substr(colon + 2)),
-                          {"method"});
-      }
+      const std::string why = traits.no_exact(m, "continuous_exact_log_z");
+      check_config(why.empty(), {"method"}, "{}: @0 exact is not available: {}", who, why);
+      const ExactResult e = exact_log_z(file, ex);
       out.estimate = combine_replicates({exact_estimate(e.log_z, e.how, e.seconds)});
       out.details.update(e.details);
       return out;
@@ -118,14 +110,8 @@ Evaluation evaluate(const io::ModelFile& file, const Dataset& data, const Estima
               row = x.row(Eigen::Index(r)).transpose();
               for (std::size_t i = 0; i < L; ++i) {
                 m.site_energies(i, row, e);
-                double lo = -e[0];
-                for (double v : e) lo = std::max(lo, -v);
-                double s = 0;
-                for (double v : e) s += std::exp(-v - lo);
-                std::size_t a = 0;
-                if constexpr (std::is_same_v<M, Ising>) a = row[Eigen::Index(i)] == 1.0 ? 1 : 0;
-                else a = std::size_t(row[Eigen::Index(i)]);
-                sums(Eigen::Index(b), Eigen::Index(i)) += -e[a] - lo - std::log(s);
+                for (double& v : e) v = -v;  // log p(x_i = a | rest) = -E_a - log sum_b exp(-E_b)
+                sums(Eigen::Index(b), Eigen::Index(i)) += e[m.state_index(row[Eigen::Index(i)])] - log_sum_exp(e);
               }
             }
           });

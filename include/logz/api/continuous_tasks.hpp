@@ -228,19 +228,27 @@ TestLogLikelihood summarise_log_likelihood(const std::vector<double>& energies, 
 /// Energies of the rows in fixed row blocks (any thread count, same bits), then the
 /// summary. Throws Error(Exit::data) "test_log_likelihood: ..." on an empty, wrong-width
 /// or non-finite `data`, on a row whose energy is not finite and on a non-finite log Z.
+/// E(x) of each row of `data`, over fixed row blocks (the same bits for any thread count).
+/// The width is the caller's to check.
 template <EnergyModel M>
-TestLogLikelihood test_log_likelihood(const M& model, const MatrixD& data, const LogZEstimate& log_z, const Exec& ex) {
-  detail::check_test_data("test_log_likelihood", data, model.dimension());
-  std::vector<double> energies(std::size_t(data.rows()));
-  const Blocks blocks = row_blocks(energies.size());
+VectorD row_energies(const M& model, const MatrixD& data, const Exec& ex) {
+  VectorD energies(data.rows());
+  const Blocks blocks = row_blocks(std::size_t(data.rows()));
   parallel_for(ex, blocks.count(), [&](std::size_t t) {
     VectorD x(data.cols());
     for (std::size_t r = blocks.begin(t); r < blocks.end(t); ++r) {
       x = data.row(Eigen::Index(r)).transpose();
-      energies[r] = double(model.energy_of(x));
+      energies[Eigen::Index(r)] = double(model.energy_of(x));
     }
   });
-  return detail::summarise_log_likelihood(energies, log_z);
+  return energies;
+}
+
+template <EnergyModel M>
+TestLogLikelihood test_log_likelihood(const M& model, const MatrixD& data, const LogZEstimate& log_z, const Exec& ex) {
+  detail::check_test_data("test_log_likelihood", data, model.dimension());
+  const VectorD e = row_energies(model, data, ex);
+  return detail::summarise_log_likelihood(std::vector<double>(e.data(), e.data() + e.size()), log_z);
 }
 
 // ---------------------------------------------------------------- base distributions

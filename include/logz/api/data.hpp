@@ -36,6 +36,13 @@ struct Dataset {
 Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const std::string& field,
                      std::string_view who);
 
+/// Real-valued rows from a 2-D .npy array (any dtype, either memory order) as doubles.
+/// ConfigError naming `field`: an empty path (Exit::usage); not 2-D, no rows, another
+/// number of columns than `columns` (when > 0: "... but the model has dimension d"), an
+/// entry that is NaN or infinite, its row and column 0-based (Exit::data).
+MatrixD load_real_rows(const std::string& spec, const std::string& field, std::string_view who,
+                       std::size_t columns = 0);
+
 /// RAISE's start rows: `n` rows of `rows` picked without replacement by a partial
 /// Fisher–Yates shuffle on Stream::derive(seed, Purpose::data, 0). ConfigError(Exit::data)
 /// naming `field` and `chains_field` when there are fewer than n rows.

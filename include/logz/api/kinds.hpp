@@ -6,6 +6,7 @@
 /// M of AnyModel (models/any_model.hpp) has:
 ///
 ///   using Prepared = ...;   // what an estimate needs once, before its replicates (a base)
+///   static std::string no_exact(const M&, std::string_view who);  // why no exact method, or ""
 ///   static ExactResult exact(const M&, const io::ModelFile&, const Exec&);
 ///   static Prepared prepare(const M&, const io::ModelFile&, const EstimateConfig&,
 ///                           const EstimateInputs&, const Exec&, std::string_view who);
@@ -19,6 +20,7 @@
 /// Adding a model kind: its model files (models/), its file reader (io/, one entry in the
 /// kind rule of io/model_file.cpp and in AnyModel), and its traits here, defined in
 /// src/api/kinds/ (docs/architecture.md).
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -36,6 +38,8 @@ struct KindTraits;
 template <>
 struct KindTraits<RbmD> {
   using Prepared = VectorF;  ///< the base-rate biases of the AIS path
+  /// "": enumeration is the method (it says itself when both layers are too large).
+  static std::string no_exact(const RbmD&, std::string_view) { return ""; }
   static ExactResult exact(const RbmD& m, const io::ModelFile& f, const Exec& ex);
   static Prepared prepare(const RbmD& m, const io::ModelFile& f, const EstimateConfig& c, const EstimateInputs& in,
                           const Exec& ex, std::string_view who);
@@ -52,6 +56,8 @@ struct KindTraits<RbmD> {
 template <class M>
 struct MrfTraits {
   struct Prepared {};
+  /// "": the junction tree is the method (it says itself when the graph is too wide).
+  static std::string no_exact(const M&, std::string_view) { return ""; }
   static ExactResult exact(const M& m, const io::ModelFile& f, const Exec& ex);
   static Prepared prepare(const M& m, const io::ModelFile& f, const EstimateConfig& c, const EstimateInputs& in,
                           const Exec& ex, std::string_view who);
@@ -73,6 +79,9 @@ struct KindTraits<Potts> : MrfTraits<Potts> {};
 template <class M>
 struct ContinuousTraits {
   using Prepared = Gaussian;  ///< the base of the path
+  /// Refuses a model that cannot be normalised (check_normalisable), then says why a
+  /// model has no closed form or enumeration ("" when it has one).
+  static std::string no_exact(const M& m, std::string_view who);
   static ExactResult exact(const M& m, const io::ModelFile& f, const Exec& ex);
   static Prepared prepare(const M& m, const io::ModelFile& f, const EstimateConfig& c, const EstimateInputs& in,
                           const Exec& ex, std::string_view who);

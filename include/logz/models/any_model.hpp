@@ -68,16 +68,15 @@ inline ModelKind kind_of(const AnyModel& model) { return ModelKind(model.index()
 
 /// The number of variables the model is over: n_visible for the two RBMs, the number of
 /// sites for Ising and Potts, d for the continuous energies.
+template <class M>
+std::size_t model_dimension(const M& m) {
+  if constexpr (std::is_same_v<M, RbmD> || std::is_same_v<M, GaussianRbm>) return m.n_visible();
+  else if constexpr (std::is_same_v<M, Ising>) return m.n_spins();
+  else if constexpr (std::is_same_v<M, Potts>) return m.n_sites();
+  else return m.dimension();
+}
 inline std::size_t dimension_of(const AnyModel& model) {
-  return std::visit(
-      [](const auto& m) -> std::size_t {
-        using M = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<M, RbmD> || std::is_same_v<M, GaussianRbm>) return m.n_visible();
-        else if constexpr (std::is_same_v<M, Ising>) return m.n_spins();
-        else if constexpr (std::is_same_v<M, Potts>) return m.n_sites();
-        else return m.dimension();
-      },
-      model);
+  return std::visit([](const auto& m) { return model_dimension(m); }, model);
 }
 
 /// Whether models of this kind have real-valued variables (grbm, gaussian, experts,

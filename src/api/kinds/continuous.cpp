@@ -13,12 +13,6 @@ namespace logz::api {
 
 namespace {
 
-template <class M>
-std::size_t dimension(const M& m) {
-  if constexpr (std::is_same_v<M, GaussianRbm>) return m.n_visible();
-  else return m.dimension();
-}
-
 /// Largest hidden layer that a description enumerates for a GRBM's log Z (2^20 terms: instant).
 constexpr std::size_t kDescribeMaxGrbmHidden = 20;
 
@@ -98,9 +92,9 @@ ContinuousFacts facts(const StudentTExperts& m, const Exec&) {
       case Normalisable::no:
         c.normalisable = false;
         c.normalisable_reason =
-            m.alpha().sum() <= 0.5 * double(dimension(m))
+            m.alpha().sum() <= 0.5 * double(model_dimension(m))
                 ? fmt::format("lambda = 0 and sum of alpha_k = {:g} <= d/2 = {:g}: the tails decay too slowly",
-                              m.alpha().sum(), 0.5 * double(dimension(m)))
+                              m.alpha().sum(), 0.5 * double(model_dimension(m)))
                 : std::string("lambda = 0 and W has rank < d: E is constant along a direction with W x = 0");
         break;
       case Normalisable::unknown:
@@ -147,15 +141,21 @@ std::vector<double> to_vector(const VectorD& v) { return std::vector<double>(v.d
 }  // namespace
 
 template <class M>
-ExactResult ContinuousTraits<M>::exact(const M& m, const io::ModelFile&, const Exec& ex) {
+std::string ContinuousTraits<M>::no_exact(const M& m, std::string_view who) {
   const io::ContinuousModel cm(m);
-  const std::optional<double> z = continuous_exact_log_z(cm, ex);  // refuses what cannot be normalised
-  check_arg(z.has_value(), "exact: no exact log Z for this model: {}", no_exact_reason(cm));
+  check_normalisable(std::string(who).c_str(), cm);
+  return no_exact_reason(cm);
+}
+
+template <class M>
+ExactResult ContinuousTraits<M>::exact(const M& m, const io::ModelFile&, const Exec& ex) {
+  const std::optional<double> z = continuous_exact_log_z(io::ContinuousModel(m), ex);
+  check_arg(z.has_value(), "exact: no exact log Z for this model");  // no_exact said why first
   if constexpr (std::is_same_v<M, GaussianRbm>)
     return {*z, fmt::format("exact: the {} hidden units enumerated, 2^{} states", m.n_hidden(), m.n_hidden()), 0.0,
-            {{"dimension", dimension(m)}, {"n_hidden", m.n_hidden()}}};
+            {{"dimension", model_dimension(m)}, {"n_hidden", m.n_hidden()}}};
   else
-    return {*z, "exact: closed form", 0.0, {{"dimension", dimension(m)}}};
+    return {*z, "exact: closed form", 0.0, {{"dimension", model_dimension(m)}}};
 }
 
 template <class M>
@@ -190,25 +190,13 @@ nlohmann::json ContinuousTraits<M>::details(const M& m, const Prepared& base, co
           {"kernel", in.kernel.kernel},
           {"step_size", in.kernel.step_size},
           {"leapfrog", in.kernel.leapfrog},
-          {"dimension", dimension(m)}};
+          {"dimension", model_dimension(m)}};
 }
 
 template <class M>
 VectorD ContinuousTraits<M>::energies(const M& m, const Rows& rows, const Exec& ex) {
-  const MatrixD& x = std::get<MatrixD>(rows);
-  VectorD e(x.rows());
-  visit_energy(io::ContinuousModel(m), [&](const auto& energy) {
-    const Blocks blocks = row_blocks(std::size_t(x.rows()));
-    parallel_for(ex, blocks.count(), [&](std::size_t b) {
-      VectorD row(x.cols());
-      for (std::size_t r = blocks.begin(b); r < blocks.end(b); ++r) {
-        row = x.row(Eigen::Index(r)).transpose();
-        e[Eigen::Index(r)] = double(energy.energy_of(row));
-      }
-    });
-    return 0;
-  });
-  return e;
+  if constexpr (std::is_same_v<M, GaussianRbm>) return row_energies(GrbmFreeEnergy(m), std::get<MatrixD>(rows), ex);
+  else return row_energies(m, std::get<MatrixD>(rows), ex);
 }
 
 template <class M>
@@ -216,7 +204,7 @@ Samples ContinuousTraits<M>::sample(const M& m, const io::ModelFile& f, const Sa
                                     Observer& obs) {
   const io::ContinuousModel cm(m);
   Samples s;
-  s.details = {{"dimension", dimension(m)}};
+  s.details = {{"dimension", model_dimension(m)}};
   MatrixD x;
   std::string how;
   if (c.exact) {
@@ -269,7 +257,7 @@ Description ContinuousTraits<M>::describe(const M& m, const io::ModelFile& f, co
   const ContinuousFacts c = facts(m, ex);
   const std::string kind(kind_name(kind_of(f.model)));
   Description d;
-  d.text = fmt::format("  model            {} ({})\n  dimension        {}\n", c.model, kind, dimension(m));
+  d.text = fmt::format("  model            {} ({})\n  dimension        {}\n", c.model, kind, model_dimension(m));
   d.text += kind_lines(m);
   d.text += fmt::format("  parameters       {}\n  normalisable     {} ({})\n", c.num_parameters,
                         !c.normalisable ? "unknown" : *c.normalisable ? "yes" : "no", c.normalisable_reason);
@@ -277,7 +265,7 @@ Description ContinuousTraits<M>::describe(const M& m, const io::ModelFile& f, co
                     : fmt::format("  log Z            {}\n", c.log_z_method);
   d.text += ranges_text(c.ranges) + extras_text(f.extra);
   d.json = {{"type", kind},
-            {"dimension", dimension(m)},
+            {"dimension", model_dimension(m)},
             {"num_parameters", c.num_parameters},
             {"normalisable", c.normalisable ? nlohmann::json(*c.normalisable) : nlohmann::json(nullptr)},
             {"normalisable_reason", c.normalisable_reason},

@@ -57,17 +57,7 @@ nlohmann::json MrfTraits<M>::details(const M& m, const Prepared&, const Estimate
 
 template <class M>
 VectorD MrfTraits<M>::energies(const M& m, const Rows& rows, const Exec& ex) {
-  const MatrixD& x = std::get<MatrixD>(rows);
-  VectorD e(x.rows());
-  const Blocks blocks = row_blocks(std::size_t(x.rows()));
-  parallel_for(ex, blocks.count(), [&](std::size_t b) {
-    VectorD row(x.cols());
-    for (std::size_t r = blocks.begin(b); r < blocks.end(b); ++r) {
-      row = x.row(Eigen::Index(r)).transpose();
-      e[Eigen::Index(r)] = m.energy(row);
-    }
-  });
-  return e;
+  return row_energies(m, std::get<MatrixD>(rows), ex);
 }
 
 template <class M>
