@@ -10,7 +10,9 @@
 #include "logz/exact/junction_tree.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
 #include "support/expect_error.hpp"
+#include "logz/io/npy.hpp"
 #include "support/rbm_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace logz {
 namespace {
@@ -116,6 +118,33 @@ TEST(Tasks, EvaluationCarriesTheErrorBarAndGivesRowsAndSites) {
   EXPECT_NEAR(ev.per_site[0], site0, 1e-12);
   // Data of the wrong width: the field is named.
   EXPECT_THROW(api::load_dataset("/nonexistent.npy", f, "data", "eval"), Error);
+}
+
+TEST(Tasks, DataTheModelCannotTakeIsRefusedNamingTheField) {
+  test::TempDir dir;
+  const io::ModelFile ising = file_of(small_ising());
+  const std::string wide = dir.file("wide.npy"), zero = dir.file("zero.npy");
+  io::write_npy(wide, io::Array::from_matrix<double>(MatrixD::Ones(2, 10)));
+  MatrixD spins = MatrixD::Ones(2, 9);
+  spins(1, 3) = 0;  // not a +-1 spin
+  io::write_npy(zero, io::Array::from_matrix<double>(spins));
+  test::expect_error([&] { api::load_dataset(wide, ising, "data", "eval"); }, Exit::data,
+                     "eval: data " + wide + " has 10 columns but the model has 9 sites");
+  test::expect_error([&] { api::load_dataset(zero, ising, "base_data", "eval"); }, Exit::data,
+                     "eval: base_data " + zero + ": entry at row 1, column 3 (0-based) is 0, not a spin of the model (-1 or 1)");
+  const io::ModelFile potts = file_of(Potts::from_ising(small_ising()));
+  MatrixD states = MatrixD::Zero(1, 9);
+  states(0, 2) = 2;  // q = 2
+  const std::string bad = dir.file("states.npy");
+  io::write_npy(bad, io::Array::from_matrix<double>(states));
+  test::expect_error([&] { api::load_dataset(bad, potts, "data", "eval"); }, Exit::data,
+                     "eval: data " + bad + ": entry at row 0, column 2 (0-based) is 2, not a state in [0, 2)");
+  MatrixD nan = MatrixD::Zero(1, 2);
+  nan(0, 1) = std::nan("");
+  const std::string nan_file = dir.file("nan.npy");
+  io::write_npy(nan_file, io::Array::from_matrix<double>(nan));
+  test::expect_error([&] { api::load_dataset(nan_file, file_of(Gaussian::isotropic(2, 1.0)), "data", "eval"); },
+                     Exit::data, "eval: data " + nan_file + ": entry at row 0, column 1 (0-based) is nan; data must be finite");
 }
 
 TEST(Tasks, SampleAndDescribeEveryKind) {
