@@ -15,6 +15,16 @@ double normal_two_sided_quantile(double level) {
   return -normal_quantile((1 - level) / 2);  // the lower tail keeps full precision as level -> 1
 }
 
+void LogZEstimate::warn(EstimateWarning w) {
+  reliable = false;
+  for (EstimateWarning& old : warnings)
+    if (old.name == w.name) {
+      old = std::move(w);
+      return;
+    }
+  warnings.push_back(std::move(w));
+}
+
 std::pair<double, double> LogZEstimate::interval(double level) const {
   const double z = std::isinf(dof) ? normal_two_sided_quantile(level) : student_t_two_sided_quantile(level, dof);
   return {log_z - z * std_error, log_z + z * std_error};

@@ -20,6 +20,22 @@ struct StepDiagnostics {
   double acceptance = std::numeric_limits<double>::quiet_NaN();  ///< of the moves at this β (path.hpp MoveInfo)
   double log_weight_variance = std::numeric_limits<double>::quiet_NaN();  ///< variance of the log-weights
   bool resampled = false;                                        ///< SMC: resampled at this step
+  /// Bridge / TI: rank-normalised split R-hat of ∂ log f across the ladder's chains at this β
+  /// (diagnostics/mcmc.hpp); NaN where there is none (β_0's exact draws, one chain).
+  double rhat = std::numeric_limits<double>::quiet_NaN();
+  /// Parallel-tempering ladders: fraction of proposed swaps between this β and the next one
+  /// that were accepted; NaN at the last β or without swaps.
+  double swap_rate = std::numeric_limits<double>::quiet_NaN();
+  /// SMC: distinct time-0 ancestors among the particles after this step (particle
+  /// degeneracy); NaN for the estimators that do not resample.
+  double unique_ancestors = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// One named reason not to trust an estimate (estimators/verdict.hpp, docs/error-bars.md).
+struct EstimateWarning {
+  std::string name;     ///< stable identifier, e.g. "low_ess", "replicates_disagree", "rhat"
+  std::string message;  ///< what was seen, with its numbers and the threshold
+  std::string advice;   ///< what to rerun with
 };
 
 struct LogZEstimate {
@@ -36,6 +52,14 @@ struct LogZEstimate {
   std::vector<double> log_weights;                              ///< one per chain / sample
   std::vector<StepDiagnostics> steps;                           ///< per-β table, where the estimator has one
   double seconds = 0;
+  /// The verdict (estimators/verdict.hpp): false when any check failed; `warnings` says
+  /// which and why. An estimate nobody assessed is reliable with no warnings.
+  bool reliable = true;
+  std::vector<EstimateWarning> warnings;
+
+  /// Records a failed check: reliable becomes false. A warning of the same name replaces
+  /// the earlier one (one line per reason).
+  void warn(EstimateWarning w);
 
   /// The interval log_z ± q·std_error at the two-sided `level`: q the normal quantile, or
   /// Student's t quantile with `dof` degrees of freedom when dof is finite.
