@@ -26,6 +26,7 @@ struct EstimateOptions {
   api::ContinuousKernelConfig kernel;
   double base_sigma = 2.0;
   std::string base = "auto";  // continuous model files
+  bool strict = false;
 };
 
 /// What every model kind reports the same way: text, warning, files, JSON.
@@ -40,8 +41,13 @@ int report(const EstimateOptions& o, const api::EstimateConfig& c, const api::Re
                         r.runs.size(), r.between_sd, r.within_se, r.rhat, r.p_value);
   if (e.method == "ais") text += "\n(AIS: log Z is a stochastic lower bound; E[Z-hat] = Z)";
   if (e.method == "raise") text += "\n(RAISE: log Z is a stochastic upper bound when started from exact samples)";
+  if (details.contains("base") && details["base"].is_string())
+    text += fmt::format("\nbase: {}", details["base"].get<std::string>());
+  if (details.contains("reverse_check"))
+    text += fmt::format("\nreverse check: RAISE from model samples {}",
+                        plus_minus(details["reverse_check"]["log_z"], details["reverse_check"]["std_error"]));
+  text += "\n" + verdict_text(e);
   summary(o.common, text);
-  if (!r.warning.empty() && !o.common.quiet) fmt::print(stderr, "logz: warning: {}\n", r.warning);
   if (o.common.json) {
     nlohmann::json j = api::to_json(c);
     j.update(estimate_json(e, c));
@@ -52,7 +58,7 @@ int report(const EstimateOptions& o, const api::EstimateConfig& c, const api::Re
     if (!o.diagnostics.empty()) j["diagnostics_file"] = o.diagnostics;
     print_json(j);
   }
-  return 0;
+  return verdict_exit(e, o.strict);
 }
 
 int run_estimate_energy(const EstimateOptions& o, const api::EstimateConfig& c, const Exec& ex) {
@@ -114,7 +120,8 @@ void add_estimate(CLI::App& app, Action& action) {
   sub->footer(methods_help() +
       "Paths: RBM: from a base-rate RBM by annealing the weights (Salakhutdinov & Murray 2008);\n"
       "  the base rate is the logit of the smoothed --data (or --base-data) means if given, else\n"
-      "  the model file's data_marginals, else uniform. Ising / Potts: p_beta ~ exp(-beta E) from\n"
+      "  the model file's data_marginals, else the means of 100 Gibbs chains of the model (betas/10\n"
+      "  sweeps, in [100, 1000]); AIS is then checked against RAISE from those samples. Ising / Potts: p_beta ~ exp(-beta E) from\n"
       "  the uniform distribution, --sweeps Gibbs sweeps per beta. --energy: the geometric path from\n"
       "  N(0, --base-sigma^2 I) (its normaliser counted), --sweeps --kernel steps per beta.\n"
       "  Continuous model files: the same path from the Gaussian --base: auto is N(mu, diag Sigma)\n"
@@ -125,9 +132,13 @@ void add_estimate(CLI::App& app, Action& action) {
       "  not span the space) is refused (exit 65). docs/continuous-cli.md has the details.\n"
       "Model files: any kind logz reads (RBM, GRBM, Ising, Potts, Gaussian, experts, neural), with a\n"
       "logz_kind marker or told by their arrays (docs/file-formats.md); NumPy C or Fortran order.\n"
-      "--replicates R runs R independent copies (seeds seed .. seed+R-1: the same bits as R\n"
-      "single runs), pools them, reports their spread, R-hat and Cochran's test, and warns when\n"
-      "they disagree beyond their own error bars.\n"
+      "Replicates: R independent runs (seeds seed .. seed+R-1) share the budget (--chains; smc: --runs);\n"
+      "by default R = 4 (1 for smc and lis, whose runs are already independent). They are pooled,\n"
+      "their spread, R-hat and Cochran's test reported; the error bar is the larger of their spread\n"
+      "and their own error bars.\n"
+      "Verdict: every estimate is checked (ESS, replicates, R-hat, swaps, forward vs reverse;\n"
+      "docs/error-bars.md) and the summary says 'verdict: reliable' or 'NOT RELIABLE: why. Advice: ...'.\n"
+      "--json carries reliable and warnings; --strict exits with 75 when it is not reliable.\n"
       "--diagnostics FILE writes the per-beta table (beta, ess, acceptance, log_weight_variance,\n"
       "resampled) of the first run as CSV; --log-weights FILE the per-particle log-weights\n"
       "(per-run log Z with --replicates) as a float64 .npy.\n\n"
@@ -158,6 +169,7 @@ void add_estimate(CLI::App& app, Action& action) {
       ->type_name("SPEC");
   sub->add_option("--log-weights", o->log_weights, "Write the log-weights here (.npy, float64)")->type_name("PATH");
   sub->add_option("--diagnostics", o->diagnostics, "Write the per-beta table here (.csv)")->type_name("PATH");
+  add_strict_option(*sub, o->strict);
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_estimate);
 }

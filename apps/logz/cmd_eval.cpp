@@ -8,6 +8,7 @@
 #include "logz/api/tasks.hpp"
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
+#include "logz/estimators/verdict.hpp"
 #include "logz/io/model_file.hpp"
 
 namespace logz::cli {
@@ -22,6 +23,7 @@ struct EvalOptions {
   std::string model, data, method = "ais", base_data;
   api::ContinuousKernelConfig kernel;  // continuous models
   std::string base = "auto";
+  bool strict = false;
 };
 
 std::vector<double> values(const VectorD& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
@@ -63,27 +65,30 @@ int run_eval(const EvalOptions& o) {
 
   ProgressBar obs(stderr, o.common.quiet);
   nlohmann::json j;
-  const api::Evaluation a = api::evaluate(model, data, ais, in, ex, obs, kCmd);
+  api::Evaluation a = api::evaluate(model, data, ais, in, ex, obs, kCmd);
   const std::string energy_words = a.energy_name == "energy" ? "mean energy" : "mean free energy";
   if (!sandwich) {
     const std::string_view bound = o.method == "ais"     ? " (AIS: a stochastic upper estimate)"
                                    : o.method == "raise" ? " (RAISE: a stochastic lower, conservative estimate)"
                                                          : "";
-    summary(o.common, fmt::format("mean log-likelihood = {} nats over {} rows{}\n  {}\n  {} = {}",
+    summary(o.common, fmt::format("mean log-likelihood = {} nats over {} rows{}\n  {}\n  {} = {}\n{}",
                                   plus_minus(a.mean_log_likelihood, a.std_error), a.rows, bound,
-                                  estimate_text(a.log_z, ais), energy_words, plus_minus(a.mean_energy, a.energy_std_error)));
+                                  estimate_text(a.log_z, ais), energy_words, plus_minus(a.mean_energy, a.energy_std_error),
+                                  verdict_text(a.log_z)));
     j = evaluation_json(a, ais);
     if (a.per_site.size() > 0) j["per_site_log_likelihood"] = values(a.per_site);
     j["per_row_log_likelihood"] = values(a.per_row);
   } else {
-    const api::Evaluation r = api::evaluate(model, data, raise, in, ex, obs, kCmd);
+    api::Evaluation r = api::evaluate(model, data, raise, in, ex, obs, kCmd);
+    verdict::assess_sandwich(a.log_z, r.log_z);  // forward above reverse, or far below: log Z is between them
+    for (const EstimateWarning& w : r.log_z.warnings) a.log_z.warn({"raise_" + w.name, w.message, w.advice});
     summary(o.common, fmt::format("test log-likelihood sandwich over {} rows:\n"
                                   "  RAISE (lower, conservative): {}\n"
                                   "  AIS   (upper estimate):      {}\n"
-                                  "  AIS   {}\n  RAISE {}",
+                                  "  AIS   {}\n  RAISE {}\nAIS {}\nRAISE {}",
                                   a.rows, plus_minus(r.mean_log_likelihood, r.std_error),
                                   plus_minus(a.mean_log_likelihood, a.std_error), estimate_text(a.log_z, ais),
-                                  estimate_text(r.log_z, raise)));
+                                  estimate_text(r.log_z, raise), verdict_text(a.log_z), verdict_text(r.log_z)));
     j = {{"ais", evaluation_json(a, ais)},
          {"raise", evaluation_json(r, raise)},
          {"rows", a.rows},
@@ -96,7 +101,7 @@ int run_eval(const EvalOptions& o) {
     j.update({{"model", o.model}, {"data", o.data}, {"seconds", seconds_since(start)}});
     print_json(j);
   }
-  return 0;
+  return verdict_exit(a.log_z, o.strict);
 }
 
 }  // namespace
@@ -141,6 +146,7 @@ void add_eval(CLI::App& app, Action& action) {
       ->type_name("SPEC");
   add_kernel_options(*sub, o->kernel, "Continuous models");
   add_base_option(*sub, o->base);
+  add_strict_option(*sub, o->strict);
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_eval);
 }

@@ -171,6 +171,25 @@ std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c) {
   return s;
 }
 
+std::string verdict_text(const LogZEstimate& e) {
+  if (e.method == "exact") return "verdict: exact";
+  if (e.reliable) return "verdict: reliable (no check failed: docs/error-bars.md lists them)";
+  std::string reasons, advice;
+  for (const EstimateWarning& w : e.warnings) {
+    reasons += fmt::format("{}{}: {}", reasons.empty() ? "" : "; ", w.name, w.message);
+    if (advice.find(w.advice) == std::string::npos) advice += (advice.empty() ? "" : "; or ") + w.advice;
+  }
+  return fmt::format("NOT RELIABLE: {}. {}{}", reasons, advice.empty() ? "" : "Advice: ", advice);
+}
+
+void add_strict_option(CLI::App& sub, bool& strict) {
+  sub.add_flag("--strict", strict, "Exit with 75 (EX_TEMPFAIL) when the verdict on log Z is NOT RELIABLE");
+}
+
+int verdict_exit(const LogZEstimate& e, bool strict) {
+  return strict && !e.reliable ? int(Exit::temp_fail) : 0;
+}
+
 int run_main(int argc, char** argv) {
   CLI::App app{
       "logz: train energy-based models and estimate their partition function Z with error bars.\n"
@@ -182,7 +201,8 @@ int run_main(int argc, char** argv) {
   app.footer(
       "Every subcommand has --help, --threads N (0 = all cores), --json (one JSON object on stdout)\n"
       "and --quiet. Exit codes (sysexits): 0 ok, 64 usage, 65 bad data, 66 missing input,\n"
-      "69 not enough memory, 70 internal error, 73 cannot create output, 74 I/O error.\n\n"
+      "69 not enough memory, 70 internal error, 73 cannot create output, 74 I/O error,\n"
+      "75 an estimate its verdict does not trust (with --strict).\n\n"
       "Examples:\n"
       "  logz demo\n"
       "  logz train rbm --data fashion-mnist:train --hidden 500 --epochs 10 --out model.npz\n"

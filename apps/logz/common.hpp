@@ -147,6 +147,12 @@ void add_estimate_options(CLI::App& sub, EstimateFlags& flags, const std::vector
 /// The config of the options given, each checked against its declaration
 /// (Error(Exit::usage) "<command>: --flag must be ..., got ...").
 api::EstimateConfig estimate_config(std::string_view command, const EstimateFlags& flags);
+/// The verdict as one plain line: "reliable (...)" or "NOT RELIABLE: <reasons>; rerun with <advice>".
+std::string verdict_text(const LogZEstimate& e);
+/// Adds --strict (an estimate the verdict does not trust exits with 75) to a subcommand.
+void add_strict_option(CLI::App& sub, bool& strict);
+/// The exit code of a finished estimate: 0, or 75 (EX_TEMPFAIL) with `strict` when it is not reliable.
+int verdict_exit(const LogZEstimate& e, bool strict);
 /// The estimate subcommand's "Methods:" help, from the registry.
 std::string methods_help();
 

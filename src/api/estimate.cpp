@@ -12,6 +12,7 @@
 
 #include "logz/core/math.hpp"
 #include "logz/diagnostics/mcmc.hpp"
+#include "logz/estimators/verdict.hpp"
 #include "logz/io/atomic_file.hpp"
 
 namespace logz::api {
@@ -30,7 +31,9 @@ const std::vector<OptionField>& common_estimate_fields() {
                           "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, geometric, sigmoid (Grosse "
                           "et al. 2013), an explicit list:0,0.5,1, or adaptive (the betas of an adaptive SMC run at cess)"),
         OptionField::count("sweeps", 1, 1, "Gibbs sweeps (Ising / Potts) or kernel steps (continuous models) per move"),
-        OptionField::count("replicates", 1, 1, "Independent runs (seed, seed+1, ...), pooled and compared"),
+        OptionField::count("replicates", 0, 0,
+                           "Independent runs (seed, seed+1, ...) sharing the chains (smc: the runs), pooled and "
+                           "compared; 0: 4, or 1 for smc and lis (already the spread of independent runs)"),
         OptionField::count("seed", 1, 0, "Random seed; chain r uses the stream (seed, r) for any thread count")};
   }();
   return fields;
@@ -76,8 +79,7 @@ void EstimateConfig::validate(std::string_view who) const {
                estimator_names(), method);
   check_config(chains >= 1, {"chains"}, "{}: @0 must be at least 1, got {}", who, chains);
   check_config(sweeps >= 1, {"sweeps"}, "{}: @0 must be at least 1, got {}", who, sweeps);
-  check_config(replicates >= 1, {"replicates"}, "{}: @0 must be at least 1, got {}", who, replicates);
-  check_config(method != "exact" || replicates == 1, {"replicates"}, "{}: @0 is for the random methods, not exact",
+  check_config(method != "exact" || replicates <= 1, {"replicates"}, "{}: @0 is for the random methods, not exact",
                who);
   options.validate(method_option_fields(), who);
   if (info && info->uses_schedule && schedule != "adaptive") {
@@ -140,9 +142,29 @@ bool unbiased_on_z_scale(const std::string& method) {
 }
 }  // namespace
 
+std::size_t replicate_count(const EstimateConfig& c) {
+  const EstimatorInfo* info = find_estimator(c.method);
+  if (!info) return 1;
+  const std::size_t wanted = c.replicates > 0 ? c.replicates : info->self_replicated ? 1 : default_replicates;
+  const OptionValue budget = get_field(c, info->budget);
+  return std::clamp<std::size_t>(wanted, 1, std::size_t(std::max<std::int64_t>(1, std::get<std::int64_t>(budget))));
+}
+
+EstimateConfig replicate_config(const EstimateConfig& c, std::size_t r, std::size_t R) {
+  EstimateConfig one = c;
+  one.seed = c.seed + r;
+  one.replicates = 1;
+  if (const EstimatorInfo* info = find_estimator(c.method); info && R > 1) {
+    const std::size_t budget = std::size_t(std::get<std::int64_t>(get_field(c, info->budget)));
+    set_field(one, info->budget, std::int64_t(budget / R + (r < budget % R ? 1 : 0)));
+  }
+  return one;
+}
+
 ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs) {
   check_arg(!runs.empty(), "combine_replicates: needs at least one run");
   ReplicatedEstimate out;
+  for (LogZEstimate& run : runs) verdict::assess_run(run);
   const std::size_t R = runs.size();
   const LogZEstimate& first = runs.front();
   std::vector<double> ell(R);
@@ -167,6 +189,7 @@ ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs) {
   c.steps = first.steps;
   if (R == 1) {
     c = first;
+    verdict::assess_weights(c, runs);
     out.runs = std::move(runs);
     return out;
   }
@@ -183,6 +206,25 @@ ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs) {
     c.error_method = fmt::format("between {} replicates: sd of their log Z / sqrt({})", R, R);
   }
   c.log_weights = ell;
+  // The runs' own error bars pooled: when they are wider than the spread of the runs, the
+  // spread (3 degrees of freedom for 4 runs) is too noisy to be the error bar alone.
+  const double pooled = std::sqrt(se2) / double(R);
+  if (std::isfinite(pooled) && !(c.std_error >= pooled)) {
+    c.std_error = pooled;
+    c.dof = std::numeric_limits<double>::infinity();
+    for (const LogZEstimate& e : runs) c.dof = std::min(c.dof, e.dof);
+    c.error_method = fmt::format("the {} replicates' own error bars pooled (sqrt(sum se^2) / {}), wider than their spread",
+                                 R, R);
+  }
+  // Each run's warnings, once per name, with how many runs raised it.
+  for (const LogZEstimate& e : runs)
+    for (const EstimateWarning& w : e.warnings) {
+      std::size_t n_runs = 0;
+      for (const LogZEstimate& other : runs)
+        for (const EstimateWarning& v : other.warnings) n_runs += v.name == w.name;
+      c.warn({w.name, fmt::format("{} (in {} of {} replicates)", w.message, n_runs, R), w.advice});
+    }
+  verdict::assess_weights(c, runs);
 
   // Cochran's Q about the inverse-variance weighted mean, where every run has an error bar.
   double sw = 0, swl = 0;
@@ -199,11 +241,13 @@ ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs) {
     for (const LogZEstimate& e : runs) q += (e.log_z - mean) * (e.log_z - mean) / (e.std_error * e.std_error);
     out.q_statistic = q;
     out.p_value = chi_square_upper_tail(q, double(R - 1));
-    if (out.p_value < 1e-3)
+    if (out.p_value < verdict::cochran_alpha) {
       out.warning = fmt::format(
           "the {} replicates disagree beyond their own error bars (Cochran's Q = {:.1f} on {} degrees of freedom, p = {:.2g}): "
-          "their standard errors are too small; use more betas, chains or sweeps",
+          "their standard errors are too small",
           R, q, R - 1, out.p_value);
+      c.warn({"replicates_disagree", out.warning, "rerun with more betas, chains or sweeps"});
+    }
   }
   // R-hat over the runs' per-particle log-weights, when they are exchangeable draws.
   const std::size_t N = first.log_weights.size();
@@ -233,11 +277,20 @@ nlohmann::json to_json(const LogZEstimate& e) {
     j["interval_95"] = {lo, hi};
   }
   j["dof"] = number(e.dof);  // null: the normal approximation
+  j["reliable"] = e.reliable;
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const EstimateWarning& w : e.warnings)
+    warnings.push_back({{"name", w.name}, {"message", w.message}, {"advice", w.advice}});
+  j["warnings"] = warnings;
   if (!e.steps.empty()) {
-    double min_ess = std::numeric_limits<double>::infinity(), acc = 0;
+    const double inf = std::numeric_limits<double>::infinity();
+    double min_ess = inf, acc = 0, max_rhat = -inf, min_swap = inf, min_ancestors = inf;
     std::size_t n_acc = 0, resampled = 0;
     for (const StepDiagnostics& s : e.steps) {
       if (std::isfinite(s.ess)) min_ess = std::min(min_ess, s.ess);
+      if (std::isfinite(s.rhat)) max_rhat = std::max(max_rhat, s.rhat);
+      if (std::isfinite(s.swap_rate)) min_swap = std::min(min_swap, s.swap_rate);
+      if (std::isfinite(s.unique_ancestors)) min_ancestors = std::min(min_ancestors, s.unique_ancestors);
       if (std::isfinite(s.acceptance)) acc += s.acceptance, ++n_acc;
       resampled += s.resampled;
     }
@@ -245,6 +298,9 @@ nlohmann::json to_json(const LogZEstimate& e) {
     j["min_ess"] = number(min_ess);
     j["mean_acceptance"] = n_acc ? nlohmann::json(acc / double(n_acc)) : nlohmann::json(nullptr);
     j["resampling_steps"] = resampled;
+    j["max_rhat"] = number(max_rhat);
+    j["min_swap_rate"] = number(min_swap);
+    j["min_unique_ancestors"] = number(min_ancestors);
   }
   return j;
 }
@@ -267,11 +323,12 @@ nlohmann::json to_json(const ReplicatedEstimate& r) {
 }
 
 void write_diagnostics_csv(const std::string& path, const LogZEstimate& e) {
-  std::string out = "beta,ess,acceptance,log_weight_variance,resampled\n";
+  std::string out = "beta,ess,acceptance,log_weight_variance,resampled,rhat,swap_rate,unique_ancestors\n";
   auto num = [](double x) { return std::isfinite(x) ? fmt::format("{:.17g}", x) : std::string("nan"); };
   for (const StepDiagnostics& s : e.steps)
-    out += fmt::format("{},{},{},{},{}\n", num(s.beta), num(s.ess), num(s.acceptance), num(s.log_weight_variance),
-                       s.resampled ? 1 : 0);
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", num(s.beta), num(s.ess), num(s.acceptance),
+                       num(s.log_weight_variance), s.resampled ? 1 : 0, num(s.rhat), num(s.swap_rate),
+                       num(s.unique_ancestors));
   io::write_file_atomic(path, out);
 }
 

@@ -2,11 +2,13 @@
 #include "logz/api/tasks.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 
 #include "logz/api/kinds.hpp"
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
+#include "logz/estimators/verdict.hpp"
 
 namespace logz::api {
 
@@ -21,6 +23,26 @@ decltype(auto) with_kind(const io::ModelFile& file, F&& f) {
         return f(m, KindTraits<M>{});
       },
       file.model);
+}
+
+/// The forward estimate against a reverse one (estimators/verdict.hpp: sandwich): RAISE
+/// with the schedule and the chains of one replicate, from rows of the model samples the
+/// base was fitted to, with the seed after the replicates'.
+template <class Run>
+void reverse_check(LogZResult& out, const EstimateConfig& config, Run&& run, const Rows& samples, std::string_view who) {
+  const std::size_t R = replicate_count(config);
+  EstimateConfig reverse = replicate_config(config, 0, R);
+  reverse.method = "raise";
+  reverse.seed = config.seed + R;
+  const Dataset rows{samples, "model samples"};
+  reverse.chains = std::min(reverse.chains, rows.count());
+  const Rows start = pick_rows(rows, reverse.chains, reverse.seed, who);
+  LogZEstimate r = run(reverse, start);
+  verdict::assess_sandwich(out.estimate.combined, r);
+  out.details["reverse_check"] = {{"method", "raise"},       {"log_z", r.log_z},     {"std_error", r.std_error},
+                                  {"chains", reverse.chains}, {"seed", reverse.seed}, {"start", "model samples"},
+                                  {"seconds", r.seconds}};
+  out.estimate.combined.seconds += r.seconds;
 }
 
 }  // namespace
@@ -63,6 +85,11 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
       return traits.estimate(m, prepared, one, inputs, start ? &*start : nullptr, ex, obs);
     });
     out.details.update(traits.details(m, prepared, config, inputs));
+    if constexpr (requires { prepared.model_samples; })
+      if (config.method == "ais" && prepared.model_samples)
+        reverse_check(out, config, [&](const EstimateConfig& reverse, const Rows& start) {
+          return traits.estimate(m, prepared, reverse, inputs, &start, ex, obs);
+        }, *prepared.model_samples, who);
     return out;
   });
 }

@@ -51,9 +51,10 @@ TEST(Tasks, EstimatesAreTheSameForAnyThreadCountAndReplicatesAreSingleRuns) {
   EXPECT_EQ(one.estimate.combined.log_z, two.estimate.combined.log_z);
   ASSERT_EQ(one.estimate.runs.size(), 3u);
   for (std::size_t r = 0; r < 3; ++r) {
-    api::EstimateConfig single = c;
-    single.replicates = 1;
-    single.seed = c.seed + r;
+    // Run r: seed + r and its share of the 16 chains (6, 5, 5).
+    const api::EstimateConfig single = api::replicate_config(c, r, 3);
+    EXPECT_EQ(single.seed, c.seed + r);
+    EXPECT_EQ(single.chains, r == 0 ? 6u : 5u);
     EXPECT_EQ(api::estimate_log_z(f, single, {}, Exec(1)).estimate.combined.log_weights, one.estimate.runs[r].log_weights);
   }
   EXPECT_EQ(one.details["kind"], "ising");

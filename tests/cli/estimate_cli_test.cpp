@@ -111,16 +111,43 @@ TEST_F(EstimateCli, RaiseFromExactSpinsSitsAboveAisAndTheTruth) {
 }
 
 TEST_F(EstimateCli, ReplicatesPoolRunsThatEqualSingleRuns) {
-  const std::string common = "estimate --model " + ising + " --method ais --chains 50 --betas 40 --schedule linear";
-  const json all = run_json(common + " --replicates 3 --seed 8");
+  const std::string common = "estimate --model " + ising + " --method ais --betas 40 --schedule linear";
+  const json all = run_json(common + " --chains 50 --replicates 3 --seed 8");
   ASSERT_EQ(all["replicates"], 3);
   ASSERT_EQ(all["runs"].size(), 3u);
-  for (int k = 0; k < 3; ++k) {
-    const json one = run_json(common + " --seed " + std::to_string(8 + k));
+  for (int k = 0; k < 3; ++k) {  // the 50 chains shared 17, 17, 16
+    const json one = run_json(common + " --replicates 1 --chains " + std::to_string(k < 2 ? 17 : 16) + " --seed " +
+                              std::to_string(8 + k));
     EXPECT_EQ(double(one["log_z"]), double(all["runs"][k]["log_z"]));
   }
   for (const char* key : {"between_sd", "within_se", "rhat", "q_statistic", "p_value"}) EXPECT_TRUE(all[key].is_number()) << key;
   EXPECT_TRUE(all["warning"].is_null());
+}
+
+TEST_F(EstimateCli, EveryEstimateCarriesAVerdictAndStrictExitsWith75) {
+  // Four replicates by default; a well-budgeted AIS on the small lattice is reliable.
+  const json good = run_json("estimate --model " + ising + " --method ais --chains 100 --betas 200 --schedule linear");
+  EXPECT_EQ(good["replicates"], 4);
+  EXPECT_EQ(good["reliable"], true);
+  EXPECT_TRUE(good["warnings"].empty());
+  const test::CliResult text = run("estimate --model " + ising + " --method ais --chains 100 --betas 200 --strict");
+  EXPECT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("verdict: reliable"));
+  // A sharp RBM (weights x 6) by simple importance sampling from the uniform base with 40
+  // draws: the weights rest on one or two draws.
+  const std::string sharp = tmp.file("sharp.npz");
+  io::save_rbm(sharp, test::random_rbm(7, 10, 6, 3.0, 1.0));
+  const test::CliResult bad = run("estimate --model " + sharp + " --method is --chains 40 --strict");
+  EXPECT_EQ(bad.code, 75) << bad.out << bad.err;
+  EXPECT_THAT(bad.out, HasSubstr("NOT RELIABLE: low_ess"));
+  EXPECT_THAT(bad.out, HasSubstr("Advice: rerun with"));
+  const test::CliResult bad_json = run("estimate --model " + sharp + " --method is --chains 40 --json --quiet");
+  EXPECT_EQ(bad_json.code, 0);  // without --strict the verdict is reported, not enforced
+  const json j = json::parse(bad_json.out);
+  EXPECT_EQ(j["reliable"], false);
+  EXPECT_EQ(j["warnings"][0]["name"], "low_ess");
+  EXPECT_TRUE(j["warnings"][0]["advice"].is_string());
+  EXPECT_EQ(j["base"], "model samples");
 }
 
 TEST_F(EstimateCli, DiagnosticsCsvHasOneRowPerBeta) {

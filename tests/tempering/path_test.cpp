@@ -119,9 +119,8 @@ TEST(EstimateFacade, ReplicatesInOneCallEqualRunsOneByOne) {
       api::replicate(c, [&](const api::EstimateConfig& one) { return api::mrf_estimate(model, one, nullptr, Exec(2)); });
   ASSERT_EQ(r.runs.size(), 3u);
   for (std::size_t k = 0; k < 3; ++k) {
-    api::EstimateConfig one = c;
-    one.replicates = 1;
-    one.seed = 11 + k;
+    const api::EstimateConfig one = api::replicate_config(c, k, 3);  // seed 11 + k, 17 / 17 / 16 chains
+    EXPECT_EQ(one.seed, 11 + k);
     EXPECT_EQ(api::mrf_estimate(model, one, nullptr, Exec(1)).log_weights, r.runs[k].log_weights);
   }
   // Pooled on the Z scale: log mean exp of the runs' log Z.
@@ -148,10 +147,16 @@ TEST(EstimateFacade, RunsThatDisagreeBeyondTheirErrorBarsAreFlagged) {
   EXPECT_NE(bad.warning.find("disagree beyond their own error bars"), std::string::npos);
   EXPECT_DOUBLE_EQ(bad.combined.log_z, 11.0);
   EXPECT_DOUBLE_EQ(bad.combined.std_error, 1.0 / std::sqrt(3.0));
+  ASSERT_FALSE(bad.combined.reliable);
+  EXPECT_EQ(bad.combined.warnings.front().name, "replicates_disagree");
   // Q = 2·(0.01/0.01)² = 2 on 2 degrees of freedom: p = e^{-1} ≈ 0.37 (Wilson–Hilferty within 0.01).
   const api::ReplicatedEstimate good = api::combine_replicates({run(10.99, 0.01), run(11, 0.01), run(11.01, 0.01)});
   EXPECT_NEAR(good.p_value, std::exp(-1.0), 0.01);
   EXPECT_TRUE(good.warning.empty());
+  EXPECT_TRUE(good.combined.reliable);
+  // Their spread (sd 0.01 / √3) is narrower than their own error bars pooled (0.01 / √3 ·
+  // √3 / √3 = 0.0058 vs 0.0058): the wider of the two is the error bar.
+  EXPECT_GE(good.combined.std_error, std::sqrt(3 * 0.01 * 0.01) / 3 - 1e-15);
 }
 
 TEST(Stream, WordIsTheSeekPosition) {

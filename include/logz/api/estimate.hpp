@@ -6,15 +6,21 @@
 /// copies and says whether they agree. The per-kind tasks (api/tasks.hpp) build the path
 /// of a model and call these.
 ///
-/// Replicates: run r uses seed + r, so a call with --replicates R --seed S gives the same
-/// bits as R calls with --seed S, S+1, ..., S+R−1. The runs are combined on the Z scale for
-/// the estimators whose Ẑ is unbiased (is, ais, smc, lis: log mean exp of the runs' log Ẑ,
+/// Replicates share the budget: R runs (by default 4, or 1 for smc and lis, whose error
+/// bar already is the spread of their own independent runs) split the method's budget
+/// (`chains`, or smc's `runs`) as evenly as it divides, run r with seed + r; so a call with
+/// --replicates R --chains C --seed S gives the same bits as R calls with --replicates 1,
+/// --seed S + r and the r-th share of C. The runs are combined on the Z scale for the
+/// estimators whose Ẑ is unbiased (is, ais, smc, lis: log mean exp of the runs' log Ẑ,
 /// standard error by the delta method over runs) and on the log scale for the others
-/// (raise, bridge, ti: mean and sd/√R). The runs disagree when
+/// (raise, bridge, ti: mean and sd/√R). The reported standard error is the larger of that
+/// between-run error and the runs' own error bars pooled (√Σ se_r² / R): neither hides
+/// the other, so runs that disagree widen the error bar. The runs disagree when
 ///   Q = Σ_r (ℓ_r − ℓ̄)² / se_r²,  ℓ̄ the inverse-variance weighted mean,
 /// exceeds the 0.999 quantile of χ²_{R−1} (Cochran's test of homogeneity): their own error
 /// bars do not explain their spread, which is the usual symptom of an AIS/SMC run that is
-/// too short (the weights' variance is underestimated) or of chains that do not mix.
+/// too short (the weights' variance is underestimated) or of chains that do not mix. That
+/// and the other checks of estimators/verdict.hpp make the verdict (reliable, warnings).
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -50,7 +56,9 @@ struct EstimateConfig {
   /// the other methods take the schedule of one pilot run).
   std::string schedule = "sm";
   std::size_t sweeps = 1;      ///< moves per beta (Ising / Potts sweeps, continuous kernel steps)
-  std::size_t replicates = 1;  ///< independent runs (seed, seed + 1, ...)
+  /// Independent runs sharing the budget (seed, seed + 1, ...); 0 = automatic: 4, or 1 for
+  /// the methods whose error bar is already the spread of independent runs (smc, lis).
+  std::size_t replicates = 0;
   std::uint64_t seed = 1;
   Settings options{method_option_fields()};  ///< every registered method's own settings
 
@@ -127,27 +135,37 @@ struct ReplicatedEstimate {
   double rhat = std::numeric_limits<double>::quiet_NaN();         ///< rank-normalised split R-hat of the runs' log-weights
   double q_statistic = std::numeric_limits<double>::quiet_NaN();  ///< Cochran's Q
   double p_value = std::numeric_limits<double>::quiet_NaN();      ///< P(χ²_{R−1} >= Q)
-  std::string warning;             ///< empty when the runs agree
+  std::string warning;             ///< Cochran's warning; empty when the runs agree (also in combined.warnings)
 };
 
-/// Combines runs (all of one method; at least one) as described in the file comment.
+/// Combines runs (all of one method; at least one) as described in the file comment and
+/// gives the verdict (estimators/verdict.hpp) on each run and on the whole.
 ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs);
 
-/// `config.replicates` runs of `run(config with seed + r)`, combined.
+/// Replicates when none are asked for: 4 (enough for Cochran's test to see a run that
+/// disagrees; docs/error-bars.md).
+inline constexpr std::size_t default_replicates = 4;
+
+/// The number of runs a config makes: `replicates`, or the automatic count for 0, and never
+/// more than the budget it shares (a run needs at least one of it).
+std::size_t replicate_count(const EstimateConfig& c);
+
+/// Run r of R: seed + r, replicates 1, and the r-th share of the budget (the first
+/// budget % R runs take one more).
+EstimateConfig replicate_config(const EstimateConfig& c, std::size_t r, std::size_t R);
+
+/// The runs of `config` (replicate_count, replicate_config), each `run(one)`, combined.
 template <class Run>
 ReplicatedEstimate replicate(const EstimateConfig& config, Run&& run) {
+  const std::size_t R = replicate_count(config);
   std::vector<LogZEstimate> runs;
-  for (std::size_t r = 0; r < config.replicates; ++r) {
-    EstimateConfig c = config;
-    c.seed = config.seed + r;
-    c.replicates = 1;
-    runs.push_back(run(c));
-  }
+  for (std::size_t r = 0; r < R; ++r) runs.push_back(run(replicate_config(config, r, R)));
   return combine_replicates(std::move(runs));
 }
 
 /// JSON of one estimate: method, log_z, std_error, error_method, ess, num_samples,
-/// log_z_base, seconds, and a summary of its per-β table (steps, min_ess, mean_acceptance).
+/// log_z_base, seconds, the verdict (reliable, warnings: name, message, advice), and a
+/// summary of its per-β table (steps, min_ess, mean_acceptance, max_rhat, min_swap_rate).
 nlohmann::json to_json(const LogZEstimate& e);
 /// JSON of replicated runs: the combined estimate's fields plus replicates, between_sd,
 /// within_se, rhat, q_statistic, p_value, warning and the runs' log_z / std_error.

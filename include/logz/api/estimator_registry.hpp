@@ -34,6 +34,8 @@ struct EstimatorInfo {
   bool unbiased_z = false, uses_schedule = false, needs_start = false;
   std::vector<OptionField> options;
   std::vector<Purpose> streams;
+  std::string budget = "chains";  ///< the count replicates share ("chains", or smc's "runs")
+  bool self_replicated = false;   ///< its error bar already is the spread of independent runs
 };
 
 /// The registered estimators, in EstimatorMethods order.

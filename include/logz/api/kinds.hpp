@@ -5,7 +5,9 @@
 /// are one std::visit with no switches of their own. `KindTraits<M>` for each model type
 /// M of AnyModel (models/any_model.hpp) has:
 ///
-///   using Prepared = ...;   // what an estimate needs once, before its replicates (a base)
+///   using Prepared = ...;   // what an estimate needs once, before its replicates (a base);
+///                           // with a member `std::optional<Rows> model_samples`, AIS is
+///                           // checked against RAISE from those rows (estimators/verdict.hpp)
 ///   static std::string no_exact(const M&, std::string_view who);  // why no exact method, or ""
 ///   static ExactResult exact(const M&, const io::ModelFile&, const Exec&);
 ///   static Prepared prepare(const M&, const io::ModelFile&, const EstimateConfig&,
@@ -20,6 +22,7 @@
 /// Adding a model kind: its model files (models/), its file reader (io/, one entry in the
 /// kind rule of io/model_file.cpp and in AnyModel), and its traits here, defined in
 /// src/api/kinds/ (docs/architecture.md).
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,7 +40,12 @@ struct KindTraits;
 /// path from a base-rate RBM, block-Gibbs chains, exact draws for small models.
 template <>
 struct KindTraits<RbmD> {
-  using Prepared = VectorF;  ///< the base-rate biases of the AIS path
+  /// The base-rate RBM the AIS path starts from, and where its biases came from.
+  struct Prepared {
+    VectorF bias;                       ///< visible biases of the base
+    std::string source;                 ///< "data", "data_marginals" or "model samples"
+    std::optional<Rows> model_samples;  ///< the states the base was fitted to, when from the model
+  };
   /// "": enumeration is the method (it says itself when both layers are too large).
   static std::string no_exact(const RbmD&, std::string_view) { return ""; }
   static ExactResult exact(const RbmD& m, const io::ModelFile& f, const Exec& ex);

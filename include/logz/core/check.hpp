@@ -23,6 +23,7 @@ enum class Exit : int {
   software = 70,     ///< EX_SOFTWARE: internal error
   cant_create = 73,  ///< EX_CANTCREAT: output file cannot be created
   io = 74,           ///< EX_IOERR: read/write error
+  temp_fail = 75,    ///< EX_TEMPFAIL: an estimate its verdict does not trust (--strict): rerun with more
 };
 
 /// A user-facing failure: the message names the function, the argument and the value.

@@ -212,6 +212,7 @@ struct LisMethod : MethodDefaults {
       "linked importance sampling (Neal 2005): chains runs, chain_length states per beta;\n"
       "needs a reversible move (Ising / Potts take random-scan sweeps for it)";
   static constexpr bool unbiased_z = true;
+  static constexpr bool self_replicated = true;  // its error bar is the spread of its runs
   template <class P>
   static constexpr bool applicable = !detail::irreversible_move<P>::value;
   static std::vector<Purpose> streams() { return {linked_stream}; }

@@ -9,6 +9,8 @@
 ///     static constexpr bool unbiased_z = true;            // E[Ẑ] = Z: replicates pool on the Z scale
 ///     static constexpr bool uses_schedule = true;         // reads MethodRun::schedule
 ///     static constexpr bool needs_start = false;          // reads MethodRun::start (reverse chains)
+///     static constexpr std::string_view budget = "chains";  // the count replicates share
+///     static constexpr bool self_replicated = false;      // its error bar already comes from independent runs
 ///     template <class P> static constexpr bool applicable = true;  // on which paths it runs
 ///     static std::vector<Purpose> streams();              // the random streams it owns
 ///     static std::vector<OptionField> options();          // its own settings (core/options.hpp)
@@ -21,6 +23,7 @@
 /// field present.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "logz/core/options.hpp"
@@ -31,9 +34,12 @@
 namespace logz {
 
 /// The usual answers, for a method to inherit and override where it differs: Ẑ not
-/// claimed unbiased, a schedule used, no start rows, every path, no options of its own.
+/// claimed unbiased, a schedule used, no start rows, replicates split the chains, every
+/// path, no options of its own.
 struct MethodDefaults {
   static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = false;
+  static constexpr std::string_view budget = "chains";
+  static constexpr bool self_replicated = false;
   template <class P>
   static constexpr bool applicable = true;
   static std::vector<OptionField> options() { return {}; }

@@ -296,6 +296,8 @@ struct SmcMethod : MethodDefaults {
       "ESS < ess_threshold x N; schedule adaptive picks each beta at conditional ESS cess;\n"
       "the error bar is the spread of runs runs";
   static constexpr bool unbiased_z = true;
+  static constexpr std::string_view budget = "runs";  // replicates share the runs
+  static constexpr bool self_replicated = true;       // its error bar is the spread of runs
   static std::vector<Purpose> streams() { return {smc_stream, resample_stream}; }
   static std::vector<OptionField> options() {
     return {OptionField::count("runs", 20, 1, "smc: independent runs (their spread is the error bar)"),

@@ -1,4 +1,6 @@
 // Per-kind traits of binary RBMs (api/kinds.hpp).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "logz/api/kinds.hpp"
@@ -11,6 +13,9 @@
 namespace logz::api {
 
 using Traits = KindTraits<RbmD>;
+
+/// Gibbs chains whose final states fit the base when there is no data (prepare).
+constexpr std::size_t model_sample_chains = 100;
 
 ExactResult Traits::exact(const RbmD& m, const io::ModelFile&, const Exec& ex) {
   m.validate("exact");
@@ -25,29 +30,45 @@ ExactResult Traits::exact(const RbmD& m, const io::ModelFile&, const Exec& ex) {
            {"n_hidden", m.n_hidden()}}};
 }
 
-Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const EstimateConfig&, const EstimateInputs& in,
-                                 const Exec&, std::string_view who) {
+Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const EstimateConfig& c,
+                                 const EstimateInputs& in, const Exec& ex, std::string_view who) {
   m.validate("estimate");
   check_config(in.base == BaseChoice::model_default, {"base"},
                "{}: @0 is for continuous models; an RBM's AIS base rate comes from base_data or data", who);
-  // The base rate: base_data's means, else the start rows' (RAISE's data), else the file's.
+  // The base rate: base_data's means, else the start rows' (RAISE's data), else the file's,
+  // else the model's own samples.
   const Dataset* rows = in.base_data ? in.base_data : in.start_data;
   const MatrixU8 none;
-  return choose_base_bias(m, rows ? std::get<MatrixU8>(rows->rows) : none, f.data_marginals);
+  if (rows || f.data_marginals)
+    return {choose_base_bias(m, rows ? std::get<MatrixU8>(rows->rows) : none, f.data_marginals),
+            rows ? "data" : "data_marginals", std::nullopt};
+  // No data: a base fitted to the model's own samples (a uniform base is far from any
+  // trained model, and AIS from it misses whole modes; docs/error-bars.md). Their chains
+  // run as long as a tenth of the annealing, within [100, 1000] sweeps.
+  const std::size_t sweeps = std::clamp<std::size_t>(c.betas / 10, 100, 1000);
+  MatrixU8 samples = sample_rbm(m, model_sample_chains, sweeps, c.seed, ex, silent_observer());
+  // Laplace's rule (count + 1) / (n + 2): a unit on (or off) in every sample keeps a finite bias.
+  const Eigen::ArrayXd p =
+      (samples.cast<double>().colwise().sum().transpose().array() + 1.0) / (double(samples.rows()) + 2.0);
+  VectorF bias = (p.log() - (1.0 - p).log()).cast<float>().matrix();
+  return {std::move(bias), "model samples", Rows(std::move(samples))};
 }
 
 LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const EstimateConfig& c, const EstimateInputs&,
                               const Rows* start, const Exec& ex, Observer& obs) {
   const RbmF mf = m.cast<float>();
-  const RbmAnnealingPath path(mf, base);
+  const RbmAnnealingPath path(mf, base.bias);
   if (!start) return estimate_on_path(path, c, nullptr, ex, obs);
   const MatrixF s = std::get<MatrixU8>(*start).cast<float>();
   return estimate_on_path(path, c, &s, ex, obs);
 }
 
-nlohmann::json Traits::details(const RbmD&, const Prepared&, const EstimateConfig&, const EstimateInputs& in) {
+nlohmann::json Traits::details(const RbmD&, const Prepared& base, const EstimateConfig&, const EstimateInputs& in) {
   const Dataset* rows = in.base_data ? in.base_data : in.start_data;
-  return {{"base", rows ? "data" : "model"}, {"data", rows ? nlohmann::json(rows->spec) : nlohmann::json(nullptr)}};
+  nlohmann::json j = {{"base", base.source}, {"data", rows ? nlohmann::json(rows->spec) : nlohmann::json(nullptr)}};
+  if (base.model_samples)
+    j["base_samples"] = {{"chains", model_sample_chains}, {"rows", std::get<MatrixU8>(*base.model_samples).rows()}};
+  return j;
 }
 
 VectorD Traits::energies(const RbmD& m, const Rows& rows, const Exec& ex) {
@@ -79,7 +100,7 @@ Description Traits::describe(const RbmD& m, const io::ModelFile& f, const Exec&)
       "  model            binary RBM\n  n_visible        {}\n  n_hidden         {}\n  parameters       {}\n"
       "  dtype            {}\n  data_marginals   {}\n  exact log Z      {}\n",
       m.n_visible(), m.n_hidden(), m.num_parameters(), io::dtype_name(f.dtype),
-      f.data_marginals ? "present (AIS base rate)" : "absent (AIS uses a uniform base unless given data)",
+      f.data_marginals ? "present (AIS base rate)" : "absent (AIS fits its base to model samples unless given data)",
       exact ? fmt::format("feasible (enumerates {} units: 2^{} states)", smaller, smaller)
             : fmt::format("infeasible (smaller layer has {} > {} units); use AIS / RAISE", smaller, max_enumerated_units));
   d.text += ranges_text(ranges);

@@ -1,0 +1,132 @@
+// The verdict's checks (estimators/verdict.hpp); thresholds derived in docs/error-bars.md.
+#include "logz/estimators/verdict.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "logz/core/math.hpp"
+
+namespace logz::verdict {
+
+double ess_fraction_threshold(std::size_t n) {
+  return n == 0 ? 0.0 : std::min(0.5, ess_fraction_scale / std::sqrt(double(n)));
+}
+
+namespace {
+
+bool is_ladder(const std::string& method) { return method == "bridge" || method == "ti"; }
+
+/// The β at which the per-β ESS fell by the largest factor in one step (NaN if none fell).
+double steepest_ess_drop(const std::vector<StepDiagnostics>& steps) {
+  double worst = 1, at = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t k = 1; k < steps.size(); ++k) {
+    const double before = steps[k - 1].ess, after = steps[k].ess;
+    if (std::isfinite(before) && std::isfinite(after) && after > 0 && before / after > worst)
+      worst = before / after, at = steps[k].beta;
+  }
+  return at;
+}
+
+}  // namespace
+
+void assess_run(LogZEstimate& e) {
+  if (e.method == "exact") return;
+  if (!std::isfinite(e.std_error) || !std::isfinite(e.log_z))
+    e.warn({"no_error_bar", fmt::format("the estimate has no finite standard error ({})", e.error_method),
+            "rerun with more chains (at least 2 per run) or more replicates"});
+  if (e.method == "raise" && e.log_weights.size() > 1 && std::isfinite(e.std_error)) {
+    MeanVar mv;
+    for (double r : e.log_weights) mv.add(r);
+    const double gap = mv.variance() / 2;
+    if (gap > loose_bound_ses * e.std_error)
+      e.warn({"loose_bound",
+              fmt::format("the reverse log-weights vary too much (variance {:.3g}): log Z may sit up to {:.3g} nats below "
+                          "this upper bound, more than {} standard errors ({:.3g})",
+                          mv.variance(), gap, loose_bound_ses, e.std_error),
+              "rerun with more betas or sweeps"});
+  }
+  double max_rhat = 1, rhat_beta = 0, min_acc = 1, acc_beta = 0, min_swap = 1, swap_beta = 0;
+  std::size_t n_min = 0;
+  double min_ess = std::numeric_limits<double>::infinity(), ess_beta = 0;
+  for (std::size_t k = 0; k < e.steps.size(); ++k) {
+    const StepDiagnostics& s = e.steps[k];
+    if (std::isfinite(s.rhat) && s.rhat > max_rhat) max_rhat = s.rhat, rhat_beta = s.beta;
+    if (k > 0 && std::isfinite(s.acceptance) && s.acceptance < min_acc) min_acc = s.acceptance, acc_beta = s.beta;
+    if (std::isfinite(s.swap_rate) && s.swap_rate < min_swap) min_swap = s.swap_rate, swap_beta = s.beta;
+    if (std::isfinite(s.ess) && s.ess < min_ess) min_ess = s.ess, ess_beta = s.beta, n_min = k;
+  }
+  if (is_ladder(e.method)) {
+    if (max_rhat > rhat_limit)
+      e.warn({"rhat",
+              fmt::format("the ladder's chains disagree at beta = {:.4g} (R-hat {:.3f} > {}): they do not sample one "
+                          "distribution there",
+                          rhat_beta, max_rhat, rhat_limit),
+              "rerun with more burn_in and samples, more betas (swaps need overlap), or a cluster kernel (--kernel sw)"});
+    if (min_acc < frozen_fraction)
+      e.warn({"frozen_moves",
+              fmt::format("the moves changed only {:.2g} of the states at beta = {:.4g}: the chains are frozen", min_acc,
+                          acc_beta),
+              "rerun with tempering pt, more sweeps, or a cluster kernel (--kernel sw)"});
+    if (min_swap < swap_floor)
+      e.warn({"swap_collapse",
+              fmt::format("only {:.2g} of the swaps from beta = {:.4g} to the next beta were accepted: the ladder is cut "
+                          "there",
+                          min_swap, swap_beta),
+              "rerun with more betas"});
+  }
+  if (e.method == "smc" && std::isfinite(min_ess) && e.num_samples > 0) {
+    const std::size_t runs = std::max<std::size_t>(1, e.log_weights.size());
+    const double particles = double(e.num_samples) / double(runs);
+    if (min_ess < std::max(2.0, weight_collapse_fraction * particles))
+      e.warn({"weight_collapse",
+              fmt::format("at beta = {:.4g} (step {}) the weights rested on {:.3g} of {:.0f} particles", ess_beta, n_min,
+                          min_ess, particles),
+              "rerun with more betas or --schedule adaptive"});
+  }
+}
+
+void assess_weights(LogZEstimate& combined, std::span<const LogZEstimate> runs) {
+  if (runs.empty() || (combined.method != "ais" && combined.method != "is")) return;
+  double ess = 0;
+  std::size_t n = 0;
+  for (const LogZEstimate& r : runs) {
+    if (!std::isfinite(r.ess)) return;
+    ess += r.ess;
+    n += r.log_weights.size();
+  }
+  const std::size_t per_run = n / runs.size();
+  if (per_run < 2) return;
+  const double fraction = ess / double(n), threshold = ess_fraction_threshold(per_run);
+  if (fraction >= threshold) return;
+  const double drop = steepest_ess_drop(runs.front().steps);
+  combined.warn(
+      {"low_ess",
+       fmt::format("the importance weights are carried by few particles (ESS {:.3g} of {}, {:.1f}% < {:.1f}% for {} per "
+                   "run){}: the error bar is not trustworthy",
+                   ess, n, 100 * fraction, 100 * threshold, per_run,
+                   std::isfinite(drop) ? fmt::format("; the ESS fell most at beta = {:.4g}", drop) : std::string()),
+       combined.method == "is" ? "rerun with --method ais or smc, or a base closer to the model (--data)"
+                               : "rerun with more betas (--betas) or a base closer to the model (--data)"});
+}
+
+void assess_sandwich(LogZEstimate& forward, const LogZEstimate& reverse) {
+  if (!std::isfinite(forward.log_z) || !std::isfinite(reverse.log_z)) return;
+  const double fse = std::isfinite(forward.std_error) ? forward.std_error : 0.0;
+  const double rse = std::isfinite(reverse.std_error) ? reverse.std_error : 0.0;
+  const double se = std::sqrt(fse * fse + rse * rse), gap = reverse.log_z - forward.log_z;
+  if (std::abs(gap) <= sandwich_ses * se) return;
+  forward.warn(
+      {"sandwich",
+       gap > 0 ? fmt::format("the reverse estimate (RAISE from model samples, {:.4f} +/- {:.2g}) is {:.3g} nats above this "
+                             "one, beyond {} combined standard errors: log Z is likely between them",
+                             reverse.log_z, rse, gap, sandwich_ses)
+               : fmt::format("this forward estimate is {:.3g} nats above the reverse one (RAISE from model samples, "
+                             "{:.4f} +/- {:.2g}), beyond {} combined standard errors: a lower bound above an upper "
+                             "bound means the chains do not mix",
+                             -gap, reverse.log_z, rse, sandwich_ses),
+       "rerun with more betas and chains, or --method smc / bridge with tempering"});
+}
+
+}  // namespace logz::verdict
