@@ -249,11 +249,11 @@ ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs) {
       c.warn({"replicates_disagree", out.warning, "rerun with more betas, chains or sweeps"});
     }
   }
-  // R-hat over the runs' per-particle log-weights, when they are exchangeable draws.
-  const std::size_t N = first.log_weights.size();
-  bool same_n = N >= 4;
-  for (const LogZEstimate& e : runs) same_n &= e.log_weights.size() == N;
-  if (same_n && first.method != "smc") {
+  // R-hat over the runs' per-particle log-weights, when they are exchangeable draws (runs
+  // that shared an uneven budget are cut to the shortest).
+  std::size_t N = first.log_weights.size();
+  for (const LogZEstimate& e : runs) N = std::min(N, e.log_weights.size());
+  if (N >= 4 && first.method != "smc") {
     MatrixD draws(static_cast<Eigen::Index>(R), static_cast<Eigen::Index>(N));
     for (std::size_t r = 0; r < R; ++r)
       for (std::size_t i = 0; i < N; ++i) draws(Eigen::Index(r), Eigen::Index(i)) = runs[r].log_weights[i];

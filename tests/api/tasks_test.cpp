@@ -66,6 +66,7 @@ TEST(Tasks, RaiseNeedsStartRowsAndPicksThemTheOneWay) {
   c.method = "raise";
   c.chains = 4;
   c.betas = 20;
+  c.replicates = 1;  // all 4 chains in one run: more than the 3 rows below
   try {
     api::estimate_log_z(f, c, {}, Exec(1));
     FAIL();

@@ -133,10 +133,10 @@ TEST_F(EstimateCli, EveryEstimateCarriesAVerdictAndStrictExitsWith75) {
   const test::CliResult text = run("estimate --model " + ising + " --method ais --chains 100 --betas 200 --strict");
   EXPECT_EQ(text.code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("verdict: reliable"));
-  // A sharp RBM (weights x 6) by simple importance sampling from the uniform base with 40
-  // draws: the weights rest on one or two draws.
+  // A sharp RBM (weights x 6) by simple importance sampling from the (nearly) uniform base
+  // of its stored marginals with 40 draws: the weights rest on one or two draws.
   const std::string sharp = tmp.file("sharp.npz");
-  io::save_rbm(sharp, test::random_rbm(7, 10, 6, 3.0, 1.0));
+  io::save_rbm(sharp, test::random_rbm(7, 10, 6, 3.0, 1.0), VectorD(VectorD::Constant(10, 0.5)));
   const test::CliResult bad = run("estimate --model " + sharp + " --method is --chains 40 --strict");
   EXPECT_EQ(bad.code, 75) << bad.out << bad.err;
   EXPECT_THAT(bad.out, HasSubstr("NOT RELIABLE: low_ess"));
@@ -147,7 +147,13 @@ TEST_F(EstimateCli, EveryEstimateCarriesAVerdictAndStrictExitsWith75) {
   EXPECT_EQ(j["reliable"], false);
   EXPECT_EQ(j["warnings"][0]["name"], "low_ess");
   EXPECT_TRUE(j["warnings"][0]["advice"].is_string());
-  EXPECT_EQ(j["base"], "model samples");
+  EXPECT_EQ(j["base"], "data_marginals");
+  // Without stored marginals the base is fitted to the model's own samples.
+  const std::string plain = tmp.file("plain.npz");
+  io::save_rbm(plain, test::random_rbm(7, 10, 6, 0.5, 0.5));
+  const json fitted = run_json("estimate --model " + plain + " --method ais --chains 40 --betas 100");
+  EXPECT_EQ(fitted["base"], "model samples");
+  EXPECT_TRUE(fitted["reverse_check"]["log_z"].is_number());
 }
 
 TEST_F(EstimateCli, DiagnosticsCsvHasOneRowPerBeta) {
@@ -156,13 +162,17 @@ TEST_F(EstimateCli, DiagnosticsCsvHasOneRowPerBeta) {
   std::istringstream in(test::slurp(csv));
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "beta,ess,acceptance,log_weight_variance,resampled");
+  EXPECT_EQ(line, "beta,ess,acceptance,log_weight_variance,resampled,rhat,swap_rate,unique_ancestors");
   int rows = 0, resampled = 0;
   double last_beta = 0;
   while (std::getline(in, line)) {
     ++rows;
-    last_beta = std::stod(line.substr(0, line.find(',')));
-    resampled += line.back() == '1';
+    std::vector<std::string> cells;
+    std::istringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 8u) << line;
+    last_beta = std::stod(cells[0]);
+    resampled += cells[4] == "1";
   }
   EXPECT_EQ(rows, 20);
   EXPECT_EQ(last_beta, 1.0);
