@@ -83,6 +83,8 @@ std::vector<StepDiagnostics> ladder_steps(const Ladder& ladder, LadderVariance w
     d.beta = l.beta;
     d.ess = level_ess(l.dlog_f, l.independent);
     d.acceptance = l.moves.acceptance;
+    d.rhat = l.rhat;
+    d.swap_rate = l.swap_rate;
     const MatrixD& v = what == LadderVariance::dlog_f ? l.dlog_f
                        : l.log_ratio_up.size() > 0      ? l.log_ratio_up
                                                         : l.log_ratio_down;
@@ -182,18 +184,32 @@ BridgeResult bridge_from_ladder(const Ladder& ladder, double tolerance, std::siz
   }
   double variance = 0;
   VectorD per_chain = VectorD::Zero(M);
+  const bool tempered = ladder.tempering == LadderTempering::pt;
+  MatrixD total = MatrixD::Zero(M, S);
   for (std::size_t l = 0; l < L; ++l) {
-    variance += level_mean_variance(influence[l], ladder.levels[l].independent);
+    if (tempered) {
+      total += influence[l];
+    } else {
+      variance += level_mean_variance(influence[l], ladder.levels[l].independent);
+    }
     per_chain += influence[l].rowwise().mean();
   }
+  // Tempered: states move between betas, so the levels' means are correlated. Chain r's
+  // population (all its levels) is one Markov chain, and the error of log Ẑ is the mean
+  // of the influences summed over levels: one series per chain and round.
+  if (tempered) variance = level_mean_variance(total, false);
   LogZEstimate& e = out.estimate;
   e.method = "bridge";
   e.log_z = log_z;
   e.std_error = std::sqrt(variance);
   e.error_method =
-      "Fruhwirth-Schnatter relative MSE (delta method, optimal weights held fixed): each beta's draws enter the "
-      "ratios to both neighbours through one influence series, the variance of its mean from the ESS of the split "
-      "chains (independent draws at beta 0); betas treated as independent";
+      tempered ? "Fruhwirth-Schnatter relative MSE (delta method, optimal weights held fixed): the influences of "
+                 "every beta's draws summed per chain and round of the parallel-tempering ladder, the variance of "
+                 "their mean from the ESS of the split chains (states move between betas, so the betas are not "
+                 "independent)"
+               : "Fruhwirth-Schnatter relative MSE (delta method, optimal weights held fixed): each beta's draws "
+                 "enter the ratios to both neighbours through one influence series, the variance of its mean from "
+                 "the ESS of the split chains (independent draws at beta 0); betas treated as independent";
   if (std::isnan(e.std_error))
     e.error_method = "none: at some beta every chain kept one value while chains differ, so no ESS can be estimated";
   e.ess = min_ess;

@@ -5,7 +5,9 @@
 // estimating equation; huge ratios shift exactly. Then the ladder's β_0 draws are the
 // documented base draws, the bridge on exact i.i.d. draws of a tiny Potts model at two
 // betas recovers the enumerated ratio within z·SE, and bridge_sampling agrees with exact
-// log Z of small Potts, Ising and RBM models within z·SE (false-failure rates next to z).
+// log Z of small Potts, Ising and RBM models within z·SE (false-failure rates next to z),
+// with the tempered ladder and the sequential one. The sequential ladder is replayed chain
+// by chain from its documented streams; the tempered one keeps exact base draws at β_0.
 #include "logz/estimators/bridge.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 #include "logz/core/math.hpp"
 #include "logz/exact/ising_exact.hpp"
 #include "logz/exact/potts_exact.hpp"
+#include "logz/diagnostics/mcmc.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
@@ -155,7 +158,7 @@ TEST(OptimalBridge, IidDrawsOfAPottsModelAtTwoBetasRecoverTheRatio) {
 }
 
 template <class Path>
-void expect_agrees(const Path& path, const Schedule& schedule, const BridgeConfig& config, double exact) {
+void expect_agrees_with(const Path& path, const Schedule& schedule, const BridgeConfig& config, double exact) {
   const LogZEstimate e = bridge_sampling(path, schedule, config, Exec(2));
   EXPECT_EQ(e.method, "bridge");
   EXPECT_EQ(e.num_samples, config.chains * config.samples * (schedule.steps() + 1));
@@ -171,12 +174,23 @@ void expect_agrees(const Path& path, const Schedule& schedule, const BridgeConfi
   EXPECT_NEAR(mean, e.log_z, 1e-9);
 }
 
+/// Both ladders: the tempered one (the default) and the sequential one.
+template <class Path>
+void expect_agrees(const Path& path, const Schedule& schedule, BridgeConfig config, double exact) {
+  for (LadderTempering t : {LadderTempering::pt, LadderTempering::none}) {
+    SCOPED_TRACE(t == LadderTempering::pt ? "tempering pt" : "tempering none");
+    config.tempering = t;
+    expect_agrees_with(path, schedule, config, exact);
+  }
+}
+
 TEST(BridgeSampling, LadderStartsFromTheDocumentedBaseDraws) {
   const Potts m = randomise(Potts::dense(4, 3), 63, 0.5);
   const UniformStates base = uniform_base(m);
   const auto path = mrf_path(base, m, 1);
   const Schedule schedule({0.0, 0.25, 1.0});
-  const Ladder ladder = run_ladder(path, schedule, {.chains = 3, .samples = 5, .seed = 11}, Exec(1));
+  const Ladder ladder =
+      run_ladder(path, schedule, {.chains = 3, .samples = 5, .seed = 11, .tempering = LadderTempering::none}, Exec(1));
   ASSERT_EQ(ladder.levels.size(), 3u);
   for (std::size_t r = 0; r < 3; ++r) {
     Stream rng = Stream::derive(11, ladder_stream, r);
@@ -197,6 +211,94 @@ TEST(BridgeSampling, LadderStartsFromTheDocumentedBaseDraws) {
   EXPECT_LE((l1.log_ratio_up - 0.75 * l1.dlog_f).cwiseAbs().maxCoeff(), 1e-12);
   EXPECT_LE((l1.log_ratio_down + 0.25 * l1.dlog_f).cwiseAbs().maxCoeff(), 1e-12);
   EXPECT_GT(l1.moves.acceptance, 0.0);
+}
+
+TEST(BridgeSampling, SequentialLadderFollowsEachChainThroughTheSchedule) {
+  // tempering none: chain r draws only from derive(seed, ladder_stream, r), in sequence:
+  // S base draws at β_0, then at each β_k burn_in moves, and thin moves before every
+  // collected state after the first. Replayed here one chain at a time.
+  const Potts m = randomise(Potts::dense(4, 3), 63, 0.5);
+  const UniformStates base = uniform_base(m);
+  const auto path = mrf_path(base, m, 1);
+  const Schedule schedule({0.0, 0.4, 0.7, 1.0});
+  const LadderConfig config{.chains = 3, .burn_in = 2, .samples = 5, .thin = 2, .seed = 12,
+                            .tempering = LadderTempering::none};
+  const Ladder ladder = run_ladder(path, schedule, config, Exec(2));
+  EXPECT_EQ(ladder.tempering, LadderTempering::none);
+  const std::vector<double>& b = schedule.betas();
+  for (std::size_t r = 0; r < config.chains; ++r) {
+    std::vector<Stream> one{Stream::derive(12, ladder_stream, r)};
+    MatrixD x;
+    std::vector<double> v(1);
+    for (std::size_t k = 0; k < b.size(); ++k) {
+      const LadderLevel& l = ladder.levels[k];
+      for (std::size_t i = 0; k > 0 && i < config.burn_in; ++i) path.move(Exec(1), x, b[k], one);
+      for (std::size_t s = 0; s < config.samples; ++s) {
+        if (k == 0) path.draw_base(Exec(1), x, one);
+        for (std::size_t i = 0; k > 0 && s > 0 && i < config.thin; ++i) path.move(Exec(1), x, b[k], one);
+        const Eigen::Index R = Eigen::Index(r), C = Eigen::Index(s);
+        path.dlog_f(Exec(1), x, b[k], v);
+        EXPECT_EQ(l.dlog_f(R, C), v[0]) << k << " " << s;
+        if (k + 1 < b.size()) {
+          path.log_ratio(Exec(1), x, b[k], b[k + 1], v);
+          EXPECT_EQ(l.log_ratio_up(R, C), v[0]) << k << " " << s;
+        }
+        if (k > 0) {
+          path.log_ratio(Exec(1), x, b[k], b[k - 1], v);
+          EXPECT_EQ(l.log_ratio_down(R, C), v[0]) << k << " " << s;
+        }
+      }
+    }
+  }
+  for (const LadderLevel& l : ladder.levels) EXPECT_TRUE(std::isnan(l.swap_rate));
+  EXPECT_TRUE(std::isnan(ladder.levels[0].rhat));
+  for (std::size_t k = 1; k < b.size(); ++k) EXPECT_EQ(ladder.levels[k].rhat, rank_normalized_rhat(ladder.levels[k].dlog_f));
+}
+
+TEST(BridgeSampling, TemperedLadderKeepsExactBaseDrawsAndSwaps) {
+  // tempering pt: level 0 of chain r takes a fresh base draw every round from the slot
+  // stream derive(seed, ladder_stream, r).derive(ladder_stream, 0), recorded before the
+  // swaps; every other level is moved and swapped. A coupled target (scale 1.5) and close
+  // betas: swaps are accepted often but not always.
+  const Potts m = randomise(Potts::dense(4, 3), 63, 1.5);
+  const UniformStates base = uniform_base(m);
+  const auto path = mrf_path(base, m, 1);
+  const Schedule schedule = Schedule::linear(6);
+  const Ladder ladder = run_ladder(path, schedule, {.chains = 4, .samples = 8, .seed = 11}, Exec(1));
+  EXPECT_EQ(ladder.tempering, LadderTempering::pt);
+  for (std::size_t r = 0; r < 4; ++r) {
+    Stream rng = Stream::derive(11, ladder_stream, r).derive(ladder_stream, 0);
+    for (std::size_t s = 0; s < 8; ++s) {
+      VectorD x(4);
+      for (Eigen::Index i = 0; i < 4; ++i) x[i] = double(rng.below(3));
+      EXPECT_EQ(ladder.levels[0].dlog_f(Eigen::Index(r), Eigen::Index(s)), -m.energy(x));
+    }
+  }
+  EXPECT_TRUE(ladder.levels[0].independent);
+  EXPECT_TRUE(std::isnan(ladder.levels[0].moves.acceptance));
+  EXPECT_TRUE(std::isnan(ladder.levels[0].rhat));
+  for (std::size_t k = 0; k < ladder.levels.size(); ++k) {
+    const LadderLevel& l = ladder.levels[k];
+    if (k + 1 < ladder.levels.size()) {
+      EXPECT_GT(l.swap_rate, 0.0) << k;
+      EXPECT_LT(l.swap_rate, 1.0) << k;
+    } else {
+      EXPECT_TRUE(std::isnan(l.swap_rate));
+    }
+    if (k > 0) {
+      EXPECT_GT(l.moves.acceptance, 0.0) << k;
+      EXPECT_EQ(l.rhat, rank_normalized_rhat(l.dlog_f)) << k;
+    }
+  }
+  // The per-β table carries the swap rates and R-hats.
+  const std::vector<StepDiagnostics> steps = ladder_steps(ladder, LadderVariance::dlog_f);
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    EXPECT_EQ(steps[k].swap_rate, ladder.levels[k].swap_rate) << k;
+    EXPECT_EQ(steps[k].rhat, ladder.levels[k].rhat) << k;
+  }
+  // One chain: no R-hat across chains.
+  const Ladder single = run_ladder(path, schedule, {.chains = 1, .samples = 8, .seed = 11}, Exec(1));
+  for (const LadderLevel& l : single.levels) EXPECT_TRUE(std::isnan(l.rhat));
 }
 
 TEST(BridgeSampling, BaseEqualToTargetIsExact) {
@@ -244,17 +346,25 @@ TEST(BridgeSampling, OneAndTwoThreadsGiveIdenticalBits) {
   const Ising m = Ising::lattice_2d(16, 32, 0.3, 0.1);
   const UniformStates base = uniform_base(m);
   const auto path = mrf_path(base, m, 1);
-  const BridgeConfig config{.chains = 64, .burn_in = 1, .samples = 4, .seed = 8};
-  const LogZEstimate a = bridge_sampling(path, Schedule::linear(3), config, Exec(1));
-  const LogZEstimate b = bridge_sampling(path, Schedule::linear(3), config, Exec(2));
-  EXPECT_EQ(a.log_z, b.log_z);
-  EXPECT_EQ(a.std_error, b.std_error);
-  EXPECT_EQ(a.log_weights, b.log_weights);
-  const RbmF model = test::random_rbm(68, 70, 80, 0.3, 0.3).cast<float>();
-  const RbmAnnealingPath rpath(model, VectorF::Zero(70));
-  const BridgeConfig rconfig{.chains = 100, .burn_in = 1, .samples = 4, .seed = 8};
-  EXPECT_EQ(bridge_sampling(rpath, Schedule::linear(3), rconfig, Exec(1)).log_weights,
-            bridge_sampling(rpath, Schedule::linear(3), rconfig, Exec(2)).log_weights);
+  for (LadderTempering t : {LadderTempering::pt, LadderTempering::none}) {
+    SCOPED_TRACE(t == LadderTempering::pt ? "tempering pt" : "tempering none");
+    const BridgeConfig config{.chains = 64, .burn_in = 1, .samples = 4, .seed = 8, .tempering = t};
+    const LogZEstimate a = bridge_sampling(path, Schedule::linear(3), config, Exec(1));
+    const LogZEstimate b = bridge_sampling(path, Schedule::linear(3), config, Exec(2));
+    EXPECT_EQ(a.log_z, b.log_z);
+    EXPECT_EQ(a.std_error, b.std_error);
+    EXPECT_EQ(a.log_weights, b.log_weights);
+    for (std::size_t k = 0; k < a.steps.size(); ++k) {
+      EXPECT_EQ(std::isnan(a.steps[k].swap_rate), std::isnan(b.steps[k].swap_rate)) << k;
+      if (!std::isnan(a.steps[k].swap_rate)) EXPECT_EQ(a.steps[k].swap_rate, b.steps[k].swap_rate) << k;
+      EXPECT_EQ(a.steps[k].rhat, b.steps[k].rhat) << k;
+    }
+    const RbmF model = test::random_rbm(68, 70, 80, 0.3, 0.3).cast<float>();
+    const RbmAnnealingPath rpath(model, VectorF::Zero(70));
+    const BridgeConfig rconfig{.chains = 100, .burn_in = 1, .samples = 4, .seed = 8, .tempering = t};
+    EXPECT_EQ(bridge_sampling(rpath, Schedule::linear(3), rconfig, Exec(1)).log_weights,
+              bridge_sampling(rpath, Schedule::linear(3), rconfig, Exec(2)).log_weights);
+  }
 }
 
 TEST(BridgeSampling, BadInputMessages) {
@@ -268,6 +378,11 @@ TEST(BridgeSampling, BadInputMessages) {
                      "bridge_sampling: samples must be >= 4 per chain and beta, got 3");
   test::expect_error([&] { bridge_sampling(path, s, {.thin = 0}, Exec(1)); }, Exit::usage,
                      "bridge_sampling: thin must be >= 1, got 0");
+  // 3 betas x 10^8 chains x 3 sites of 8 bytes: 6.7 GiB of held states.
+  test::expect_error([&] { bridge_sampling(path, s, {.chains = 100'000'000}, Exec(1)); }, Exit::usage,
+                     "bridge_sampling: tempering pt holds the states of 3 betas x 100000000 chains (3 values each), "
+                     "6.7 GiB, more than the 2 GiB allowed; use tempering none, or fewer betas or chains");
+  test::expect_error([&] { ladder_tempering("yes"); }, Exit::usage, "ladder: tempering must be pt or none, got 'yes'");
   test::expect_error([&] { bridge_sampling(path, s, {.tolerance = 0}, Exec(1)); }, Exit::usage,
                      "bridge_sampling: tolerance must be positive, got 0");
   test::expect_error([&] { bridge_sampling(path, s, {.max_iterations = 0}, Exec(1)); }, Exit::usage,

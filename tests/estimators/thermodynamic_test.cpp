@@ -127,16 +127,21 @@ TEST(ThermodynamicIntegration, IndependentSpinsMeansAndQuadratureError) {
   EXPECT_NEAR(mean, e.log_z, 1e-10);
 }
 
+/// With the tempered ladder (the default) and the sequential one.
 template <class Path>
-void expect_agrees(const Path& path, const Schedule& schedule, const TiConfig& config, double exact) {
-  const LogZEstimate e = thermodynamic_integration(path, schedule, config, Exec(2));
-  EXPECT_EQ(e.method, "ti");
-  EXPECT_EQ(e.num_samples, config.chains * config.samples * (schedule.steps() + 1));
-  EXPECT_EQ(e.steps.size(), schedule.steps() + 1);
-  ASSERT_TRUE(std::isfinite(e.std_error));
-  EXPECT_LT(kZ * e.std_error, 0.15);  // power: 0.15 nat off would fail
-  EXPECT_LE(std::abs(e.log_z - exact), kZ * e.std_error)  // false-failure rate 1e-4
-      << "estimate " << e.log_z << " exact " << exact << " se " << e.std_error;
+void expect_agrees(const Path& path, const Schedule& schedule, TiConfig config, double exact) {
+  for (LadderTempering t : {LadderTempering::pt, LadderTempering::none}) {
+    SCOPED_TRACE(t == LadderTempering::pt ? "tempering pt" : "tempering none");
+    config.tempering = t;
+    const LogZEstimate e = thermodynamic_integration(path, schedule, config, Exec(2));
+    EXPECT_EQ(e.method, "ti");
+    EXPECT_EQ(e.num_samples, config.chains * config.samples * (schedule.steps() + 1));
+    EXPECT_EQ(e.steps.size(), schedule.steps() + 1);
+    ASSERT_TRUE(std::isfinite(e.std_error));
+    EXPECT_LT(kZ * e.std_error, 0.15);  // power: 0.15 nat off would fail
+    EXPECT_LE(std::abs(e.log_z - exact), kZ * e.std_error)  // false-failure rate 1e-4
+        << "estimate " << e.log_z << " exact " << exact << " se " << e.std_error;
+  }
 }
 
 Potts randomise(Potts m, std::uint64_t seed, double scale) {
@@ -193,12 +198,15 @@ TEST(ThermodynamicIntegration, OneAndTwoThreadsGiveIdenticalBits) {
   const Ising m = Ising::lattice_2d(16, 32, 0.3, 0.1);
   const UniformStates base = uniform_base(m);
   const auto path = mrf_path(base, m, 1);
-  const TiConfig config{.chains = 64, .burn_in = 1, .samples = 4, .seed = 9};
-  const LogZEstimate a = thermodynamic_integration(path, Schedule::linear(4), config, Exec(1));
-  const LogZEstimate b = thermodynamic_integration(path, Schedule::linear(4), config, Exec(2));
-  EXPECT_EQ(a.log_z, b.log_z);
-  EXPECT_EQ(a.std_error, b.std_error);
-  EXPECT_EQ(a.log_weights, b.log_weights);
+  for (LadderTempering t : {LadderTempering::pt, LadderTempering::none}) {
+    SCOPED_TRACE(t == LadderTempering::pt ? "tempering pt" : "tempering none");
+    const TiConfig config{.chains = 64, .burn_in = 1, .samples = 4, .seed = 9, .tempering = t};
+    const LogZEstimate a = thermodynamic_integration(path, Schedule::linear(4), config, Exec(1));
+    const LogZEstimate b = thermodynamic_integration(path, Schedule::linear(4), config, Exec(2));
+    EXPECT_EQ(a.log_z, b.log_z);
+    EXPECT_EQ(a.std_error, b.std_error);
+    EXPECT_EQ(a.log_weights, b.log_weights);
+  }
 }
 
 TEST(ThermodynamicIntegration, BadInputMessages) {

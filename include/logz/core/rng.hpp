@@ -53,7 +53,7 @@ inline constexpr Purpose Purpose::replicate{9};
 inline constexpr Purpose Purpose::data{10};
 inline constexpr Purpose Purpose::noise{16};
 inline constexpr Purpose Purpose::user{1000};
-// 5, 6, 11 to 15: the estimators' own (estimators/ais.hpp, smc.hpp, ladder.hpp, linked_is.hpp).
+// 5, 6, 11 to 15, 17: the estimators' own (estimators/ais.hpp, smc.hpp, ladder.hpp, linked_is.hpp).
 
 class Stream {
  public:

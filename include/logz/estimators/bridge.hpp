@@ -32,8 +32,11 @@
 /// denominator of ratio k−1 and the numerator of ratio k), so each level's influence
 /// g = A_k/Â_k − B_{k−1}/B̂_{k−1} is formed per draw, and Var(log Ẑ) = Σ_levels Var(mean g),
 /// each from the ESS of g's split chains (diagnostics/mcmc.hpp; var/n at β_0). Levels
-/// are treated as independent: chains continue from one β to the next, separated by
-/// burn_in moves, and the calibration test checks that this holds well enough.
+/// are treated as independent without tempering: chains continue from one β to the next,
+/// separated by burn_in moves, and the calibration test checks that this holds well
+/// enough. With tempering (the default) states swap between adjacent betas and the levels
+/// are correlated: each chain's population is one Markov chain, so Var(log Ẑ) is the
+/// variance of the mean of Σ_levels g per chain and round, from the ESS of its split chains.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -57,7 +60,9 @@ struct BridgeConfig {
   double tolerance = 1e-12;           ///< stop when λ changes by at most tolerance · max(1, |λ|)
   std::size_t max_iterations = 1000;  ///< of the fixed-point iteration, then bisection
 
-  LadderConfig ladder() const { return {chains, burn_in, samples, thin, seed}; }
+  LadderTempering tempering = LadderTempering::pt;  ///< parallel tempering across the betas, or none (ladder.hpp)
+
+  LadderConfig ladder() const { return {chains, burn_in, samples, thin, seed, tempering}; }
 };
 
 /// The optimal bridge of one pair of arrays.
@@ -103,14 +108,15 @@ struct BridgeResult {
 /// Bridge sampling from a ladder's draws (method "bridge"). `estimate.log_weights` holds
 /// one linearised estimate per chain, log Ẑ + Σ_levels (mean of g over the chain's
 /// draws): their mean is log Ẑ and their sd/√M a between-chain check of std_error.
-/// `estimate.steps` is the per-β table: ESS of ∂ log f, acceptance, and the variance of
-/// log f_{β_{k+1}} − log f_{β_k} (at the last β, of log f_{β_{K−1}} − log f_{β_K}).
+/// `estimate.steps` is the per-β table: ESS of ∂ log f, acceptance, the variance of
+/// log f_{β_{k+1}} − log f_{β_k} (at the last β, of log f_{β_{K−1}} − log f_{β_K}), the
+/// R-hat of ∂ log f across chains and the swap rate to the next β (ladder.hpp).
 /// `estimate.ess` is the smallest effective size used in a pair's weights.
 BridgeResult bridge_from_ladder(const Ladder& ladder, double tolerance = 1e-12, std::size_t max_iterations = 1000);
 
-/// Bridge sampling over `path` and `schedule`: runs the ladder (chain r on stream
-/// derive(seed, ladder_stream, r); bit-identical for any thread count) and bridges
-/// every adjacent pair of betas. Throws Error(Exit::usage) as run_ladder and optimal_bridge.
+/// Bridge sampling over `path` and `schedule`: runs the ladder (parallel tempering unless
+/// config.tempering is none; streams per chain and level, bit-identical for any thread
+/// count: ladder.hpp) and bridges every adjacent pair of betas. Throws Error(Exit::usage) as run_ladder and optimal_bridge.
 template <AnnealingPath P>
 LogZEstimate bridge_sampling(const P& path, const Schedule& schedule, const BridgeConfig& config, const Exec& ex,
                              Observer& obs = silent_observer()) {
@@ -128,13 +134,14 @@ struct BridgeMethod : MethodDefaults {
   static constexpr std::string_view name = "bridge";
   static constexpr std::string_view summary =
       "iterative optimal bridge sampling (Meng & Wong 1996) between adjacent betas, chains\n"
-      "equilibrium chains per beta (burn_in, samples, thin); the error bar accounts for\n"
-      "autocorrelation (Fruhwirth-Schnatter 2004)";
-  static std::vector<Purpose> streams() { return {ladder_stream}; }
+      "equilibrium chains per beta (burn_in, samples, thin), one parallel-tempering population\n"
+      "unless tempering none; the error bar accounts for autocorrelation (Fruhwirth-Schnatter 2004)";
+  static std::vector<Purpose> streams() { return {ladder_stream, ladder_swap_stream}; }
   static std::vector<OptionField> options() { return ladder_options(); }
   template <AnnealingPath P>
   static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
-    const BridgeConfig c{r.chains, r.options.count("burn_in"), r.options.count("samples"), r.options.count("thin"), r.seed};
+    BridgeConfig c{r.chains, r.options.count("burn_in"), r.options.count("samples"), r.options.count("thin"), r.seed};
+    c.tempering = ladder_tempering(r.options.text("tempering"));
     return bridge_sampling(path, *r.schedule, c, ex, obs);
   }
 };

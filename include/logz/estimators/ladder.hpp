@@ -15,9 +15,33 @@
 ///   log_ratio_down  log f_{β_{k−1}} − log f_{β_k}  (k > 0)    (bridge to the previous β),
 /// each as an M × S matrix (chain r in row r, its draws in order), so that the ESS and
 /// MCSE of diagnostics/mcmc.hpp can account for the autocorrelation within chains.
+/// That is the sequential ladder (`tempering = none`).
 ///
-/// Chain r draws only from the stream derive(seed, ladder_stream, r), in sequence, so
-/// the ladder is bit-identical for any thread count.
+/// With `tempering = pt` (the default) the ladder is one parallel-tempering population
+/// (replica exchange: Geyer 1991; Hukushima & Nemoto 1996; for path sampling, Calderhead &
+/// Girolami 2009), so that chains that fell into one mode at some β can leave it. The
+/// sequential pass above runs first, unchanged but recording nothing, as the
+/// initialisation: chain r's state where it left β_k becomes row r of level k, so (K+1)·M
+/// states are held. Then S rounds; in round t
+///  1. level 0 takes fresh exact base draws, every level k ≥ 1 makes `thin` moves with
+///     T_{β_k};
+///  2. level 0's values are recorded (exact independent draws, as in the sequential ladder);
+///  3. swaps are proposed, for every chain r, between levels k and k+1 with k even on even
+///     rounds and k odd on odd rounds, and accepted with probability
+///     min(1, exp(up_k(x) + down_{k+1}(y))), x the state at level k, y at level k+1,
+///     up_k = log f_{β_{k+1}} − log f_{β_k}, down_{k+1} = log f_{β_k} − log f_{β_{k+1}};
+///     an accepted swap exchanges the two rows (the random streams stay with the level);
+///  4. the values of every level k ≥ 1 are recorded at its states after the swaps.
+/// Moves and swaps leave Π_k p_{β_k} invariant, so each level samples its own β, and states
+/// travel up and down the ladder: a mode found at a small β reaches β = 1. A state that
+/// swapped down to level 0 is replaced by the next round's base draw (still exact).
+///
+/// Streams: in the sequential pass chain r draws only from derive(seed, ladder_stream, r),
+/// in sequence; in the tempering rounds level k, chain r draws its moves (or base draws)
+/// from derive(seed, ladder_stream, r).derive(ladder_stream, k), and chain r's swap
+/// uniforms (one per proposed swap, in round and pair order) come from derive(seed,
+/// ladder_swap_stream, r). Levels are moved one after another, each by the path's own
+/// parallel move over its M rows, so the ladder is bit-identical for any thread count.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -32,6 +56,7 @@
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
+#include "logz/diagnostics/mcmc.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
@@ -41,6 +66,17 @@ namespace logz {
 /// The random stream of the equilibrium ladder chains of bridge sampling and
 /// thermodynamic integration (core/rng.hpp: Purpose).
 inline constexpr Purpose ladder_stream{14};
+/// The uniforms of the swaps between adjacent levels of a tempered ladder, one stream per chain.
+inline constexpr Purpose ladder_swap_stream{17};
+
+/// How the ladder's levels are sampled.
+enum class LadderTempering {
+  pt,    ///< one parallel-tempering population: moves at every β, swaps between adjacent betas
+  none,  ///< sequential: the chains visit the betas one after another, as in AIS
+};
+
+/// The most memory a tempered ladder may hold in states ((K+1)·M of them): 2 GiB.
+inline constexpr std::size_t ladder_max_held_bytes = std::size_t(2) << 30;
 
 struct LadderConfig {
   std::size_t chains = 20;   ///< M independent chains, >= 1
@@ -48,6 +84,7 @@ struct LadderConfig {
   std::size_t samples = 50;  ///< S states collected per chain and β, >= 4 (the ESS splits chains in halves)
   std::size_t thin = 1;      ///< moves between collected states, >= 1
   std::uint64_t seed = 1;
+  LadderTempering tempering = LadderTempering::pt;
 };
 
 /// What the ladder recorded at one β.
@@ -57,14 +94,22 @@ struct LadderLevel {
   MatrixD log_ratio_up;    ///< M × S: log f_{β_{k+1}} − log f_{β_k}; empty at the last β
   MatrixD log_ratio_down;  ///< M × S: log f_{β_{k−1}} − log f_{β_k}; empty at β_0
   /// Acceptance averaged over this β's moves, non-finite proposals summed; NaN at β_0.
+  /// With tempering, over the moves of the tempering rounds only.
   MoveInfo moves;
   bool independent = false;  ///< the draws are exact and independent (β_0)
+  /// Rank-normalised split R-hat of dlog_f across the M chains (diagnostics/mcmc.hpp);
+  /// NaN at β_0 (exact draws), with one chain, or when every draw is the same value.
+  double rhat = std::numeric_limits<double>::quiet_NaN();
+  /// Tempering: fraction of the swaps proposed between this β and the next that were
+  /// accepted; NaN at the last β and without tempering.
+  double swap_rate = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct Ladder {
   std::vector<LadderLevel> levels;  ///< one per β of the schedule, β_0 first
   double log_z_base = std::numeric_limits<double>::quiet_NaN();
   std::size_t chains = 0, samples = 0;
+  LadderTempering tempering = LadderTempering::none;
   double seconds = 0;
 };
 
@@ -83,8 +128,8 @@ enum class LadderVariance {
   log_ratio,  ///< variance of log f_{β_{k+1}} − log f_{β_k}; at the last β of log f_{β_{K−1}} − log f_{β_K}
 };
 
-/// The per-β table of a ladder: β, level_ess of ∂ log f, the moves' acceptance, and the
-/// variance chosen by `what`.
+/// The per-β table of a ladder: β, level_ess of ∂ log f, the moves' acceptance, the
+/// variance chosen by `what`, R-hat and the swap rate to the next β.
 std::vector<StepDiagnostics> ladder_steps(const Ladder& ladder, LadderVariance what);
 
 namespace detail {
@@ -93,11 +138,28 @@ inline void check_ladder_config(const LadderConfig& c, std::string_view caller) 
   check_arg(c.samples >= 4, "{}: samples must be >= 4 per chain and beta, got {}", caller, c.samples);
   check_arg(c.thin >= 1, "{}: thin must be >= 1, got {}", caller, c.thin);
 }
+
+/// Acceptance of a level's moves, averaged over the moves that proposed anything.
+struct MoveTally {
+  double acceptance = 0;
+  std::size_t moved = 0, non_finite = 0;
+  void add(const MoveInfo& info) {
+    non_finite += info.non_finite;
+    if (!std::isnan(info.acceptance)) acceptance += info.acceptance, ++moved;
+  }
+  MoveInfo info() const {
+    MoveInfo m;
+    m.acceptance = moved > 0 ? acceptance / double(moved) : std::numeric_limits<double>::quiet_NaN();
+    m.non_finite = non_finite;
+    return m;
+  }
+};
 }  // namespace detail
 
 /// Runs the ladder over `path` and `schedule`. Errors name `caller`: Error(Exit::usage)
-/// for 0 chains, fewer than 4 samples or thin 0; Error(Exit::data) when the path gives a
-/// non-finite value at a collected state.
+/// for 0 chains, fewer than 4 samples or thin 0, and with tempering when the (K+1)·M held
+/// states would take more than ladder_max_held_bytes; Error(Exit::data) when the path
+/// gives a non-finite value at a collected state.
 template <AnnealingPath P>
 Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& config, const Exec& ex,
                   Observer& obs = silent_observer(), std::string_view caller = "run_ladder") {
@@ -105,23 +167,27 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<double>& betas = schedule.betas();
   const std::size_t K = schedule.steps(), M = config.chains, S = config.samples;
+  const bool tempered = config.tempering == LadderTempering::pt;
+  using Particles = typename P::Particles;
+  if (tempered) {
+    const double bytes =
+        double(K + 1) * double(M) * double(path.dimension()) * double(sizeof(typename Particles::Scalar));
+    check_arg(bytes <= double(ladder_max_held_bytes),
+              "{}: tempering pt holds the states of {} betas x {} chains ({} values each), {:.1f} GiB, more than the "
+              "{} GiB allowed; use tempering none, or fewer betas or chains",
+              caller, K + 1, M, path.dimension(), bytes / double(std::size_t(1) << 30),
+              ladder_max_held_bytes >> 30);
+  }
   std::vector<Stream> streams = Stream::root(config.seed).children(ladder_stream, M);
-  typename P::Particles x;
+  Particles x;
   std::vector<double> buf(M);
-  auto record = [&](MatrixD& into, std::size_t s, double beta) {
-    for (std::size_t r = 0; r < M; ++r) {
-      check_data(std::isfinite(buf[r]), "{}: non-finite log density at beta = {} (chain {}, sample {})", caller, beta, r,
-                 s);
-      into(Eigen::Index(r), Eigen::Index(s)) = buf[r];
-    }
-  };
 
   Ladder ladder;
   ladder.log_z_base = path.log_z_base();
   ladder.chains = M;
   ladder.samples = S;
+  ladder.tempering = config.tempering;
   ladder.levels.resize(K + 1);
-  ProgressTicker ticker(obs, "ladder", K + 1);
   for (std::size_t k = 0; k <= K; ++k) {
     LadderLevel& level = ladder.levels[k];
     level.beta = betas[k];
@@ -129,14 +195,36 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
     level.dlog_f.resize(Eigen::Index(M), Eigen::Index(S));
     if (k < K) level.log_ratio_up.resize(Eigen::Index(M), Eigen::Index(S));
     if (k > 0) level.log_ratio_down.resize(Eigen::Index(M), Eigen::Index(S));
-    double acceptance = 0;
-    std::size_t moved = 0, non_finite = 0;
+  }
+  auto record = [&](MatrixD& into, std::size_t s, double beta) {
+    for (std::size_t r = 0; r < M; ++r) {
+      check_data(std::isfinite(buf[r]), "{}: non-finite log density at beta = {} (chain {}, sample {})", caller, beta, r,
+                 s);
+      into(Eigen::Index(r), Eigen::Index(s)) = buf[r];
+    }
+  };
+  // Records ∂ log f and the ratios to both neighbours at the states `at` as draw s of level k.
+  auto record_level = [&](const Particles& at, std::size_t k, std::size_t s) {
+    LadderLevel& level = ladder.levels[k];
+    path.dlog_f(ex, at, betas[k], buf);
+    record(level.dlog_f, s, betas[k]);
+    if (k < K) {
+      path.log_ratio(ex, at, betas[k], betas[k + 1], buf);
+      record(level.log_ratio_up, s, betas[k]);
+    }
+    if (k > 0) {
+      path.log_ratio(ex, at, betas[k], betas[k - 1], buf);
+      record(level.log_ratio_down, s, betas[k]);
+    }
+  };
+
+  // The sequential pass: the whole ladder without tempering, the initialisation with it.
+  std::vector<Particles> held(tempered ? K + 1 : 0);
+  ProgressTicker ticker(obs, "ladder", tempered ? K + 1 + S : K + 1);
+  for (std::size_t k = 0; k <= K; ++k) {
+    detail::MoveTally tally;
     auto move = [&](std::size_t n) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const MoveInfo info = path.move(ex, x, betas[k], streams);
-        non_finite += info.non_finite;
-        if (!std::isnan(info.acceptance)) acceptance += info.acceptance, ++moved;
-      }
+      for (std::size_t i = 0; i < n; ++i) tally.add(path.move(ex, x, betas[k], streams));
     };
     if (k > 0) move(config.burn_in);
     for (std::size_t s = 0; s < S; ++s) {
@@ -145,24 +233,63 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
       } else if (s > 0) {
         move(config.thin);
       }
-      path.dlog_f(ex, x, betas[k], buf);
-      record(level.dlog_f, s, betas[k]);
-      if (k < K) {
-        path.log_ratio(ex, x, betas[k], betas[k + 1], buf);
-        record(level.log_ratio_up, s, betas[k]);
-      }
-      if (k > 0) {
-        path.log_ratio(ex, x, betas[k], betas[k - 1], buf);
-        record(level.log_ratio_down, s, betas[k]);
-      }
+      if (!tempered) record_level(x, k, s);
     }
-    level.moves.acceptance = moved > 0 ? acceptance / double(moved) : std::numeric_limits<double>::quiet_NaN();
-    level.moves.non_finite = non_finite;
+    if (tempered) {
+      held[k] = x;
+    } else {
+      ladder.levels[k].moves = tally.info();
+    }
     ticker.add(1);
   }
+
+  if (tempered) {
+    // One stream per (level, chain) slot for moves and base draws, one per chain for swaps.
+    std::vector<std::vector<Stream>> slot_streams(K + 1);
+    for (std::size_t k = 0; k <= K; ++k)
+      for (std::size_t r = 0; r < M; ++r)
+        slot_streams[k].push_back(Stream::derive(config.seed, ladder_stream, r).derive(ladder_stream, k));
+    std::vector<Stream> swap_streams = Stream::root(config.seed).children(ladder_swap_stream, M);
+    std::vector<detail::MoveTally> tallies(K + 1);
+    std::vector<std::size_t> proposed(K, 0), accepted(K, 0);
+    std::vector<double> up(M), down(M);
+    for (std::size_t t = 0; t < S; ++t) {
+      path.draw_base(ex, held[0], slot_streams[0]);
+      for (std::size_t k = 1; k <= K; ++k)
+        for (std::size_t i = 0; i < config.thin; ++i) tallies[k].add(path.move(ex, held[k], betas[k], slot_streams[k]));
+      // β_0 is recorded before its draws can swap up: its values stay exact and independent.
+      record_level(held[0], 0, t);
+      for (std::size_t k = t % 2; k < K; k += 2) {
+        path.log_ratio(ex, held[k], betas[k], betas[k + 1], up);
+        path.log_ratio(ex, held[k + 1], betas[k + 1], betas[k], down);
+        for (std::size_t r = 0; r < M; ++r) {
+          // A non-finite exponent (NaN) compares false: a rejection.
+          const double log_u = std::log(swap_streams[r].uniform_double());
+          ++proposed[k];
+          if (log_u < up[r] + down[r]) {
+            held[k].row(Eigen::Index(r)).swap(held[k + 1].row(Eigen::Index(r)));
+            ++accepted[k];
+          }
+        }
+      }
+      for (std::size_t k = 1; k <= K; ++k) record_level(held[k], k, t);
+      ticker.add(1);
+    }
+    for (std::size_t k = 0; k <= K; ++k) {
+      ladder.levels[k].moves = tallies[k].info();
+      if (k < K && proposed[k] > 0) ladder.levels[k].swap_rate = double(accepted[k]) / double(proposed[k]);
+    }
+  }
+  for (std::size_t k = 1; k <= K && M >= 2; ++k) ladder.levels[k].rhat = rank_normalized_rhat(ladder.levels[k].dlog_f);
   ticker.finish();
   ladder.seconds = seconds_since(t0);
   return ladder;
+}
+
+/// "pt" or "none" (the ladder option `tempering`).
+inline LadderTempering ladder_tempering(std::string_view name) {
+  check_arg(name == "pt" || name == "none", "ladder: tempering must be pt or none, got '{}'", name);
+  return name == "pt" ? LadderTempering::pt : LadderTempering::none;
 }
 
 /// The settings of a ladder of equilibrium chains, declared once for the methods that run
@@ -170,7 +297,10 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
 inline std::vector<OptionField> ladder_options() {
   return {OptionField::count("burn_in", 10, 0, "bridge, ti: moves at each beta before collecting"),
           OptionField::count("samples", 50, 4, "bridge, ti: states collected per chain and beta"),
-          OptionField::count("thin", 1, 1, "bridge, ti: moves between collected states")};
+          OptionField::count("thin", 1, 1, "bridge, ti: moves between collected states"),
+          OptionField::text("tempering", "pt", {"pt", "none"},
+                            "bridge, ti: pt (one parallel-tempering population, swaps between adjacent betas) or none "
+                            "(chains visit the betas one after another)")};
 }
 
 }  // namespace logz

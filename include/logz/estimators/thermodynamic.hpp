@@ -13,7 +13,9 @@
 /// grids, pairs of steps, when K is even). The estimate is linear in the means,
 /// Σ_k w_k μ̂_k, so its Monte-Carlo variance is Σ_k w_k² Var(μ̂_k), each Var(μ̂_k) from the
 /// ESS of that β's split chains (var/n at β_0, where the draws are exact), the betas
-/// treated as independent as in bridge.hpp.
+/// treated as independent as in bridge.hpp. On a parallel-tempering ladder the betas are
+/// not independent (states swap between them): the variance is that of the mean of
+/// Σ_k w_k ∂ log f_k(chain r, round t), from the ESS of its split chains.
 ///
 /// The quadrature error is estimated separately. Trapezoid: Richardson on the half grid,
 /// (I_h − I_2h)/3 with I_2h the trapezoid on β_0, β_2, β_4, ... (for odd K the last step
@@ -28,6 +30,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "logz/core/check.hpp"
@@ -51,7 +54,9 @@ struct TiConfig {
   std::uint64_t seed = 1;
   TiRule rule = TiRule::trapezoid;  ///< Simpson needs an even number of steps
 
-  LadderConfig ladder() const { return {chains, burn_in, samples, thin, seed}; }
+  LadderTempering tempering = LadderTempering::pt;  ///< parallel tempering across the betas, or none (ladder.hpp)
+
+  LadderConfig ladder() const { return {chains, burn_in, samples, thin, seed, tempering}; }
 };
 
 /// Quadrature weights w with ∫ g ≈ Σ_k w_k g(β_k) on the grid `betas` (increasing, at
@@ -124,7 +129,7 @@ inline TiQuadrature ti_quadrature(std::span<const double> betas, std::span<const
 /// Everything TI computed: the estimate and its two error parts, stated separately.
 struct TiResult {
   LogZEstimate estimate;
-  double mc_std_error = std::numeric_limits<double>::quiet_NaN();  ///< of the chosen rule, betas independent
+  double mc_std_error = std::numeric_limits<double>::quiet_NaN();  ///< of the chosen rule (betas independent unless tempered)
   /// Estimated (integral − chosen rule): trapezoid_error of ti_quadrature for the trapezoid,
   /// simpson − trapezoid for Simpson; NaN for K = 1.
   double quadrature_error = std::numeric_limits<double>::quiet_NaN();
@@ -161,7 +166,16 @@ inline TiResult ti_from_ladder(const Ladder& ladder, TiRule rule = TiRule::trape
   out.quadrature = ti_quadrature(betas, out.means);
   const std::vector<double> w = rule == TiRule::trapezoid ? trapezoid_weights(betas) : simpson_weights(betas);
   double variance = 0;
-  for (std::size_t k = 0; k < L; ++k) variance += w[k] * w[k] * out.mean_std_errors[k] * out.mean_std_errors[k];
+  if (ladder.tempering == LadderTempering::pt) {
+    // States move between betas, so the means are correlated: the variance of the mean of
+    // Σ_k w_k ∂ log f_k, one series per chain and round (each chain's levels are one
+    // Markov chain; chains are independent).
+    MatrixD weighted = MatrixD::Zero(Eigen::Index(ladder.chains), Eigen::Index(ladder.samples));
+    for (std::size_t k = 0; k < L; ++k) weighted += w[k] * ladder.levels[k].dlog_f;
+    variance = level_mean_variance(weighted, false);
+  } else {
+    for (std::size_t k = 0; k < L; ++k) variance += w[k] * w[k] * out.mean_std_errors[k] * out.mean_std_errors[k];
+  }
   out.mc_std_error = std::sqrt(variance);
   out.quadrature_error = rule == TiRule::trapezoid ? out.quadrature.trapezoid_error
                                                    : out.quadrature.simpson - out.quadrature.trapezoid;
@@ -174,12 +188,15 @@ inline TiResult ti_from_ladder(const Ladder& ladder, TiRule rule = TiRule::trape
     e.error_method = "none: one step gives no estimate of the quadrature error (Monte-Carlo SE in mc_std_error)";
   } else {
     e.std_error = std::sqrt(variance + out.quadrature_error * out.quadrature_error);
+    const std::string mc =
+        ladder.tempering == LadderTempering::pt
+            ? "Monte-Carlo SE (MCSE of the weighted sum over betas per chain and round of the parallel-tempering "
+              "ladder, from the ESS of the split chains)"
+            : "Monte-Carlo SE (per-beta MCSE from the ESS of the split chains, betas independent)";
     e.error_method = rule == TiRule::trapezoid
-                         ? "Monte-Carlo SE (per-beta MCSE from the ESS of the split chains, betas independent) combined "
-                           "in quadrature with the trapezoid error estimated by Richardson on the half grid, "
-                           "|I_h - I_2h| / 3"
-                         : "Monte-Carlo SE (per-beta MCSE from the ESS of the split chains, betas independent) combined "
-                           "in quadrature with |Simpson - trapezoid|, an upper estimate of Simpson's error";
+                         ? mc + " combined in quadrature with the trapezoid error estimated by Richardson on the half "
+                                "grid, |I_h - I_2h| / 3"
+                         : mc + " combined in quadrature with |Simpson - trapezoid|, an upper estimate of Simpson's error";
     if (std::isnan(e.std_error))
       e.error_method = "none: at some beta every chain kept one value while chains differ, so no ESS can be estimated";
   }
@@ -196,8 +213,8 @@ inline TiResult ti_from_ladder(const Ladder& ladder, TiRule rule = TiRule::trape
 }
 
 /// Thermodynamic integration over `path` and `schedule` (method "ti"): runs the ladder
-/// (chain r on stream derive(seed, ladder_stream, r); bit-identical for any thread
-/// count) and integrates. Throws Error(Exit::usage) as run_ladder and ti_from_ladder.
+/// (parallel tempering unless config.tempering is none; streams per chain and level,
+/// bit-identical for any thread count: ladder.hpp) and integrates. Throws Error(Exit::usage) as run_ladder and ti_from_ladder.
 template <AnnealingPath P>
 LogZEstimate thermodynamic_integration(const P& path, const Schedule& schedule, const TiConfig& config, const Exec& ex,
                                        Observer& obs = silent_observer()) {
@@ -216,7 +233,7 @@ struct TiMethod : MethodDefaults {
   static constexpr std::string_view summary =
       "thermodynamic integration of the mean of d log f / d beta over the same chains as\n"
       "bridge (quadrature trapezoid|simpson; the quadrature error is reported apart)";
-  static std::vector<Purpose> streams() { return {ladder_stream}; }
+  static std::vector<Purpose> streams() { return {ladder_stream, ladder_swap_stream}; }
   static std::vector<OptionField> options() {
     std::vector<OptionField> o = ladder_options();
     o.push_back(OptionField::text("quadrature", "trapezoid", {"trapezoid", "simpson"}, "ti: trapezoid or simpson"));
@@ -225,6 +242,7 @@ struct TiMethod : MethodDefaults {
   template <AnnealingPath P>
   static LogZEstimate run(const P& path, const MethodRun<P>& r, const Exec& ex, Observer& obs) {
     TiConfig t{r.chains, r.options.count("burn_in"), r.options.count("samples"), r.options.count("thin"), r.seed};
+    t.tempering = ladder_tempering(r.options.text("tempering"));
     t.rule = r.options.text("quadrature") == "simpson" ? TiRule::simpson : TiRule::trapezoid;
     return thermodynamic_integration(path, *r.schedule, t, ex, obs);
   }
