@@ -192,7 +192,7 @@ TEST(FitIsing, MethodsByName) {
                  IsingFitMethod::pseudolikelihood})
     EXPECT_EQ(parse_ising_fit_method(ising_fit_method_name(m)), m);
   test::expect_error([] { parse_ising_fit_method("ml"); }, Exit::usage,
-                     "parse_ising_fit_method: unknown method 'ml' (expected rm, exact, pcd or pl)");
+                     "parse_ising_fit_method: unknown method 'ml' (expected rm, exact, pcd, pt or pl)");
 }
 
 TEST(FitIsing, EveryMethodFitsAndTakesTheDataConvention) {
