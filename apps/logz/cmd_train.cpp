@@ -140,8 +140,8 @@ void add_train(CLI::App& app, Action& action) {
       "Trains by stochastic gradient ascent with momentum on minibatches; the negative phase\n"
       "runs k block-Gibbs sweeps from the data (cd), from persistent chains (pcd), or from\n"
       "persistent parallel-tempering ladders (pt: Desjardins et al. 2010): each chain is\n"
-      "--replicas replicas at betas evenly spaced from 0 (the data's base rate) to 1 (the\n"
-      "model), swapping neighbours after every update; the negative phase is the beta = 1\n"
+      "--replicas replicas at betas 1 - (1 - r/(R-1))^1.5 from 0 (the data's base rate) to 1\n"
+      "(the model), swapping neighbours after every update; the negative phase is the beta = 1\n"
       "replica. An update of pt costs about --replicas times pcd's negative phase; each\n"
       "epoch's swap rates per adjacent pair go to the log (swap_rates).\n"
       "Every random choice is a function of (seed, epoch, batch, chain): the same command\n"
@@ -183,7 +183,7 @@ void add_train(CLI::App& app, Action& action) {
            o->replicas = r;
            o->replicas_given = true;
          },
-         "pt: replicas per ladder (>= 2), betas evenly spaced in [0, 1]")
+         "pt: replicas per ladder (>= 2), betas from 0 to 1, denser near 1")
       ->default_str(std::to_string(o->replicas))
       ->type_name("R");
   sub->add_option("--lr", o->lr, "Learning rate (> 0)")->capture_default_str()->type_name("X");

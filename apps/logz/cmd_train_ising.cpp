@@ -137,7 +137,7 @@ void add_train_ising(CLI::App& train, Action& action) {
       "  exact  maximum likelihood with exact moments by enumeration (<= 30 spins), L-BFGS\n"
       "  pcd    persistent contrastive divergence: Gibbs chains, momentum SGD\n"
       "  pt     pcd whose chains are parallel-tempering ladders of --replicas replicas of\n"
-      "         exp(-beta E), betas evenly spaced in [0, 1] (Desjardins et al. 2010); the\n"
+      "         exp(-beta E), betas 1 - (1 - r/(R-1))^1.5 (Desjardins et al. 2010); the\n"
       "         moments come from the beta = 1 replicas; swap rates in the summary and --json\n"
       "DATA: a .npy 2-D array, one configuration per row, all -1/1 or all 0/1 (the model\n"
       "takes that convention). The model file is an .npz: fields [n], couplings [n, n].\n"
@@ -167,7 +167,7 @@ void add_train_ising(CLI::App& train, Action& action) {
            o->replicas = r;
            o->replicas_given = true;
          },
-         "pt: replicas per ladder (>= 2), betas evenly spaced in [0, 1]")
+         "pt: replicas per ladder (>= 2), betas from 0 to 1, denser near 1")
       ->default_str(std::to_string(o->replicas));
   sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps per update (pcd; pt: per replica)")->capture_default_str();
   sub->add_option("--updates", o->updates, "SGD updates (pcd, pt)")->capture_default_str();

@@ -14,7 +14,10 @@ namespace logz {
 std::vector<double> default_tempering_ladder(std::size_t replicas) {
   check_arg(replicas >= 2, "default_tempering_ladder: replicas must be >= 2, got {}", replicas);
   std::vector<double> betas(replicas);
-  for (std::size_t r = 0; r < replicas; ++r) betas[r] = double(r) / double(replicas - 1);
+  for (std::size_t r = 0; r < replicas; ++r) {
+    const double x = 1.0 - double(r) / double(replicas - 1);
+    betas[r] = 1.0 - x * std::sqrt(x);
+  }
   betas.back() = 1.0;
   return betas;
 }

@@ -28,8 +28,8 @@ struct TrainConfig {
   std::size_t epochs = 10;
   std::size_t batch = 100;
   std::size_t chains = 0;            ///< persistent chains (pcd; pt: ladders); 0 = batch
-  /// pt: replicas per ladder, at betas default_tempering_ladder(replicas) (evenly spaced
-  /// from the data's base rate at β = 0 to the model); each update costs about
+  /// pt: replicas per ladder, at betas default_tempering_ladder(replicas) (from the data's
+  /// base rate at β = 0 to the model at β = 1, denser near 1); each update costs about
   /// `replicas` times PCD's negative phase.
   std::size_t replicas = 10;
   double lr = 0.05;
