@@ -20,7 +20,7 @@ for setting in "$@"; do
       epochs=$([ "$method" = pt ] && echo "$pt_epochs" || echo "$pcd_epochs")
       m="$out/$method-lr$lr-s$seed.npz"
       /usr/bin/time -f '%U %S' -o "$out/time" "$logz" train rbm --data fashion-mnist:train --test-data none \
-        --hidden 20 --method "$method" --replicas 10 --epochs "$epochs" --batch 100 --lr "$lr" --seed "$seed" \
+        --hidden 20 --method "$method" $([ "$method" = pt ] && echo --replicas 10) --epochs "$epochs" --batch 100 --lr "$lr" --seed "$seed" \
         --monitor-rows 100 --checkpoint none --log "$out/$method-lr$lr-s$seed.log.jsonl" --threads 1 --quiet --out "$m"
       cpu=$(awk '{print $1 + $2}' "$out/time")
       ll=$("$logz" eval --model "$m" --data fashion-mnist:test --log-z exact --threads 1 --json --quiet |
