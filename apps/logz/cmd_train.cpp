@@ -1,6 +1,7 @@
 // `logz train rbm`: trains a binary RBM with CD-k / PCD-k (api::train_rbm) and writes
 // the model file with its training-data marginals.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
@@ -18,12 +19,13 @@ constexpr std::string_view kCmd = "train rbm";
 struct TrainOptions {
   CommonOptions common;
   std::string data, test_data, out, checkpoint, log;
-  bool resume = false;
+  bool resume = false, replicas_given = false;
   api::TrainConfig defaults;
   std::string method = defaults.method, lr_schedule = defaults.lr_schedule;
   std::int64_t hidden = std::int64_t(defaults.hidden), k = std::int64_t(defaults.k),
                epochs = std::int64_t(defaults.epochs), batch = std::int64_t(defaults.batch),
-               chains = std::int64_t(defaults.chains), monitor_ais = std::int64_t(defaults.monitor_ais_every),
+               chains = std::int64_t(defaults.chains), replicas = std::int64_t(defaults.replicas),
+               monitor_ais = std::int64_t(defaults.monitor_ais_every),
                monitor_ais_chains = std::int64_t(defaults.monitor_ais_chains),
                monitor_ais_betas = std::int64_t(defaults.monitor_ais_betas),
                monitor_rows = std::int64_t(defaults.monitor_rows), seed = std::int64_t(defaults.seed);
@@ -43,6 +45,8 @@ int run_train(const TrainOptions& o) {
   c.epochs = count_option(kCmd, "--epochs", o.epochs, 1);
   c.batch = count_option(kCmd, "--batch", o.batch, 1);
   c.chains = count_option(kCmd, "--chains", o.chains, 0);
+  check_arg(!o.replicas_given || o.method == "pt", "{}: --replicas is for --method pt (got --method {})", kCmd, o.method);
+  c.replicas = count_option(kCmd, "--replicas", o.replicas, 2);
   c.lr = positive_option(kCmd, "--lr", o.lr);
   c.lr_schedule = o.lr_schedule;
   c.lr_final = nonnegative_option(kCmd, "--lr-final", o.lr_final);
@@ -80,7 +84,8 @@ int run_train(const TrainOptions& o) {
   obs.message(fmt::format("{}: {} rows x {} visible units{}; {} hidden units, {}-{}, {} epochs of batch {}, lr {}, seed {} -> {}",
                           kCmd, train.rows(), train.cols(),
                           test_spec.empty() ? std::string() : fmt::format(" (test: {}, {} rows)", test_spec, test.rows()),
-                          c.hidden, c.method, c.k, c.epochs, c.batch, c.lr, c.seed, o.out));
+                          c.hidden, c.method == "pt" ? fmt::format("pt({} replicas)", c.replicas) : c.method, c.k,
+                          c.epochs, c.batch, c.lr, c.seed, o.out));
 
   // 4. Train and write the model.
   api::TrainResult r = api::train_rbm(train, test, c, files, ex, obs);
@@ -100,6 +105,7 @@ int run_train(const TrainOptions& o) {
     if (e.ais_test_log_likelihood)
       text += fmt::format(", AIS test log-likelihood {}",
                           plus_minus(*e.ais_test_log_likelihood, e.ais_test_log_likelihood_std_error.value_or(NAN)));
+    if (!e.swap_rates.empty()) text += fmt::format("\nswap rates per adjacent pair of betas: {:.3f}", fmt::join(e.swap_rates, " "));
   }
   summary(o.common, text);
   if (o.common.json) {
@@ -121,7 +127,7 @@ int run_train(const TrainOptions& o) {
 
 void add_train(CLI::App& app, Action& action) {
   CLI::App* train = app.add_subcommand(
-      "train", "Train a model: rbm (CD-k / PCD-k), potts (pseudolikelihood), ising (pl, rm, exact, pcd)");
+      "train", "Train a model: rbm (CD-k / PCD-k / PT), potts (pseudolikelihood), ising (pl, rm, exact, pcd)");
   train->require_subcommand(1);
   train->footer("Models: rbm, potts, ising. See logz train <model> --help.");
   add_train_potts(*train, action);
@@ -132,7 +138,12 @@ void add_train(CLI::App& app, Action& action) {
   CLI::App* sub = train->add_subcommand("rbm", "Train a Bernoulli-Bernoulli RBM by CD-k or persistent CD-k (PCD / SML)");
   sub->footer(
       "Trains by stochastic gradient ascent with momentum on minibatches; the negative phase\n"
-      "runs k block-Gibbs sweeps from the data (cd) or from persistent chains (pcd).\n"
+      "runs k block-Gibbs sweeps from the data (cd), from persistent chains (pcd), or from\n"
+      "persistent parallel-tempering ladders (pt: Desjardins et al. 2010): each chain is\n"
+      "--replicas replicas at betas 1 - (1 - r/(R-1))^1.5 from 0 (the data's base rate) to 1\n"
+      "(the model), swapping neighbours after every update; the negative phase is the beta = 1\n"
+      "replica. An update of pt costs about --replicas times pcd's negative phase; each\n"
+      "epoch's swap rates per adjacent pair go to the log (swap_rates).\n"
       "Every random choice is a function of (seed, epoch, batch, chain): the same command\n"
       "gives the same bits for any --threads, and a run resumed with --resume from its\n"
       "checkpoint ends with the same model file as an uninterrupted one.\n"
@@ -146,21 +157,35 @@ void add_train(CLI::App& app, Action& action) {
       "  logz train rbm --data fashion-mnist:train --hidden 500 --method pcd --k 1 --epochs 10 \\\n"
       "      --batch 100 --lr 0.05 --seed 1 --out model.npz\n"
       "  logz train rbm --data x.npy --hidden 20 --epochs 50 --monitor-ais 10 --test-data y.npy --out m.npz\n"
+      "  logz train rbm --data fashion-mnist:train --hidden 20 --method pt --replicas 10 --out m.npz\n"
       "  logz train rbm ... --epochs 20 --resume     # continue the same run up to epoch 20");
   sub->add_option("--data", o->data, "Training data: fashion-mnist:train or a .npy file of 0/1 rows")
       ->required()
       ->type_name("SPEC");
   sub->add_option("--out", o->out, "Model file to write (.npz); its directory must exist")->required()->type_name("PATH");
   sub->add_option("--hidden", o->hidden, "Number of hidden units")->capture_default_str()->type_name("N");
-  sub->add_option("--method", o->method, "cd (chains restart at the data) or pcd (persistent chains)")
+  sub->add_option("--method", o->method,
+                  "cd (chains restart at the data), pcd (persistent chains) or pt (persistent parallel-tempering "
+                  "ladders)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"cd", "pcd"}));
+      ->check(CLI::IsMember({"cd", "pcd", "pt"}));
   sub->add_option("--k", o->k, "Gibbs sweeps per update")->capture_default_str()->type_name("N");
   sub->add_option("--epochs", o->epochs, "Passes over the training data (total, also when resuming)")
       ->capture_default_str()
       ->type_name("N");
   sub->add_option("--batch", o->batch, "Minibatch size")->capture_default_str()->type_name("N");
-  sub->add_option("--chains", o->chains, "Persistent chains for pcd; 0 = the batch size")->capture_default_str()->type_name("N");
+  sub->add_option("--chains", o->chains, "Persistent chains for pcd (ladders for pt); 0 = the batch size")
+      ->capture_default_str()
+      ->type_name("N");
+  sub->add_option_function<std::int64_t>(
+         "--replicas",
+         [o](const std::int64_t& r) {
+           o->replicas = r;
+           o->replicas_given = true;
+         },
+         "pt: replicas per ladder (>= 2), betas from 0 to 1, denser near 1")
+      ->default_str(std::to_string(o->replicas))
+      ->type_name("R");
   sub->add_option("--lr", o->lr, "Learning rate (> 0)")->capture_default_str()->type_name("X");
   sub->add_option("--lr-schedule", o->lr_schedule, "constant, or linear decay to --lr-final at the last epoch")
       ->capture_default_str()

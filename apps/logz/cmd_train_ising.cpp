@@ -1,6 +1,8 @@
 // `logz train ising`: fits a fully connected Ising model to spin configurations (.npy)
-// by pseudolikelihood, ratio matching, PCD or exact maximum likelihood.
+// by pseudolikelihood, ratio matching, PCD, PCD on parallel-tempering ladders (pt) or
+// exact maximum likelihood.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include "logz/core/check.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
+#include "logz/objectives/rbm_tempered_chains.hpp"
 #include "logz/training/ising_fit.hpp"
 
 namespace logz::cli {
@@ -20,7 +23,9 @@ struct IsingOptions {
   CommonOptions common;
   std::string data, out, method = "pl", graph = "complete";
   double l2_fields = 0.0, l2_couplings = 0.0, lr = 0.05, momentum = 0.9, tolerance = 1e-6;
-  std::int64_t max_iterations = 1000, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1;
+  std::int64_t max_iterations = 1000, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1,
+               replicas = 10;
+  bool replicas_given = false;
 };
 
 // The data as spins: all -1/1 or all 0/1 (a data error, exit 65, before any fitting).
@@ -76,6 +81,8 @@ int run_ising(const IsingOptions& o) {
   c.sgd.momentum = o.momentum;
   c.sgd.average_last = count_option(kCmd, "--average-last", o.average_last, 0);
   c.seed = seed_option(kCmd, o.seed);
+  check_arg(!o.replicas_given || o.method == "pt", "{}: --replicas is for --method pt (got --method {})", kCmd, o.method);
+  if (o.method == "pt") c.pcd.betas = default_tempering_ladder(count_option(kCmd, "--replicas", o.replicas, 2));
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out);
 
@@ -91,10 +98,13 @@ int run_ising(const IsingOptions& o) {
   io::save_ising(o.out, fit.model);
   const double secs = seconds_since(start);
   summary(o.common, fmt::format("{} fit: {} iterations{}, final {} {:.6g}; {:.2f} s -> {}", fit.method, fit.iterations,
-                                o.method == "pcd" ? "" : fit.converged ? " (converged)" : " (not converged)",
+                                o.method == "pcd" || o.method == "pt" ? "" : fit.converged ? " (converged)" : " (not converged)",
                                 fit.trace_name, fit.trace.empty() ? NAN : fit.trace.back(), secs, o.out));
-  if (o.common.json)
-    print_json({{"command", "train ising"},
+  if (!fit.swap_acceptance.empty())
+    summary(o.common, fmt::format("swap rates per adjacent pair of betas {:.2f}: {:.3f}; {} round trips", fmt::join(c.pcd.betas, ","),
+                                  fmt::join(fit.swap_acceptance, " "), fit.round_trips));
+  if (o.common.json) {
+    nlohmann::json j = {{"command", "train ising"},
                 {"method", fit.method},
                 {"samples", spins.rows()},
                 {"spins", spins.cols()},
@@ -104,7 +114,14 @@ int run_ising(const IsingOptions& o) {
                 {"trace_name", fit.trace_name},
                 {"final", fit.trace.empty() ? NAN : fit.trace.back()},
                 {"seconds", secs},
-                {"out", o.out}});
+                {"out", o.out}};
+    if (o.method == "pt") {
+      j["betas"] = c.pcd.betas;
+      j["swap_rates"] = fit.swap_acceptance;
+      j["round_trips"] = fit.round_trips;
+    }
+    print_json(j);
+  }
   return 0;
 }
 
@@ -119,6 +136,9 @@ void add_train_ising(CLI::App& train, Action& action) {
       "  rm     ratio matching (Hyvarinen 2007), L-BFGS\n"
       "  exact  maximum likelihood with exact moments by enumeration (<= 30 spins), L-BFGS\n"
       "  pcd    persistent contrastive divergence: Gibbs chains, momentum SGD\n"
+      "  pt     pcd whose chains are parallel-tempering ladders of --replicas replicas of\n"
+      "         exp(-beta E), betas 1 - (1 - r/(R-1))^1.5 (Desjardins et al. 2010); the\n"
+      "         moments come from the beta = 1 replicas; swap rates in the summary and --json\n"
       "DATA: a .npy 2-D array, one configuration per row, all -1/1 or all 0/1 (the model\n"
       "takes that convention). The model file is an .npz: fields [n], couplings [n, n].\n"
       "GRAPH: complete (every pair; the only one pl fits), chain, ring, lattice:RxC or\n"
@@ -127,26 +147,35 @@ void add_train_ising(CLI::App& train, Action& action) {
       "Examples:\n"
       "  logz train ising --data spins.npy --method pl --out ising.npz\n"
       "  logz train ising --data spins.npy --method pcd --chains 200 --updates 5000 --lr 0.02 --out ising.npz\n"
+      "  logz train ising --data lattice.npy --method pt --replicas 10 --graph torus:8x8 --out ising.npz\n"
       "  logz train ising --data lattice.npy --method rm --graph torus:16x16 --out ising.npz");
   sub->add_option("--data", o->data, "Spin configurations: .npy, one per row")->required()->type_name("PATH");
   sub->add_option("--out", o->out, "Model file to write (.npz)")->required()->type_name("PATH");
-  sub->add_option("--method", o->method, "pl, rm, exact or pcd")
+  sub->add_option("--method", o->method, "pl, rm, exact, pcd or pt")
       ->capture_default_str()
-      ->check(CLI::IsMember({"pl", "rm", "exact", "pcd"}));
+      ->check(CLI::IsMember({"pl", "rm", "exact", "pcd", "pt"}));
   sub->add_option("--graph", o->graph, "complete, chain, ring, lattice:RxC or torus:RxC")->capture_default_str();
   sub->add_option("--l2-fields", o->l2_fields, "L2 penalty on the fields")->capture_default_str();
   sub->add_option("--l2-couplings", o->l2_couplings, "L2 penalty on the couplings")->capture_default_str();
   sub->add_option("--max-iterations", o->max_iterations, "L-BFGS iterations at most (pl, rm, exact)")
       ->capture_default_str();
   sub->add_option("--tolerance", o->tolerance, "L-BFGS gradient-norm stop (pl, rm, exact)")->capture_default_str();
-  sub->add_option("--chains", o->chains, "Persistent chains (pcd)")->capture_default_str();
-  sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps per update (pcd)")->capture_default_str();
-  sub->add_option("--updates", o->updates, "SGD updates (pcd)")->capture_default_str();
-  sub->add_option("--lr", o->lr, "Learning rate (pcd)")->capture_default_str();
-  sub->add_option("--momentum", o->momentum, "Momentum in [0, 1) (pcd)")->capture_default_str();
-  sub->add_option("--average-last", o->average_last, "Average the last N iterates (pcd; 0 = last)")
+  sub->add_option("--chains", o->chains, "Persistent chains (pcd; pt: ladders)")->capture_default_str();
+  sub->add_option_function<std::int64_t>(
+         "--replicas",
+         [o](const std::int64_t& r) {
+           o->replicas = r;
+           o->replicas_given = true;
+         },
+         "pt: replicas per ladder (>= 2), betas from 0 to 1, denser near 1")
+      ->default_str(std::to_string(o->replicas));
+  sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps per update (pcd; pt: per replica)")->capture_default_str();
+  sub->add_option("--updates", o->updates, "SGD updates (pcd, pt)")->capture_default_str();
+  sub->add_option("--lr", o->lr, "Learning rate (pcd, pt)")->capture_default_str();
+  sub->add_option("--momentum", o->momentum, "Momentum in [0, 1) (pcd, pt)")->capture_default_str();
+  sub->add_option("--average-last", o->average_last, "Average the last N iterates (pcd, pt; 0 = last)")
       ->capture_default_str();
-  sub->add_option("--seed", o->seed, "Random seed (pcd)")->capture_default_str();
+  sub->add_option("--seed", o->seed, "Random seed (pcd, pt)")->capture_default_str();
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_ising);
 }

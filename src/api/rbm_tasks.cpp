@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
@@ -94,6 +95,8 @@ EpochReport report_from_json(const nlohmann::json& j) {
   opt("ais_log_z_std_error", r.ais_log_z_std_error);
   opt("ais_test_log_likelihood", r.ais_test_log_likelihood);
   opt("ais_test_log_likelihood_std_error", r.ais_test_log_likelihood_std_error);
+  if (j.contains("swap_rates"))
+    for (const auto& x : j["swap_rates"]) r.swap_rates.push_back(x.is_null() ? std::nan("") : x.get<double>());
   return r;
 }
 
@@ -104,6 +107,10 @@ RbmCdOptions cd_options(const TrainConfig& c) {
   o.epochs = c.epochs;
   o.batch = c.batch;
   o.chains = c.chains;
+  if (c.method == "pt") {
+    o.persistent = true;
+    o.tempering_betas = default_tempering_ladder(c.replicas);
+  }
   o.learning_rate = c.lr;
   if (c.lr_schedule == "linear") o.final_learning_rate = c.lr_final;
   o.momentum = c.momentum;
@@ -119,7 +126,9 @@ RbmCdOptions cd_options(const TrainConfig& c) {
 
 void TrainConfig::validate() const {
   check_config(hidden >= 1, {"hidden"}, "train: @0 must be >= 1, got {}", hidden);
-  check_config(method == "cd" || method == "pcd", {"method"}, "train: @0 must be cd or pcd, got '{}'", method);
+  check_config(method == "cd" || method == "pcd" || method == "pt", {"method"}, "train: @0 must be cd, pcd or pt, got '{}'",
+               method);
+  check_config(method != "pt" || replicas >= 2, {"replicas"}, "train: @0 must be >= 2, got {}", replicas);
   check_config(k >= 1, {"k"}, "train: @0 must be >= 1, got {}", k);
   check_config(epochs >= 1, {"epochs"}, "train: @0 must be >= 1, got {}", epochs);
   check_config(batch >= 1, {"batch"}, "train: @0 must be >= 1, got {}", batch);
@@ -134,11 +143,13 @@ void TrainConfig::validate() const {
 }
 
 nlohmann::json TrainConfig::to_json() const {
-  return {{"hidden", hidden}, {"method", method}, {"k", k}, {"epochs", epochs}, {"batch", batch}, {"chains", chains},
+  nlohmann::json j = {{"hidden", hidden}, {"method", method}, {"k", k}, {"epochs", epochs}, {"batch", batch}, {"chains", chains},
           {"lr", lr}, {"lr_schedule", lr_schedule}, {"lr_final", lr_final}, {"momentum", momentum},
           {"weight_decay", weight_decay}, {"init_scale", init_scale}, {"seed", seed},
           {"monitor_ais_every", monitor_ais_every}, {"monitor_ais_chains", monitor_ais_chains},
           {"monitor_ais_betas", monitor_ais_betas}, {"monitor_rows", monitor_rows}};
+  if (method == "pt") j["replicas"] = replicas;  // only pt has it: cd/pcd fingerprints stay as they were
+  return j;
 }
 
 nlohmann::json EpochReport::to_json() const {
@@ -152,6 +163,7 @@ nlohmann::json EpochReport::to_json() const {
   opt("ais_log_z_std_error", ais_log_z_std_error);
   opt("ais_test_log_likelihood", ais_test_log_likelihood);
   opt("ais_test_log_likelihood_std_error", ais_test_log_likelihood_std_error);
+  if (!swap_rates.empty()) j["swap_rates"] = swap_rates;  // NaN (a pair never proposed) is written as null
   return j;
 }
 
@@ -215,6 +227,7 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
     rep.lr = done.learning_rate;
     rep.seconds = done.seconds;
     rep.examples_per_second = double(done.examples) / rep.seconds;
+    rep.swap_rates = done.swap_rates;
     const Stream mon = Stream::derive(config.seed, Purpose::monitor, epoch);
     rep.recon_error = reconstruction_error(model, train_monitor, mon.derive(Purpose::monitor, 0), ex);
     rep.pseudo_log_likelihood = pseudo_log_likelihood(model, train_monitor, mon.derive(Purpose::monitor, 1), ex);
@@ -250,6 +263,7 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
     if (rep.test_pseudo_log_likelihood) msg += fmt::format("  test PLL {:9.3f}", *rep.test_pseudo_log_likelihood);
     if (rep.ais_test_log_likelihood)
       msg += fmt::format("  AIS test LL {:.3f} ± {:.3f}", *rep.ais_test_log_likelihood, *rep.ais_test_log_likelihood_std_error);
+    if (!rep.swap_rates.empty()) msg += fmt::format("  swaps {:.2f}", fmt::join(rep.swap_rates, " "));
     obs.message(msg);
   }
   res.model = trainer->model();

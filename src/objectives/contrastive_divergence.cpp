@@ -67,13 +67,33 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   }
   if (params_.persistent) chains_ = chains;
 
+  fused_update(m, B, C, reuse_data_preactivation ? B : 0, lr, momentum, weight_decay, vel, ex);
+  return CdInfo{std::size_t(C)};
+}
+
+CdInfo ContrastiveDivergence::step_with_negatives(RbmF& m, const MatrixF& v0, const MatrixF& vk, double lr,
+                                                  double momentum, double weight_decay, RbmF& vel, const Exec& ex) {
+  const Eigen::Index B = v0.rows(), C = vk.rows(), nv = Eigen::Index(m.n_visible());
+  check_arg(B > 0 && v0.cols() == nv, "ContrastiveDivergence: batch has shape ({}, {}), expected (>0, {})", B, v0.cols(), nv);
+  check_arg(C > 0 && vk.cols() == nv, "ContrastiveDivergence: negatives have shape ({}, {}), expected (>0, {})", C,
+            vk.cols(), nv);
+  stacked_v_.resize(B + C, nv);
+  stacked_v_.topRows(B) = v0;
+  stacked_v_.bottomRows(C) = vk;
+  stacked_p_.resize(B + C, Eigen::Index(m.n_hidden()));
+  fused_update(m, B, C, 0, lr, momentum, weight_decay, vel, ex);
+  return CdInfo{std::size_t(C)};
+}
+
+void ContrastiveDivergence::fused_update(RbmF& m, Eigen::Index B, Eigen::Index C, Eigen::Index first, double lr,
+                                         double momentum, double weight_decay, RbmF& vel, const Exec& ex) {
+  const Blocks hid = column_blocks(m.n_hidden()), vis = column_blocks(m.n_visible());
   const float mom = float(momentum), rate = float(lr), wd = float(weight_decay);
   // Hidden probabilities of data and chains, P = σ([v0; vk] W + c), and the hidden-bias
   // step: block j owns c_j (no other block reads it).
   parallel_for(ex, hid.count(), [&](std::size_t t) {
     const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
     auto p = stacked_p_.middleCols(j0, w);
-    const Eigen::Index first = reuse_data_preactivation ? B : 0;  // rows still to compute
     p.bottomRows(B + C - first).noalias() = stacked_v_.bottomRows(B + C - first) * m.weights.middleCols(j0, w);
     p.bottomRows(B + C - first).rowwise() += m.hidden_bias.segment(j0, w).transpose();
     p = p.array().logistic().matrix();
@@ -102,7 +122,6 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
     vb = mom * vb + rate * gb;
     m.visible_bias.segment(i0, w) += vb;
   });
-  return CdInfo{std::size_t(C)};
 }
 
 }  // namespace logz

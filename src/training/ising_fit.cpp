@@ -7,6 +7,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/objectives/pseudolikelihood.hpp"
+#include "logz/objectives/rbm_tempered_chains.hpp"
 #include "logz/objectives/ratio_matching.hpp"
 
 namespace logz {
@@ -17,15 +18,16 @@ std::string_view ising_fit_method_name(IsingFitMethod method) {
     case IsingFitMethod::exact_ml: return "exact";
     case IsingFitMethod::pcd: return "pcd";
     case IsingFitMethod::pseudolikelihood: return "pl";
+    case IsingFitMethod::pt: return "pt";
   }
   fail(Exit::software, "ising_fit_method_name: unknown method {}", int(method));
 }
 
 IsingFitMethod parse_ising_fit_method(std::string_view name) {
   for (IsingFitMethod m : {IsingFitMethod::ratio_matching, IsingFitMethod::exact_ml, IsingFitMethod::pcd,
-                           IsingFitMethod::pseudolikelihood})
+                           IsingFitMethod::pseudolikelihood, IsingFitMethod::pt})
     if (name == ising_fit_method_name(m)) return m;
-  fail(Exit::usage, "parse_ising_fit_method: unknown method '{}' (expected rm, exact, pcd or pl)", name);
+  fail(Exit::usage, "parse_ising_fit_method: unknown method '{}' (expected rm, exact, pcd, pt or pl)", name);
 }
 
 namespace {
@@ -95,6 +97,11 @@ IsingFit fit_ising(const MatrixD& spins, const IsingFitConfig& config, const Exe
     case IsingFitMethod::pcd:
       return fit_ising_pcd(init, ising_data_moments(init, spins, ex), config.l2, config.pcd, config.sgd, config.seed, ex);
     case IsingFitMethod::pseudolikelihood: return fit_ising_pseudolikelihood(spins, conv, config, ex);
+    case IsingFitMethod::pt: {
+      IsingPcdParams pcd = config.pcd;
+      if (pcd.betas.empty()) pcd.betas = default_tempering_ladder(10);
+      return fit_ising_pcd(init, ising_data_moments(init, spins, ex), config.l2, pcd, config.sgd, config.seed, ex);
+    }
   }
   fail(Exit::software, "fit_ising: unknown method {}", int(config.method));
 }

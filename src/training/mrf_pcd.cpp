@@ -47,10 +47,10 @@ std::vector<VectorD> given_starts(const IsingPcdParams& p, const MatrixD& chains
 }  // namespace
 
 IsingPcd::IsingPcd(const Ising& model, IsingPcdParams params, const Stream& init)
-    : params_(params), chains_("IsingPcd", uniform_spin_starts(model, params, init), params.sweeps) {}
+    : params_(params), chains_("IsingPcd", uniform_spin_starts(model, params, init), params.sweeps, params.betas) {}
 
 IsingPcd::IsingPcd(IsingPcdParams params, const MatrixD& chains)
-    : params_(params), chains_("IsingPcd", given_starts(params, chains), params.sweeps) {}
+    : params_(params), chains_("IsingPcd", given_starts(params, chains), params.sweeps, params.betas) {}
 
 void IsingPcd::check_model(const Ising& model) const {
   check_arg(std::size_t(chains_.state(0).size()) == model.n_spins(),
@@ -91,7 +91,8 @@ IsingFit fit_ising_pcd(const Ising& init, const IsingDataMoments& data, const Is
         return g.norm();
       });
   const double last = trace.back();
-  return IsingFit{std::move(model), "pcd", "gradient-estimate norm", std::move(trace), sgd.updates, false, last};
+  return IsingFit{std::move(model), pcd.betas.empty() ? "pcd" : "pt", "gradient-estimate norm", std::move(trace),
+                  sgd.updates, false, last, chains.swap_acceptance(), chains.round_trips()};
 }
 
 // ---- Potts --------------------------------------------------------------------------

@@ -177,7 +177,7 @@ TEST_F(Cli, BadTrainOptionValuesExit64BeforeAnyWork) {
   EXPECT_FALSE(fs::exists(out));
   const Result r = run(base + "--method sgd");
   EXPECT_EQ(r.code, 64);
-  EXPECT_EQ(r.err, "logz: --method: sgd not in {cd,pcd}\nRun with --help for more information.\n");
+  EXPECT_EQ(r.err, "logz: --method: sgd not in {cd,pcd,pt}\nRun with --help for more information.\n");
 }
 
 TEST_F(Cli, BadEstimateOptionValuesExit64) {

@@ -124,7 +124,7 @@ TEST(IsingPcd, SameBitsForSameSeedAndAnyThreadCount) {
   init.set_parameters(VectorD::Zero(10));
   // Chain blocks hold 2^16 / (2 states × (5 sites + 2 × 5 edges)) = 2184 chains: 7000
   // chains make 4 blocks, and their moments (70000 terms) are summed in parallel too.
-  const IsingPcdParams pcd{7000, 1};
+  const IsingPcdParams pcd{7000, 1, {}};
   IsingSgdParams sgd;
   sgd.updates = 10;
   sgd.average_last = 4;
@@ -144,7 +144,7 @@ TEST(IsingPcd, ChainMomentsAndGradientLayout) {
   MatrixD chains(2, 5);
   chains << 1, 0, 1, 1, 0,  //
       1, 1, 0, 1, 1;
-  IsingPcd pcd({2, 1}, chains);
+  IsingPcd pcd({2, 1, {}}, chains);
   const IsingDataMoments cm = pcd.chain_moments(m, ex);
   VectorD mean(5);
   mean << 1, 0.5, 0.5, 1, 0.5;
@@ -154,7 +154,7 @@ TEST(IsingPcd, ChainMomentsAndGradientLayout) {
   EXPECT_EQ(cm.correlation, corr);
   // The gradient is chain moments (after the sweep) − data moments + λθ.
   const IsingDataMoments d{VectorD::Constant(5, 0.25), VectorD::Constant(5, 0.125), 10};
-  IsingPcd again({2, 1}, chains);
+  IsingPcd again({2, 1, {}}, chains);
   const VectorD g = again.gradient(m, d, {1.0, 0.0}, Stream::root(3), ex);
   const IsingDataMoments after = again.chain_moments(m, ex);
   for (Eigen::Index i = 0; i < 5; ++i) EXPECT_EQ(g[i], after.mean[i] - 0.25 + m.fields()[i]);
@@ -164,9 +164,9 @@ TEST(IsingPcd, ChainMomentsAndGradientLayout) {
 TEST(IsingPcd, Errors) {
   const Exec ex(1);
   const Ising m = test_model(SpinConvention::plus_minus_one);
-  test::expect_error([&] { IsingPcd(m, {0, 1}, Stream::root(1)); }, Exit::usage, "IsingPcd: n_chains must be >= 1 (got 0)");
-  test::expect_error([&] { IsingPcd(m, {1, 0}, Stream::root(1)); }, Exit::usage, "IsingPcd: sweeps must be >= 1 (got 0)");
-  test::expect_error([&] { IsingPcd({3, 1}, MatrixD::Ones(2, 5)); }, Exit::usage,
+  test::expect_error([&] { IsingPcd(m, {0, 1, {}}, Stream::root(1)); }, Exit::usage, "IsingPcd: n_chains must be >= 1 (got 0)");
+  test::expect_error([&] { IsingPcd(m, {1, 0, {}}, Stream::root(1)); }, Exit::usage, "IsingPcd: sweeps must be >= 1 (got 0)");
+  test::expect_error([&] { IsingPcd({3, 1, {}}, MatrixD::Ones(2, 5)); }, Exit::usage,
                      "IsingPcd: 2 chain states given for n_chains = 3");
   const IsingDataMoments d{VectorD::Zero(5), VectorD::Zero(5), 1};
   IsingSgdParams sgd;
@@ -192,7 +192,7 @@ TEST(FitIsing, MethodsByName) {
                  IsingFitMethod::pseudolikelihood})
     EXPECT_EQ(parse_ising_fit_method(ising_fit_method_name(m)), m);
   test::expect_error([] { parse_ising_fit_method("ml"); }, Exit::usage,
-                     "parse_ising_fit_method: unknown method 'ml' (expected rm, exact, pcd or pl)");
+                     "parse_ising_fit_method: unknown method 'ml' (expected rm, exact, pcd, pt or pl)");
 }
 
 TEST(FitIsing, EveryMethodFitsAndTakesTheDataConvention) {

@@ -23,11 +23,15 @@ namespace logz::api {
 
 struct TrainConfig {
   std::size_t hidden = 500;
-  std::string method = "pcd";        ///< "cd" or "pcd"
+  std::string method = "pcd";        ///< "cd", "pcd" or "pt" (PCD with parallel-tempering ladders)
   std::size_t k = 1;                 ///< Gibbs sweeps per update
   std::size_t epochs = 10;
   std::size_t batch = 100;
-  std::size_t chains = 0;            ///< persistent chains (pcd); 0 = batch
+  std::size_t chains = 0;            ///< persistent chains (pcd; pt: ladders); 0 = batch
+  /// pt: replicas per ladder, at betas default_tempering_ladder(replicas) (from the data's
+  /// base rate at β = 0 to the model at β = 1, denser near 1); each update costs about
+  /// `replicas` times PCD's negative phase.
+  std::size_t replicas = 10;
   double lr = 0.05;
   std::string lr_schedule = "constant";  ///< "constant" or "linear" (decays to lr_final at the end)
   double lr_final = 0.0;
@@ -56,6 +60,8 @@ struct EpochReport {
   std::optional<double> test_pseudo_log_likelihood;
   std::optional<double> ais_log_z, ais_log_z_std_error;
   std::optional<double> ais_test_log_likelihood, ais_test_log_likelihood_std_error;
+  /// pt: per adjacent pair of betas, swaps accepted / proposed in this epoch (else empty).
+  std::vector<double> swap_rates;
   nlohmann::json to_json() const;
 };
 
@@ -72,7 +78,8 @@ struct TrainResult {
   std::size_t resumed_from_epoch = 0;  ///< 0 if started fresh
 };
 
-/// Trains a binary RBM with CD-k or PCD-k and SGD with momentum. Every random choice is
+/// Trains a binary RBM with CD-k, PCD-k or PCD-k on parallel-tempering ladders (pt) and
+/// SGD with momentum. Every random choice is
 /// a function of (seed, epoch, batch, chain), so a run resumed from its checkpoint ends
 /// with the same bits as an uninterrupted one, for any thread count. `test` may be empty.
 TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainConfig& config, const TrainFiles& files,

@@ -49,7 +49,18 @@ class ContrastiveDivergence {
   CdInfo step(RbmF& m, const MatrixF& v0, const Stream& stream, double lr, double momentum, double weight_decay,
               RbmF& velocity, const Exec& ex);
 
+  /// The same update with the negative phase given: `vk` holds the chain states (rows),
+  /// used as they are (no Gibbs sweep, no persistent state touched). Parallel tempering
+  /// (objectives/rbm_tempered_chains.hpp) passes its β = 1 replicas here.
+  CdInfo step_with_negatives(RbmF& m, const MatrixF& v0, const MatrixF& vk, double lr, double momentum,
+                             double weight_decay, RbmF& velocity, const Exec& ex);
+
  private:
+  /// The fused gradient and momentum step on stacked_v_ = [v0; vk] (B + C rows), whose
+  /// hidden pre-activations are already in rows [0, first) of stacked_p_.
+  void fused_update(RbmF& m, Eigen::Index B, Eigen::Index C, Eigen::Index first, double lr, double momentum,
+                    double weight_decay, RbmF& velocity, const Exec& ex);
+
   CdParams params_;
   MatrixF chains_;
   // Buffers reused across updates.

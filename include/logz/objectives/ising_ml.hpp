@@ -59,12 +59,14 @@ double ising_l2_penalty(const Ising& model, const IsingL2& l2, VectorD* gradient
 /// A fitted model and how the fit went.
 struct IsingFit {
   Ising model;
-  std::string method;          ///< "rm", "exact" or "pcd"
+  std::string method;          ///< "rm", "exact", "pcd", "pt" or "pl"
   std::string trace_name;      ///< what trace holds
   std::vector<double> trace;   ///< one value at the start and after each iteration / update
   std::size_t iterations = 0;
   bool converged = false;      ///< L-BFGS: gradient tolerance met; PCD: always false (no test)
   double gradient_norm = 0;    ///< ‖∇‖ at the returned model (PCD: of the last estimate)
+  std::vector<double> swap_acceptance;  ///< pt: per adjacent pair of betas, over the whole run
+  std::size_t round_trips = 0;          ///< pt: over all ladders
 };
 
 /// Minimises objective(model, gradient or null) over the parameters of `init` by

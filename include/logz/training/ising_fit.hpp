@@ -3,7 +3,8 @@
 /// fit_ising, the façade the command line calls to train an Ising model: spins in,
 /// fitted model and trace out, by any of the Ising objectives (docs/ising-training.md):
 /// ratio matching (Hyvärinen 2007; objectives/ratio_matching.hpp), exact maximum
-/// likelihood (objectives/ising_ml.hpp), PCD (training/mrf_pcd.hpp) or pseudolikelihood
+/// likelihood (objectives/ising_ml.hpp), PCD or PCD on parallel-tempering ladders
+/// (Desjardins et al. 2010; training/mrf_pcd.hpp) or pseudolikelihood
 /// (Besag 1975; objectives/pseudolikelihood.hpp).
 #include <cstddef>
 #include <cstdint>
@@ -23,9 +24,9 @@ namespace logz {
 /// ising_fit_method_name / parse_ising_fit_method and a case in fit_ising.
 /// pseudolikelihood goes through the binary Potts fit (objectives/pseudolikelihood.hpp)
 /// on the complete graph, with its relative gradient test and its own L-BFGS memory.
-enum class IsingFitMethod { ratio_matching, exact_ml, pcd, pseudolikelihood };
+enum class IsingFitMethod { ratio_matching, exact_ml, pcd, pseudolikelihood, pt };
 
-/// "rm", "exact", "pcd", "pl".
+/// "rm", "exact", "pcd", "pl", "pt".
 std::string_view ising_fit_method_name(IsingFitMethod method);
 /// The method of a name; throws Error(Exit::usage) listing the names otherwise.
 IsingFitMethod parse_ising_fit_method(std::string_view name);
@@ -36,7 +37,7 @@ struct IsingFitConfig {
   std::vector<std::pair<std::size_t, std::size_t>> edges;
   IsingL2 l2;
   LbfgsOptions lbfgs;   ///< rm, exact
-  IsingPcdParams pcd;   ///< pcd
+  IsingPcdParams pcd;   ///< pcd, pt (pt with empty pcd.betas: default_tempering_ladder(10))
   IsingSgdParams sgd;   ///< pcd
   std::uint64_t seed = 0;
 };

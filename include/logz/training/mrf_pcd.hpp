@@ -194,7 +194,11 @@ std::vector<double> run_mrf_pcd(const char* who, M& model, Chains& chains, const
 
 struct IsingPcdParams {
   std::size_t n_chains = 100;  ///< persistent chains, >= 1
-  std::size_t sweeps = 1;      ///< systematic Gibbs sweeps per update, >= 1
+  std::size_t sweeps = 1;      ///< systematic Gibbs sweeps per update (per replica with tempering), >= 1
+  /// Empty: plain Gibbs chains. Otherwise each chain is a parallel-tempering ladder over
+  /// these betas of p_β ∝ exp(−β E) (Desjardins et al. 2010): at least 2, finite, >= 0,
+  /// strictly increasing, the last exactly 1; the moments come from the β = 1 replicas.
+  std::vector<double> betas;
 };
 
 /// The persistent chains of an Ising PCD fit and its gradient estimate. Chain c is
@@ -205,12 +209,17 @@ class IsingPcd {
   /// Chains started uniformly at random: chain c from init.derive(Purpose::chains, c).
   /// Throws Error(Exit::usage) on n_chains or sweeps of 0.
   IsingPcd(const Ising& model, IsingPcdParams params, const Stream& init);
-  /// Chains given explicitly (rows; values of the model's convention).
+  /// Chains given explicitly (rows; values of the model's convention; every replica of a
+  /// ladder starts at its row).
   IsingPcd(IsingPcdParams params, const MatrixD& chains);
 
   const IsingPcdParams& params() const { return params_; }
-  /// The chain states, one per row.
+  /// The chain states (the β = 1 replicas with tempering), one per row.
   MatrixD chains() const { return chains_.states(); }
+  /// Tempering: per adjacent pair of betas, swaps accepted / proposed so far (else empty).
+  std::vector<double> swap_acceptance() const { return chains_.swap_acceptance(); }
+  /// Tempering: round trips of replicas between the lowest and the highest β, all ladders.
+  std::size_t round_trips() const { return chains_.round_trips(); }
 
   /// Advances every chain by `sweeps` sweeps, then returns the estimate of ∇L: chain
   /// moments − data moments + λθ (same layout as Ising::parameters()).
