@@ -26,7 +26,8 @@ printed by `logz estimate --help`, so new defaults are picked up without editing
 Each run is limited to --cpu-budget CPU seconds (RLIMIT_CPU; --budget-for 'CASE/METHOD=S'
 overrides by fnmatch pattern) and to --wall-factor times that in wall time.
 
-Writes a Markdown table (--out-md) and a JSON file with every run (--out-json).
+Writes a Markdown table (--out-md, default bench/results/hard-suite.md) and a JSON file with
+every run (--out-json, default bench/results/hard-suite.json).
 Exit status: 0, or 1 with --fail-on-unflagged when any run is in (c), or 2 on bad use.
 """
 import argparse
@@ -72,10 +73,14 @@ def parse_args(argv):
     ap.add_argument("--max-timeouts", type=int, default=1,
                     help="after this many timeouts of a case x method, its other seeds are not run (0: run all)")
     ap.add_argument("--jobs", type=int, default=2, choices=[1, 2], help="runs at a time (at most 2)")
-    ap.add_argument("--out-md", help="Markdown table (default: none)")
-    ap.add_argument("--out-json", help="JSON with every run (default: none)")
+    ap.add_argument("--out-md", default=os.path.join(ROOT, "bench", "results", "hard-suite.md"),
+                    help="Markdown table (default: bench/results/hard-suite.md; '' for none)")
+    ap.add_argument("--out-json", default=os.path.join(ROOT, "bench", "results", "hard-suite.json"),
+                    help="JSON with every run (default: bench/results/hard-suite.json; '' for none)")
     ap.add_argument("--title", default="Hard-model suite")
     ap.add_argument("--fail-on-unflagged", action="store_true", help="exit 1 when any run is in (c)")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the runs of an interrupted suite with the same --out-json (its .partial.jsonl journal)")
     ap.add_argument("-q", "--quiet", action="store_true")
     return ap.parse_args(argv)
 
@@ -137,7 +142,9 @@ def run_one(args, models_dir, case, method, seed, options, cpu_budget):
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     code = proc.returncode
-    if killed or (code < 0 and -code in (signal.SIGXCPU, signal.SIGKILL)):
+    # SIGXCPU at the soft limit, SIGKILL at the hard one (a SIGKILL below the limit is
+    # something else, e.g. the kernel out of memory, and counts as a failure).
+    if killed or code == -signal.SIGXCPU or (code == -signal.SIGKILL and rec["cpu_seconds"] >= limit - 0.5):
         rec["outcome"] = "timeout"
         rec["cpu_budget"] = limit
         return rec
@@ -296,6 +303,30 @@ def main(argv=None):
     lock = threading.Lock()
     runs = []
     started = time.monotonic()
+    # Every finished run is appended to a journal beside the JSON output, so that an
+    # interrupted suite can go on with --resume instead of starting again.
+    journal = f"{args.out_json}.partial.jsonl" if args.out_json else None
+    if journal:
+        os.makedirs(os.path.dirname(os.path.abspath(journal)), exist_ok=True)
+    done = set()
+    if journal and args.resume and os.path.exists(journal):
+        wanted = {(s, c["name"], m) for s, c, m in jobs}
+        with open(journal) as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by the interruption
+                key = (rec.get("seed"), rec.get("case"), rec.get("method"))
+                if key in wanted and key not in done:
+                    done.add(key)
+                    runs.append(rec)
+                    if rec["outcome"] == "timeout":
+                        timeouts[key[1:]] = timeouts.get(key[1:], 0) + 1
+        print(f"run_suite: resuming after {len(done)} runs of {journal}", file=sys.stderr)
+    elif journal and os.path.exists(journal):
+        os.remove(journal)
+    jobs_left = [j for j in jobs if (j[0], j[1]["name"], j[2]) not in done]
 
     def work(job):
         seed, case, method = job
@@ -310,6 +341,9 @@ def main(argv=None):
             if rec["outcome"] == "timeout":
                 timeouts[key] = timeouts.get(key, 0) + 1
             runs.append(rec)
+            if journal:
+                with open(journal, "a") as f:
+                    f.write(json.dumps(rec) + "\n")
             if not args.quiet:
                 extra = ""
                 if "error" in rec:
@@ -322,7 +356,7 @@ def main(argv=None):
     # A cell's first timeout must be known before its next seed starts: the seed-major
     # order and at most two workers make that almost always so.
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        list(pool.map(work, jobs))
+        list(pool.map(work, jobs_left))
 
     order = {(s, c["name"], m): i for i, (s, c, m) in enumerate(jobs)}
     runs.sort(key=lambda r: order[(r["seed"], r["case"], r["method"])])
@@ -350,6 +384,8 @@ def main(argv=None):
     if args.out_json:
         write_atomically(args.out_json, json.dumps({"meta": meta, "cases": cases, "cells": cells, "runs": runs},
                                                    indent=1) + "\n")
+    if journal and os.path.exists(journal):
+        os.remove(journal)
     if not args.quiet:
         print(markdown(meta, cases, cells), file=sys.stderr)
     if args.fail_on_unflagged and totals["c"] > 0:
