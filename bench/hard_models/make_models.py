@@ -25,7 +25,7 @@ The cases (docs: bench/results/hard-suite.md):
     d/2 log 2 pi + sum_j log(1 + exp(c_j + |W_j|^2 / 2)) for orthogonal columns and b = 0.
     Its exact samples (h from its marginal, then v | h) are written for RAISE's --data.
 
-Usage: make_models.py --out DIR [--set full|quick|test] [--logz PATH] [--force]
+Usage: make_models.py --out DIR [--set full|test] [--logz PATH] [--force]
 Models are rebuilt only when missing (or with --force); nothing is written outside DIR.
 Runs with /usr/bin/python3 and NumPy.
 """
@@ -194,20 +194,17 @@ def train_rbm(logz, path, hidden, epochs, lr, seed):
 # (hidden, epochs) of the trained RBMs; scaled copies x2 and x3 of each.
 RBM_SETS = {
     "full": [(20, 100), (15, 100)],
-    "quick": [(20, 100), (15, 100)],
     "test": [(15, 30)],
 }
 ISING_SETS = {
     "full": [(24, 0.3), (24, ISING_KC), (24, 0.5), (32, 0.3), (32, ISING_KC), (32, 0.5)],
-    "quick": [(24, 0.3), (24, ISING_KC), (24, 0.5), (32, 0.3), (32, ISING_KC), (32, 0.5)],
     "test": [(24, ISING_KC)],
 }
 POTTS_SETS = {
     "full": [(4, POTTS_KT), (4, 1.05 * POTTS_KT)],
-    "quick": [(4, POTTS_KT), (4, 1.05 * POTTS_KT)],
     "test": [(4, POTTS_KT)],
 }
-RBM_SCALES = {"full": [1, 2, 3], "quick": [1, 2, 3], "test": [1, 3]}
+RBM_SCALES = {"full": [1, 2, 3], "test": [1, 3]}
 RBM_LR = 0.1
 
 
@@ -244,8 +241,8 @@ def self_checks(logz, out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="folder for the model files and manifest.json (a build folder)")
-    ap.add_argument("--set", default="full", choices=["full", "quick", "test"],
-                    help="full and quick: every case; test: the few small cases of the slow CTest")
+    ap.add_argument("--set", default="full", choices=["full", "test"],
+                    help="full: every case; test: the five small cases of the slow CTest")
     ap.add_argument("--logz", default=DEFAULT_LOGZ, help="the logz CLI (default: build/apps/logz/logz)")
     ap.add_argument("--force", action="store_true", help="rebuild models that exist")
     args = ap.parse_args()

@@ -1,10 +1,10 @@
 // The hard-model suite, reduced: is every log Z that `logz estimate` calls reliable right
 // within 4 standard errors? bench/hard_models/make_models.py builds the small set of the
-// suite (a 15-hidden RBM trained on Fashion-MNIST by PCD-1 at learning rate 0.1, saved
-// without data marginals, and the same with every parameter x3; the critical periodic
-// 24x24 Ising lattice, exact by Kaufman's closed form; the q = 10 Potts model on the 4x4
-// torus at its first-order transition, exact by junction tree; a Gaussian-Bernoulli RBM
-// with 8 modes 8 sigma apart), and bench/hard_models/run_suite.py runs `logz estimate` at
+// suite (a 15-hidden RBM trained on Fashion-MNIST by PCD-1 at learning rate 0.1 for 30
+// epochs, saved without data marginals, and the same with every parameter x3; the critical
+// periodic 24x24 Ising lattice, exact by Kaufman's closed form; the q = 10 Potts model on
+// the 4x4 torus at its first-order transition, exact by junction tree; a Gaussian-Bernoulli
+// RBM with 8 modes 8 sigma apart), and bench/hard_models/run_suite.py runs `logz estimate` at
 // the CLI's default options with is, ais and raise (RAISE with --data where there is a
 // data source) over 5 seeds, one thread each. A run wrong by more than 4 SE must carry
 // reliable = false (DESIGN.md section 5: a wrong number called reliable is the worst bug).
