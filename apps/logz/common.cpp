@@ -293,6 +293,10 @@ api::EstimateConfig estimate_config(std::string_view command, const EstimateFlag
     check_arg(problem.empty(), "{}: {} {}", command, flag, problem);
     api::set_field(c, f.name, v);
   }
+  // No --betas: the method's own default (a ladder holds every level; AIS wants many).
+  const CLI::Option* betas = flags.app ? flags.app->get_option_no_throw("--betas") : nullptr;
+  if (const api::EstimatorInfo* info = api::find_estimator(c.method); info && betas && betas->count() == 0)
+    c.betas = info->default_betas;
   c.validate(command);
   return c;
 }

@@ -26,7 +26,9 @@ const std::vector<OptionField>& common_estimate_fields() {
         OptionField::count("chains", 100, 1,
                            "Draws (is), particles (ais; smc: per run), reverse chains (raise, one per data row), ladder "
                            "chains (bridge, ti), runs (lis)"),
-        OptionField::count("betas", 10000, 1, "Intermediate inverse temperatures (annealing steps)"),
+        OptionField::count("betas", 10000, 1,
+                           "Intermediate inverse temperatures (annealing steps); by default 10000 for is, ais, raise, "
+                           "1000 for smc, 100 for bridge and ti, 300 for lis"),
         OptionField::text("schedule", "sm", {},
                           "Spacing of the betas: sm (Salakhutdinov & Murray 2008), linear, geometric, sigmoid (Grosse "
                           "et al. 2013), an explicit list:0,0.5,1, or adaptive (the betas of an adaptive SMC run at cess)"),

@@ -8,7 +8,7 @@ namespace {
 template <class M>
 EstimatorInfo info_of() {
   return {std::string(M::name), std::string(M::summary), M::unbiased_z, M::uses_schedule, M::needs_start,
-          M::options(), M::streams(), std::string(M::budget), M::self_replicated};
+          M::options(), M::streams(), std::string(M::budget), M::self_replicated, M::default_betas};
 }
 template <class... Ms>
 std::vector<EstimatorInfo> infos(std::tuple<Ms...>*) {

@@ -36,6 +36,7 @@ struct EstimatorInfo {
   std::vector<Purpose> streams;
   std::string budget = "chains";  ///< the count replicates share ("chains", or smc's "runs")
   bool self_replicated = false;   ///< its error bar already is the spread of independent runs
+  std::size_t default_betas = 10000;  ///< a front end's betas when none are given
 };
 
 /// The registered estimators, in EstimatorMethods order.

@@ -132,6 +132,7 @@ LogZEstimate bridge_sampling(const P& path, const Schedule& schedule, const Brid
 
 struct BridgeMethod : MethodDefaults {
   static constexpr std::string_view name = "bridge";
+  static constexpr std::size_t default_betas = 100;  // a ladder holds every level: 10,000 would be 100x the moves of AIS
   static constexpr std::string_view summary =
       "iterative optimal bridge sampling (Meng & Wong 1996) between adjacent betas, chains\n"
       "equilibrium chains per beta (burn_in, samples, thin), one parallel-tempering population\n"

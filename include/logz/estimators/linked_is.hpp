@@ -208,6 +208,7 @@ LogZEstimate linked_importance_sampling(const P& path, const Schedule& schedule,
 
 struct LisMethod : MethodDefaults {
   static constexpr std::string_view name = "lis";
+  static constexpr std::size_t default_betas = 300;  // runs x chain_length x betas
   static constexpr std::string_view summary =
       "linked importance sampling (Neal 2005): chains runs, chain_length states per beta;\n"
       "needs a reversible move (Ising / Potts take random-scan sweeps for it)";

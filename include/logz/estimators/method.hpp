@@ -11,6 +11,7 @@
 ///     static constexpr bool needs_start = false;          // reads MethodRun::start (reverse chains)
 ///     static constexpr std::string_view budget = "chains";  // the count replicates share
 ///     static constexpr bool self_replicated = false;      // its error bar already comes from independent runs
+///     static constexpr std::size_t default_betas = 10000; // a front end's betas when none are given
 ///     template <class P> static constexpr bool applicable = true;  // on which paths it runs
 ///     static std::vector<Purpose> streams();              // the random streams it owns
 ///     static std::vector<OptionField> options();          // its own settings (core/options.hpp)
@@ -40,6 +41,7 @@ struct MethodDefaults {
   static constexpr bool unbiased_z = false, uses_schedule = true, needs_start = false;
   static constexpr std::string_view budget = "chains";
   static constexpr bool self_replicated = false;
+  static constexpr std::size_t default_betas = 10000;  ///< front ends' --betas when none is given
   template <class P>
   static constexpr bool applicable = true;
   static std::vector<OptionField> options() { return {}; }

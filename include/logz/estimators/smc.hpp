@@ -291,6 +291,7 @@ Schedule adaptive_schedule(const P& path, std::size_t particles, double cess_tar
 
 struct SmcMethod : MethodDefaults {
   static constexpr std::string_view name = "smc";
+  static constexpr std::size_t default_betas = 1000;  // runs x particles x betas: 10,000 would be 20x the moves of AIS
   static constexpr std::string_view summary =
       "sequential Monte Carlo (Del Moral et al. 2006): chains particles, resampled when\n"
       "ESS < ess_threshold x N; schedule adaptive picks each beta at conditional ESS cess;\n"
