@@ -73,7 +73,7 @@ int run_estimate_energy(const EstimateOptions& o, const api::EstimateConfig& c, 
     return api::continuous_estimate(energy, base, one, o.kernel, o.data.empty() ? nullptr : &start, ex, obs);
   });
   return report(o, c, r,
-                {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}, {"kernel", o.kernel.kernel},
+                {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}, {"kernel", o.kernel.name()},
                  {"step_size", o.kernel.step_size}, {"leapfrog", o.kernel.leapfrog}, {"dimension", energy.dimension()}});
 }
 
