@@ -61,7 +61,7 @@ TEST_F(EstimateKernelCli, SwendsenWangAgreesWithTheExactValue) {
   EXPECT_LT(double(a["std_error"]), 0.1);
   EXPECT_LE(std::abs(double(a["log_z"]) - exact), 4.42 * double(a["std_error"]));
   for (const std::string extra : {"", " --waste-free 10", " --moves adaptive"}) {
-    const json s = run_json("estimate --model " + ising + " --method smc --kernel sw --chains 200 --runs 10" + extra);
+    const json s = run_json("estimate --model " + ising + " --method smc --kernel sw --chains 200 --runs 10 --betas 200" + extra);
     EXPECT_LT(double(s["std_error"]), 0.1) << extra;
     EXPECT_LE(std::abs(double(s["log_z"]) - exact), 6.8 * double(s["std_error"])) << extra;
   }
@@ -73,7 +73,7 @@ TEST_F(EstimateKernelCli, SwendsenWangAgreesWithTheExactValue) {
 }
 
 TEST_F(EstimateKernelCli, OneAndTwoThreadsGiveTheSameEstimate) {
-  const std::string cmd = "estimate --model " + ising + " --method smc --kernel sw --chains 600 --runs 2 --waste-free 4 --threads ";
+  const std::string cmd = "estimate --model " + ising + " --method smc --kernel sw --chains 600 --runs 2 --betas 20 --waste-free 4 --threads ";
   EXPECT_EQ(double(run_json(cmd + "1")["log_z"]), double(run_json(cmd + "2")["log_z"]));
 }
 

@@ -16,7 +16,6 @@
 
 #include "logz/diagnostics/mcmc.hpp"
 #include "logz/estimators/ais.hpp"
-#include "logz/estimators/linked_is.hpp"
 #include "logz/estimators/smc.hpp"
 #include "logz/exact/ising_exact.hpp"
 #include "logz/exact/junction_tree.hpp"
@@ -58,15 +57,16 @@ TEST(MrfSwendsenWang, CriticalIsingAgreesWithKaufman) {
   const double exact = ising_kaufman_log_z(16, 16, ising_critical_coupling());
   const UniformStates base = uniform_base(m);
   const auto path = mrf_swendsen_wang_path(base, m, 1);
-  const LogZEstimate a = ais(path, Schedule::linear(400), {100, 31}, Exec(2));
-  test::expect_agrees(a, exact, 0.1, "ising 16x16 K_c, sw");
+  const LogZEstimate a = ais(path, Schedule::named("sm", 1000), {100, 31}, Exec(2));
+  test::expect_agrees(a, exact, 0.15, "ising 16x16 K_c, sw");
   std::printf("AIS sw: error %+.4f, SE %.4f, %.2f s\n", a.log_z - exact, a.std_error, a.seconds);
-  const LogZEstimate s = smc(path, SmcConfig{.particles = 200, .runs = 10, .cess_target = 0.9, .seed = 32}, Exec(2));
-  expect_smc_agrees(s, exact, 0.1, "SMC sw, ising 16x16 K_c");
+  const LogZEstimate s = smc(path, SmcConfig{.particles = 100, .runs = 10, .cess_target = 0.9, .seed = 32}, Exec(2));
+  expect_smc_agrees(s, exact, 0.3, "SMC sw, ising 16x16 K_c");
   // A Gibbs sweep after each cluster update: the same distribution, the same answer.
   const auto mixed = mrf_swendsen_wang_path<true>(base, m, 1);
-  const LogZEstimate g = ais(mixed, Schedule::linear(400), {100, 33}, Exec(2));
-  test::expect_agrees(g, exact, 0.1, "ising 16x16 K_c, sw-gibbs");
+  const LogZEstimate g = ais(mixed, Schedule::named("sm", 400), {50, 33}, Exec(2));
+  test::expect_agrees(g, exact, 0.3, "ising 16x16 K_c, sw-gibbs");
+  std::printf("AIS sw-gibbs: error %+.4f, SE %.4f, %.2f s\n", g.log_z - exact, g.std_error, g.seconds);
 }
 
 TEST(MrfSwendsenWang, FirstOrderPottsAgreesWithJunctionTree) {
@@ -76,14 +76,13 @@ TEST(MrfSwendsenWang, FirstOrderPottsAgreesWithJunctionTree) {
   const UniformStates base = uniform_base(m);
   const auto path = mrf_swendsen_wang_path(base, m, 1);
   const LogZEstimate a = ais(path, Schedule::linear(400), {200, 34}, Exec(2));
-  test::expect_agrees(a, exact, 0.1, "potts q=10 4x3 K_t, sw");
+  test::expect_agrees(a, exact, 0.15, "potts q=10 4x3 K_t, sw");
   std::printf("AIS sw: error %+.4f, SE %.4f, %.2f s\n", a.log_z - exact, a.std_error, a.seconds);
-  const LogZEstimate s = smc(path, SmcConfig{.particles = 200, .runs = 10, .cess_target = 0.9, .seed = 35}, Exec(2));
-  expect_smc_agrees(s, exact, 0.1, "SMC sw, potts q=10 4x3 K_t");
-  // LIS takes the Swendsen-Wang path as it is: the move is reversible.
-  const LogZEstimate l = linked_importance_sampling(path, Schedule::linear(50), {.runs = 100, .chain_length = 4, .seed = 36},
-                                                    Exec(2));
-  test::expect_agrees(l, exact, 0.2, "potts q=10 4x3 K_t, lis sw");
+  // A first-order transition: adaptive tempering with few particles takes big steps across
+  // it, so SMC runs on AIS's fixed schedule.
+  const LogZEstimate s = smc(
+      path, SmcConfig{.particles = 100, .runs = 10, .schedule = Schedule::linear(400), .seed = 35}, Exec(2));
+  expect_smc_agrees(s, exact, 0.15, "SMC sw, potts q=10 4x3 K_t");
 }
 
 TEST(MrfSwendsenWang, OneAndTwoThreadsGiveIdenticalBits) {
@@ -95,7 +94,8 @@ TEST(MrfSwendsenWang, OneAndTwoThreadsGiveIdenticalBits) {
   const LogZEstimate one = smc(path, c, Exec(1)), two = smc(path, c, Exec(2));
   EXPECT_EQ(one.log_weights, two.log_weights);
   ASSERT_EQ(one.steps.size(), two.steps.size());
-  for (std::size_t k = 0; k < one.steps.size(); ++k) EXPECT_EQ(one.steps[k].acceptance, two.steps[k].acceptance);
+  for (std::size_t k = 0; k + 1 < one.steps.size(); ++k) EXPECT_EQ(one.steps[k].acceptance, two.steps[k].acceptance);
+  EXPECT_TRUE(std::isnan(one.steps.back().acceptance));  // no move after the last step
   const auto sw = mrf_swendsen_wang_path(base, m, 2);
   EXPECT_EQ(ais(sw, Schedule::linear(20), {200, 38}, Exec(1)).log_weights,
             ais(sw, Schedule::linear(20), {200, 38}, Exec(2)).log_weights);
