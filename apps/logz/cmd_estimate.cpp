@@ -79,7 +79,7 @@ int run_estimate_energy(const EstimateOptions& o, const api::EstimateConfig& c, 
     return api::continuous_estimate(energy, base, one, o.kernel, o.data.empty() ? nullptr : &start, ex, obs);
   });
   return report(o, c, r,
-                {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}, {"kernel", o.kernel.kernel},
+                {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}, {"kernel", o.kernel.name()},
                  {"step_size", o.kernel.step_size}, {"leapfrog", o.kernel.leapfrog}, {"dimension", energy.dimension()}});
 }
 
@@ -121,8 +121,11 @@ void add_estimate(CLI::App& app, Action& action) {
       "Paths: RBM: from a base-rate RBM by annealing the weights (Salakhutdinov & Murray 2008);\n"
       "  the base rate is the logit of the smoothed --data (or --base-data) means if given, else\n"
       "  the model file's data_marginals, else the means of 100 Gibbs chains of the model (betas/10\n"
-      "  sweeps, in [100, 1000]); AIS is then checked against RAISE from those samples. Ising / Potts: p_beta ~ exp(-beta E) from\n"
-      "  the uniform distribution, --sweeps Gibbs sweeps per beta. --energy: the geometric path from\n"
+      "  sweeps, in [100, 1000]); AIS is then checked against RAISE from those samples.\n"
+      "  Ising / Potts: p_beta ~ exp(-beta E) from the uniform distribution, --sweeps Gibbs sweeps\n"
+      "  per beta (--kernel sw: Swendsen-Wang cluster updates, which do not slow down at a critical\n"
+      "  point; sw-gibbs: each followed by a Gibbs sweep; ferromagnetic couplings only). --energy:\n"
+      "  the geometric path from\n"
       "  N(0, --base-sigma^2 I) (its normaliser counted), --sweeps --kernel steps per beta.\n"
       "  Continuous model files: the same path from the Gaussian --base: auto is N(mu, diag Sigma)\n"
       "  for a Gaussian, the exact moments of a GRBM with <= 20 hidden units, else a Gaussian fitted\n"
@@ -148,7 +151,7 @@ void add_estimate(CLI::App& app, Action& action) {
       "  logz estimate --model small.npz --method exact\n"
       "  logz estimate --model ising.npz --method ais --betas 2000 --schedule linear --replicates 4\n"
       "  logz estimate --model potts.npz --method is --chains 100000 --diagnostics steps.csv\n"
-      "  logz estimate --model ising.npz --method smc --chains 500 --schedule adaptive --runs 10\n"
+      "  logz estimate --model ising.npz --method smc --chains 500 --schedule adaptive --runs 10\n"      "  logz estimate --model ising.npz --method smc --kernel sw --chains 500 --schedule adaptive --waste-free 10\n"
       "  logz estimate --model ising.npz --method bridge --betas 50 --chains 8 --samples 200 --schedule linear\n"
       "  logz estimate --energy ring2d --method smc --chains 1000 --schedule adaptive --json\n"
       "  logz estimate --model grbm.npz --method ais --chains 200 --betas 1000 --base data:train.npy\n"

@@ -34,7 +34,7 @@ int run_sample(const SampleOptions& o) {
   c.steps = count_option(kCmd, "--steps", o.steps, 1);
   c.seed = seed_option(kCmd, o.seed);
   c.exact = o.exact;
-  c.kernel = o.kernel.kernel;
+  if (!o.kernel.kernel.empty()) c.kernel = o.kernel.kernel;  // empty: the kind's default
   c.step_size = o.kernel.step_size;
   c.leapfrog = o.kernel.leapfrog;
   c.warmup = count_option(kCmd, "--warmup", o.warmup, 0);

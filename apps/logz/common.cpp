@@ -317,7 +317,10 @@ std::string methods_help() {
 // ------------------------------------------------------------------ continuous-model options
 
 void add_kernel_options(CLI::App& sub, api::ContinuousKernelConfig& k, const std::string& scope) {
-  sub.add_option("--kernel", k.kernel, scope + ": hmc or mala moves")->capture_default_str();
+  sub.add_option("--kernel", k.kernel,
+                 scope + ": hmc (default) or mala moves; Ising / Potts (estimate, eval): gibbs (default), sw "
+                         "(Swendsen-Wang) or sw-gibbs (each Swendsen-Wang update followed by a Gibbs sweep)")
+      ->type_name("NAME");
   sub.add_option("--step-size", k.step_size, scope + ": kernel step size")->capture_default_str();
   sub.add_option("--leapfrog", k.leapfrog, scope + ": HMC leapfrog steps per trajectory")->capture_default_str();
 }

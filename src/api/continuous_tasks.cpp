@@ -15,7 +15,8 @@
 namespace logz::api {
 
 void ContinuousKernelConfig::validate() const {
-  check_config(kernel == "hmc" || kernel == "mala", {"kernel"}, "estimate: @0 must be hmc or mala, got '{}'", kernel);
+  check_config(kernel.empty() || kernel == "hmc" || kernel == "mala", {"kernel"},
+               "estimate: @0 must be hmc or mala for a continuous model, got '{}'", kernel);
   check_config(std::isfinite(step_size) && step_size > 0, {"step_size"}, "estimate: @0 must be positive, got {}", step_size);
   check_config(leapfrog >= 1, {"leapfrog"}, "estimate: @0 must be >= 1, got {}", leapfrog);
 }

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "logz/estimators/linked_is.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npz.hpp"
@@ -24,35 +25,77 @@ JunctionTreeResult mrf_exact_log_z(const MrfModel& m, const Exec& ex) {
   return std::visit([&](const auto& x) { return junction_tree(x, JunctionTreeOptions{}, ex); }, m);
 }
 
+MrfKernel mrf_kernel_by_name(const std::string& name, std::string_view who) {
+  if (name.empty() || name == "gibbs") return MrfKernel::gibbs;
+  if (name == "sw") return MrfKernel::swendsen_wang;
+  if (name == "sw-gibbs") return MrfKernel::swendsen_wang_gibbs;
+  check_config(false, {"kernel"}, "{}: @0 must be gibbs, sw or sw-gibbs for an Ising or Potts model, got '{}'", who,
+               name);
+  return MrfKernel::gibbs;
+}
+
+std::string mrf_kernel_name(MrfKernel kernel) {
+  switch (kernel) {
+    case MrfKernel::gibbs: return "gibbs";
+    case MrfKernel::swendsen_wang: return "sw";
+    case MrfKernel::swendsen_wang_gibbs: return "sw-gibbs";
+  }
+  return "gibbs";
+}
+
 namespace {
+/// The Swendsen–Wang path, its kernel's refusal turned into a ConfigError naming `kernel`.
+template <bool gibbs_after, class M>
+auto swendsen_wang_path_or_refuse(const UniformStates& base, const M& model, std::size_t sweeps) {
+  try {
+    return mrf_swendsen_wang_path<gibbs_after>(base, model, sweeps);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const Error& e) {
+    check_config(false, {"kernel"}, "estimate: @0 {} cannot move this model: {}",
+                 gibbs_after ? "sw-gibbs" : "sw", e.what());
+    throw;
+  }
+}
+
 template <class M>
 LogZEstimate estimate_on_mrf(const M& model, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
-                             Observer& obs) {
+                             Observer& obs, MrfKernel kernel) {
   if (config.method == "exact") {
     const auto t0 = std::chrono::steady_clock::now();
     const JunctionTreeResult z = junction_tree(model, JunctionTreeOptions{}, ex);
     return exact_estimate(z.log_z, "exact (junction tree)", seconds_since(t0));
   }
   const UniformStates base = uniform_base(model);
-  // LIS runs chains backwards too: it needs the reversible random-scan sweeps.
-  if (config.method == "lis")
-    return estimate_on_path(reversible_mrf_path(base, model, config.sweeps), config, start, ex, obs);
-  return estimate_on_path(mrf_path(base, model, config.sweeps), config, start, ex, obs);
+  switch (kernel) {
+    case MrfKernel::gibbs:
+      // LIS runs chains backwards too: it needs the reversible random-scan sweeps.
+      if (config.method == "lis")
+        return estimate_on_path(reversible_mrf_path(base, model, config.sweeps), config, start, ex, obs);
+      return estimate_on_path(mrf_path(base, model, config.sweeps), config, start, ex, obs);
+    case MrfKernel::swendsen_wang:  // reversible: LIS takes it as it is
+      return estimate_on_path(swendsen_wang_path_or_refuse<false>(base, model, config.sweeps), config, start, ex, obs);
+    case MrfKernel::swendsen_wang_gibbs:
+      check_config(config.method != "lis", {"kernel", "method"},
+                   "estimate: @0 sw-gibbs is not reversible, which @1 lis needs; use @0 sw");
+      return estimate_on_path(swendsen_wang_path_or_refuse<true>(base, model, config.sweeps), config, start, ex, obs);
+  }
+  return {};
 }
 }  // namespace
 
 LogZEstimate mrf_estimate(const Ising& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
-                          Observer& obs) {
-  return estimate_on_mrf(m, config, start, ex, obs);
+                          Observer& obs, MrfKernel kernel) {
+  return estimate_on_mrf(m, config, start, ex, obs, kernel);
 }
 LogZEstimate mrf_estimate(const Potts& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
-                          Observer& obs) {
-  return estimate_on_mrf(m, config, start, ex, obs);
+                          Observer& obs, MrfKernel kernel) {
+  return estimate_on_mrf(m, config, start, ex, obs, kernel);
 }
 LogZEstimate mrf_estimate(const MrfModel& m, const EstimateConfig& config, const MatrixD* start, const Exec& ex,
-                          Observer& obs) {
+                          Observer& obs, MrfKernel kernel) {
   config.validate();
-  return std::visit([&](const auto& model) { return estimate_on_mrf(model, config, start, ex, obs); }, m);
+  return std::visit([&](const auto& model) { return estimate_on_mrf(model, config, start, ex, obs, kernel); }, m);
 }
 
 namespace {

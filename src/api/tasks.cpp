@@ -61,7 +61,8 @@ ExactResult exact_log_z(const io::ModelFile& file, const Exec& ex) {
 LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& config, const EstimateInputs& inputs,
                           const Exec& ex, Observer& obs, std::string_view who) {
   config.validate(who);
-  inputs.kernel.validate();
+  // The moves' kernel is checked by each kind (continuous: hmc, mala; Ising / Potts: gibbs,
+  // sw, sw-gibbs; RBM: gibbs), which knows what its path can run.
   const EstimatorInfo* info = find_estimator(config.method);
   const bool needs_start = info && info->needs_start;
   check_config(!needs_start || inputs.start_data != nullptr, {"method", "data", "chains"},

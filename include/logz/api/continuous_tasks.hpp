@@ -41,12 +41,17 @@
 namespace logz::api {
 
 /// The kernel of the moves: "hmc" (step_size, leapfrog steps) or "mala" (step_size);
-/// EstimateConfig::sweeps kernel steps per move.
+/// EstimateConfig::sweeps kernel steps per move. `kernel` empty means the model's default:
+/// hmc here; Ising and Potts models read the same field as gibbs, sw or sw-gibbs
+/// (api/mrf_tasks.hpp: MrfKernel), so one `kernel` option serves every kind.
 struct ContinuousKernelConfig {
-  std::string kernel = "hmc";
+  std::string kernel = "";
   double step_size = 0.1;
   std::size_t leapfrog = 10;
+  /// Throws ConfigError naming the field unless kernel is "", hmc or mala and the numbers are in range.
   void validate() const;
+  /// The kernel run: "hmc" when `kernel` is empty.
+  std::string name() const { return kernel.empty() ? std::string("hmc") : kernel; }
 };
 
 /// log Z of `target` by `config` from the base `base`; "exact" needs a closed form

@@ -45,6 +45,7 @@
 #include "logz/kernels/site_gibbs.hpp"
 #include "logz/models/ising.hpp"
 #include "logz/models/potts.hpp"
+#include "logz/tempering/mrf_path.hpp"
 #include "logz/tempering/path.hpp"
 #include "logz/tempering/schedule.hpp"
 
@@ -81,6 +82,9 @@ struct irreversible_move : std::false_type {};
 template <class B, class T, template <SiteConditionals, Scan> class Kernel, class KernelModel, class M>
 struct irreversible_move<GeometricPath<B, T, TargetKernelMove<Kernel<KernelModel, Scan::systematic>, M>>>
     : std::true_type {};
+/// Swendsen–Wang updates alone are reversible; followed by a systematic Gibbs sweep they are not.
+template <class B, class T, class M>
+struct irreversible_move<GeometricPath<B, T, SwendsenWangMove<M, true>>> : std::true_type {};
 }  // namespace detail
 
 /// LIS over `path` and `schedule` (method "lis"). Run r draws everything from the stream

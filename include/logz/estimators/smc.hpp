@@ -16,7 +16,9 @@
 ///  2. resample when ESS = 1 / Σ W_i² < ess_threshold · N (every step for threshold 1,
 ///     never for 0): rows are replaced by copies of their ancestors' rows, W_i = 1/N;
 ///  3. move every particle `moves` times with the path's p_{β_k}-invariant kernel (not
-///     after the last step, where no later weight depends on it).
+///     after the last step, where no later weight depends on it); with adaptive moves,
+///     more moves until the particles have decorrelated from where the moves began
+///     (rule below), at most max_moves_factor · moves.
 /// log Ẑ_run = log Z_0 + Σ_k log Σ_i W_i w_i, and Ẑ_run is unbiased for Z for a fixed
 /// schedule (Del Moral 2004, Proposition 7.4.1). Without resampling a run is AIS with N
 /// chains. With adaptive tempering the schedule depends on the particles: Ẑ_run is then
@@ -29,6 +31,30 @@
 /// error is estimated from R − 1 degrees of freedom (`dof`), so interval() uses Student's
 /// t: a normal interval from few runs would under-cover (R = 10: a nominal 95% normal
 /// interval covers about 91.8%; docs/smc.md).
+///
+/// Adaptive moves (`adaptive_moves`): after the step's `moves` moves, one more move at a
+/// time while fewer than 90% of the particles differ from their state when the moves began,
+/// or the W-weighted correlation over particles between ∂ log f_β at that state and now is
+/// above 0.1 (on a geometric path the next incremental weights are (β′ − β) ∂ log f_β, so
+/// the second says that they no longer remember the positions before the moves; it is
+/// skipped when ∂ log f_β was the same for every particle), and at most
+/// max_moves_factor · moves moves in all. The number of moves then depends on the
+/// particles, so Ẑ_run is consistent but no longer exactly unbiased, as with adaptive
+/// tempering (docs/smc.md).
+///
+/// Waste-free SMC (`waste_free` = P >= 2; Dau & Chopin 2022, "Waste-free sequential Monte
+/// Carlo", JRSS B 84): N = M · P particles. At every step but the last the N weighted
+/// particles are resampled down to M = N / P ancestors (always, whatever the ESS), and
+/// ancestor m starts a chain of P − 1 moves at β_k (each `moves` path moves) whose P
+/// states — the start and every move — are the particles m·P .. m·P + P − 1 of the next
+/// step, all of weight 1/N. It is standard SMC on chains of length P as particles (each
+/// weighted by the mean of its states' weights), so Ẑ_run stays unbiased for a fixed
+/// schedule (Dau & Chopin, Prop. 1), with N particles for the price of M resampled ones.
+/// Chain m moves on particle stream m.
+///
+/// Particle degeneracy: every particle's time-0 ancestor (the base draw it descends from)
+/// is followed through resampling, and each step records how many distinct ones remain
+/// after it (StepDiagnostics::unique_ancestors); this reads no random number.
 ///
 /// Streams: run r uses Stream::root(seed).derive(smc_stream, r) and particle i of the
 /// run its child derive(smc_stream, i) for the base draw and every move; run r's
@@ -75,6 +101,11 @@ struct SmcConfig {
   std::optional<Schedule> schedule = std::nullopt;  ///< fixed betas; empty = adaptive tempering
   double cess_target = 0.95;     ///< adaptive: next β where CESS = cess_target · N, in (0, 1)
   std::size_t max_steps = 100000;  ///< adaptive: a run taking more steps fails (Exit::data)
+  /// More moves per step until the particles have decorrelated (see the file comment).
+  bool adaptive_moves = false;
+  std::size_t max_moves_factor = 10;  ///< adaptive moves: at most this × moves moves per step, >= 1
+  /// Waste-free SMC: chain length P >= 2 (particles must be a multiple of it); 0 = off.
+  std::size_t waste_free = 0;
   std::uint64_t seed = 1;
 };
 
@@ -116,6 +147,64 @@ inline void check_smc_config(const SmcConfig& c, const char* who) {
     check_arg(c.cess_target > 0 && c.cess_target < 1, "{}: cess_target must be in (0, 1), got {}", who, c.cess_target);
     check_arg(c.max_steps >= 1, "{}: max_steps must be >= 1, got {}", who, c.max_steps);
   }
+  check_arg(c.max_moves_factor >= 1, "{}: max_moves_factor must be >= 1, got {}", who, c.max_moves_factor);
+  check_arg(c.waste_free != 1, "{}: waste_free must be 0 (off) or a chain length >= 2, got 1", who);
+  check_arg(c.waste_free == 0 || c.particles % c.waste_free == 0,
+            "{}: waste_free = {} must divide particles = {} (M = particles / waste_free chains)", who, c.waste_free,
+            c.particles);
+  check_arg(c.waste_free == 0 || !c.adaptive_moves,
+            "{}: adaptive_moves and waste_free cannot be combined (a waste-free chain has its length)", who);
+}
+
+/// Distinct values among `ancestors` (indices below ancestors.size()).
+inline std::size_t count_distinct(std::span<const std::size_t> ancestors, std::vector<char>& seen) {
+  seen.assign(ancestors.size(), 0);
+  std::size_t distinct = 0;
+  for (std::size_t a : ancestors) {
+    distinct += seen[a] == 0;
+    seen[a] = 1;
+  }
+  return distinct;
+}
+
+/// Weighted correlation between a and b with normalized weights W; NaN when a or b is constant.
+inline double weighted_correlation(std::span<const double> W, std::span<const double> a, std::span<const double> b) {
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < W.size(); ++i) ma += W[i] * a[i], mb += W[i] * b[i];
+  double saa = 0, sbb = 0, sab = 0;
+  for (std::size_t i = 0; i < W.size(); ++i) {
+    const double da = a[i] - ma, db = b[i] - mb;
+    saa += W[i] * da * da, sbb += W[i] * db * db, sab += W[i] * da * db;
+  }
+  if (!(saa > 0) || !(sbb > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return sab / std::sqrt(saa * sbb);
+}
+
+/// The moves of one step with the adaptive rule of the file comment; returns the mean
+/// acceptance over the moves made.
+template <AnnealingPath P>
+double adaptive_moves(const P& path, const Exec& ex, typename P::Particles& x, double beta, std::span<Stream> streams,
+                      std::span<const double> W, const SmcConfig& c) {
+  const std::size_t n = std::size_t(x.rows());
+  const typename P::Particles start = x;
+  std::vector<double> g0(n), g(n);
+  path.dlog_f(ex, x, beta, g0);
+  const std::size_t base_moves = std::max<std::size_t>(c.moves, 1), cap = c.max_moves_factor * base_moves;
+  double acc = 0;
+  std::size_t done = 0;
+  for (;;) {
+    acc += path.move(ex, x, beta, streams).acceptance;
+    ++done;
+    if (done < base_moves) continue;
+    if (done >= cap) break;
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < n; ++i) changed += x.row(Eigen::Index(i)) != start.row(Eigen::Index(i));
+    if (double(changed) < 0.9 * double(n)) continue;
+    path.dlog_f(ex, x, beta, g);
+    const double r = weighted_correlation(W, g0, g);
+    if (!(r > 0.1)) break;  // NaN: the start was the same for every particle, or nothing to correlate
+  }
+  return acc / double(done);
 }
 
 /// The smallest β in (beta, 1] found by bisection with CESS(β) / N >= target, stopping
@@ -161,6 +250,12 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
   const double log_n = std::log(double(n));
   std::vector<double> log_W(n, -log_n), inc(n), slope(n), W(n);
   std::vector<std::size_t> ancestors(n);
+  // Each particle's time-0 ancestor (particle degeneracy); waste-free: M = n / P chains.
+  std::vector<std::size_t> origin(n), moved_origin(n);
+  for (std::size_t i = 0; i < n; ++i) origin[i] = i;
+  std::vector<char> seen;
+  const std::size_t chain_length = c.waste_free, chains = chain_length ? n / chain_length : 0;
+  typename P::Particles chain_states;
   SmcRun out;
   out.betas.push_back(0.0);
   double beta = 0;
@@ -197,6 +292,38 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
     d.beta = next;
     d.ess = sum_w * sum_w / sum_w2;
     d.log_weight_variance = n > 1 ? log_w_spread.variance() : 0.0;
+    if (chain_length) {
+      // 2–3, waste-free: M ancestors, each the start of a chain of P states (not after the last step).
+      d.resampled = next < 1.0;
+      if (d.resampled) {
+        for (double& w : W) w /= sum_w;
+        ancestors.resize(chains);
+        resample(c.resampling, W, resample_rng, ancestors);
+        chain_states.resize(Eigen::Index(chains), x.cols());
+        for (std::size_t m = 0; m < chains; ++m) chain_states.row(Eigen::Index(m)) = x.row(Eigen::Index(ancestors[m]));
+        const std::span<Stream> chain_streams(streams.data(), chains);
+        double acc = 0;
+        std::size_t moves_done = 0;
+        for (std::size_t p = 0; p < chain_length; ++p) {
+          if (p > 0)
+            for (std::size_t m = 0; m < c.moves; ++m, ++moves_done)
+              acc += path.move(ex, chain_states, next, chain_streams).acceptance;
+          for (std::size_t m = 0; m < chains; ++m) {
+            x.row(Eigen::Index(m * chain_length + p)) = chain_states.row(Eigen::Index(m));
+            moved_origin[m * chain_length + p] = origin[ancestors[m]];
+          }
+        }
+        if (moves_done > 0) d.acceptance = acc / double(moves_done);
+        std::swap(origin, moved_origin);
+        std::fill(log_W.begin(), log_W.end(), -log_n);
+      }
+      d.unique_ancestors = double(count_distinct(origin, seen));
+      beta = next;
+      out.betas.push_back(next);
+      if (want_steps) out.steps.push_back(d);
+      if (c.schedule) ticker.add(1);
+      continue;
+    }
     // 2. Resample: rows are overwritten by their ancestors' rows; streams stay with rows.
     d.resampled = c.ess_threshold >= 1 || d.ess < c.ess_threshold * double(n);
     if (d.resampled) {
@@ -206,9 +333,18 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
       for (std::size_t i = 0; i < n; ++i) copy.row(Eigen::Index(i)) = x.row(Eigen::Index(ancestors[i]));
       std::swap(x, copy);
       std::fill(log_W.begin(), log_W.end(), -log_n);
+      for (std::size_t i = 0; i < n; ++i) moved_origin[i] = origin[ancestors[i]];
+      std::swap(origin, moved_origin);
     }
+    d.unique_ancestors = double(count_distinct(origin, seen));
     // 3. Move at the new β (not after the last step).
-    if (next < 1.0 && c.moves > 0) {
+    if (next < 1.0 && c.adaptive_moves) {
+      if (!d.resampled)
+        for (std::size_t i = 0; i < n; ++i) W[i] /= sum_w;
+      else
+        std::fill(W.begin(), W.end(), 1.0 / double(n));
+      d.acceptance = adaptive_moves(path, ex, x, next, streams, W, c);
+    } else if (next < 1.0 && c.moves > 0) {
       double acc = 0;
       for (std::size_t m = 0; m < c.moves; ++m) acc += path.move(ex, x, next, streams).acceptance;
       d.acceptance = acc / double(c.moves);
@@ -229,7 +365,7 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
 /// adaptively chosen betas. log_weights holds each run's log Ẑ_run − log Z_0, ess is
 /// Kish's ESS of the runs' Ẑ_run (how many runs carry the average), num_samples = runs,
 /// and steps is the per-β table of run 0 (ESS before resampling, acceptance, variance
-/// of the log-weights, resampled). Throws Error(Exit::usage) for a bad config and
+/// of the log-weights, resampled, distinct time-0 ancestors after the step). Throws Error(Exit::usage) for a bad config and
 /// Error(Exit::data) when every weight vanishes or adaptive tempering exceeds max_steps.
 template <AnnealingPath P>
 LogZEstimate smc(const P& path, const SmcConfig& config, const Exec& ex, Observer& obs = silent_observer()) {
@@ -307,7 +443,13 @@ struct SmcMethod : MethodDefaults {
             OptionField::real("ess_threshold", 0.5, 0, false, 1, false,
                               "smc: resample when ESS < this x particles (0 never, 1 always)"),
             OptionField::real("cess", 0.95, 0, true, 1, true,
-                              "smc and schedule adaptive: target conditional ESS / particles")};
+                              "smc and schedule adaptive: target conditional ESS / particles"),
+            OptionField::text("moves", "fixed", {"fixed", "adaptive"},
+                              "smc: fixed (sweeps per beta) or adaptive (more, up to 10x, until the particles "
+                              "decorrelate; docs/smc.md)"),
+            OptionField::count("waste_free", 0, 0,
+                               "smc: waste-free SMC with chains of this length (>= 2, dividing chains; 0 off; "
+                               "Dau & Chopin 2022)")};
   }
   /// The SmcConfig of a run: `schedule` null means adaptive tempering. Also the pilot run
   /// that turns schedule "adaptive" into fixed betas for the other methods.
@@ -318,6 +460,13 @@ struct SmcMethod : MethodDefaults {
     s.resampling = resampling_by_name(o.text("resampling"));
     s.ess_threshold = o.real("ess_threshold");
     s.cess_target = o.real("cess");
+    s.adaptive_moves = o.text("moves") == "adaptive";
+    s.waste_free = o.count("waste_free");
+    check_config(s.waste_free != 1, {"waste_free"}, "smc: @0 must be 0 (off) or a chain length >= 2, got 1");
+    check_config(s.waste_free == 0 || chains % s.waste_free == 0, {"waste_free", "chains"},
+                 "smc: @0 = {} must divide @1 = {} (@1 / @0 chains of @0 states each)", s.waste_free, chains);
+    check_config(s.waste_free == 0 || !s.adaptive_moves, {"moves", "waste_free"},
+                 "smc: @0 adaptive and @1 cannot be combined (a waste-free chain has its own length)");
     if (schedule) s.schedule = *schedule;
     s.seed = seed;
     return s;

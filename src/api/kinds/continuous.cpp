@@ -162,6 +162,7 @@ template <class M>
 typename ContinuousTraits<M>::Prepared ContinuousTraits<M>::prepare(const M& m, const io::ModelFile&,
                                                                     const EstimateConfig& c, const EstimateInputs& in,
                                                                     const Exec& ex, std::string_view who) {
+  in.kernel.validate();
   const io::ContinuousModel cm(m);
   check_normalisable(std::string(who).c_str(), cm);
   const EstimatorInfo* info = find_estimator(c.method);
@@ -187,7 +188,7 @@ nlohmann::json ContinuousTraits<M>::details(const M& m, const Prepared& base, co
   return {{"base", base_choice_name(in.base_data ? BaseChoice::data : in.base)},
           {"base_mean", to_vector(base.mean())},
           {"base_log_z", base.log_partition()},
-          {"kernel", in.kernel.kernel},
+          {"kernel", in.kernel.name()},
           {"step_size", in.kernel.step_size},
           {"leapfrog", in.kernel.leapfrog},
           {"dimension", model_dimension(m)}};

@@ -4,6 +4,7 @@
 #include "logz/api/kinds.hpp"
 #include "logz/api/mrf_tasks.hpp"
 #include "logz/exact/junction_tree.hpp"
+#include "logz/kernels/potts_swendsen_wang.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "ranges.hpp"
 
@@ -31,7 +32,7 @@ ExactResult MrfTraits<M>::exact(const M& m, const io::ModelFile&, const Exec& ex
 }
 
 template <class M>
-typename MrfTraits<M>::Prepared MrfTraits<M>::prepare(const M&, const io::ModelFile&, const EstimateConfig& c,
+typename MrfTraits<M>::Prepared MrfTraits<M>::prepare(const M& m, const io::ModelFile&, const EstimateConfig& c,
                                                       const EstimateInputs& in, const Exec&, std::string_view who) {
   const EstimatorInfo* info = find_estimator(c.method);
   check_config(in.start_data == nullptr || (info && info->needs_start), {"data", "method"},
@@ -41,18 +42,28 @@ typename MrfTraits<M>::Prepared MrfTraits<M>::prepare(const M&, const io::ModelF
   check_config(in.base_data == nullptr, {"base_data"},
                "{}: @0 is for RBMs (the AIS base rate) and continuous models (the Gaussian base); an Ising or Potts "
                "path starts from the uniform distribution", who);
+  const MrfKernel kernel = mrf_kernel_by_name(in.kernel.kernel, who);
+  if (kernel != MrfKernel::gibbs) {
+    try {
+      (void)swendsen_wang_form(m);
+    } catch (const Error& e) {
+      check_config(false, {"kernel"}, "{}: @0 {} cannot move this model: {}", who, in.kernel.kernel, e.what());
+    }
+    check_config(kernel != MrfKernel::swendsen_wang_gibbs || c.method != "lis", {"kernel", "method"},
+                 "{}: @0 sw-gibbs is not reversible, which @1 lis needs; use @0 sw", who);
+  }
   return {};
 }
 
 template <class M>
-LogZEstimate MrfTraits<M>::estimate(const M& m, const Prepared&, const EstimateConfig& c, const EstimateInputs&,
+LogZEstimate MrfTraits<M>::estimate(const M& m, const Prepared&, const EstimateConfig& c, const EstimateInputs& in,
                                     const Rows* start, const Exec& ex, Observer& obs) {
-  return mrf_estimate(m, c, start ? &std::get<MatrixD>(*start) : nullptr, ex, obs);
+  return mrf_estimate(m, c, start ? &std::get<MatrixD>(*start) : nullptr, ex, obs, mrf_kernel_by_name(in.kernel.kernel));
 }
 
 template <class M>
-nlohmann::json MrfTraits<M>::details(const M& m, const Prepared&, const EstimateConfig&, const EstimateInputs&) {
-  return {{"sites", m.dimension()}, {"q", m.num_states()}};
+nlohmann::json MrfTraits<M>::details(const M& m, const Prepared&, const EstimateConfig&, const EstimateInputs& in) {
+  return {{"sites", m.dimension()}, {"q", m.num_states()}, {"kernel", mrf_kernel_name(mrf_kernel_by_name(in.kernel.kernel))}};
 }
 
 template <class M>

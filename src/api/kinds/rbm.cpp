@@ -35,6 +35,8 @@ Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const Es
   m.validate("estimate");
   check_config(in.base == BaseChoice::model_default, {"base"},
                "{}: @0 is for continuous models; an RBM's AIS base rate comes from base_data or data", who);
+  check_config(in.kernel.kernel.empty() || in.kernel.kernel == "gibbs", {"kernel"},
+               "{}: @0 {} is not available for an RBM: its path moves by block Gibbs (gibbs)", who, in.kernel.kernel);
   // The base rate: base_data's means, else the start rows' (RAISE's data), else the file's,
   // else the model's own samples.
   const Dataset* rows = in.base_data ? in.base_data : in.start_data;
