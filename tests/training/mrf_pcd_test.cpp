@@ -111,7 +111,7 @@ TEST(FitIsingPcd, StopsWhenTheParametersOverflow) {
   sgd.updates = 50;
   sgd.learning_rate = 1e308;
   try {
-    fit_ising_pcd(m, data, {}, {4, 1}, sgd, 1, Exec(1));
+    fit_ising_pcd(m, data, {}, {4, 1, {}}, sgd, 1, Exec(1));
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Exit::usage);
