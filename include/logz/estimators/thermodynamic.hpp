@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
@@ -199,6 +201,16 @@ inline TiResult ti_from_ladder(const Ladder& ladder, TiRule rule = TiRule::trape
                          : mc + " combined in quadrature with |Simpson - trapezoid|, an upper estimate of Simpson's error";
     if (std::isnan(e.std_error))
       e.error_method = "none: at some beta every chain kept one value while chains differ, so no ESS can be estimated";
+    // The quadrature error estimate holds only where the grid resolves the integrand (the
+    // rule's error then shrinks by its order when the grid halves); when it outweighs the
+    // Monte-Carlo error twice over the grid is too coarse for it (estimators/verdict.hpp).
+    const double mc_se = std::sqrt(variance);
+    if (std::abs(out.quadrature_error) > 2 * mc_se)
+      e.warn({"coarse_grid",
+              fmt::format("the estimated quadrature error ({:.3g}) is over twice the Monte-Carlo error ({:.3g}): the "
+                          "grid of betas does not resolve the integrand, and its error estimate cannot be trusted",
+                          std::abs(out.quadrature_error), mc_se),
+              "rerun with more betas (--betas), or --method bridge on the same ladder"});
   }
   e.ess = std::isinf(min_ess) ? std::numeric_limits<double>::quiet_NaN() : min_ess;
   e.num_samples = ladder.chains * ladder.samples * L;

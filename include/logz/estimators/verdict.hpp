@@ -24,6 +24,8 @@
 ///  - sandwich (ais with a reverse check): the forward (AIS, a stochastic lower bound) and
 ///    reverse (RAISE from model samples, an upper bound) estimates differ by more than
 ///    4·√(se_f² + se_r²): log Z lies somewhere between them, not within the error bar.
+///  - coarse_grid (ti; raised by thermodynamic.hpp, which holds the evidence): the
+///    estimated quadrature error is over twice the Monte-Carlo error.
 ///  - no_error_bar: the estimate has no finite standard error.
 #include <cstddef>
 #include <span>
