@@ -87,10 +87,22 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
     });
     out.details.update(traits.details(m, prepared, config, inputs));
     if constexpr (requires { prepared.model_samples; })
-      if (config.method == "ais" && prepared.model_samples)
+      if (config.method == "ais" && prepared.model_samples) {
         reverse_check(out, config, [&](const EstimateConfig& reverse, const Rows& start) {
           return traits.estimate(m, prepared, reverse, inputs, &start, ex, obs);
         }, *prepared.model_samples, who);
+        // A second forward run from another base: both are stochastic lower bounds, so one
+        // far above the other means the other misses mass (chains stuck where the fitted
+        // base put them).
+        EstimateConfig other = replicate_config(config, 0, replicate_count(config));
+        other.seed = config.seed + replicate_count(config) + 1;
+        const LogZEstimate second = traits.estimate(m, prepared.uniform(), other, inputs, nullptr, ex, obs);
+        verdict::assess_second_base(out.estimate.combined, second, "the uniform base");
+        out.details["base_check"] = {{"base", "uniform"},         {"log_z", second.log_z},
+                                     {"std_error", second.std_error}, {"chains", other.chains},
+                                     {"seed", other.seed},          {"seconds", second.seconds}};
+        out.estimate.combined.seconds += second.seconds;
+      }
     return out;
   });
 }

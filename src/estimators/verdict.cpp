@@ -111,6 +111,19 @@ void assess_weights(LogZEstimate& combined, std::span<const LogZEstimate> runs) 
                                : "rerun with more betas (--betas) or a base closer to the model (--data)"});
 }
 
+void assess_second_base(LogZEstimate& estimate, const LogZEstimate& second, const std::string& second_base) {
+  if (!std::isfinite(estimate.log_z) || !std::isfinite(second.log_z)) return;
+  const double se1 = std::isfinite(estimate.std_error) ? estimate.std_error : 0.0;
+  const double se2 = std::isfinite(second.std_error) ? second.std_error : 0.0;
+  const double gap = second.log_z - estimate.log_z, se = std::sqrt(se1 * se1 + se2 * se2);
+  if (gap <= sandwich_ses * se) return;
+  estimate.warn({"missed_mass",
+                 fmt::format("AIS from {} reaches {:.4f} +/- {:.2g}, {:.3g} nats above this estimate (beyond {} combined "
+                             "standard errors): both are lower bounds, so this one misses mass its chains never reached",
+                             second_base, second.log_z, se2, gap, sandwich_ses),
+                 "rerun with --data (a base from the data) and more betas, or a tempered method (bridge)"});
+}
+
 void assess_sandwich(LogZEstimate& forward, const LogZEstimate& reverse) {
   if (!std::isfinite(forward.log_z) || !std::isfinite(reverse.log_z)) return;
   const double fse = std::isfinite(forward.std_error) ? forward.std_error : 0.0;

@@ -131,6 +131,16 @@ TEST(Verdict, ForwardAgainstReverse) {
   EXPECT_NE(above.warnings[0].message.find("lower bound above an upper bound"), std::string::npos);
 }
 
+TEST(Verdict, ASecondBaseFarAboveMeansMissedMass) {
+  LogZEstimate e = estimate_of("ais", 100.0, 0.05);
+  verdict::assess_second_base(e, estimate_of("ais", 99.0, 1.0), "the uniform base");  // below: no evidence
+  verdict::assess_second_base(e, estimate_of("ais", 103.0, 1.0), "the uniform base");  // 3 < 4 · 1.001
+  EXPECT_TRUE(e.reliable);
+  verdict::assess_second_base(e, estimate_of("ais", 113.0, 1.0), "the uniform base");
+  ASSERT_TRUE(has_warning(e, "missed_mass"));
+  EXPECT_NE(e.warnings[0].message.find("uniform base"), std::string::npos);
+}
+
 TEST(Replicates, ShareTheBudgetByDefault) {
   api::EstimateConfig c;
   c.method = "ais";
@@ -194,6 +204,7 @@ TEST(Verdict, RbmWithoutDataGetsABaseFromItsOwnSamplesAndAReverseCheck) {
   const api::LogZResult r = api::estimate_log_z(f, c, {}, Exec(1));
   EXPECT_EQ(r.details["base"], "model samples");
   ASSERT_TRUE(r.details.contains("reverse_check"));
+  EXPECT_EQ(r.details["base_check"]["base"], "uniform");
   EXPECT_EQ(r.details["reverse_check"]["chains"], 10);
   const double exact = rbm_exact_log_z(m, Exec(1)).log_z;
   // 4.42 SE: false-failure rate 1e-5.

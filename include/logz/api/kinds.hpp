@@ -7,7 +7,8 @@
 ///
 ///   using Prepared = ...;   // what an estimate needs once, before its replicates (a base);
 ///                           // with a member `std::optional<Rows> model_samples`, AIS is
-///                           // checked against RAISE from those rows (estimators/verdict.hpp)
+///                           // checked against RAISE from those rows and against AIS from
+///                           // `prepared.uniform()` (estimators/verdict.hpp)
 ///   static std::string no_exact(const M&, std::string_view who);  // why no exact method, or ""
 ///   static ExactResult exact(const M&, const io::ModelFile&, const Exec&);
 ///   static Prepared prepare(const M&, const io::ModelFile&, const EstimateConfig&,
@@ -45,6 +46,10 @@ struct KindTraits<RbmD> {
     VectorF bias;                       ///< visible biases of the base
     std::string source;                 ///< "data", "data_marginals" or "model samples"
     std::optional<Rows> model_samples;  ///< the states the base was fitted to, when from the model
+    /// The uniform base: the second opinion that AIS from a fitted base is checked against.
+    Prepared uniform() const {
+      return {VectorF::Zero(bias.size()), "uniform", std::nullopt};
+    }
   };
   /// "": enumeration is the method (it says itself when both layers are too large).
   static std::string no_exact(const RbmD&, std::string_view) { return ""; }

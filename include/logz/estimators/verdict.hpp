@@ -26,6 +26,9 @@
 ///    4·√(se_f² + se_r²): log Z lies somewhere between them, not within the error bar.
 ///  - coarse_grid (ti; raised by thermodynamic.hpp, which holds the evidence): the
 ///    estimated quadrature error is over twice the Monte-Carlo error.
+///  - missed_mass (ais with a base fitted to model samples): a second AIS run from the
+///    uniform base lies more than 4·√(se² + se₂²) above it. Both are stochastic lower
+///    bounds, so the lower one misses mass that the other path reached.
 ///  - no_error_bar: the estimate has no finite standard error.
 #include <cstddef>
 #include <span>
@@ -53,6 +56,11 @@ void assess_run(LogZEstimate& e);
 /// The checks over runs of one method: low_ess on the runs' pooled weights; adds warnings
 /// to `combined`. (Cochran's test is in combine_replicates, api/estimate.hpp.)
 void assess_weights(LogZEstimate& combined, std::span<const LogZEstimate> runs);
+
+/// Two forward estimates from different bases (AIS: both stochastic lower bounds): adds
+/// "missed_mass" to `estimate` when `second` (from `second_base`) is above it by more than
+/// sandwich_ses combined SEs.
+void assess_second_base(LogZEstimate& estimate, const LogZEstimate& second, const std::string& second_base);
 
 /// Forward (AIS) against reverse (RAISE from model samples): adds "sandwich" to `forward`
 /// when they differ by more than sandwich_ses combined SEs, and says which is above.
