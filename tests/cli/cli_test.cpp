@@ -188,7 +188,7 @@ TEST_F(Cli, BadEstimateOptionValuesExit64) {
       {"estimate --betas 2 --schedule sm" + m, "logz: estimate: --betas must be at least 3 with --schedule sm, got 2\n"},
       {"estimate --method raise" + m,
        "logz: estimate: --method raise needs --data (RAISE starts one reverse chain from each of --chains data rows)\n"},
-      {"estimate --method raise --chains 101 --data " + data12 + m,
+      {"estimate --method raise --replicates 1 --chains 101 --data " + data12 + m,
        "logz: estimate: --chains 101 exceeds the 100 rows of --data " + data12 +
            " (RAISE starts each chain from a different row)\n"},
       {"estimate --method exact --log-weights " + tmp.file("w.npy") + m,
@@ -320,7 +320,7 @@ TEST_F(Cli, ExactAndEstimatesAgree) {
   EXPECT_TRUE(exact.contains("seconds"));
 
   const std::string weights = tmp.file("w.npy");
-  const json ais = run_json("estimate --model " + small + " --method ais --chains 20 --betas 200 --log-weights " + weights);
+  const json ais = run_json("estimate --model " + small + " --method ais --replicates 1 --chains 20 --betas 200 --log-weights " + weights);
   for (const char* k : {"method", "log_z", "std_error", "error_method", "ess", "chains", "betas", "seconds", "log_z_base"})
     EXPECT_TRUE(ais.contains(k)) << k;
   EXPECT_EQ(ais["method"], "ais");
