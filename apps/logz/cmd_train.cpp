@@ -177,15 +177,7 @@ void add_train(CLI::App& app, Action& action) {
   sub->add_option("--chains", o->chains, "Persistent chains for pcd (ladders for pt); 0 = the batch size")
       ->capture_default_str()
       ->type_name("N");
-  sub->add_option_function<std::int64_t>(
-         "--replicas",
-         [o](const std::int64_t& r) {
-           o->replicas = r;
-           o->replicas_given = true;
-         },
-         "pt: replicas per ladder (>= 2), betas from 0 to 1, denser near 1")
-      ->default_str(std::to_string(o->replicas))
-      ->type_name("R");
+  add_replicas_option(*sub, o->replicas, o->replicas_given);
   sub->add_option("--lr", o->lr, "Learning rate (> 0)")->capture_default_str()->type_name("X");
   sub->add_option("--lr-schedule", o->lr_schedule, "constant, or linear decay to --lr-final at the last epoch")
       ->capture_default_str()

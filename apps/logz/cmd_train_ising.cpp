@@ -161,14 +161,7 @@ void add_train_ising(CLI::App& train, Action& action) {
       ->capture_default_str();
   sub->add_option("--tolerance", o->tolerance, "L-BFGS gradient-norm stop (pl, rm, exact)")->capture_default_str();
   sub->add_option("--chains", o->chains, "Persistent chains (pcd; pt: ladders)")->capture_default_str();
-  sub->add_option_function<std::int64_t>(
-         "--replicas",
-         [o](const std::int64_t& r) {
-           o->replicas = r;
-           o->replicas_given = true;
-         },
-         "pt: replicas per ladder (>= 2), betas from 0 to 1, denser near 1")
-      ->default_str(std::to_string(o->replicas));
+  add_replicas_option(*sub, o->replicas, o->replicas_given);
   sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps per update (pcd; pt: per replica)")->capture_default_str();
   sub->add_option("--updates", o->updates, "SGD updates (pcd, pt)")->capture_default_str();
   sub->add_option("--lr", o->lr, "Learning rate (pcd, pt)")->capture_default_str();

@@ -171,6 +171,18 @@ std::string estimate_text(const LogZEstimate& e, const api::EstimateConfig& c) {
   return s;
 }
 
+void add_replicas_option(CLI::App& sub, std::int64_t& replicas, bool& given) {
+  sub.add_option_function<std::int64_t>(
+         "--replicas",
+         [&replicas, &given](const std::int64_t& r) {
+           replicas = r;
+           given = true;
+         },
+         "pt: replicas per ladder (>= 2), betas from 0 to 1, denser near 1")
+      ->default_str(std::to_string(replicas))
+      ->type_name("R");
+}
+
 std::string verdict_text(const LogZEstimate& e) {
   if (e.method == "exact") return "verdict: exact";
   if (e.reliable) return "verdict: reliable (no check failed: docs/error-bars.md lists them)";

@@ -147,6 +147,9 @@ void add_estimate_options(CLI::App& sub, EstimateFlags& flags, const std::vector
 /// The config of the options given, each checked against its declaration
 /// (Error(Exit::usage) "<command>: --flag must be ..., got ...").
 api::EstimateConfig estimate_config(std::string_view command, const EstimateFlags& flags);
+/// Adds --replicas (train --method pt: replicas per ladder) to a subcommand; `given` says
+/// whether it was given, so another method can refuse it.
+void add_replicas_option(CLI::App& sub, std::int64_t& replicas, bool& given);
 /// The verdict as one plain line: "reliable (...)" or "NOT RELIABLE: <reasons>; rerun with <advice>".
 std::string verdict_text(const LogZEstimate& e);
 /// Adds --strict (an estimate the verdict does not trust exits with 75) to a subcommand.
