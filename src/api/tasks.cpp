@@ -25,15 +25,22 @@ decltype(auto) with_kind(const io::ModelFile& file, F&& f) {
       file.model);
 }
 
+/// A checking run: one replicate's share of the budget, with the k-th seed after the
+/// replicates' (k = 0, 1, ...), so checks never reuse a replicate's streams.
+EstimateConfig check_run_config(const EstimateConfig& config, std::size_t k) {
+  const std::size_t R = replicate_count(config);
+  EstimateConfig one = replicate_config(config, 0, R);
+  one.seed = config.seed + R + k;
+  return one;
+}
+
 /// The forward estimate against a reverse one (estimators/verdict.hpp: sandwich): RAISE
 /// with the schedule and the chains of one replicate, from rows of the model samples the
 /// base was fitted to, with the seed after the replicates'.
 template <class Run>
 void reverse_check(LogZResult& out, const EstimateConfig& config, Run&& run, const Rows& samples, std::string_view who) {
-  const std::size_t R = replicate_count(config);
-  EstimateConfig reverse = replicate_config(config, 0, R);
+  EstimateConfig reverse = check_run_config(config, 0);
   reverse.method = "raise";
-  reverse.seed = config.seed + R;
   const Dataset rows{samples, "model samples"};
   reverse.chains = std::min(reverse.chains, rows.count());
   const Rows start = pick_rows(rows, reverse.chains, reverse.seed, who);
@@ -94,8 +101,7 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
         // A second forward run from another base: both are stochastic lower bounds, so one
         // far above the other means the other misses mass (chains stuck where the fitted
         // base put them).
-        EstimateConfig other = replicate_config(config, 0, replicate_count(config));
-        other.seed = config.seed + replicate_count(config) + 1;
+        const EstimateConfig other = check_run_config(config, 1);
         const LogZEstimate second = traits.estimate(m, prepared.uniform(), other, inputs, nullptr, ex, obs);
         verdict::assess_second_base(out.estimate.combined, second, "the uniform base");
         out.details["base_check"] = {{"base", "uniform"},         {"log_z", second.log_z},
