@@ -46,6 +46,13 @@ int report(const EstimateOptions& o, const api::EstimateConfig& c, const api::Re
   if (details.contains("reverse_check"))
     text += fmt::format("\nreverse check: RAISE from model samples {}",
                         plus_minus(details["reverse_check"]["log_z"], details["reverse_check"]["std_error"]));
+  if (details.contains("mode_bound")) {
+    const nlohmann::json& b = details["mode_bound"];
+    text += fmt::format("\nmode bound: log Z >= {:.4f} (exact mass of {} {} states: {} modes from {} ascents and their "
+                        "neighbours)",
+                        b["log_lower_bound"].get<double>(), b["states_counted"].get<std::size_t>(),
+                        b["layer"].get<std::string>(), b["modes"].get<std::size_t>(), b["starts"].get<std::size_t>());
+  }
   text += "\n" + verdict_text(e);
   summary(o.common, text);
   if (o.common.json) {

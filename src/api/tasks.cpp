@@ -93,6 +93,10 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
       return traits.estimate(m, prepared, one, inputs, start ? &*start : nullptr, ex, obs);
     });
     out.details.update(traits.details(m, prepared, config, inputs));
+    if constexpr (requires { prepared.lower_bound(); }) {
+      const CertainBound bound = prepared.lower_bound();
+      verdict::assess_lower_bound(out.estimate.combined, bound.log_z, bound.how);
+    }
     if constexpr (requires { prepared.model_samples; })
       if (config.method == "ais" && prepared.model_samples) {
         reverse_check(out, config, [&](const EstimateConfig& reverse, const Rows& start) {

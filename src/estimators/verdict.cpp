@@ -142,4 +142,16 @@ void assess_sandwich(LogZEstimate& forward, const LogZEstimate& reverse) {
        "rerun with more betas and chains, or --method smc / bridge with tempering"});
 }
 
+void assess_lower_bound(LogZEstimate& e, double log_lower_bound, const std::string& how) {
+  if (e.method == "exact" || !std::isfinite(log_lower_bound) || std::isnan(e.log_z)) return;
+  const double se = std::isfinite(e.std_error) ? e.std_error : 0.0, gap = log_lower_bound - e.log_z;
+  if (gap <= bound_ses * se) return;
+  e.warn({"below_bound",
+          fmt::format("log Z >= {:.4f} for certain ({}), {:.3g} nats above this estimate (beyond {} standard errors): "
+                      "the chains missed states that the search found",
+                      log_lower_bound, how, gap, bound_ses),
+          "take the bound as a floor; the mass sits in a few sharp modes that Gibbs moves do not reach. Rerun with "
+          "more betas and chains, or --method exact when the smaller layer has at most 32 units"});
+}
+
 }  // namespace logz::verdict

@@ -10,32 +10,12 @@
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/vecmath.hpp"
+#include "rbm_layer.hpp"
 
 namespace logz {
 namespace {
 
-/// The enumeration problem in layer-neutral form: value(s) = lin·s + Σ_i softplus(x_i),
-/// x = bias + A s, with s the enumerated layer (n_s units) and A stored column-major by
-/// enumerated unit (column j = A[:, j] contiguous) for the Gray-code update.
-struct Problem {
-  std::size_t n_s, n_o;
-  std::vector<double> columns;  // n_s × n_o
-  std::vector<double> bias;     // n_o
-  std::vector<double> lin;      // n_s
-
-  /// x = bias + A s for the state s (bit j = unit j) from scratch; returns lin·s.
-  double evaluate(std::uint64_t s, std::vector<double>& x) const {
-    x = bias;
-    double l = 0;
-    for (std::size_t j = 0; j < n_s; ++j) {
-      if (!((s >> j) & 1)) continue;
-      l += lin[j];
-      const double* col = &columns[j * n_o];
-      for (std::size_t i = 0; i < n_o; ++i) x[i] += col[i];
-    }
-    return l;
-  }
-};
+using Problem = detail::LayerMarginal;  // the enumerated layer
 
 /// Calls visit(state, value(state)) for the states gray(g), g in [g0, g0 + count),
 /// evaluating Σ_i softplus(x_i) directly (any magnitude of x).
@@ -171,17 +151,8 @@ struct Enumeration {
               "{}: {} enumerates 2^n states of the smaller layer; the model has {} visible and {} hidden units, and n = "
               "{} exceeds the limit of {}",
               caller, what, nv, nh, ns, limit);
-    Problem& p = problem;
-    p = Problem{ns, hidden ? nv : nh, {}, {}, {}};
-    p.columns.resize(p.n_s * p.n_o);
-    for (std::size_t j = 0; j < p.n_s; ++j)
-      for (std::size_t i = 0; i < p.n_o; ++i)
-        p.columns[j * p.n_o + i] =
-            hidden ? m.weights(Eigen::Index(i), Eigen::Index(j)) : m.weights(Eigen::Index(j), Eigen::Index(i));
-    const VectorD& other_bias = hidden ? m.visible_bias : m.hidden_bias;
-    const VectorD& lin = hidden ? m.hidden_bias : m.visible_bias;
-    p.bias.assign(other_bias.data(), other_bias.data() + other_bias.size());
-    p.lin.assign(lin.data(), lin.data() + lin.size());
+    problem = Problem::smaller_layer(m);
+    const Problem& p = problem;
     product_form = max_abs_preactivation(p) <= max_product_exponent;
     if (product_form) tables = make_tables(p);
     // Chunks of 2^12 states, fixed by the problem size alone: the Gray-code walk restarts

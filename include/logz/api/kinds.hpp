@@ -8,7 +8,9 @@
 ///   using Prepared = ...;   // what an estimate needs once, before its replicates (a base);
 ///                           // with a member `std::optional<Rows> model_samples`, AIS is
 ///                           // checked against RAISE from those rows and against AIS from
-///                           // `prepared.uniform()` (estimators/verdict.hpp)
+///                           // `prepared.uniform()` (estimators/verdict.hpp); with a
+///                           // member `CertainBound lower_bound() const`, every estimate
+///                           // is checked against that bound (verdict: below_bound)
 ///   static std::string no_exact(const M&, std::string_view who);  // why no exact method, or ""
 ///   static ExactResult exact(const M&, const io::ModelFile&, const Exec&);
 ///   static Prepared prepare(const M&, const io::ModelFile&, const EstimateConfig&,
@@ -30,12 +32,19 @@
 #include <nlohmann/json.hpp>
 
 #include "logz/api/tasks.hpp"
+#include "logz/exact/rbm_modes.hpp"
 #include "logz/models/any_model.hpp"
 
 namespace logz::api {
 
 template <class M>
 struct KindTraits;
+
+/// A lower bound on log Z that holds with certainty, and how it was found.
+struct CertainBound {
+  double log_z;
+  std::string how;
+};
 
 /// Binary RBMs: exact log Z by enumerating the smaller layer, AIS on the weight-annealing
 /// path from a base-rate RBM, block-Gibbs chains, exact draws for small models.
@@ -46,10 +55,13 @@ struct KindTraits<RbmD> {
     VectorF bias;                       ///< visible biases of the base
     std::string source;                 ///< "data", "data_marginals" or "model samples"
     std::optional<Rows> model_samples;  ///< the states the base was fitted to, when from the model
+    RbmModes modes;                     ///< the modes a search found (exact/rbm_modes.hpp)
     /// The uniform base: the second opinion that AIS from a fitted base is checked against.
     Prepared uniform() const {
-      return {VectorF::Zero(bias.size()), "uniform", std::nullopt};
+      return {VectorF::Zero(bias.size()), "uniform", std::nullopt, modes};
     }
+    /// log Z >= the exact mass of the modes found and their neighbours.
+    CertainBound lower_bound() const;
   };
   /// "": enumeration is the method (it says itself when both layers are too large).
   static std::string no_exact(const RbmD&, std::string_view) { return ""; }

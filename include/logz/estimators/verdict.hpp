@@ -29,6 +29,10 @@
 ///  - missed_mass (ais with a base fitted to model samples): a second AIS run from the
 ///    uniform base lies more than 4·√(se² + se₂²) above it. Both are stochastic lower
 ///    bounds, so the lower one misses mass that the other path reached.
+///  - below_bound: the estimate lies more than 4 SE below a lower bound on log Z that holds
+///    with certainty (RBM: the exact masses of the modes a search found,
+///    exact/rbm_modes.hpp). Only the estimate's own error enters, so with an honest error
+///    bar the false alarm is P(z < −4) = 3.2e-5; the bound itself cannot be wrong.
 ///  - no_error_bar: the estimate has no finite standard error.
 #include <cstddef>
 #include <span>
@@ -45,6 +49,7 @@ inline constexpr double frozen_fraction = 1e-3;     ///< frozen_moves below this
 inline constexpr double swap_floor = 0.01;          ///< swap_collapse below this swap rate
 inline constexpr double weight_collapse_fraction = 0.01;  ///< smc: ESS below max(2, 1% of N)
 inline constexpr double sandwich_ses = 4.0;         ///< sandwich beyond 4 combined SEs
+inline constexpr double bound_ses = 4.0;            ///< below_bound beyond 4 SEs under a certain bound
 
 /// The ESS fraction below which IS/AIS weights of `n` particles per run are not trusted.
 double ess_fraction_threshold(std::size_t n);
@@ -65,5 +70,9 @@ void assess_second_base(LogZEstimate& estimate, const LogZEstimate& second, cons
 /// Forward (AIS) against reverse (RAISE from model samples): adds "sandwich" to `forward`
 /// when they differ by more than sandwich_ses combined SEs, and says which is above.
 void assess_sandwich(LogZEstimate& forward, const LogZEstimate& reverse);
+
+/// An estimate against a lower bound on log Z that holds with certainty (`how` says where
+/// it came from): adds "below_bound" when log_z + bound_ses·SE < log_lower_bound.
+void assess_lower_bound(LogZEstimate& estimate, double log_lower_bound, const std::string& how);
 
 }  // namespace logz::verdict

@@ -6,6 +6,7 @@
 #include "logz/api/kinds.hpp"
 #include "logz/api/rbm_tasks.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
+#include "logz/kernels/rbm_gibbs.hpp"
 #include "logz/models/rbm.hpp"
 #include "logz/tempering/rbm_path.hpp"
 #include "ranges.hpp"
@@ -16,6 +17,14 @@ using Traits = KindTraits<RbmD>;
 
 /// Gibbs chains whose final states fit the base when there is no data (prepare).
 constexpr std::size_t model_sample_chains = 100;
+/// Data rows the mode search starts from besides its random starts, when there is data.
+constexpr std::size_t mode_search_rows = 100;
+
+CertainBound Traits::Prepared::lower_bound() const {
+  return {modes.log_lower_bound,
+          fmt::format("the exact mass of {} {} states found by {} greedy ascents", modes.states_counted,
+                      modes.hidden_layer ? "hidden" : "visible", modes.starts)};
+}
 
 ExactResult Traits::exact(const RbmD& m, const io::ModelFile&, const Exec& ex) {
   m.validate("exact");
@@ -37,23 +46,35 @@ Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const Es
                "{}: @0 is for continuous models; an RBM's AIS base rate comes from base_data or data", who);
   check_config(in.kernel.kernel.empty() || in.kernel.kernel == "gibbs", {"kernel"},
                "{}: @0 {} is not available for an RBM: its path moves by block Gibbs (gibbs)", who, in.kernel.kernel);
-  // The base rate: base_data's means, else the start rows' (RAISE's data), else the file's,
-  // else the model's own samples.
+  // The modes of the smaller layer, from random states and from data rows when given: a
+  // certain lower bound on log Z for every estimate (sharp trained models hide nearly all
+  // of Z in a few states that annealing chains miss; exact/rbm_modes.hpp).
   const Dataset* rows = in.base_data ? in.base_data : in.start_data;
   const MatrixU8 none;
+  const MatrixU8 search_rows =
+      rows ? std::get<MatrixU8>(pick_rows(*rows, std::min(mode_search_rows, rows->count()), c.seed, who)) : none;
+  RbmModes modes = rbm_mode_search(m, search_rows, default_mode_starts(m), c.seed, ex);
+  // The base rate: base_data's means, else the start rows' (RAISE's data), else the file's,
+  // else the model's own samples.
   if (rows || f.data_marginals)
     return {choose_base_bias(m, rows ? std::get<MatrixU8>(rows->rows) : none, f.data_marginals),
-            rows ? "data" : "data_marginals", std::nullopt};
+            rows ? "data" : "data_marginals", std::nullopt, std::move(modes)};
   // No data: a base fitted to the model's own samples (a uniform base is far from any
-  // trained model, and AIS from it misses whole modes; docs/error-bars.md). Their chains
-  // run as long as a tenth of the annealing, within [100, 1000] sweeps.
+  // trained model, and AIS from it misses whole modes; docs/error-bars.md). The chains
+  // start in the modes found, drawn by their exact masses (where Gibbs chains from
+  // anywhere else would stay in whichever mode they fell into first), and run as long as
+  // a tenth of the annealing, within [100, 1000] sweeps.
   const std::size_t sweeps = std::clamp<std::size_t>(c.betas / 10, 100, 1000);
-  MatrixU8 samples = sample_rbm(m, model_sample_chains, sweeps, c.seed, ex, silent_observer());
+  const RbmF mf = m.cast<float>();
+  RbmChains<float> chains{rbm_mode_draws(m, modes, model_sample_chains, c.seed, Purpose::chains).cast<float>(),
+                          Stream::root(c.seed).children(Purpose::sample, model_sample_chains)};
+  gibbs_sample(mf, chains, sweeps, ex);
+  MatrixU8 samples = chains.v.cast<std::uint8_t>();
   // Laplace's rule (count + 1) / (n + 2): a unit on (or off) in every sample keeps a finite bias.
   const Eigen::ArrayXd p =
       (samples.cast<double>().colwise().sum().transpose().array() + 1.0) / (double(samples.rows()) + 2.0);
   VectorF bias = (p.log() - (1.0 - p).log()).cast<float>().matrix();
-  return {std::move(bias), "model samples", Rows(std::move(samples))};
+  return {std::move(bias), "model samples", Rows(std::move(samples)), std::move(modes)};
 }
 
 LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const EstimateConfig& c, const EstimateInputs&,
@@ -69,7 +90,15 @@ nlohmann::json Traits::details(const RbmD&, const Prepared& base, const Estimate
   const Dataset* rows = in.base_data ? in.base_data : in.start_data;
   nlohmann::json j = {{"base", base.source}, {"data", rows ? nlohmann::json(rows->spec) : nlohmann::json(nullptr)}};
   if (base.model_samples)
-    j["base_samples"] = {{"chains", model_sample_chains}, {"rows", std::get<MatrixU8>(*base.model_samples).rows()}};
+    j["base_samples"] = {{"chains", model_sample_chains}, {"rows", std::get<MatrixU8>(*base.model_samples).rows()},
+                         {"start", "modes"}};
+  const RbmModes& md = base.modes;
+  j["mode_bound"] = {{"log_lower_bound", md.log_lower_bound},
+                     {"layer", md.hidden_layer ? "hidden" : "visible"},
+                     {"modes", md.states.rows()},
+                     {"best_log_weight", md.log_weights.size() ? md.log_weights[0] : 0.0},
+                     {"states_counted", md.states_counted},
+                     {"starts", md.starts}};
   return j;
 }
 
