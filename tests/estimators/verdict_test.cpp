@@ -141,6 +141,19 @@ TEST(Verdict, ASecondBaseFarAboveMeansMissedMass) {
   EXPECT_NE(e.warnings[0].message.find("uniform base"), std::string::npos);
 }
 
+TEST(Verdict, BelowACertainLowerBound) {
+  LogZEstimate e = estimate_of("ais", 100.0, 0.05);
+  verdict::assess_lower_bound(e, 100.15, "a test bound");  // 0.15 < 4 · 0.05
+  verdict::assess_lower_bound(e, 90.0, "a test bound");    // far below: no evidence
+  EXPECT_TRUE(e.reliable);
+  verdict::assess_lower_bound(e, 100.3, "a test bound");
+  ASSERT_TRUE(has_warning(e, "below_bound"));
+  EXPECT_NE(e.warnings[0].message.find("a test bound"), std::string::npos);
+  LogZEstimate exact = estimate_of("exact", 1.0, 0.0);
+  verdict::assess_lower_bound(exact, 1.0 + 1e-12, "rounding");
+  EXPECT_TRUE(exact.reliable);
+}
+
 TEST(Replicates, ShareTheBudgetByDefault) {
   api::EstimateConfig c;
   c.method = "ais";
@@ -192,6 +205,32 @@ TEST(Verdict, SharpRbmFromAUniformBaseIsFlaggedNotTrusted) {
   }
   // |error| > 4 SE on a reliable run: at most one in ten by chance would need a 6e-5 event.
   EXPECT_EQ(far_trusted, 0u);
+}
+
+// The same sharp model without data marginals: the mode search bounds log Z from below
+// with certainty, the base comes from chains started in the modes, and the runs are
+// within their error bars or flagged.
+TEST(Verdict, SharpRbmWithoutDataIsBoundedByItsModes) {
+  const RbmD sharp = test::random_rbm(21, 12, 6, 3.0, 1.0);
+  const Exec ex(1);
+  const double exact = rbm_exact_log_z(sharp, ex).log_z;
+  const io::ModelFile f{sharp};
+  api::EstimateConfig c;
+  c.method = "ais";
+  c.chains = 40;
+  c.betas = 200;
+  std::size_t far_trusted = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    c.seed = seed;
+    const api::LogZResult r = api::estimate_log_z(f, c, {}, ex);
+    const double bound = r.details["mode_bound"]["log_lower_bound"].get<double>();
+    EXPECT_LE(bound, exact + 1e-9);
+    EXPECT_EQ(r.details["base_samples"]["start"], "modes");
+    const LogZEstimate& e = r.estimate.combined;
+    if (std::abs(e.log_z - exact) > 4 * e.std_error && e.reliable) ++far_trusted;
+    if (e.log_z + 4 * e.std_error < bound) EXPECT_TRUE(has_warning(e, "below_bound"));
+  }
+  EXPECT_EQ(far_trusted, 0u);  // as above: 5 runs, 6e-5 each
 }
 
 TEST(Verdict, RbmWithoutDataGetsABaseFromItsOwnSamplesAndAReverseCheck) {
