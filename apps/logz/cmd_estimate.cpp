@@ -143,7 +143,7 @@ void add_estimate(CLI::App& app, Action& action) {
       "Model files: any kind logz reads (RBM, GRBM, Ising, Potts, Gaussian, experts, neural), with a\n"
       "logz_kind marker or told by their arrays (docs/file-formats.md); NumPy C or Fortran order.\n"
       "Replicates: R independent runs (seeds seed .. seed+R-1) share the budget (--chains; smc: --runs);\n"
-      "by default R = 4 (1 for smc and lis, whose runs are already independent). They are pooled,\n"
+      "by default R = 4 (1 for smc, lis, bridge and ti, whose runs or chains are already independent). They are pooled,\n"
       "their spread, R-hat and Cochran's test reported; the error bar is the larger of their spread\n"
       "and their own error bars.\n"
       "Verdict: every estimate is checked (ESS, replicates, R-hat, swaps, forward vs reverse;\n"

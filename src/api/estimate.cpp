@@ -35,7 +35,7 @@ const std::vector<OptionField>& common_estimate_fields() {
         OptionField::count("sweeps", 1, 1, "Gibbs sweeps (Ising / Potts) or kernel steps (continuous models) per move"),
         OptionField::count("replicates", 0, 0,
                            "Independent runs (seed, seed+1, ...) sharing the chains (smc: the runs), pooled and "
-                           "compared; 0: 4, or 1 for smc and lis (already the spread of independent runs)"),
+                           "compared; 0: 4, or 1 for smc, lis, bridge and ti (already the spread of independent runs or chains)"),
         OptionField::count("seed", 1, 0, "Random seed; chain r uses the stream (seed, r) for any thread count")};
   }();
   return fields;

@@ -168,6 +168,12 @@ TEST(Replicates, ShareTheBudgetByDefault) {
   c.method = "smc";
   c.chains = 100;
   EXPECT_EQ(api::replicate_count(c), 1u);  // its runs already are replicates
+  for (const char* ladder : {"bridge", "ti"}) {
+    api::EstimateConfig l = c;
+    l.method = ladder;
+    l.chains = 8;
+    EXPECT_EQ(api::replicate_count(l), 1u) << ladder;  // its chains already are
+  }
   c.replicates = 4;
   EXPECT_EQ(api::replicate_count(c), 4u);
   EXPECT_EQ(api::replicate_config(c, 0, 4).options.count("runs"), 5);  // 20 runs shared

@@ -6,7 +6,7 @@
 /// copies and says whether they agree. The per-kind tasks (api/tasks.hpp) build the path
 /// of a model and call these.
 ///
-/// Replicates share the budget: R runs (by default 4, or 1 for smc and lis, whose error
+/// Replicates share the budget: R runs (by default 4, or 1 for smc, lis, bridge and ti, whose error
 /// bar already is the spread of their own independent runs) split the method's budget
 /// (`chains`, or smc's `runs`) as evenly as it divides, run r with seed + r; so a call with
 /// --replicates R --chains C --seed S gives the same bits as R calls with --replicates 1,

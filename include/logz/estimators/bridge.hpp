@@ -132,7 +132,10 @@ LogZEstimate bridge_sampling(const P& path, const Schedule& schedule, const Brid
 
 struct BridgeMethod : MethodDefaults {
   static constexpr std::string_view name = "bridge";
-  static constexpr std::size_t default_betas = 100;  // a ladder holds every level: 10,000 would be 100x the moves of AIS
+  static constexpr std::size_t default_betas = 100;
+  // Its error bar is the spread of its independent ladder chains, and R-hat across them at
+  // every beta is its between-run check: split into replicates, 2 chains a run make both noise.
+  static constexpr bool self_replicated = true;  // a ladder holds every level: 10,000 would be 100x the moves of AIS
   static constexpr std::string_view summary =
       "iterative optimal bridge sampling (Meng & Wong 1996) between adjacent betas, chains\n"
       "equilibrium chains per beta (burn_in, samples, thin), one parallel-tempering population\n"

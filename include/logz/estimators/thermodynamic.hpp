@@ -242,7 +242,10 @@ LogZEstimate thermodynamic_integration(const P& path, const Schedule& schedule, 
 
 struct TiMethod : MethodDefaults {
   static constexpr std::string_view name = "ti";
-  static constexpr std::size_t default_betas = 100;  // a ladder holds every level: 10,000 would be 100x the moves of AIS
+  static constexpr std::size_t default_betas = 100;
+  // Its error bar is the spread of its independent ladder chains, and R-hat across them at
+  // every beta is its between-run check: split into replicates, 2 chains a run make both noise.
+  static constexpr bool self_replicated = true;  // a ladder holds every level: 10,000 would be 100x the moves of AIS
   static constexpr std::string_view summary =
       "thermodynamic integration of the mean of d log f / d beta over the same chains as\n"
       "bridge (quadrature trapezoid|simpson; the quadrature error is reported apart)";
