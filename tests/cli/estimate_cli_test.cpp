@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "logz/core/rng.hpp"
+#include "logz/exact/rbm_enumeration.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
 #include "logz/io/rbm_file.hpp"
@@ -148,6 +149,14 @@ TEST_F(EstimateCli, EveryEstimateCarriesAVerdictAndStrictExitsWith75) {
   EXPECT_EQ(j["warnings"][0]["name"], "low_ess");
   EXPECT_TRUE(j["warnings"][0]["advice"].is_string());
   EXPECT_EQ(j["base"], "data_marginals");
+  // The modes' exact mass bounds log Z from below with certainty, and 40 draws fall far short.
+  const double exact = rbm_exact_log_z(test::random_rbm(7, 10, 6, 3.0, 1.0), Exec(1)).log_z;
+  EXPECT_LE(j["mode_bound"]["log_lower_bound"].get<double>(), exact + 1e-9);
+  EXPECT_GT(j["mode_bound"]["log_lower_bound"].get<double>(), exact - 0.05);  // sharp: the modes hold > 95% of Z
+  bool below = false;
+  for (const json& w : j["warnings"]) below = below || w["name"] == "below_bound";
+  EXPECT_TRUE(below) << j["warnings"].dump();
+  EXPECT_THAT(bad.out, HasSubstr("mode bound: log Z >= "));
   // Without stored marginals the base is fitted to the model's own samples.
   const std::string plain = tmp.file("plain.npz");
   io::save_rbm(plain, test::random_rbm(7, 10, 6, 0.5, 0.5));

@@ -7,9 +7,13 @@
 //
 // Tests, per model × method (18 cells): coverage by a one-sided exact binomial test against
 // 95% (false failure 1e-3 per cell), and the flag count by a one-sided binomial test against
-// a flag rate of 5% (fails when P(Bin(100, 0.05) >= count) < 1e-3, i.e. 13 or more flags;
+// a flag rate of 5% (fails when P(Bin(100, 0.05) >= count) < 1e-3, i.e. 14 or more flags;
 // false failure below 1e-3 per cell when the true rate is at most 5%). 18 cells: under 4%
-// in all.
+// in all. IS from the uniform base is the exception, reported and not asserted: its low_ess
+// check (ESS fraction < 3/sqrt(1000) per run) fires on the Potts model in nearly every seed
+// and on the Ising lattice in about 40%, while the intervals still cover at 95%: the
+// threshold is derived for log-normal weights with a margin (docs/error-bars.md), and IS's
+// weights here sit at ESS 2-9%, where the derivation does not promise coverage.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -66,12 +70,12 @@ void check_cells(const std::string& label, const io::ModelFile& file) {
                 label.c_str(), m.name.c_str(), cov.covered, kSeeds, fail_coverage, flagged, fail_flags, first.c_str(),
                 cov.mean_error, cov.mean_se);
     EXPECT_GT(cov.covered, fail_coverage) << label << " " << m.name;
-    EXPECT_LT(flagged, fail_flags) << label << " " << m.name << ": " << first;
+    if (m.name != "is") EXPECT_LT(flagged, fail_flags) << label << " " << m.name << ": " << first;
   }
 }
 
 TEST(VerdictOnEasyModels, PottsIsingAndRbmCoverAndStayQuiet) {
-  EXPECT_EQ(flag_limit(kSeeds, 1e-3), 13);
+  EXPECT_EQ(flag_limit(kSeeds, 1e-3), 14);
   check_cells("potts", io::ModelFile{test::randomise(test::lattice_potts(3, 3, 3), 11, 0.5)});
   check_cells("ising", io::ModelFile{Ising::lattice_2d(4, 4, 0.3, 0.05)});
   check_cells("rbm", io::ModelFile{test::random_rbm(12, 12, 6, 1.0, 0.5)});
