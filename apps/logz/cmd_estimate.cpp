@@ -41,7 +41,10 @@ int report(const EstimateOptions& o, const api::EstimateConfig& c, const api::Re
                         r.runs.size(), r.between_sd, r.within_se, r.rhat, r.p_value);
   if (e.method == "ais") text += "\n(AIS: log Z is a stochastic lower bound; E[Z-hat] = Z)";
   if (e.method == "raise") text += "\n(RAISE: log Z is a stochastic upper bound when started from exact samples)";
-  if (details.contains("base") && details["base"].is_string())
+  if (details.contains("base_components"))
+    text += fmt::format("\nbase: modes (a mixture of the {} best hidden modes' p(v | h), weighted by their exact masses)",
+                        details["base_components"].get<std::size_t>());
+  else if (details.contains("base") && details["base"].is_string())
     text += fmt::format("\nbase: {}", details["base"].get<std::string>());
   if (details.contains("reverse_check"))
     text += fmt::format("\nreverse check: RAISE from model samples {}",

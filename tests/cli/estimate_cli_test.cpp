@@ -161,7 +161,7 @@ TEST_F(EstimateCli, EveryEstimateCarriesAVerdictAndStrictExitsWith75) {
   const std::string plain = tmp.file("plain.npz");
   io::save_rbm(plain, test::random_rbm(7, 10, 6, 0.5, 0.5));
   const json fitted = run_json("estimate --model " + plain + " --method ais --chains 40 --betas 100");
-  EXPECT_EQ(fitted["base"], "model samples");
+  EXPECT_EQ(fitted["base"], "modes");
   EXPECT_TRUE(fitted["reverse_check"]["log_z"].is_number());
 }
 

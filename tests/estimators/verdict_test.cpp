@@ -247,7 +247,7 @@ TEST(Verdict, RbmWithoutDataGetsABaseFromItsOwnSamplesAndAReverseCheck) {
   c.chains = 40;
   c.betas = 400;
   const api::LogZResult r = api::estimate_log_z(f, c, {}, Exec(1));
-  EXPECT_EQ(r.details["base"], "model samples");
+  EXPECT_EQ(r.details["base"], "modes");
   ASSERT_TRUE(r.details.contains("reverse_check"));
   EXPECT_EQ(r.details["base_check"]["base"], "uniform");
   EXPECT_EQ(r.details["reverse_check"]["chains"], 10);

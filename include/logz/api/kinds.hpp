@@ -53,7 +53,7 @@ struct KindTraits<RbmD> {
   /// The base-rate RBM the AIS path starts from, and where its biases came from.
   struct Prepared {
     VectorF bias;                       ///< visible biases of the base
-    std::string source;                 ///< "data", "data_marginals" or "model samples"
+    std::string source;                 ///< "data", "data_marginals", "modes" (mixture path) or "model samples"
     std::optional<Rows> model_samples;  ///< the states the base was fitted to, when from the model
     RbmModes modes;                     ///< the modes a search found (exact/rbm_modes.hpp)
     /// The uniform base: the second opinion that AIS from a fitted base is checked against.

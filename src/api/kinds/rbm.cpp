@@ -8,6 +8,7 @@
 #include "logz/exact/rbm_enumeration.hpp"
 #include "logz/kernels/rbm_gibbs.hpp"
 #include "logz/models/rbm.hpp"
+#include "logz/tempering/rbm_mixture_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
 #include "ranges.hpp"
 
@@ -19,6 +20,8 @@ using Traits = KindTraits<RbmD>;
 constexpr std::size_t model_sample_chains = 100;
 /// Data rows the mode search starts from besides its random starts, when there is data.
 constexpr std::size_t mode_search_rows = 100;
+/// Prepared::source of the base without data: the mixture of the modes' conditionals.
+constexpr const char* mode_mixture_base = "modes";
 
 CertainBound Traits::Prepared::lower_bound() const {
   return {modes.log_lower_bound,
@@ -59,11 +62,13 @@ Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const Es
   if (rows || f.data_marginals)
     return {choose_base_bias(m, rows ? std::get<MatrixU8>(rows->rows) : none, f.data_marginals),
             rows ? "data" : "data_marginals", std::nullopt, std::move(modes)};
-  // No data: a base fitted to the model's own samples (a uniform base is far from any
-  // trained model, and AIS from it misses whole modes; docs/error-bars.md). The chains
-  // start in the modes found, drawn by their exact masses (where Gibbs chains from
-  // anywhere else would stay in whichever mode they fell into first), and run as long as
-  // a tenth of the annealing, within [100, 1000] sweeps.
+  // No data: the path starts from a mixture of the modes' own conditionals p(v | h_k),
+  // weighted by their exact masses (tempering/rbm_mixture_path.hpp: a uniform base is far
+  // from any trained model, and a single product base misses whole modes; docs/error-bars.md).
+  // Model samples for the reverse check (and the product base when the modes are of the
+  // visible layer): chains started in the modes by their exact masses (Gibbs chains from
+  // anywhere else stay in whichever mode they fall into first), run as long as a tenth of
+  // the annealing, within [100, 1000] sweeps.
   const std::size_t sweeps = std::clamp<std::size_t>(c.betas / 10, 100, 1000);
   const RbmF mf = m.cast<float>();
   RbmChains<float> chains{rbm_mode_draws(m, modes, model_sample_chains, c.seed, Purpose::chains).cast<float>(),
@@ -74,25 +79,28 @@ Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const Es
   const Eigen::ArrayXd p =
       (samples.cast<double>().colwise().sum().transpose().array() + 1.0) / (double(samples.rows()) + 2.0);
   VectorF bias = (p.log() - (1.0 - p).log()).cast<float>().matrix();
-  return {std::move(bias), "model samples", Rows(std::move(samples)), std::move(modes)};
+  const char* source = modes.hidden_layer ? mode_mixture_base : "model samples";
+  return {std::move(bias), source, Rows(std::move(samples)), std::move(modes)};
 }
 
 LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const EstimateConfig& c, const EstimateInputs&,
                               const Rows* start, const Exec& ex, Observer& obs) {
+  const MatrixF s = start ? std::get<MatrixU8>(*start).cast<float>().eval() : MatrixF();
+  if (base.source == mode_mixture_base)
+    return estimate_on_path(RbmModeMixturePath(m, base.modes), c, start ? &s : nullptr, ex, obs);
   const RbmF mf = m.cast<float>();
-  const RbmAnnealingPath path(mf, base.bias);
-  if (!start) return estimate_on_path(path, c, nullptr, ex, obs);
-  const MatrixF s = std::get<MatrixU8>(*start).cast<float>();
-  return estimate_on_path(path, c, &s, ex, obs);
+  return estimate_on_path(RbmAnnealingPath(mf, base.bias), c, start ? &s : nullptr, ex, obs);
 }
 
-nlohmann::json Traits::details(const RbmD&, const Prepared& base, const EstimateConfig&, const EstimateInputs& in) {
+nlohmann::json Traits::details(const RbmD& m, const Prepared& base, const EstimateConfig&, const EstimateInputs& in) {
   const Dataset* rows = in.base_data ? in.base_data : in.start_data;
   nlohmann::json j = {{"base", base.source}, {"data", rows ? nlohmann::json(rows->spec) : nlohmann::json(nullptr)}};
   if (base.model_samples)
     j["base_samples"] = {{"chains", model_sample_chains}, {"rows", std::get<MatrixU8>(*base.model_samples).rows()},
                          {"start", "modes"}};
   const RbmModes& md = base.modes;
+  if (base.source == mode_mixture_base)
+    j["base_components"] = RbmModeMixturePath(m, md).components();
   j["mode_bound"] = {{"log_lower_bound", md.log_lower_bound},
                      {"layer", md.hidden_layer ? "hidden" : "visible"},
                      {"modes", md.states.rows()},

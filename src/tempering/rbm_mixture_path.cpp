@@ -1,0 +1,186 @@
+// The RBM annealing path from a mixture of the modes' product bases (tempering/rbm_mixture_path.hpp).
+#include "logz/tempering/rbm_mixture_path.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "logz/core/check.hpp"
+#include "logz/core/math.hpp"
+#include "logz/core/vecmath.hpp"
+#include "logz/kernels/rbm_gibbs.hpp"
+
+namespace logz {
+
+RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
+    : m_(model),
+      weights_(model.weights.cast<float>()),
+      hidden_bias_(model.hidden_bias.cast<float>()),
+      visible_bias_(model.visible_bias.cast<float>()) {
+  model.validate("RbmModeMixturePath");
+  check_arg(modes.hidden_layer, "RbmModeMixturePath: needs modes of the hidden layer");
+  check_arg(modes.states.rows() >= 1 && std::size_t(modes.states.cols()) == model.n_hidden(),
+            "RbmModeMixturePath: needs at least one mode of {} hidden units", model.n_hidden());
+  // The best modes (sorted best first), while they matter.
+  const double top = modes.log_weights[0];
+  Eigen::Index K = 0;
+  while (K < modes.states.rows() && std::size_t(K) < max_components && modes.log_weights[K] > top + std::log(1e-12)) ++K;
+  logits_.resize(K, Eigen::Index(model.n_visible()));
+  log_mix_.resize(K);
+  LogSumExp total;
+  for (Eigen::Index k = 0; k < K; ++k) total.add(modes.log_weights[k]);
+  double acc = 0;
+  for (Eigen::Index k = 0; k < K; ++k) {
+    const VectorD logit = model.visible_bias + model.weights * modes.states.row(k).transpose().cast<double>();
+    logits_.row(k) = logit.transpose().cast<float>();
+    double norm = 0;
+    for (Eigen::Index i = 0; i < logit.size(); ++i) norm += softplus(double(logits_(k, i)));
+    const double log_pi = modes.log_weights[k] - total.value();
+    log_mix_[k] = log_pi - norm;
+    cumulative_.push_back(acc += std::exp(log_pi));
+  }
+}
+
+double RbmModeMixturePath::log_z_base() const { return double(m_.n_hidden()) * std::numbers::ln2; }
+
+void RbmModeMixturePath::terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t) const {
+  const auto v = x.middleRows(r0, n);
+  t.pre_h.noalias() = v * weights_;
+  t.pre_h.rowwise() += hidden_bias_.transpose();
+  t.ell.noalias() = v * logits_.transpose();
+  t.bv.resize(n);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    double s = 0;
+    for (Eigen::Index i = 0; i < v.cols(); ++i) s += double(v(r, i)) * m_.visible_bias[i];
+    t.bv[r] = s;
+  }
+}
+
+namespace {
+
+/// LSE_k(s · (ell(r, k) + log_mix_k)), and the softmax weights into `rho` when given.
+double scaled_lse(const MatrixF& ell, const VectorD& log_mix, Eigen::Index r, double s, std::vector<double>* rho = nullptr) {
+  const Eigen::Index K = ell.cols();
+  double top = -std::numeric_limits<double>::infinity();
+  for (Eigen::Index k = 0; k < K; ++k) top = std::max(top, s * (double(ell(r, k)) + log_mix[k]));
+  double sum = 0;
+  if (rho) rho->resize(std::size_t(K));
+  for (Eigen::Index k = 0; k < K; ++k) {
+    const double e = std::exp(s * (double(ell(r, k)) + log_mix[k]) - top);
+    sum += e;
+    if (rho) (*rho)[std::size_t(k)] = e;
+  }
+  if (rho)
+    for (double& e : *rho) e /= sum;
+  return top + std::log(sum);
+}
+
+}  // namespace
+
+void RbmModeMixturePath::draw_base(const Exec& ex, Particles& x, std::span<Stream> streams) const {
+  x.resize(Eigen::Index(streams.size()), Eigen::Index(m_.n_visible()));
+  const Blocks blocks = row_blocks(streams.size());
+  parallel_for(ex, blocks.count(), [&](std::size_t b) {
+    GibbsScratch<float> s;
+    s.u.resize(x.cols());
+    for (std::size_t r = blocks.begin(b); r < blocks.end(b); ++r) {
+      Stream& st = streams[r];
+      const double u = st.uniform_double() * cumulative_.back();
+      const auto k = Eigen::Index(std::min<std::ptrdiff_t>(
+          std::lower_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin(), logits_.rows() - 1));
+      st.fill_uniform(s.u.data(), std::size_t(x.cols()));
+      bernoulli_logistic_row(logits_.row(k), 1.0f, s.u.data(), &x(Eigen::Index(r), 0), s);
+    }
+  });
+}
+
+void RbmModeMixturePath::log_ratio(const Exec& ex, const Particles& x, double b0, double b1, std::span<double> out) const {
+  check_arg(out.size() == std::size_t(x.rows()), "RbmModeMixturePath: {} particles but {} entries to fill", x.rows(),
+            out.size());
+  std::fill(out.begin(), out.end(), 0.0);
+  advance(ex, const_cast<Particles&>(x), b0, b1, out, {}, false);  // no move: x is not written
+}
+
+void RbmModeMixturePath::dlog_f(const Exec& ex, const Particles& x, double beta, std::span<double> out) const {
+  check_arg(out.size() == std::size_t(x.rows()), "RbmModeMixturePath: {} particles but {} entries to fill", x.rows(),
+            out.size());
+  const Blocks blocks = row_blocks(out.size());
+  const double log_k = std::log(double(logits_.rows()));
+  parallel_for(ex, blocks.count(), [&](std::size_t b) {
+    const auto r0 = Eigen::Index(blocks.begin(b)), n = Eigen::Index(blocks.size(b));
+    Terms t;
+    terms(x, r0, n, t);
+    std::vector<double> rho;
+    for (Eigen::Index r = 0; r < n; ++r) {
+      // d/dβ: −log K − Σ_k ρ_k ℓ_k (ρ = softmax((1−β) ℓ)) + b·v + Σ_j pre_j σ(β pre_j).
+      scaled_lse(t.ell, log_mix_, r, 1 - beta, &rho);
+      double s = -log_k + t.bv[r];
+      for (Eigen::Index k = 0; k < t.ell.cols(); ++k) s -= rho[std::size_t(k)] * (double(t.ell(r, k)) + log_mix_[k]);
+      for (Eigen::Index j = 0; j < t.pre_h.cols(); ++j) s += double(t.pre_h(r, j)) * sigmoid(beta * double(t.pre_h(r, j)));
+      out[std::size_t(r0 + r)] = s;
+    }
+  });
+}
+
+MoveInfo RbmModeMixturePath::move(const Exec& ex, Particles& x, double beta, std::span<Stream> streams) const {
+  return advance(ex, x, beta, beta, {}, streams, true);
+}
+
+MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, double b1, std::span<double> log_w,
+                                     std::span<Stream> streams, bool move) const {
+  check_arg(!move || streams.size() == std::size_t(x.rows()), "RbmModeMixturePath: {} particles but {} streams",
+            x.rows(), streams.size());
+  const Blocks blocks = row_blocks(std::size_t(x.rows()));
+  const double log_k = std::log(double(logits_.rows()));
+  std::vector<std::size_t> changed(blocks.count(), 0);
+  parallel_for(ex, blocks.count(), [&](std::size_t b) {
+    const auto r0 = Eigen::Index(blocks.begin(b)), n = Eigen::Index(blocks.size(b));
+    Terms t;
+    terms(x, r0, n, t);
+    if (!log_w.empty())
+      for (Eigen::Index r = 0; r < n; ++r)
+        log_w[std::size_t(r0 + r)] += -(b1 - b0) * log_k + scaled_lse(t.ell, log_mix_, r, 1 - b1) -
+                                      scaled_lse(t.ell, log_mix_, r, 1 - b0) + (b1 - b0) * t.bv[r] +
+                                      sum_softplus_difference(&t.pre_h(r, 0), std::size_t(t.pre_h.cols()), b1, b0);
+    if (!move) return;
+    // k ~ p(k | v) (one uniform double), h ~ p(h | v) (n_h floats), then v ~ p(v | h, k) (n_v floats).
+    GibbsScratch<float> s;
+    MatrixF h(n, t.pre_h.cols());
+    std::vector<Eigen::Index> k_of(static_cast<std::size_t>(n));
+    std::vector<double> rho;
+    for (Eigen::Index r = 0; r < n; ++r) {
+      Stream& st = streams[std::size_t(r0 + r)];
+      scaled_lse(t.ell, log_mix_, r, 1 - b1, &rho);
+      const double u = st.uniform_double();
+      double acc = 0;
+      Eigen::Index k = 0;
+      for (; k + 1 < Eigen::Index(rho.size()); ++k)
+        if ((acc += rho[std::size_t(k)]) > u) break;
+      k_of[std::size_t(r)] = k;
+      s.u.resize(h.cols());
+      st.fill_uniform(s.u.data(), std::size_t(h.cols()));
+      bernoulli_logistic_row(t.pre_h.row(r), float(b1), s.u.data(), &h(r, 0), s);
+    }
+    s.pre_v.noalias() = h * weights_.transpose();
+    const VectorF vis = (float(b1) * visible_bias_).eval();
+    std::vector<float> old(std::size_t(x.cols()));
+    s.u.resize(x.cols());
+    for (Eigen::Index r = 0; r < n; ++r) {
+      auto pre = s.pre_v.row(r);
+      pre *= float(b1);
+      pre += vis.transpose() + float(1 - b1) * logits_.row(k_of[std::size_t(r)]);
+      Stream& st = streams[std::size_t(r0 + r)];
+      st.fill_uniform(s.u.data(), std::size_t(x.cols()));
+      float* row = &x(r0 + r, 0);
+      std::copy(row, row + x.cols(), old.begin());
+      bernoulli_logistic_row(pre, 1.0f, s.u.data(), row, s);
+      for (Eigen::Index i = 0; i < x.cols(); ++i) changed[b] += row[i] != old[std::size_t(i)];
+    }
+  });
+  if (!move) return {};
+  std::size_t total = 0;
+  for (std::size_t c : changed) total += c;
+  return {double(total) / double(std::max<Eigen::Index>(1, x.size())), 0};
+}
+
+}  // namespace logz
