@@ -39,6 +39,9 @@ RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
     log_mix_[k] = log_pi - norm;
     cumulative_.push_back(acc += std::exp(log_pi));
   }
+  products_.resize(K + 1, logits_.cols());
+  products_.topRows(K) = logits_;
+  products_.row(K) = visible_bias_.transpose();
 }
 
 double RbmModeMixturePath::log_z_base() const { return double(m_.n_hidden()) * std::numbers::ln2; }
@@ -47,20 +50,15 @@ void RbmModeMixturePath::terms(const Particles& x, Eigen::Index r0, Eigen::Index
   const auto v = x.middleRows(r0, n);
   t.pre_h.noalias() = v * weights_;
   t.pre_h.rowwise() += hidden_bias_.transpose();
-  t.ell.noalias() = v * logits_.transpose();
-  t.bv.resize(n);
-  for (Eigen::Index r = 0; r < n; ++r) {
-    double s = 0;
-    for (Eigen::Index i = 0; i < v.cols(); ++i) s += double(v(r, i)) * m_.visible_bias[i];
-    t.bv[r] = s;
-  }
+  t.ell.noalias() = v * products_.transpose();
 }
 
 namespace {
 
-/// LSE_k(s · (ell(r, k) + log_mix_k)), and the softmax weights into `rho` when given.
+/// LSE_k(s · (ell(r, k) + log_mix_k)) over the K components (the columns before b·v), and
+/// the softmax weights into `rho` when given.
 double scaled_lse(const MatrixF& ell, const VectorD& log_mix, Eigen::Index r, double s, std::vector<double>* rho = nullptr) {
-  const Eigen::Index K = ell.cols();
+  const Eigen::Index K = log_mix.size();
   double top = -std::numeric_limits<double>::infinity();
   for (Eigen::Index k = 0; k < K; ++k) top = std::max(top, s * (double(ell(r, k)) + log_mix[k]));
   double sum = 0;
@@ -114,8 +112,9 @@ void RbmModeMixturePath::dlog_f(const Exec& ex, const Particles& x, double beta,
     for (Eigen::Index r = 0; r < n; ++r) {
       // d/dβ: −log K − Σ_k ρ_k ℓ_k (ρ = softmax((1−β) ℓ)) + b·v + Σ_j pre_j σ(β pre_j).
       scaled_lse(t.ell, log_mix_, r, 1 - beta, &rho);
-      double s = -log_k + t.bv[r];
-      for (Eigen::Index k = 0; k < t.ell.cols(); ++k) s -= rho[std::size_t(k)] * (double(t.ell(r, k)) + log_mix_[k]);
+      const Eigen::Index K = log_mix_.size();
+      double s = -log_k + double(t.ell(r, K));
+      for (Eigen::Index k = 0; k < K; ++k) s -= rho[std::size_t(k)] * (double(t.ell(r, k)) + log_mix_[k]);
       for (Eigen::Index j = 0; j < t.pre_h.cols(); ++j) s += double(t.pre_h(r, j)) * sigmoid(beta * double(t.pre_h(r, j)));
       out[std::size_t(r0 + r)] = s;
     }
@@ -140,7 +139,7 @@ MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, do
     if (!log_w.empty())
       for (Eigen::Index r = 0; r < n; ++r)
         log_w[std::size_t(r0 + r)] += -(b1 - b0) * log_k + scaled_lse(t.ell, log_mix_, r, 1 - b1) -
-                                      scaled_lse(t.ell, log_mix_, r, 1 - b0) + (b1 - b0) * t.bv[r] +
+                                      scaled_lse(t.ell, log_mix_, r, 1 - b0) + (b1 - b0) * double(t.ell(r, log_mix_.size())) +
                                       sum_softplus_difference(&t.pre_h(r, 0), std::size_t(t.pre_h.cols()), b1, b0);
     if (!move) return;
     // k ~ p(k | v) (one uniform double), h ~ p(h | v) (n_h floats), then v ~ p(v | h, k) (n_v floats).

@@ -139,7 +139,7 @@ Description Traits::describe(const RbmD& m, const io::ModelFile& f, const Exec&)
       "  model            binary RBM\n  n_visible        {}\n  n_hidden         {}\n  parameters       {}\n"
       "  dtype            {}\n  data_marginals   {}\n  exact log Z      {}\n",
       m.n_visible(), m.n_hidden(), m.num_parameters(), io::dtype_name(f.dtype),
-      f.data_marginals ? "present (AIS base rate)" : "absent (AIS fits its base to model samples unless given data)",
+      f.data_marginals ? "present (AIS base rate)" : "absent (the path starts from the model's hidden modes unless given data)",
       exact ? fmt::format("feasible (enumerates {} units: 2^{} states)", smaller, smaller)
             : fmt::format("infeasible (smaller layer has {} > {} units); use AIS / RAISE", smaller, max_enumerated_units));
   d.text += ranges_text(ranges);
