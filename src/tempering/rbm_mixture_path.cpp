@@ -15,7 +15,6 @@ namespace logz {
 RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
     : m_(model),
       weights_(model.weights.cast<float>()),
-      hidden_bias_(model.hidden_bias.cast<float>()),
       visible_bias_(model.visible_bias.cast<float>()) {
   model.validate("RbmModeMixturePath");
   check_arg(modes.hidden_layer, "RbmModeMixturePath: needs modes of the hidden layer");
@@ -40,16 +39,16 @@ RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
     cumulative_.push_back(acc += std::exp(log_pi));
   }
   products_.resize(K + 1, logits_.cols());
-  products_.topRows(K) = logits_;
-  products_.row(K) = visible_bias_.transpose();
+  products_.topRows(K) = logits_.cast<double>();
+  products_.row(K) = model.visible_bias.transpose();
 }
 
 double RbmModeMixturePath::log_z_base() const { return double(m_.n_hidden()) * std::numbers::ln2; }
 
 void RbmModeMixturePath::terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t) const {
-  const auto v = x.middleRows(r0, n);
-  t.pre_h.noalias() = v * weights_;
-  t.pre_h.rowwise() += hidden_bias_.transpose();
+  const MatrixD v = x.middleRows(r0, n).cast<double>();
+  t.pre_h.noalias() = v * m_.weights;
+  t.pre_h.rowwise() += m_.hidden_bias.transpose();
   t.ell.noalias() = v * products_.transpose();
 }
 
@@ -57,14 +56,14 @@ namespace {
 
 /// LSE_k(s · (ell(r, k) + log_mix_k)) over the K components (the columns before b·v), and
 /// the softmax weights into `rho` when given.
-double scaled_lse(const MatrixF& ell, const VectorD& log_mix, Eigen::Index r, double s, std::vector<double>* rho = nullptr) {
+double scaled_lse(const MatrixD& ell, const VectorD& log_mix, Eigen::Index r, double s, std::vector<double>* rho = nullptr) {
   const Eigen::Index K = log_mix.size();
   double top = -std::numeric_limits<double>::infinity();
-  for (Eigen::Index k = 0; k < K; ++k) top = std::max(top, s * (double(ell(r, k)) + log_mix[k]));
+  for (Eigen::Index k = 0; k < K; ++k) top = std::max(top, s * (ell(r, k) + log_mix[k]));
   double sum = 0;
   if (rho) rho->resize(std::size_t(K));
   for (Eigen::Index k = 0; k < K; ++k) {
-    const double e = std::exp(s * (double(ell(r, k)) + log_mix[k]) - top);
+    const double e = std::exp(s * (ell(r, k) + log_mix[k]) - top);
     sum += e;
     if (rho) (*rho)[std::size_t(k)] = e;
   }
@@ -113,9 +112,9 @@ void RbmModeMixturePath::dlog_f(const Exec& ex, const Particles& x, double beta,
       // d/dβ: −log K − Σ_k ρ_k ℓ_k (ρ = softmax((1−β) ℓ)) + b·v + Σ_j pre_j σ(β pre_j).
       scaled_lse(t.ell, log_mix_, r, 1 - beta, &rho);
       const Eigen::Index K = log_mix_.size();
-      double s = -log_k + double(t.ell(r, K));
-      for (Eigen::Index k = 0; k < K; ++k) s -= rho[std::size_t(k)] * (double(t.ell(r, k)) + log_mix_[k]);
-      for (Eigen::Index j = 0; j < t.pre_h.cols(); ++j) s += double(t.pre_h(r, j)) * sigmoid(beta * double(t.pre_h(r, j)));
+      double s = -log_k + t.ell(r, K);
+      for (Eigen::Index k = 0; k < K; ++k) s -= rho[std::size_t(k)] * (t.ell(r, k) + log_mix_[k]);
+      for (Eigen::Index j = 0; j < t.pre_h.cols(); ++j) s += t.pre_h(r, j) * sigmoid(beta * t.pre_h(r, j));
       out[std::size_t(r0 + r)] = s;
     }
   });
@@ -139,11 +138,12 @@ MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, do
     if (!log_w.empty())
       for (Eigen::Index r = 0; r < n; ++r)
         log_w[std::size_t(r0 + r)] += -(b1 - b0) * log_k + scaled_lse(t.ell, log_mix_, r, 1 - b1) -
-                                      scaled_lse(t.ell, log_mix_, r, 1 - b0) + (b1 - b0) * double(t.ell(r, log_mix_.size())) +
+                                      scaled_lse(t.ell, log_mix_, r, 1 - b0) + (b1 - b0) * t.ell(r, log_mix_.size()) +
                                       sum_softplus_difference(&t.pre_h(r, 0), std::size_t(t.pre_h.cols()), b1, b0);
     if (!move) return;
     // k ~ p(k | v) (one uniform double), h ~ p(h | v) (n_h floats), then v ~ p(v | h, k) (n_v floats).
     GibbsScratch<float> s;
+    const MatrixF pre_h = t.pre_h.cast<float>();
     MatrixF h(n, t.pre_h.cols());
     std::vector<Eigen::Index> k_of(static_cast<std::size_t>(n));
     std::vector<double> rho;
@@ -158,7 +158,7 @@ MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, do
       k_of[std::size_t(r)] = k;
       s.u.resize(h.cols());
       st.fill_uniform(s.u.data(), std::size_t(h.cols()));
-      bernoulli_logistic_row(t.pre_h.row(r), float(b1), s.u.data(), &h(r, 0), s);
+      bernoulli_logistic_row(pre_h.row(r), float(b1), s.u.data(), &h(r, 0), s);
     }
     s.pre_v.noalias() = h * weights_.transpose();
     const VectorF vis = (float(b1) * visible_bias_).eval();

@@ -59,18 +59,20 @@ class RbmModeMixturePath {
                    std::span<Stream> streams, bool move) const;
 
  private:
-  /// The per-row products of a block of particles: pre_h = v W + c, and in one product
-  /// ell(r, k) = L_k·v_r for k < K and ell(r, K) = b·v_r.
+  /// The per-row products of a block of particles, in double (the log-weights of a sharp
+  /// model are thousands of nats, and its error bars can be 1e-5: float sums of 784 terms
+  /// would leave a bias of 1e-4): pre_h = v W + c, and in one product ell(r, k) = L_k·v_r
+  /// for k < K and ell(r, K) = b·v_r.
   struct Terms {
-    MatrixF pre_h, ell;
+    MatrixD pre_h, ell;
   };
   void terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t) const;
 
   const RbmD& m_;
-  MatrixF weights_;       ///< W in float, [n_v, n_h]
+  MatrixF weights_;       ///< W in float, [n_v, n_h], for the visible draw's product
   MatrixF logits_;        ///< L, [K, n_v]
-  MatrixF products_;      ///< [L; bᵀ], [K + 1, n_v]: the rows each particle is multiplied by
-  VectorF hidden_bias_, visible_bias_;
+  MatrixD products_;      ///< [L; bᵀ], [K + 1, n_v]: the rows each particle is multiplied by
+  VectorF visible_bias_;
   VectorD log_mix_;       ///< log π_k − Σ_i softplus(L_ki)
   std::vector<double> cumulative_;  ///< of π, for drawing k at β = 0
 };
