@@ -38,18 +38,32 @@ RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
     log_mix_[k] = log_pi - norm;
     cumulative_.push_back(acc += std::exp(log_pi));
   }
-  products_.resize(K + 1, logits_.cols());
-  products_.topRows(K) = logits_.cast<double>();
-  products_.row(K) = model.visible_bias.transpose();
+  products_.resize(logits_.cols(), K + 1);
+  products_.leftCols(K) = logits_.transpose().cast<double>();
+  products_.col(K) = model.visible_bias;
 }
 
 double RbmModeMixturePath::log_z_base() const { return double(m_.n_hidden()) * std::numbers::ln2; }
 
 void RbmModeMixturePath::terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t) const {
-  const MatrixD v = x.middleRows(r0, n).cast<double>();
-  t.pre_h.noalias() = v * m_.weights;
-  t.pre_h.rowwise() += m_.hidden_bias.transpose();
-  t.ell.noalias() = v * products_.transpose();
+  const Eigen::Index nh = m_.weights.cols(), nk = products_.cols();
+  t.pre_h.resize(n, nh);
+  t.ell.resize(n, nk);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    double* h = &t.pre_h(r, 0);
+    double* e = &t.ell(r, 0);
+    for (Eigen::Index j = 0; j < nh; ++j) h[j] = m_.hidden_bias[j];
+    for (Eigen::Index k = 0; k < nk; ++k) e[k] = 0;
+    const float* v = &x(r0 + r, 0);
+    for (Eigen::Index i = 0; i < x.cols(); ++i) {
+      if (v[i] == 0.0f) continue;
+      const double* w = &m_.weights(i, 0);
+      const double* p = &products_(i, 0);
+#pragma omp simd
+      for (Eigen::Index j = 0; j < nh; ++j) h[j] += w[j];
+      for (Eigen::Index k = 0; k < nk; ++k) e[k] += p[k];
+    }
+  }
 }
 
 namespace {

@@ -61,8 +61,9 @@ class RbmModeMixturePath {
  private:
   /// The per-row products of a block of particles, in double (the log-weights of a sharp
   /// model are thousands of nats, and its error bars can be 1e-5: float sums of 784 terms
-  /// would leave a bias of 1e-4): pre_h = v W + c, and in one product ell(r, k) = L_k·v_r
-  /// for k < K and ell(r, K) = b·v_r.
+  /// would leave a bias of 1e-4): pre_h = v W + c, and ell(r, k) = L_k·v_r for k < K and
+  /// ell(r, K) = b·v_r, as sums of the rows of W and of [L; bᵀ]ᵀ over the units that are
+  /// on (v is 0/1), in unit order.
   struct Terms {
     MatrixD pre_h, ell;
   };
@@ -71,7 +72,7 @@ class RbmModeMixturePath {
   const RbmD& m_;
   MatrixF weights_;       ///< W in float, [n_v, n_h], for the visible draw's product
   MatrixF logits_;        ///< L, [K, n_v]
-  MatrixD products_;      ///< [L; bᵀ], [K + 1, n_v]: the rows each particle is multiplied by
+  MatrixD products_;      ///< [L; bᵀ]ᵀ, [n_v, K + 1]: row i is what unit i adds to ell
   VectorF visible_bias_;
   VectorD log_mix_;       ///< log π_k − Σ_i softplus(L_ki)
   std::vector<double> cumulative_;  ///< of π, for drawing k at β = 0
