@@ -88,7 +88,10 @@ void assess_run(LogZEstimate& e) {
 }
 
 void assess_weights(LogZEstimate& combined, std::span<const LogZEstimate> runs) {
-  if (runs.empty() || (combined.method != "ais" && combined.method != "is")) return;
+  // lis: its runs' r̂ are unbiased estimates of Z's ratio like AIS's weights, and as
+  // heavy-tailed (32×32 critical Ising: ESS 16 of 100 runs, 4.5 SE off).
+  const std::string& m = combined.method;
+  if (runs.empty() || (m != "ais" && m != "is" && m != "lis")) return;
   double ess = 0;
   std::size_t n = 0;
   for (const LogZEstimate& r : runs) {
@@ -107,8 +110,9 @@ void assess_weights(LogZEstimate& combined, std::span<const LogZEstimate> runs) 
                    "run){}: the error bar is not trustworthy",
                    ess, n, 100 * fraction, 100 * threshold, per_run,
                    std::isfinite(drop) ? fmt::format("; the ESS fell most at beta = {:.4g}", drop) : std::string()),
-       combined.method == "is" ? "rerun with --method ais or smc, or a base closer to the model (--data)"
-                               : "rerun with more betas (--betas) or a base closer to the model (--data)"});
+       m == "is"    ? "rerun with --method ais or smc, or a base closer to the model (--data)"
+       : m == "lis" ? "rerun with more runs (--chains) and betas, or --method smc"
+                    : "rerun with more betas (--betas) or a base closer to the model (--data)"});
 }
 
 void assess_second_base(LogZEstimate& estimate, const LogZEstimate& second, const std::string& second_base) {

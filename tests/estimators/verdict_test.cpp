@@ -64,6 +64,14 @@ TEST(Verdict, EssThresholdFollowsTheRunSize) {
   verdict::assess_weights(ok, runs_with(121));
   EXPECT_TRUE(has_warning(low, "low_ess"));
   EXPECT_TRUE(ok.reliable);
+  // lis: one run of 100 independent runs' ratio estimates, ESS 16 (the 32×32 critical lattice).
+  std::vector<LogZEstimate> lis_runs(1, estimate_of("lis", 0, 0.2));
+  lis_runs[0].ess = 16;
+  lis_runs[0].log_weights.assign(100, 0.0);
+  LogZEstimate lis = estimate_of("lis", 0, 0.2);
+  verdict::assess_weights(lis, lis_runs);
+  ASSERT_TRUE(has_warning(lis, "low_ess"));
+  EXPECT_NE(lis.warnings[0].advice.find("--chains"), std::string::npos);
 }
 
 TEST(Verdict, LadderChecksNameTheBeta) {

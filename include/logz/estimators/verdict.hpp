@@ -4,7 +4,7 @@
 /// trusted, each a named warning with its evidence and what to rerun with
 /// (LogZEstimate::warn). docs/error-bars.md derives every threshold below.
 ///
-///  - low_ess (is, ais): the pooled Kish ESS fraction of the importance weights is below
+///  - low_ess (is, ais, lis: its runs' ratio estimates): the pooled Kish ESS fraction of the importance weights is below
 ///    min(0.5, 3/√n), n the particles of one run. Under log-normal weights the delta-method
 ///    interval then stops covering (P(|error| > 4 SE) above 1%; with the replicate check
 ///    beside it the miss rate of both stays below 0.2% at every σ). The message names the
