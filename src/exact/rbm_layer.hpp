@@ -38,30 +38,26 @@ struct LayerMarginal {
     return p;
   }
 
-  /// x = bias + A s for the state s given as one byte per unit (0/1); returns lin·s.
-  double evaluate(const std::uint8_t* s, std::vector<double>& x) const {
+  /// x = bias + A s for the state whose unit j is on when on(j); returns lin·s.
+  template <class On>
+  double evaluate_state(On&& on, std::vector<double>& x) const {
     x = bias;
     double l = 0;
     for (std::size_t j = 0; j < n_s; ++j) {
-      if (!s[j]) continue;
+      if (!on(j)) continue;
       l += lin[j];
       const double* col = &columns[j * n_o];
       for (std::size_t i = 0; i < n_o; ++i) x[i] += col[i];
     }
     return l;
   }
-
+  /// The same for a state given as one byte per unit (0/1).
+  double evaluate(const std::uint8_t* s, std::vector<double>& x) const {
+    return evaluate_state([s](std::size_t j) { return s[j] != 0; }, x);
+  }
   /// The same for a state given as the bits of an integer (bit j = unit j; n_s <= 64).
   double evaluate(std::uint64_t s, std::vector<double>& x) const {
-    x = bias;
-    double l = 0;
-    for (std::size_t j = 0; j < n_s; ++j) {
-      if (!((s >> j) & 1)) continue;
-      l += lin[j];
-      const double* col = &columns[j * n_o];
-      for (std::size_t i = 0; i < n_o; ++i) x[i] += col[i];
-    }
-    return l;
+    return evaluate_state([s](std::size_t j) { return ((s >> j) & 1) != 0; }, x);
   }
 };
 

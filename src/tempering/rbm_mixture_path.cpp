@@ -9,6 +9,7 @@
 #include "logz/core/math.hpp"
 #include "logz/core/vecmath.hpp"
 #include "logz/kernels/rbm_gibbs.hpp"
+#include "logz/kernels/site_gibbs.hpp"
 
 namespace logz {
 
@@ -20,10 +21,7 @@ RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
   check_arg(modes.hidden_layer, "RbmModeMixturePath: needs modes of the hidden layer");
   check_arg(modes.states.rows() >= 1 && std::size_t(modes.states.cols()) == model.n_hidden(),
             "RbmModeMixturePath: needs at least one mode of {} hidden units", model.n_hidden());
-  // The best modes (sorted best first), while they matter.
-  const double top = modes.log_weights[0];
-  Eigen::Index K = 0;
-  while (K < modes.states.rows() && std::size_t(K) < max_components && modes.log_weights[K] > top + std::log(1e-12)) ++K;
+  const auto K = Eigen::Index(components_of(modes));
   logits_.resize(K, Eigen::Index(model.n_visible()));
   log_mix_.resize(K);
   LogSumExp total;
@@ -41,6 +39,15 @@ RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
   products_.resize(logits_.cols(), K + 1);
   products_.leftCols(K) = logits_.transpose().cast<double>();
   products_.col(K) = model.visible_bias;
+}
+
+std::size_t RbmModeMixturePath::components_of(const RbmModes& modes) {
+  if (modes.log_weights.size() == 0) return 0;
+  const double top = modes.log_weights[0];
+  Eigen::Index K = 0;
+  while (K < modes.log_weights.size() && std::size_t(K) < max_components && modes.log_weights[K] > top + std::log(1e-12))
+    ++K;
+  return std::size_t(K);
 }
 
 double RbmModeMixturePath::log_z_base() const { return double(m_.n_hidden()) * std::numbers::ln2; }
@@ -164,12 +171,7 @@ MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, do
     for (Eigen::Index r = 0; r < n; ++r) {
       Stream& st = streams[std::size_t(r0 + r)];
       scaled_lse(t.ell, log_mix_, r, 1 - b1, &rho);
-      const double u = st.uniform_double();
-      double acc = 0;
-      Eigen::Index k = 0;
-      for (; k + 1 < Eigen::Index(rho.size()); ++k)
-        if ((acc += rho[std::size_t(k)]) > u) break;
-      k_of[std::size_t(r)] = k;
+      k_of[std::size_t(r)] = Eigen::Index(detail::inverse_cdf(rho, st.uniform_double()));
       s.u.resize(h.cols());
       st.fill_uniform(s.u.data(), std::size_t(h.cols()));
       bernoulli_logistic_row(pre_h.row(r), float(b1), s.u.data(), &h(r, 0), s);

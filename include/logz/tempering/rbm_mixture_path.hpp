@@ -44,6 +44,9 @@ class RbmModeMixturePath {
 
   /// Components kept at most: each costs a product with the particles' visible vectors per step.
   static constexpr std::size_t max_components = 16;
+  /// How many of the (best-first) modes the path keeps: at most max_components, those
+  /// within a factor 1e-12 of the best one's mass.
+  static std::size_t components_of(const RbmModes& modes);
 
   double log_z_base() const;
   std::size_t dimension() const { return std::size_t(m_.n_visible()); }

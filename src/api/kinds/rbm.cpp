@@ -92,7 +92,7 @@ LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const Estimat
   return estimate_on_path(RbmAnnealingPath(mf, base.bias), c, start ? &s : nullptr, ex, obs);
 }
 
-nlohmann::json Traits::details(const RbmD& m, const Prepared& base, const EstimateConfig&, const EstimateInputs& in) {
+nlohmann::json Traits::details(const RbmD&, const Prepared& base, const EstimateConfig&, const EstimateInputs& in) {
   const Dataset* rows = in.base_data ? in.base_data : in.start_data;
   nlohmann::json j = {{"base", base.source}, {"data", rows ? nlohmann::json(rows->spec) : nlohmann::json(nullptr)}};
   if (base.model_samples)
@@ -100,7 +100,7 @@ nlohmann::json Traits::details(const RbmD& m, const Prepared& base, const Estima
                          {"start", "modes"}};
   const RbmModes& md = base.modes;
   if (base.source == mode_mixture_base)
-    j["base_components"] = RbmModeMixturePath(m, md).components();
+    j["base_components"] = RbmModeMixturePath::components_of(md);
   j["mode_bound"] = {{"log_lower_bound", md.log_lower_bound},
                      {"layer", md.hidden_layer ? "hidden" : "visible"},
                      {"modes", md.states.rows()},
