@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/estimators/ais.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
@@ -141,6 +142,22 @@ TEST(RbmModeMixturePath, FusedStepEqualsItsPartsAndAisIsExact) {
   EXPECT_EQ(one.log_z, two.log_z);
   // 4.42 SE: false-failure rate 1e-5 for a normal error.
   EXPECT_NEAR(one.log_z, exact, 4.42 * one.std_error);
+}
+
+TEST(RbmModeMixturePath, RefusesModesItCannotUse) {
+  const RbmD m = test::random_rbm(35, 8, 4, 1.0, 1.0);
+  RbmModes none;  // no modes at all
+  EXPECT_THROW(RbmModeMixturePath(m, none), Error);
+  RbmModes visible = three_modes(m);
+  visible.hidden_layer = false;  // modes of the visible layer have no p(v | h) to mix
+  EXPECT_THROW(RbmModeMixturePath(m, visible), Error);
+  RbmModes narrow = three_modes(m);
+  narrow.states = MatrixU8::Zero(3, 3);  // 3 units, the model has 4 hidden
+  EXPECT_THROW(RbmModeMixturePath(m, narrow), Error);
+  EXPECT_EQ(RbmModeMixturePath::components_of(none), 0u);
+  RbmModes far = three_modes(m);
+  far.log_weights[2] = -40.0;  // below 1e-12 of the best: dropped
+  EXPECT_EQ(RbmModeMixturePath::components_of(far), 2u);
 }
 
 }  // namespace
