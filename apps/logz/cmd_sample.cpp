@@ -4,9 +4,12 @@
 // api::sample → write.
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "common.hpp"
 #include "logz/api/tasks.hpp"
 #include "logz/core/observer.hpp"
+#include "logz/io/alignment.hpp"
 #include "logz/io/model_file.hpp"
 #include "logz/io/npy.hpp"
 
@@ -27,6 +30,12 @@ struct SampleOptions {
   double target_acceptance = 0;
 };
 
+// --out by its extension: sequences as FASTA / A2M, else .npy.
+bool is_sequence_path(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".fasta" || ext == ".fa" || ext == ".fas" || ext == ".a2m";
+}
+
 int run_sample(const SampleOptions& o) {
   const auto start = Clock::now();
   api::SampleConfig c;
@@ -43,9 +52,25 @@ int run_sample(const SampleOptions& o) {
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out);
   const io::ModelFile model = io::load_model(o.model);
+  const bool sequences = is_sequence_path(o.out);
+  if (sequences) {
+    const ModelKind kind = kind_of(model.model);
+    check_arg(kind == ModelKind::potts,
+              "{}: --out {}: sequences (FASTA / A2M) come from a Potts model; {} holds a {} model (write .npy)", kCmd,
+              o.out, o.model, kind_name(kind));
+    check_arg(model.alphabet.has_value(),
+              "{}: --out {}: sequences need the model's alphabet, and {} has none (write .npy)", kCmd, o.out, o.model);
+  }
   ProgressBar obs(stderr, o.common.quiet);
   const api::Samples s = api::sample(model, c, ex, obs);
-  io::write_npy(o.out, s.states);
+  if (sequences) {
+    const MatrixU8 states = s.states.to_matrix<std::uint8_t>("samples");
+    std::vector<std::string> names;
+    for (Eigen::Index r = 0; r < states.rows(); ++r) names.push_back(fmt::format("sample_{}", r + 1));
+    io::write_alignment(o.out, names, states, *model.alphabet);
+  } else {
+    io::write_npy(o.out, s.states);
+  }
   const double seconds = seconds_since(start);
   summary(o.common, fmt::format("wrote {}: {}, {:.2f} s", o.out, s.how, seconds));
   if (o.common.json) {
@@ -71,7 +96,9 @@ void add_sample(CLI::App& app, Action& action) {
       "at most 24 units): ground truth for checking samplers and for reverse AIS.\n"
       "For an Ising or Potts model file (fields, couplings) each chain starts uniformly at\n"
       "random and runs --steps systematic single-site Gibbs sweeps; the file holds int32 spins\n"
-      "in the model's convention (Ising) or uint8 states 0..q-1 (Potts).\n"
+      "in the model's convention (Ising) or uint8 states 0..q-1 (Potts). A Potts model with an\n"
+      "alphabet writes sequences instead when --out ends in .fasta, .fa, .fas or .a2m: one record\n"
+      "per chain, named sample_1, sample_2, ..., its letters from the alphabet (the gap as '-').\n"
       "For a continuous model file (Gaussian, GRBM, experts, neural) each chain starts from a\n"
       "Gaussian guess (the model itself, N(b, diag sigma^2) for a GRBM, else N(0, I)), runs\n"
       "--warmup steps of --kernel (hmc or mala) while dual averaging (Hoffman & Gelman 2014)\n"
@@ -84,10 +111,13 @@ void add_sample(CLI::App& app, Action& action) {
       "Examples:\n"
       "  logz sample --model model.npz --chains 64 --steps 1000 --seed 1 --out samples.npy\n"
       "  logz sample --model potts.npz --chains 1000 --steps 200 --out sequences.npy\n"
+      "  logz sample --model dhfr.npz --chains 100 --steps 500 --out designed.fasta\n"
       "  logz sample --model experts.npz --chains 4 --warmup 1000 --steps 5000 --thin 5 --out x.npy --json\n"
       "  python3 -c \"import numpy as np; print(np.load('samples.npy').shape)\"");
   sub->add_option("--model", o->model, "Model file (.npz): RBM, Ising, Potts or continuous")->required()->type_name("PATH");
-  sub->add_option("--out", o->out, "Samples file to write (.npy, one sample per row)")->required()->type_name("PATH");
+  sub->add_option("--out", o->out, "Samples file to write (.npy, one sample per row; Potts: .fasta/.a2m for sequences)")
+      ->required()
+      ->type_name("PATH");
   sub->add_option("--chains", o->chains, "Number of independent chains (samples)")->capture_default_str()->type_name("N");
   sub->add_option("--steps", o->steps, "Gibbs sweeps per chain (continuous: kernel steps after warm-up)")
       ->capture_default_str()

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 
 #include "common.hpp"
 #include "logz/core/check.hpp"
@@ -13,6 +14,8 @@
 #include "logz/io/atomic_file.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
+#include "logz/io/plmc_params.hpp"
+#include "logz/io/weights_file.hpp"
 #include "logz/training/mrf_pcd.hpp"
 #include "logz/objectives/pseudolikelihood.hpp"
 
@@ -23,8 +26,8 @@ constexpr std::string_view kCmd = "train potts";
 
 struct PottsOptions {
   CommonOptions common;
-  std::string data, out, contacts, alphabet = io::kProteinAlphabet, focus, unknown = "error", variant = "symmetric",
-                                   precision = "double", method = "pl";
+  std::string data, out, contacts, weights, weights_out, alphabet = io::kProteinAlphabet, focus, unknown = "error",
+                                                          variant = "symmetric", precision = "double", method = "pl";
   bool ignore_gaps = false;
   double theta = 0.8, lambda_h = 0.01, lambda_e = 100.0, tolerance = 1e-3, relative_decrease = 1e-5;
   std::int64_t max_iterations = 0, q = 0;
@@ -59,6 +62,21 @@ PottsData npy_states(const std::string& path, std::int64_t q_option) {
   return d;
 }
 
+// --weights-out: the weights of the fit, one per record of the data file (0 for the
+// sequences left out), with a header that says where they came from.
+void write_weights_used(const PottsOptions& o, const io::Alignment& aln, const VectorD& used, double neff) {
+  const std::size_t records = aln.num_records;
+  VectorD by_record = VectorD::Zero(Eigen::Index(records));
+  for (Eigen::Index k = 0; k < used.size(); ++k) by_record[Eigen::Index(aln.records[std::size_t(k)])] = used[k];
+  const std::string source = !o.weights.empty()          ? fmt::format("read from {}", o.weights)
+                             : is_alignment_path(o.data) ? fmt::format("theta {}", o.theta)
+                                                         : std::string("none (every row of a .npy counts 1)");
+  io::write_weights(o.weights_out, by_record,
+                    fmt::format("logz sequence weights of {}: {}\n{} sequences, {} left out (weight 0); Neff {}\n"
+                                "one weight per sequence, in file order",
+                                o.data, source, records, records - std::size_t(used.size()), neff));
+}
+
 int run_potts(const PottsOptions& o) {
   const auto start = Clock::now();
   PseudolikelihoodConfig c;
@@ -89,6 +107,7 @@ int run_potts(const PottsOptions& o) {
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out);
   if (!o.contacts.empty()) check_output_path(kCmd, "--contacts", o.contacts);
+  if (!o.weights_out.empty()) check_output_path(kCmd, "--weights-out", o.weights_out);
 
   ProgressBar obs(stderr, o.common.quiet);
   PottsData data;
@@ -98,18 +117,20 @@ int run_potts(const PottsOptions& o) {
     io::AlignmentOptions ao;
     ao.alphabet = o.alphabet;
     if (!o.focus.empty()) ao.focus = o.focus;
-    ao.unknown = o.unknown == "skip" ? io::UnknownLetters::skip
-                 : o.unknown == "gap" ? io::UnknownLetters::gap
-                                      : io::UnknownLetters::error;
+    ao.unknown = unknown_letters(o.unknown);
     aln = io::read_alignment(o.data, ao);
-    const VectorD w = io::sequence_weights(aln, o.theta, ex);
-    neff = io::effective_count(w);
+    const VectorD w = o.weights.empty() ? io::sequence_weights(aln, o.theta, ex)
+                                        : io::read_weights(o.weights, aln.records, aln.num_records);
     data = potts_data(aln.matrix, aln.alphabet, w, o.ignore_gaps);
   } else {
     check_arg(!o.ignore_gaps, "{}: --ignore-gaps needs an alignment, not a .npy file", kCmd);
     data = npy_states(o.data, o.q);
-    neff = double(data.states.rows());
+    aln.records.resize(std::size_t(data.states.rows()));  // every row is used, in order
+    std::iota(aln.records.begin(), aln.records.end(), std::size_t(0));
+    aln.num_records = aln.records.size();
+    if (!o.weights.empty()) data.weights = io::read_weights(o.weights, aln.records, aln.num_records);
   }
+  neff = io::effective_count(data.weights);
   const auto n = std::size_t(data.states.rows()), l = std::size_t(data.states.cols());
   nlohmann::json j = {{"command", "train potts"}, {"method", o.method},     {"sequences", n},
                       {"sites", l},                {"q", data.q},             {"neff", neff},
@@ -157,24 +178,24 @@ int run_potts(const PottsOptions& o) {
   std::optional<std::string> alphabet;
   if (data.alphabet.size() == data.q) alphabet = data.alphabet;
   io::NamedArrays extra;
-  if (!aln.positions.empty())
-    extra.emplace_back("positions", io::Array::from_values<std::int64_t>(
-                                        {aln.positions.size()},
-                                        std::vector<std::int64_t>(aln.positions.begin(), aln.positions.end())));
-  io::save_potts(o.out, model, alphabet, extra);
-  if (!o.contacts.empty()) {
-    std::string reference;
-    if (aln.focus) {
-      for (std::size_t i = 0; i < l; ++i) reference += aln.alphabet[aln.matrix(Eigen::Index(*aln.focus), Eigen::Index(i))];
-    }
-    io::write_file_atomic(o.contacts, format_contact_scores(contact_scores(model), aln.positions, reference));
+  std::string focus_letters;
+  if (aln.focus) {
+    for (std::size_t i = 0; i < l; ++i)
+      focus_letters += aln.alphabet[aln.matrix(Eigen::Index(*aln.focus), Eigen::Index(i))];
+    // What `logz score --mutants` and plmc's file need of the focus: its letters and numbers.
+    extra = io::focus_arrays(std::vector<std::int64_t>(aln.positions.begin(), aln.positions.end()), focus_letters);
   }
+  io::save_potts(o.out, model, alphabet, extra);
+  if (!o.weights_out.empty()) write_weights_used(o, aln, data.weights, neff);
+  if (!o.contacts.empty())
+    io::write_file_atomic(o.contacts, format_contact_scores(contact_scores(model), aln.positions, focus_letters));
   const double secs = seconds_since(start);
   summary(o.common, fmt::format("{}; {:.1f} s -> {}", result, secs, o.out));
   if (o.common.json) {
     j["seconds"] = secs;
     j["out"] = o.out;
     if (!o.contacts.empty()) j["contacts"] = o.contacts;
+    if (!o.weights_out.empty()) j["weights_out"] = o.weights_out;
     print_json(j);
   }
   return 0;
@@ -195,7 +216,13 @@ void add_train_potts(CLI::App& train, Action& action) {
       "momentum SGD on the weighted likelihood with the same penalties (docs/potts-pcd.md).\n"
       "Same bits for any --threads. The model file is an .npz: fields [L, q], couplings\n"
       "[L, L, q, q], alphabet; --contacts writes 'i ai j aj frobenius apc' per pair\n"
-      "(Frobenius norm of J_ij in the zero-sum gauge, average-product corrected).\n\n"
+      "(Frobenius norm of J_ij in the zero-sum gauge, average-product corrected); with --focus,\n"
+      "i and j are numbered as plmc -c numbers them (START of the focus's NAME/START-END plus\n"
+      "the column's index in the rows as written) and ai, aj are the focus's letters.\n"
+      "--weights-out writes the weights used, one per sequence of DATA in file order (0 for\n"
+      "sequences left out), after '#' header lines; --weights reads such a file (or plmc's\n"
+      "--save-weights file, or a .npy) instead of computing them: the same weights give the\n"
+      "same model bits.\n\n"
       "DATA: a FASTA or A2M alignment (lower-case and '.' are insert states), or a .npy\n"
       "2-D array of integer states.\n\n"
       "Examples:\n"
@@ -225,6 +252,12 @@ void add_train_potts(CLI::App& train, Action& action) {
       ->check(CLI::IsMember({"error", "skip", "gap"}));
   sub->add_flag("--ignore-gaps", o->ignore_gaps, "Leave gaps out of the model (plmc -g): q = alphabet size - 1");
   sub->add_option("--theta", o->theta, "Identity threshold of the sequence weights")->capture_default_str();
+  sub->add_option("--weights", o->weights,
+                  "Sequence weights to use instead of computing them: text, one per line (plmc -w; '#' lines skipped), "
+                  "or a 1-D .npy")
+      ->type_name("PATH");
+  sub->add_option("--weights-out", o->weights_out, "Write the sequence weights used (text, one per sequence)")
+      ->type_name("PATH");
   sub->add_option("--lambda-h", o->lambda_h, "L2 penalty on the fields (plmc -lh)")->capture_default_str();
   sub->add_option("--lambda-e", o->lambda_e, "L2 penalty on the couplings (plmc -le)")->capture_default_str();
   sub->add_option("--max-iterations", o->max_iterations, "L-BFGS iterations at most; 0 = until a stop test holds")

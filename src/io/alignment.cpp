@@ -36,19 +36,18 @@ std::string show(char c) {
   return fmt::format("byte 0x{:02x}", u);
 }
 
-void check_alphabet(const std::string& a) {
-  check_arg(!a.empty(), "read_alignment: the alphabet is empty");
-  check_arg(a.size() <= 255, "read_alignment: the alphabet has {} symbols; at most 255 are supported", a.size());
+void check_alphabet(std::string_view caller, const std::string& a) {
+  check_arg(!a.empty(), "{}: the alphabet is empty", caller);
+  check_arg(a.size() <= 255, "{}: the alphabet has {} symbols; at most 255 are supported", caller, a.size());
   std::array<bool, 256> seen{};
   for (std::size_t i = 0; i < a.size(); ++i) {
     const char c = a[i];
     const auto u = static_cast<unsigned char>(c);
-    check_arg(u > 0x20 && u < 0x7f && c != '>', "read_alignment: alphabet \"{}\": symbol {} is not allowed", a,
-              show(c));
-    check_arg(!is_lower(c), "read_alignment: alphabet \"{}\": lower-case {} is not allowed (lower case marks inserts)",
+    check_arg(u > 0x20 && u < 0x7f && c != '>', "{}: alphabet \"{}\": symbol {} is not allowed", caller, a, show(c));
+    check_arg(!is_lower(c), "{}: alphabet \"{}\": lower-case {} is not allowed (lower case marks inserts)", caller,
               a, show(c));
-    check_arg(!seen[u], "read_alignment: alphabet \"{}\": {} appears twice", a, show(c));
-    check_arg(i == 0 || !is_gap_symbol(c), "read_alignment: alphabet \"{}\": {} may only be the first symbol (the gap)",
+    check_arg(!seen[u], "{}: alphabet \"{}\": {} appears twice", caller, a, show(c));
+    check_arg(i == 0 || !is_gap_symbol(c), "{}: alphabet \"{}\": {} may only be the first symbol (the gap)", caller,
               a, show(c));
     seen[u] = true;
   }
@@ -129,7 +128,7 @@ long region_start(const std::string& name) {
 }  // namespace
 
 Alignment read_alignment(const std::string& path, const AlignmentOptions& options) {
-  check_alphabet(options.alphabet);
+  check_alphabet("read_alignment", options.alphabet);
   if (options.focus) check_arg(!options.focus->empty(), "read_alignment: the focus sequence name is empty");
   check_arg(options.unknown != UnknownLetters::gap || is_gap_symbol(options.alphabet[0]),
             "read_alignment: unknown letters can be read as gaps only with a gap ('-' or '.') as the alphabet's first "
@@ -144,7 +143,9 @@ Alignment read_alignment(const std::string& path, const AlignmentOptions& option
   out.alphabet = options.alphabet;
   std::vector<Record> kept_records;
   kept_records.reserve(records.size());
-  for (auto& r : records) {
+  out.num_records = records.size();
+  for (std::size_t index = 0; index < records.size(); ++index) {
+    Record& r = records[index];
     const std::size_t bad = first_unknown(r.row, code);
     if (bad != std::string::npos) {
       if (options.unknown == UnknownLetters::error)
@@ -155,6 +156,7 @@ Alignment read_alignment(const std::string& path, const AlignmentOptions& option
         continue;
       }
     }
+    out.records.push_back(index);
     kept_records.push_back(std::move(r));
   }
   if (kept_records.empty())
@@ -182,15 +184,16 @@ Alignment read_alignment(const std::string& path, const AlignmentOptions& option
       if (r.row.size() != focus.row.size())
         fail(Exit::data, "{}: sequence {} has {} columns, but the focus sequence {} has {}", path, r.name, r.row.size(),
              focus.name, focus.row.size());
-    long residue = region_start(focus.name);
+    // plmc's numbering (src/plm.c, the offset map): START + the column's 0-based index in
+    // the row as written, so the focus's gap columns are counted too.
+    const long start = region_start(focus.name);
     for (std::size_t i = 0; i < focus.row.size(); ++i) {
       const char c = focus.row[i];
       if (is_upper(c) && code[static_cast<unsigned char>(c)] != kUnknown) {
         keep.push_back(i);
         out.columns.push_back(i);
-        out.positions.push_back(residue);
+        out.positions.push_back(start + long(i));
       }
-      if (!is_gap_symbol(c)) ++residue;
     }
     if (keep.empty())
       fail(Exit::data, "{}: the focus sequence {} has no upper-case letters (no columns to keep)", path, focus.name);
@@ -239,6 +242,32 @@ Alignment read_alignment(const std::string& path, const AlignmentOptions& option
     out.names.push_back(std::move(r.name));
   }
   return out;
+}
+
+void write_alignment(const std::string& path, const std::vector<std::string>& names,
+                     const Matrix<std::uint8_t>& states, const std::string& alphabet) {
+  check_alphabet("write_alignment", alphabet);
+  check_arg(names.size() == std::size_t(states.rows()), "write_alignment: {} names for {} sequences", names.size(),
+            states.rows());
+  std::string text;
+  text.reserve(std::size_t(states.rows()) * (std::size_t(states.cols()) + 16));
+  for (Eigen::Index s = 0; s < states.rows(); ++s) {
+    const std::string& name = names[std::size_t(s)];
+    check_arg(!name.empty() && name.find_first_of(" \t\r\n") == std::string::npos,
+              "write_alignment: sequence {}: the name \"{}\" is empty or holds whitespace", s + 1, name);
+    text += '>';
+    text += name;
+    text += '\n';
+    for (Eigen::Index i = 0; i < states.cols(); ++i) {
+      const std::uint8_t a = states(s, i);
+      check_arg(a < alphabet.size(), "write_alignment: sequence {} site {} has state {}, outside the alphabet \"{}\"",
+                name, i + 1, int(a), alphabet);
+      // '-' for the gap: a '.' would be an insert to an A2M reader.
+      text += a == 0 && is_gap_symbol(alphabet[0]) ? '-' : alphabet[a];
+    }
+    text += '\n';
+  }
+  write_file_atomic(path, text);
 }
 
 namespace {

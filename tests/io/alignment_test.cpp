@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -86,15 +87,67 @@ TEST(Alignment, FocusKeepsItsUpperCaseColumns) {
   EXPECT_EQ(a.names, (std::vector<std::string>{"FX/1-7", "F/11-15", "o1", "o2"}));
   EXPECT_EQ(a.matrix, rows({{1, 1, 1, 1}, {1, 3, 4, 5}, {9, 14, 0, 19}, {20, 20, 20, 20}}));
   EXPECT_EQ(a.columns, (std::vector<std::size_t>{1, 3, 4, 6}));
-  EXPECT_EQ(a.positions, (std::vector<long>{11, 13, 14, 15}));
+  // plmc's numbers: START + the column as written, the focus's gap columns counted.
+  EXPECT_EQ(a.positions, (std::vector<long>{12, 14, 15, 17}));
+  EXPECT_EQ(a.records, (std::vector<std::size_t>{0, 1, 2, 3}));
+  EXPECT_EQ(a.num_records, 4u);
   ASSERT_TRUE(a.focus.has_value());
   EXPECT_EQ(*a.focus, 1u);
   // The exact name works too; a name without a region counts from 1.
   const auto q = write(dir, "g.a2m", ">x\nA-CD\n>y\nCCCC\n");
   const Alignment b = read_alignment(q, with_focus("x"));
   EXPECT_EQ(b.matrix, rows({{1, 2, 3}, {2, 2, 2}}));
-  EXPECT_EQ(b.positions, (std::vector<long>{1, 2, 3}));
+  EXPECT_EQ(b.positions, (std::vector<long>{1, 3, 4}));
   EXPECT_EQ(b.columns, (std::vector<std::size_t>{0, 2, 3}));
+}
+
+TEST(Alignment, SkippedSequencesKeepTheirRecordNumbers) {
+  test::TempDir dir;
+  const auto p = write(dir, "s.fasta", ">a\nAC\n>b\nAX\n>c\nCA\n>d\nBB\n>e\nCC\n");
+  AlignmentOptions o;
+  o.unknown = UnknownLetters::skip;
+  const Alignment a = read_alignment(p, o);
+  EXPECT_EQ(a.names, (std::vector<std::string>{"a", "c", "e"}));
+  EXPECT_EQ(a.records, (std::vector<std::size_t>{0, 2, 4}));
+  EXPECT_EQ(a.num_records, 5u);
+}
+
+TEST(Alignment, WrittenSequencesReadBackToTheSameStates) {
+  test::TempDir dir;
+  const U8 states = rows({{0, 1, 20, 5}, {3, 0, 0, 19}});
+  const std::string p = dir.file("w.fasta");
+  write_alignment(p, {"s1", "s2"}, states, kProteinAlphabet);
+  std::ifstream in(p);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, ">s1\n-AYF\n>s2\nD--W\n");
+  EXPECT_EQ(read_alignment(p).matrix, states);
+  // RNA with '.' as the gap: written as '-', which every A2M reader takes for a gap.
+  const U8 rna = rows({{0, 1, 4}, {2, 3, 0}});
+  write_alignment(p, {"r1", "r2"}, rna, ".ACGU");
+  AlignmentOptions o;
+  o.alphabet = ".ACGU";
+  EXPECT_EQ(read_alignment(p, o).matrix, rna);
+  // No gap in the alphabet (a model fitted with gaps ignored): letters only.
+  o.alphabet = "ACD";
+  write_alignment(p, {"x"}, rows({{2, 0, 1}}), "ACD");
+  EXPECT_EQ(read_alignment(p, o).matrix, rows({{2, 0, 1}}));
+}
+
+TEST(Alignment, WriteRefusesBadNamesStatesAndAlphabets) {
+  test::TempDir dir;
+  const std::string p = dir.file("w.fasta");
+  const U8 states = rows({{0, 1}});
+  test::expect_error([&] { write_alignment(p, {"a", "b"}, states, "-AC"); }, Exit::usage,
+                     "write_alignment: 2 names for 1 sequences");
+  test::expect_error([&] { write_alignment(p, {"a b"}, states, "-AC"); }, Exit::usage,
+                     "write_alignment: sequence 1: the name \"a b\" is empty or holds whitespace");
+  test::expect_error([&] { write_alignment(p, {""}, states, "-AC"); }, Exit::usage,
+                     "write_alignment: sequence 1: the name \"\" is empty or holds whitespace");
+  test::expect_error([&] { write_alignment(p, {"a"}, states, "-"); }, Exit::usage,
+                     "write_alignment: sequence a site 2 has state 1, outside the alphabet \"-\"");
+  test::expect_error([&] { write_alignment(p, {"a"}, states, "-a"); }, Exit::usage,
+                     "write_alignment: alphabet \"-a\": lower-case 'a' is not allowed (lower case marks inserts)");
+  EXPECT_FALSE(std::filesystem::exists(p));
 }
 
 TEST(Alignment, UserAlphabet) {
@@ -303,8 +356,16 @@ TEST(Alignment, DhfrAsPlmcReadsIt) {
   EXPECT_EQ(a.num_columns(), 159u);
   EXPECT_EQ(a.names[0], "DYR_ECOLI/1-159");
   EXPECT_EQ(a.focus, std::optional<std::size_t>(0));
+  // As plmc -c numbers them: the focus has gaps in columns 52-54 and elsewhere, which
+  // plmc counts, so its 52nd site (residue R52 of DYR_ECOLI) is 55 and the last is 171.
   EXPECT_EQ(a.positions.front(), 1);
-  EXPECT_EQ(a.positions.back(), 159);
+  EXPECT_EQ(a.positions[50], 51);
+  EXPECT_EQ(a.positions[51], 55);
+  EXPECT_EQ(a.positions.back(), 171);
+  EXPECT_EQ(a.num_records, 3629u);
+  ASSERT_EQ(a.records.size(), a.num_sequences());
+  EXPECT_EQ(a.records[0], 0u);
+  EXPECT_EQ(a.records.back(), 3628u);
   EXPECT_EQ(a.matrix.maxCoeff(), 20);
 
   const auto t0 = std::chrono::steady_clock::now();

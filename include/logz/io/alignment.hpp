@@ -50,11 +50,17 @@ struct Alignment {
   /// For each kept column, its 0-based index in the rows: in focus mode the column of
   /// the rows as written in the file, otherwise the match column (inserts removed).
   std::vector<std::size_t> columns;
-  /// Focus mode only (else empty): for each kept column, the focus sequence's residue
-  /// number there, counting from the START of a NAME/START-END name (1 if absent).
+  /// Focus mode only (else empty): for each kept column, its number as plmc gives it in
+  /// its contact table (-c) and parameter file: START + the column's 0-based index in the
+  /// rows as written, START from the focus's NAME/START-END name (1 if absent). This is
+  /// the focus's residue number when the focus has no gap ('-', '.') before the column,
+  /// as in alignments built around the focus (EVcouplings); plmc counts gap columns too.
   std::vector<long> positions;
   std::optional<std::size_t> focus;  ///< row of the focus sequence, if any
   std::vector<std::string> skipped;  ///< sequences left out (UnknownLetters::skip)
+  /// For each row of `matrix`, its 0-based record number in the file (skipped ones count).
+  std::vector<std::size_t> records;
+  std::size_t num_records = 0;  ///< records in the file: rows + skipped
 
   std::size_t num_sequences() const { return std::size_t(matrix.rows()); }
   std::size_t num_columns() const { return std::size_t(matrix.cols()); }
@@ -68,6 +74,15 @@ struct Alignment {
 /// header, a sequence of length 0, ragged rows, an unknown letter, a focus that is not
 /// found; Exit::usage for a bad alphabet.
 Alignment read_alignment(const std::string& path, const AlignmentOptions& options = {});
+
+/// Writes sequences as FASTA (also valid A2M: every column a match state): one record
+/// per row, ">name" then the row on one line, state a written as alphabet[a] and the
+/// gap state (alphabet[0] when it is '-' or '.') as '-', so that read_alignment with the
+/// same alphabet reads the same states back. Atomic (io::write_file_atomic). Names that
+/// are empty or hold whitespace, a count of names other than the rows, or a state
+/// outside the alphabet: Error(Exit::usage) naming write_alignment and the row.
+void write_alignment(const std::string& path, const std::vector<std::string>& names,
+                     const Matrix<std::uint8_t>& states, const std::string& alphabet);
 
 /// Sequence weights: w_s = 1 / #{t : id(s, t) >= theta · L}, where id(s, t) counts the
 /// kept columns where s and t have the same state (gaps included) and L is the number
