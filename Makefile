@@ -2,12 +2,15 @@
 # (Debian packages), configure, build and run.
 DEB_BUILD := cmake ninja-build g++ pkg-config libeigen3-dev liblbfgspp-dev librandom123-dev libcli11-dev \
   nlohmann-json3-dev libfmt-dev zlib1g-dev libzip-dev libgtest-dev libgmock-dev \
-  libbenchmark-dev dataset-fashion-mnist python3-numpy
+  libbenchmark-dev dataset-fashion-mnist python3-numpy python3-dev pybind11-dev python3-pytest python3-sklearn python3-matplotlib
 DEB_PEERS := python3-torch python3-sklearn python3-numpy python3-threadpoolctl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
+# The interpreter the Python package is built for and tested with: Debian's, whose
+# packages (numpy, pytest) the Makefile installs.
+PYTHON ?= /usr/bin/python3
 
-.PHONY: all deps deps-peers configure build test test-slow demo bench peers clean
+.PHONY: all deps deps-peers configure build test test-slow python-test demo bench peers clean
 
 all: build
 
@@ -26,7 +29,7 @@ deps-peers:
 	fi
 
 configure: deps
-	@[ -f build/build.ninja ] || cmake --preset release
+	@[ -f build/build.ninja ] || cmake --preset release -DPython3_EXECUTABLE=$(PYTHON)
 
 build: configure
 	cmake --build build -j $(JOBS)
@@ -34,11 +37,20 @@ build: configure
 test: build
 	ctest --preset release -j $(JOBS)
 
+# The Python package's tests alone (they are part of `make test` too).
+python-test: build
+	ctest --preset release -L python -j $(JOBS)
+
 test-slow: build
 	ctest --preset slow -j $(JOBS)
 
 demo: build
-	./build/apps/logz/logz demo
+	./build/apps/logz/logz demo --out build/demo
+	@mkdir -p build/demo/figures
+	./build/apps/logz/logz plot filters --model build/demo/model.npz --out build/demo/figures/filters.png
+	./build/apps/logz/logz plot samples --model build/demo/model.npz --count 32 --out build/demo/figures/samples.png
+	./build/apps/logz/logz plot training --log build/demo/model.log.jsonl --out build/demo/figures/training.png
+	@echo "demo figures: build/demo/figures/filters.png (the RBM's filters), samples.png (its samples), training.png (training curves)"
 	scripts/continuous_demo.sh build/apps/logz/logz
 
 bench: build deps-peers

@@ -107,6 +107,11 @@ MatrixD load_real_data(std::string_view command, std::string_view option, const 
   return api::load_real_rows(path, field, command, columns);
 }
 
+io::UnknownLetters unknown_letters(const std::string& choice) {
+  if (choice == "skip") return io::UnknownLetters::skip;
+  return choice == "gap" ? io::UnknownLetters::gap : io::UnknownLetters::error;
+}
+
 void add_log_z_options(CLI::App& sub, LogZOptions& o) {
   sub.add_option("--chains", o.chains, "AIS chains (RAISE: reverse chains, one per data row picked)")
       ->capture_default_str()
@@ -220,7 +225,9 @@ int run_main(int argc, char** argv) {
       "  logz train rbm --data fashion-mnist:train --hidden 500 --epochs 10 --out model.npz\n"
       "  logz estimate --model model.npz --method ais --chains 100 --betas 10000 --json\n"
       "  logz eval --model model.npz --data fashion-mnist:test --log-z sandwich\n"
-      "  logz train potts --data DHFR.a2m --focus DYR_ECOLI --ignore-gaps --unknown skip --out dhfr.npz");
+      "  logz train potts --data DHFR.a2m --focus DYR_ECOLI --ignore-gaps --unknown skip --out dhfr.npz\n"
+      "  logz score --model dhfr.npz --mutants --out mutants.txt\n"
+      "  logz convert dhfr.npz dhfr.params   # plmc's binary parameter file (EVcouplings reads it)");
   Action action;
   add_train(app, action);
   add_exact(app, action);
@@ -230,6 +237,9 @@ int run_main(int argc, char** argv) {
   add_info(app, action);
   add_demo(app, action);
   add_patches(app, action);
+  add_score(app, action);
+  add_convert(app, action);
+  add_plot(app, action);
 
   try {
     app.parse(argc, argv);

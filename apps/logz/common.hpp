@@ -22,6 +22,7 @@
 #include "logz/core/observer.hpp"  // seconds_since
 #include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
+#include "logz/io/alignment.hpp"
 
 namespace logz::cli {
 
@@ -63,6 +64,12 @@ void add_info(CLI::App& app, Action& action);
 void add_demo(CLI::App& app, Action& action);
 /// `patches` (cmd_patches.cpp): image patches for continuous models.
 void add_patches(CLI::App& app, Action& action);
+/// `score` (cmd_score.cpp): sequence energies and single-mutant effects of a Potts model.
+void add_score(CLI::App& app, Action& action);
+/// `convert` (cmd_convert.cpp): model files between logz's .npz and plmc's format.
+void add_convert(CLI::App& app, Action& action);
+/// `plot` (cmd_plot.cpp): the pictures of the Python package's logz.plot.
+void add_plot(CLI::App& app, Action& action);
 
 /// Parses the command line, runs the subcommand and maps errors to sysexits codes:
 /// logz::Error → its code(); CLI11 parse errors → 64; std::bad_alloc and any other
@@ -112,6 +119,9 @@ MatrixU8 load_data(std::string_view command, std::string_view option, const std:
 /// errors name the option.
 MatrixD load_real_data(std::string_view command, std::string_view option, const std::string& path,
                        std::size_t columns = 0);
+
+/// --unknown error|skip|gap of the commands that read alignments.
+io::UnknownLetters unknown_letters(const std::string& choice);
 
 // ------------------------------------------------------------------ log Z estimation options
 

@@ -54,10 +54,49 @@ std::string width_words(ModelKind kind, std::size_t width) {
 
 }  // namespace
 
+void check_dataset(const Dataset& data, const io::ModelFile& model, const std::string& field, std::string_view who) {
+  const ModelKind kind = kind_of(model.model);
+  const std::size_t width = dimension_of(model.model);
+  const std::size_t n = data.count();
+  const std::size_t cols = std::visit([](const auto& m) { return std::size_t(m.cols()); }, data.rows);
+  check_config_data(n > 0, {field}, "{}: @0 {} has no rows", who, data.spec);
+  check_config_data(cols == width, {field}, "{}: @0 {} has {} columns but the model has {}", who, data.spec, cols,
+                    width_words(kind, width));
+  // Values the model can take.
+  if (const Ising* is = std::get_if<Ising>(&model.model)) {
+    const MatrixD& x = std::get<MatrixD>(data.rows);
+    const double down = is->spin_value(false);
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      for (Eigen::Index c = 0; c < x.cols(); ++c)
+        check_config_data(x(r, c) == down || x(r, c) == 1.0, {field},
+                          "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a spin of the model ({} or 1)", who,
+                          data.spec, r, c, x(r, c), down);
+  } else if (const Potts* p = std::get_if<Potts>(&model.model)) {
+    const MatrixD& x = std::get<MatrixD>(data.rows);
+    const double q = double(p->num_states());
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      for (Eigen::Index c = 0; c < x.cols(); ++c)
+        check_config_data(x(r, c) >= 0 && x(r, c) < q && x(r, c) == std::floor(x(r, c)), {field},
+                          "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a state in [0, {})", who, data.spec, r,
+                          c, x(r, c), p->num_states());
+  }
+  if (const MatrixU8* b = std::get_if<MatrixU8>(&data.rows)) {
+    for (Eigen::Index r = 0; r < b->rows(); ++r)
+      for (Eigen::Index c = 0; c < b->cols(); ++c)
+        check_config_data((*b)(r, c) <= 1, {field}, "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not 0 or 1",
+                          who, data.spec, r, c, int((*b)(r, c)));
+  } else if (kind != ModelKind::ising && kind != ModelKind::potts) {
+    const MatrixD& x = std::get<MatrixD>(data.rows);
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      for (Eigen::Index c = 0; c < x.cols(); ++c)
+        check_config_data(std::isfinite(x(r, c)), {field}, "{}: @0 {}: entry at row {}, column {} (0-based) is {}", who,
+                          data.spec, r, c, x(r, c));
+  }
+}
+
 Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const std::string& field,
                      std::string_view who) {
   const ModelKind kind = kind_of(model.model);
-  const std::size_t width = dimension_of(model.model);
   Dataset d{MatrixD(), spec};
   if (kind == ModelKind::rbm) {
     d.rows = io::load_binary_data(spec);
@@ -72,29 +111,7 @@ Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const 
   } else {
     d.rows = load_real_rows(spec, field, who);
   }
-  const std::size_t n = d.count();
-  const std::size_t cols = std::visit([](const auto& m) { return std::size_t(m.cols()); }, d.rows);
-  check_config_data(n > 0, {field}, "{}: @0 {} has no rows", who, spec);
-  check_config_data(cols == width, {field}, "{}: @0 {} has {} columns but the model has {}", who, spec, cols,
-                    width_words(kind, width));
-  // Values the model can take.
-  if (const Ising* is = std::get_if<Ising>(&model.model)) {
-    const MatrixD& x = std::get<MatrixD>(d.rows);
-    const double down = is->spin_value(false);
-    for (Eigen::Index r = 0; r < x.rows(); ++r)
-      for (Eigen::Index c = 0; c < x.cols(); ++c)
-        check_config_data(x(r, c) == down || x(r, c) == 1.0, {field},
-                          "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a spin of the model ({} or 1)", who,
-                          spec, r, c, x(r, c), down);
-  } else if (const Potts* p = std::get_if<Potts>(&model.model)) {
-    const MatrixD& x = std::get<MatrixD>(d.rows);
-    const double q = double(p->num_states());
-    for (Eigen::Index r = 0; r < x.rows(); ++r)
-      for (Eigen::Index c = 0; c < x.cols(); ++c)
-        check_config_data(x(r, c) >= 0 && x(r, c) < q && x(r, c) == std::floor(x(r, c)), {field},
-                          "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a state in [0, {})", who, spec, r,
-                          c, x(r, c), p->num_states());
-  }
+  check_dataset(d, model, field, who);
   return d;
 }
 

@@ -257,6 +257,10 @@ ContinuousModel load_continuous(const std::string& path) { return load_continuou
 
 
 void save_continuous(const std::string& path, const ContinuousModel& model, const NamedArrays& extra) {
+  write_npz(path, continuous_arrays(model, extra));
+}
+
+NamedArrays continuous_arrays(const ContinuousModel& model, const NamedArrays& extra) {
   const ContinuousKind kind = kind_of(model);
   NamedArrays arrays;
   std::visit(
@@ -293,7 +297,7 @@ void save_continuous(const std::string& path, const ContinuousModel& model, cons
               "save_continuous: extra array '{}' has the name of one of the {} model's own arrays", n, name);
     arrays.emplace_back(n, a);
   }
-  write_npz(path, arrays);
+  return arrays;
 }
 
 }  // namespace logz::io

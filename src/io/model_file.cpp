@@ -11,6 +11,7 @@
 #include "logz/core/check.hpp"
 #include "logz/io/continuous_file.hpp"
 #include "logz/io/mrf_file.hpp"
+#include "logz/io/plmc_params.hpp"
 #include "logz/io/rbm_file.hpp"
 
 namespace logz::io {
@@ -120,7 +121,11 @@ ModelKind model_kind(const Arrays& arrays, std::string_view path) {
 }
 
 ModelFile load_model(const std::string& path) {
-  Arrays arrays = read_npz(path);
+  if (std::optional<ModelFile> plmc = read_model_if_plmc(path)) return std::move(*plmc);  // told by its content
+  return model_from_arrays(read_npz(path), path);
+}
+
+ModelFile model_from_arrays(Arrays arrays, const std::string& path) {
   const ModelKind kind = model_kind(arrays, path);
   ModelFile f;
   switch (kind) {
@@ -158,7 +163,7 @@ ModelFile load_model(const std::string& path) {
   return f;
 }
 
-void save_model(const std::string& path, const ModelFile& file) {
+NamedArrays model_arrays(const ModelFile& file) {
   const ModelKind kind = kind_of(file.model);
   check_arg(!file.data_marginals || kind == ModelKind::rbm, "save_model: data_marginals given for a {} model; only an rbm has them",
             kind_name(kind));
@@ -166,21 +171,23 @@ void save_model(const std::string& path, const ModelFile& file) {
             kind_name(kind));
   check_arg(kind != ModelKind::rbm || file.dtype == DType::f32 || file.dtype == DType::f64,
             "save_model: dtype {} for an rbm; expected float32 or float64", dtype_name(file.dtype));
-  std::visit(
+  return std::visit(
       [&](const auto& m) {
         using M = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<M, RbmD>) {
-          if (file.dtype == DType::f32) save_rbm<float>(path, m.template cast<float>(), file.data_marginals, file.extra);
-          else save_rbm<double>(path, m, file.data_marginals, file.extra);
+          if (file.dtype == DType::f32) return rbm_arrays<float>(m.template cast<float>(), file.data_marginals, file.extra);
+          return rbm_arrays<double>(m, file.data_marginals, file.extra);
         } else if constexpr (std::is_same_v<M, Ising>) {
-          save_ising(path, m, file.extra);
+          return ising_arrays(m, file.extra);
         } else if constexpr (std::is_same_v<M, Potts>) {
-          save_potts(path, m, file.alphabet, file.extra);
+          return potts_arrays(m, file.alphabet, file.extra);
         } else {
-          save_continuous(path, ContinuousModel(m), file.extra);
+          return continuous_arrays(ContinuousModel(m), file.extra);
         }
       },
       file.model);
 }
+
+void save_model(const std::string& path, const ModelFile& file) { write_npz(path, model_arrays(file)); }
 
 }  // namespace logz::io

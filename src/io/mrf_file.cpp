@@ -306,6 +306,10 @@ std::variant<IsingFile, PottsFile> load_mrf(const std::string& path) {
 }
 
 void save_ising(const std::string& path, const Ising& model, const NamedArrays& extra) {
+  write_npz(path, ising_arrays(model, extra));
+}
+
+NamedArrays ising_arrays(const Ising& model, const NamedArrays& extra) {
   const std::size_t n = model.n_spins(), m = model.n_edges();
   MatrixD J = MatrixD::Zero(Eigen::Index(n), Eigen::Index(n));
   for (const IsingEdge& e : model.edges()) J(Eigen::Index(e.i), Eigen::Index(e.j)) = J(Eigen::Index(e.j), Eigen::Index(e.i)) = e.coupling;
@@ -325,11 +329,15 @@ void save_ising(const std::string& path, const Ising& model, const NamedArrays& 
                                              l->boundary_cols == Boundary::periodic ? 1 : 0}));
   arrays.emplace_back(std::string(kKindMarker), kind_marker_array(ModelKind::ising));
   for (const auto& e : extra) arrays.push_back(e);
-  write_npz(path, arrays);
+  return arrays;
 }
 
 void save_potts(const std::string& path, const Potts& model, const std::optional<std::string>& alphabet,
                 const NamedArrays& extra) {
+  write_npz(path, potts_arrays(model, alphabet, extra));
+}
+
+NamedArrays potts_arrays(const Potts& model, const std::optional<std::string>& alphabet, const NamedArrays& extra) {
   const std::size_t L = model.n_sites(), q = model.num_states(), m = model.n_edges();
   check_arg(!alphabet || alphabet->size() == q, "save_potts: alphabet \"{}\" has {} letters; the model has {} states",
             alphabet.value_or(""), alphabet.value_or("").size(), q);
@@ -355,7 +363,7 @@ void save_potts(const std::string& path, const Potts& model, const std::optional
   }
   arrays.emplace_back(std::string(kKindMarker), kind_marker_array(ModelKind::potts));
   for (const auto& e : extra) arrays.push_back(e);
-  write_npz(path, arrays);
+  return arrays;
 }
 
 }  // namespace logz::io

@@ -67,6 +67,11 @@ RbmFile load_rbm(const std::string& path) {
 
 template <class T>
 void save_rbm(const std::string& path, const Rbm<T>& m, const std::optional<VectorD>& data_marginals, const NamedArrays& extra) {
+  write_npz(path, rbm_arrays(m, data_marginals, extra));
+}
+
+template <class T>
+NamedArrays rbm_arrays(const Rbm<T>& m, const std::optional<VectorD>& data_marginals, const NamedArrays& extra) {
   NamedArrays arrays;
   arrays.emplace_back("weights", Array::from_matrix<T>(m.weights));
   arrays.emplace_back("visible_bias", Array::from_vector<T>(m.visible_bias));
@@ -74,9 +79,11 @@ void save_rbm(const std::string& path, const Rbm<T>& m, const std::optional<Vect
   if (data_marginals) arrays.emplace_back("data_marginals", Array::from_vector<double>(*data_marginals));
   arrays.emplace_back(std::string(kKindMarker), kind_marker_array(ModelKind::rbm));
   for (const auto& e : extra) arrays.push_back(e);
-  write_npz(path, arrays);
+  return arrays;
 }
 
+template NamedArrays rbm_arrays<float>(const Rbm<float>&, const std::optional<VectorD>&, const NamedArrays&);
+template NamedArrays rbm_arrays<double>(const Rbm<double>&, const std::optional<VectorD>&, const NamedArrays&);
 template void save_rbm<float>(const std::string&, const Rbm<float>&, const std::optional<VectorD>&, const NamedArrays&);
 template void save_rbm<double>(const std::string&, const Rbm<double>&, const std::optional<VectorD>&, const NamedArrays&);
 

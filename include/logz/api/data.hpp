@@ -36,6 +36,12 @@ struct Dataset {
 Dataset load_dataset(const std::string& spec, const io::ModelFile& model, const std::string& field,
                      std::string_view who);
 
+/// Checks rows a front end already holds (NumPy arrays from Python) against the model as
+/// load_dataset checks what it reads: at least one row, the model's width, values the
+/// model can take (0/1 for binary RBMs, spins, states in [0, q), finite reals), with the
+/// same messages, `spec` standing for the data's name.
+void check_dataset(const Dataset& data, const io::ModelFile& model, const std::string& field, std::string_view who);
+
 /// Real-valued rows from a 2-D .npy array (any dtype, either memory order) as doubles.
 /// ConfigError naming `field`: an empty path (Exit::usage); not 2-D, no rows, another
 /// number of columns than `columns` (when > 0: "... but the model has dimension d"), an

@@ -68,5 +68,7 @@ ContinuousModel load_continuous(const std::string& path);
 /// An extra array named like one of the file's own arrays: Error(Exit::usage). An invalid
 /// GaussianRbm: Error(Exit::data) from its validate.
 void save_continuous(const std::string& path, const ContinuousModel& model, const io::NamedArrays& extra = {});
+/// What save_continuous writes.
+NamedArrays continuous_arrays(const ContinuousModel& model, const io::NamedArrays& extra = {});
 
 }  // namespace logz::io

@@ -15,6 +15,10 @@
 ///    (so a Gaussian–Bernoulli RBM, which has `visible_sigma`, is never read as a binary
 ///    RBM). Arrays that fit two kinds, or none, are an error that says what to do.
 ///
+/// One format besides .npz: plmc's binary parameter file (io/plmc_params.hpp), told by
+/// its content before the rule: a file that is not a zip archive and has exactly the
+/// size plmc's header implies is a Potts model, with plmc_extra_arrays in `extra`.
+///
 /// The per-kind readers (io/rbm_file.hpp, io/mrf_file.hpp, io/continuous_file.hpp)
 /// validate the parameters; their messages start with the path and name the array.
 #include <map>
@@ -61,7 +65,16 @@ std::optional<std::string> kind_marker(const std::map<std::string, Array>& array
 /// The marker array for a kind (uint8, the bytes of kind_name(kind)).
 Array kind_marker_array(ModelKind kind);
 
-/// Reads a model file of any kind (one read of the file). Missing file: Exit::no_input;
+/// A model from named arrays (what an .npz holds, or what a Python caller passes), told
+/// and parsed by the same rule and readers as a file; `source` stands for the path in
+/// messages. Error(Exit::data) as load_model.
+ModelFile model_from_arrays(std::map<std::string, Array> arrays, const std::string& source);
+
+/// The arrays save_model writes for `file` (marker included), in the order written.
+NamedArrays model_arrays(const ModelFile& file);
+
+/// Reads a model file of any kind (one read of the file), or plmc's parameter file.
+/// Missing file: Exit::no_input;
 /// a file whose kind cannot be told or whose arrays are invalid: Exit::data.
 ModelFile load_model(const std::string& path);
 

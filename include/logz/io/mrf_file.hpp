@@ -67,9 +67,13 @@ std::variant<IsingFile, PottsFile> load_mrf(const std::string& path);
 /// Writes fields, couplings (float64), edges (int64), spins and, for a model built by
 /// lattice_2d, lattice; the marker; then `extra`, atomically.
 void save_ising(const std::string& path, const Ising& model, const NamedArrays& extra = {});
+NamedArrays ising_arrays(const Ising& model, const NamedArrays& extra = {});  ///< what save_ising writes
 /// Writes fields, couplings (float64), edges (int64) and the alphabet if given (its
 /// length must be q: Exit::usage otherwise), the marker, then `extra`, atomically.
 void save_potts(const std::string& path, const Potts& model, const std::optional<std::string>& alphabet = std::nullopt,
                 const NamedArrays& extra = {});
+/// What save_potts writes.
+NamedArrays potts_arrays(const Potts& model, const std::optional<std::string>& alphabet = std::nullopt,
+                         const NamedArrays& extra = {});
 
 }  // namespace logz::io

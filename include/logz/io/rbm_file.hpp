@@ -34,6 +34,10 @@ RbmFile parse_rbm(std::map<std::string, Array> arrays, const std::string& path);
 /// Writes a model file atomically in the precision of T: the three arrays,
 /// `data_marginals` if given, the marker, then the extra arrays.
 template <class T>
+NamedArrays rbm_arrays(const Rbm<T>& model, const std::optional<VectorD>& data_marginals = std::nullopt,
+                       const NamedArrays& extra = {});
+/// The arrays save_rbm writes, in order.
+template <class T>
 void save_rbm(const std::string& path, const Rbm<T>& model, const std::optional<VectorD>& data_marginals = std::nullopt,
               const NamedArrays& extra = {});
 
