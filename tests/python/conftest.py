@@ -48,19 +48,24 @@ def rbm_file(tmp_path):
     return path, a
 
 
+def lattice_couplings(side, coupling, periodic):
+    """The couplings matrix of a side x side square lattice, open or periodic."""
+    n = side * side
+    J = np.zeros((n, n))
+    for r in range(side):
+        for c in range(side):
+            i = side * r + c
+            for rr, cc in ((r, c + 1), (r + 1, c)):
+                if periodic or (rr < side and cc < side):
+                    j = side * (rr % side) + cc % side
+                    J[i, j] = J[j, i] = coupling
+    return J
+
+
 @pytest.fixture
 def ising_model():
-    """A 4x4 open-boundary ferromagnet with a small field, as a couplings matrix."""
-    n = 16
-    J = np.zeros((n, n))
-    for r in range(4):
-        for c in range(4):
-            i = 4 * r + c
-            if c < 3:
-                J[i, i + 1] = J[i + 1, i] = 0.4
-            if r < 3:
-                J[i, i + 4] = J[i + 4, i] = 0.4
-    return logz.model(couplings=J, fields=0.05 * np.ones(n))
+    """A 4x4 open-boundary ferromagnet with a small field."""
+    return logz.model(couplings=lattice_couplings(4, 0.4, periodic=False), fields=0.05 * np.ones(16))
 
 
 def ising_log_z_numpy(J, h, spins=(-1, 1)):

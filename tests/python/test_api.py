@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import logz
-from conftest import CLI, fashion_mnist_available, fashion_mnist_test, ising_log_z_numpy, rbm_arrays, rbm_log_z_numpy, run_cli
+from conftest import (CLI, fashion_mnist_available, fashion_mnist_test, ising_log_z_numpy, lattice_couplings, rbm_arrays,
+                      rbm_log_z_numpy, run_cli)
 
 
 def test_load_save_round_trip(rbm_file, tmp_path):
@@ -76,14 +77,7 @@ def test_interval_uses_students_t_for_few_runs():
 def test_verdict_flags_a_budget_that_is_too_small():
     # An ordered periodic 6x6 Ising lattice (K = 0.8) by AIS from the uniform base with 5
     # betas: the weights collapse and the verdict says so.
-    n = 36
-    J = np.zeros((n, n))
-    for r in range(6):
-        for c in range(6):
-            i = 6 * r + c
-            for j in (6 * r + (c + 1) % 6, 6 * ((r + 1) % 6) + c):
-                J[i, j] = J[j, i] = 0.8
-    m = logz.model(couplings=J, fields=np.zeros(n))
+    m = logz.model(couplings=lattice_couplings(6, 0.8, periodic=True), fields=np.zeros(36))
     e = logz.estimate(m, "ais", chains=16, betas=5, seed=1)
     assert not e.reliable and e.warnings
     assert {"name", "message", "advice"} <= set(e.warnings[0])
