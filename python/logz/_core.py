@@ -257,7 +257,19 @@ def sample(m, chains=64, steps=1000, *, seed=1, exact=False, threads=0, progress
     """States from the model: ``chains`` Gibbs chains of ``steps`` sweeps (discrete models;
     ``exact=True`` for exact draws where possible) or HMC/MALA chains (continuous models:
     ``kernel``, ``step_size``, ``leapfrog``, ``warmup``, ``thin``, ``target_acceptance``).
+    A Python energy (a callable, with ``dim=`` and optionally ``grad=``, as for
+    :func:`estimate`) is sampled by ``chains`` chains of random-walk Metropolis (or
+    ``kernel="mala"``) started from the base, ``steps`` moves each; the last state of each
+    chain is returned.
     Returns the states, one per row (and a dict of chain diagnostics with return_info)."""
+    if callable(m) and not isinstance(m, Model):  # a Python energy: its path's moves at beta = 1
+        dim, grad = options.pop("dim", None), options.pop("grad", None)
+        if dim is None:
+            raise UsageError("logz: a Python energy needs dim=, its dimension")
+        states, info = _run(progress, lambda p: _logz.sample_energy(m, grad, int(dim), p,
+                                                                    dict(chains=chains, steps=steps, seed=seed,
+                                                                         **options)))
+        return (states, info) if return_info else states
     states, info = _run(progress, lambda p: _logz.sample(_handle(m), threads, p,
                                                          dict(chains=chains, steps=steps, seed=seed, exact=exact,
                                                               **options)))

@@ -513,6 +513,54 @@ py::dict estimate_energy(py::object energy, py::object grad, std::size_t d, int 
   return estimate_dict(c, r, details);
 }
 
+/// Draws from a Python energy: `chains` independent chains started from the base (as in
+/// estimate_energy), each moved `steps` times by the path's kernel at β = 1; chain c draws
+/// only from Stream::derive(seed, sample, c), so the draws do not depend on the thread count.
+py::tuple sample_energy(py::object energy, py::object grad, std::size_t d, py::object progress, const py::dict& kw) {
+  check_config(d >= 1, {"dim"}, "sample: @0 must be >= 1, got {}", d);
+  std::size_t chains = 64, steps = 1000, sweeps = 1;
+  std::uint64_t seed = 1;
+  py::dict path_kw;
+  for (const auto& [k, v] : kw) {
+    const std::string n = k.cast<std::string>();
+    if (n == "chains") chains = v.cast<std::size_t>();
+    else if (n == "steps") steps = v.cast<std::size_t>();
+    else if (n == "seed") seed = v.cast<std::uint64_t>();
+    else if (n == "kernel" || n == "step_size" || n == "base_sigma" || n == "base_data") path_kw[k] = v;
+    else
+      fail(Exit::usage, "sample: unknown option '{}' for a Python energy (chains, steps, seed, kernel, step_size, "
+                        "base_sigma, base_data)", n);
+  }
+  check_config(chains >= 1, {"chains"}, "sample: @0 must be >= 1, got {}", chains);
+  check_config(steps >= 1, {"steps"}, "sample: @0 must be >= 1, got {}", steps);
+  const PythonEnergy target(std::move(energy), std::move(grad), d);
+  const Gaussian base = energy_base(d, path_kw);
+  // Random-walk Metropolis unless asked for MALA: chains start in the base's tails, where
+  // MALA on an energy growing faster than quadratically rejects nearly every move (it is not
+  // geometrically ergodic there, Roberts & Tweedie 1996): on the ring, 300 MALA steps left
+  // E|x|^2 at 5.6 against 2.2.
+  if (!path_kw.contains("kernel")) path_kw["kernel"] = "rwm";
+  const BatchEnergyPath::Moves moves = energy_moves(path_kw, target.has_gradient(), sweeps);
+  const BatchEnergyPath path(base, target, moves);
+  std::vector<Stream> streams = Stream::root(seed).children(Purpose::sample, chains);
+  PythonObserver obs(std::move(progress));
+  MatrixD x;
+  double accepted = 0;
+  {
+    py::gil_scoped_release nogil;
+    const Exec one(1);
+    path.draw_base(one, x, streams);
+    for (std::size_t t = 0; t < steps; ++t) {
+      accepted += path.move(one, x, 1.0, streams).acceptance;
+      obs.progress("sample", t + 1, steps);
+    }
+  }
+  py::dict info;
+  info["acceptance_rate"] = accepted / double(steps);
+  info["how"] = fmt::format("{} chains x {} steps ({})", chains, steps, moves.kernel);
+  return py::make_tuple(owned_array<double>({x.rows(), x.cols()}, x.data()), info);
+}
+
 // ---------------------------------------------------------------- training
 
 /// Binary rows for RBM training: a spec (fashion-mnist:train, a .npy) or an array of 0/1.
@@ -642,5 +690,6 @@ PYBIND11_MODULE(_logz, m) {
   });
   m.def("estimate_energy", &estimate_energy);
   m.def("train_rbm", &train_rbm);
+  m.def("sample_energy", &sample_energy);
   m.def("estimator_names", [] { return api::estimator_names(); });
 }
