@@ -276,6 +276,9 @@ def main(argv=None):
     except LogzError as e:
         print(e, file=sys.stderr)
         return e.code
+    except ImportError as e:
+        print(f"logz plot: {e}: the pictures need matplotlib (Debian: python3-matplotlib)", file=sys.stderr)
+        return 69
     except (OSError, ValueError, KeyError) as e:
         print(f"logz plot: {e}", file=sys.stderr)
         return 65 if isinstance(e, (ValueError, KeyError)) else 66

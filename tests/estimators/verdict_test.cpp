@@ -64,26 +64,23 @@ TEST(Verdict, EssThresholdFollowsTheRunSize) {
   verdict::assess_weights(ok, runs_with(121));
   EXPECT_TRUE(has_warning(low, "low_ess"));
   EXPECT_TRUE(ok.reliable);
-  // lis: one run of 100 independent runs' ratio estimates, ESS 16 (the 32×32 critical lattice).
-  std::vector<LogZEstimate> lis_runs(1, estimate_of("lis", 0, 0.2));
-  lis_runs[0].ess = 16;
-  lis_runs[0].log_weights.assign(100, 0.0);
-  LogZEstimate lis = estimate_of("lis", 0, 0.2);
-  verdict::assess_weights(lis, lis_runs);
+  // One run of 100 weights (lis: 100 independent runs' ratio estimates) at a given ESS.
+  const auto assessed = [](const std::string& method, double ess) {
+    std::vector<LogZEstimate> one(1, estimate_of(method, 0, 0.2));
+    one[0].ess = ess;
+    one[0].log_weights.assign(100, 0.0);
+    LogZEstimate e = estimate_of(method, 0, 0.2);
+    verdict::assess_weights(e, one);
+    return e;
+  };
+  // lis at ESS 16 (the 32×32 critical lattice).
+  const LogZEstimate lis = assessed("lis", 16);
   ASSERT_TRUE(has_warning(lis, "low_ess"));
   EXPECT_NE(lis.warnings[0].advice.find("--chains"), std::string::npos);
   // ESS 33 of 100: above AIS's 3/sqrt(100) = 30%, below the 50% that LIS's heavier-tailed
   // ratios need (the critical 24x24 lattice: such a run was 4.9 SE low).
-  lis_runs[0].ess = 33;
-  LogZEstimate lis33 = estimate_of("lis", 0, 0.2);
-  verdict::assess_weights(lis33, lis_runs);
-  EXPECT_TRUE(has_warning(lis33, "low_ess"));
-  std::vector<LogZEstimate> ais_runs(1, estimate_of("ais", 0, 0.2));
-  ais_runs[0].ess = 33;
-  ais_runs[0].log_weights.assign(100, 0.0);
-  LogZEstimate ais33 = estimate_of("ais", 0, 0.2);
-  verdict::assess_weights(ais33, ais_runs);
-  EXPECT_FALSE(has_warning(ais33, "low_ess"));
+  EXPECT_TRUE(has_warning(assessed("lis", 33), "low_ess"));
+  EXPECT_FALSE(has_warning(assessed("ais", 33), "low_ess"));
 }
 
 TEST(Verdict, LadderChecksNameTheBeta) {
