@@ -382,7 +382,7 @@ py::tuple sample(const ModelPtr& model, int threads, py::object progress, const 
     else if (n == "target_acceptance") c.target_acceptance = v.cast<double>();
     else
       fail(Exit::usage, "{}: unknown option '{}' of sample (chains, steps, seed, exact, kernel, step_size, leapfrog, "
-                        "warmup, thin, target_acceptance)", kWho, n);
+                        "warmup, thin, target_acceptance)", "sample", n);
   }
   c.validate("sample");
   const Exec ex = make_exec(threads);
@@ -454,11 +454,11 @@ Gaussian energy_base(std::size_t d, const py::dict& kw) {
   if (kw.contains("base_data") && !kw["base_data"].is_none()) {
     const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(kw["base_data"]);
     check_config(a && a.ndim() == 2 && std::size_t(a.shape(1)) == d, {"base_data"},
-                 "{}: @0 must be an [n, {}] array", kWho, d);
+                 "{}: @0 must be an [n, {}] array", "estimate", d);
     return Gaussian::fit(MatrixD(Eigen::Map<const MatrixD>(a.data(), a.shape(0), a.shape(1))));
   }
   const double sigma = kw.contains("base_sigma") ? kw["base_sigma"].cast<double>() : 2.0;
-  check_config(std::isfinite(sigma) && sigma > 0, {"base_sigma"}, "{}: @0 must be positive, got {}", kWho, sigma);
+  check_config(std::isfinite(sigma) && sigma > 0, {"base_sigma"}, "{}: @0 must be positive, got {}", "estimate", sigma);
   return Gaussian::isotropic(d, sigma);
 }
 
@@ -472,7 +472,7 @@ BatchEnergyPath::Moves energy_moves(const py::dict& kw, bool has_grad, std::size
 
 py::dict estimate_energy(py::object energy, py::object grad, std::size_t d, int threads, py::object progress,
                          const py::dict& kw) {
-  check_config(d >= 1, {"dim"}, "{}: @0 must be >= 1, got {}", kWho, d);
+  check_config(d >= 1, {"dim"}, "{}: @0 must be >= 1, got {}", "estimate", d);
   py::dict config_kw, path_kw;
   for (const auto& [k, v] : kw) {
     const std::string n = k.cast<std::string>();
@@ -488,19 +488,19 @@ py::dict estimate_energy(py::object energy, py::object grad, std::size_t d, int 
   std::optional<MatrixD> start;
   if (path_kw.contains("data") && !path_kw["data"].is_none()) {
     const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(path_kw["data"]);
-    check_config(a && a.ndim() == 2 && std::size_t(a.shape(1)) == d, {"data"}, "{}: @0 must be an [n, {}] array", kWho, d);
+    check_config(a && a.ndim() == 2 && std::size_t(a.shape(1)) == d, {"data"}, "{}: @0 must be an [n, {}] array", "estimate", d);
     start = MatrixD(Eigen::Map<const MatrixD>(a.data(), a.shape(0), a.shape(1)));
   }
   check_config(c.method != "raise" || start, {"method", "data"}, "{}: @0 raise needs @1: the reverse chains' start rows",
-               kWho);
-  check_config(c.method != "exact", {"method"}, "{}: @0 exact needs a closed form, which a Python energy has not", kWho);
+               "estimate");
+  check_config(c.method != "exact", {"method"}, "{}: @0 exact needs a closed form, which a Python energy has not", "estimate");
   PythonObserver obs(std::move(progress));
   api::ReplicatedEstimate r;
   {
     py::gil_scoped_release nogil;  // the energy takes it back for each call
     r = api::replicate(c, [&](const api::EstimateConfig& one) {
       check_config(!start || std::size_t(start->rows()) >= one.chains, {"chains", "data"},
-                   "{}: @0 {} exceeds the {} rows of @1", kWho, one.chains, start ? start->rows() : 0);
+                   "{}: @0 {} exceeds the {} rows of @1", "estimate", one.chains, start ? start->rows() : 0);
       const MatrixD* s = nullptr;
       MatrixD rows;
       if (start) rows = start->topRows(Eigen::Index(one.chains)), s = &rows;
@@ -568,12 +568,12 @@ MatrixU8 binary_rows(py::handle data, const std::string& field) {
   if (py::isinstance<py::str>(data)) return io::load_binary_data(data.cast<std::string>());
   const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(data);
   check_config(a && a.ndim() == 2 && a.shape(0) > 0 && a.shape(1) > 0, {field},
-               "{}: @0 must be a non-empty 2-D array of 0/1 (one row per sample)", kWho);
+               "{}: @0 must be a non-empty 2-D array of 0/1 (one row per sample)", "train");
   MatrixU8 m(a.shape(0), a.shape(1));
   for (Eigen::Index i = 0; i < m.size(); ++i) {
     const double v = a.data()[i];
     check_config_data(v == 0.0 || v == 1.0, {field}, "{}: @0 (array): entry at row {}, column {} (0-based) is {}, not 0 or 1",
-                      kWho, i / m.cols(), i % m.cols(), v);
+                      "train", i / m.cols(), i % m.cols(), v);
     m.data()[i] = std::uint8_t(v);
   }
   return m;
@@ -586,7 +586,7 @@ py::tuple train_rbm(py::handle data, py::handle test_data, int threads, py::obje
     const std::string n = k.cast<std::string>();
     const auto count = [&] {
       check_config(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v) && v.cast<long long>() >= 0, {n},
-                   "{}: @0 must be a non-negative integer, got {}", kWho, std::string(py::repr(v)));
+                   "{}: @0 must be a non-negative integer, got {}", "train", std::string(py::repr(v)));
       return v.cast<std::size_t>();
     };
     if (n == "hidden") c.hidden = count();
@@ -613,14 +613,14 @@ py::tuple train_rbm(py::handle data, py::handle test_data, int threads, py::obje
     else
       fail(Exit::usage, "{}: unknown option '{}' of train_rbm (hidden, method, k, epochs, batch, chains, replicas, lr, "
                         "lr_schedule, lr_final, momentum, weight_decay, init_scale, seed, monitor_ais_every, "
-                        "monitor_ais_chains, monitor_ais_betas, monitor_rows, checkpoint, log, resume)", kWho, n);
+                        "monitor_ais_chains, monitor_ais_betas, monitor_rows, checkpoint, log, resume)", "train", n);
   }
   c.validate();
   const Exec ex = make_exec(threads);
   const MatrixU8 train = binary_rows(data, "data");
   const MatrixU8 test = test_data.is_none() ? MatrixU8() : binary_rows(test_data, "test_data");
   check_config_data(test.size() == 0 || test.cols() == train.cols(), {"test_data", "data"},
-                    "{}: @0 has {} columns but @1 has {}", kWho, test.cols(), train.cols());
+                    "{}: @0 has {} columns but @1 has {}", "train", test.cols(), train.cols());
   PythonObserver obs(std::move(progress));
   api::TrainResult r;
   {
