@@ -2,6 +2,10 @@
 ``sklearn.base.clone`` when scikit-learn is installed, and without it too)."""
 
 import inspect
+import os
+import shutil
+import tempfile
+import weakref
 
 import numpy as np
 
@@ -75,15 +79,36 @@ class BernoulliRBM(_Transformer, _Base):
         self.log_z_options = log_z_options
 
     def fit(self, X, y=None, test_data=None, progress=None):
-        """Trains on the rows of X (0/1, any numeric dtype, either memory order)."""
+        """Trains on the rows of X (0/1, any numeric dtype, either memory order) for n_iter
+        epochs, from a new model."""
+        checkpoint = self._checkpoint_path()
+        if os.path.exists(checkpoint):
+            os.remove(checkpoint)
+        return self._train(X, test_data, progress, self.n_iter, resume=False)
+
+    def partial_fit(self, X, y=None, progress=None):
+        """One more epoch on the rows of X: the first call starts a model, later calls (and
+        calls after fit) continue it from its checkpoint (weights, momentum, persistent
+        chains), so chunks of a stream train one model. Two partial_fit calls on X give
+        the bits of fit(X) with n_iter=2."""
+        done = len(getattr(self, "history_", []))
+        return self._train(X, None, progress, done + 1, resume=done > 0)
+
+    def _checkpoint_path(self):
+        if getattr(self, "_checkpoint_dir", None) is None or not os.path.isdir(self._checkpoint_dir):
+            self._checkpoint_dir = tempfile.mkdtemp(prefix="logz-rbm-")
+            weakref.finalize(self, shutil.rmtree, self._checkpoint_dir, True)
+        return os.path.join(self._checkpoint_dir, "checkpoint.npz")
+
+    def _train(self, X, test_data, progress, epochs, resume):
         seed = self.random_state if self.random_state is not None else 1
         if not isinstance(seed, (int, np.integer)):
             raise _core.UsageError("logz: random_state must be an int seed (or None for 1)")
         self.model_, self.history_ = _core.train_rbm(
             X, test_data, threads=self.threads, progress=progress, hidden=self.n_hidden, method=self.method, k=self.k,
-            epochs=self.n_iter, batch=self.batch_size, lr=self.learning_rate, momentum=self.momentum,
+            epochs=epochs, batch=self.batch_size, lr=self.learning_rate, momentum=self.momentum,
             weight_decay=self.weight_decay, chains=self.n_chains, replicas=self.replicas, init_scale=self.init_scale,
-            seed=int(seed))
+            seed=int(seed), checkpoint=self._checkpoint_path(), resume=resume)
         a = self.model_.arrays
         self.components_ = a["weights"].T.astype(np.float64)
         self.intercept_hidden_ = a["hidden_bias"].astype(np.float64)

@@ -87,3 +87,19 @@ def test_pipeline_with_logistic_regression_on_fashion_mnist():
     # about 0.7 here, and 0.5 is far from both.
     assert accuracy > 0.5, accuracy
     assert clone(pipe).get_params()["rbm__n_hidden"] == 64
+
+
+def test_partial_fit_continues_the_same_model():
+    X = binary_rows(seed=4)
+    twice = logz.BernoulliRBM(n_hidden=6, batch_size=50, random_state=3)
+    twice.partial_fit(X)
+    assert len(twice.history_) == 1
+    twice.partial_fit(X)
+    fitted = logz.BernoulliRBM(n_hidden=6, batch_size=50, random_state=3, n_iter=2).fit(X)
+    # Epoch streams depend on (seed, epoch) only: the same bits as two epochs of fit.
+    np.testing.assert_array_equal(twice.model_.arrays["weights"], fitted.model_.arrays["weights"])
+    assert len(twice.history_) == 2
+    # After fit, partial_fit goes on from the fitted model (a third epoch).
+    fitted.partial_fit(X)
+    assert len(fitted.history_) == 3
+    assert not np.array_equal(fitted.model_.arrays["weights"], twice.model_.arrays["weights"])
