@@ -14,8 +14,8 @@ MemoryError subclasses).
 """
 
 from ._core import (Estimate, Evaluation, Exact, Model, estimate, evaluate, exact, load, methods, model,  # noqa: F401
-                    sample, train_rbm)
-from ._sklearn import BernoulliRBM  # noqa: F401
+                    sample, train_continuous, train_rbm)
+from ._sklearn import BernoulliRBM, GaussianRBM  # noqa: F401
 from .errors import (DataError, InputError, InternalError, LogzError, OutputError, UnavailableError,  # noqa: F401
                      UnreliableError, UsageError)
 

@@ -16,7 +16,7 @@ from . import _logz
 from .errors import UnreliableError, UsageError  # noqa: F401 (UsageError: also for _sklearn)
 
 __all__ = ["Model", "Estimate", "Exact", "Evaluation", "load", "model", "exact", "estimate", "evaluate", "sample",
-           "methods", "train_rbm"]
+           "methods", "train_rbm", "train_continuous"]
 
 
 class Model:
@@ -290,3 +290,12 @@ def train_rbm(data, test_data=None, *, threads=0, progress=None, **config):
     model and the training history (one dict per epoch)."""
     handle, history = _run(progress, lambda p: _logz.train_rbm(data, test_data, threads, p, config))
     return Model(handle), history
+
+
+def train_continuous(data, *, threads=0, progress=None, **config):
+    """Fits a continuous model as ``logz train gaussian|grbm|experts|neural`` does: ``model``,
+    ``method`` (sm, ssm, dsm, nce, pcd), ``optimizer``, ``hidden``, ... as keywords (the
+    fields of api::ContinuousTrainConfig). ``data`` is an [n, d] array of reals. Returns the
+    model and a dict: objective, trace, iterations, converged, stopped_by, nce_log_z, ..."""
+    handle, info = _run(progress, lambda p: _logz.train_continuous(data, threads, p, config))
+    return Model(handle), info

@@ -165,3 +165,99 @@ class BernoulliRBM(_Transformer, _Base):
         """Writes the model file (the CLI's format)."""
         self._check_fitted()
         self.model_.save(path)
+
+
+class GaussianRBM(_Transformer, _Base):
+    """A Gaussian-Bernoulli RBM for real-valued rows, fitted by logz without its partition
+    function (``method``: "sm" score matching, "ssm", "dsm", "nce", or "pcd"), shaped like
+    BernoulliRBM: fit, transform (p(h | v)), score_samples with an exact log Z (enumeration
+    of up to 20 hidden units) or an estimate, sample, get_params/set_params.
+
+    Parameters follow ``logz train grbm``: ``n_hidden``, ``method``, ``optimizer`` ("lbfgs"
+    or "adam"), ``learn_sigma``, ``init_scale``, ``max_iter`` (L-BFGS iterations),
+    ``n_iter`` (epochs of adam / pcd), ``batch_size``, ``learning_rate``, ``random_state``,
+    ``threads``; ``log_z`` and ``log_z_options`` as for BernoulliRBM.
+
+    Attributes after fit: ``model_``, ``components_`` [n_hidden, n_features],
+    ``intercept_hidden_``, ``intercept_visible_``, ``sigma_``, ``history_`` (the objective
+    per iteration or epoch), ``fit_info_``.
+    """
+
+    def __init__(self, n_hidden=16, method="sm", optimizer="lbfgs", learn_sigma=True, init_scale=0.1, max_iter=500,
+                 n_iter=20, batch_size=100, learning_rate=1e-3, random_state=1, threads=0, log_z="auto",
+                 log_z_options=None):
+        self.n_hidden = n_hidden
+        self.method = method
+        self.optimizer = optimizer
+        self.learn_sigma = learn_sigma
+        self.init_scale = init_scale
+        self.max_iter = max_iter
+        self.n_iter = n_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+        self.threads = threads
+        self.log_z = log_z
+        self.log_z_options = log_z_options
+
+    def fit(self, X, y=None, progress=None):
+        seed = self.random_state if self.random_state is not None else 1
+        self.model_, self.fit_info_ = _core.train_continuous(
+            X, threads=self.threads, progress=progress, model="grbm", method=self.method, optimizer=self.optimizer,
+            hidden=self.n_hidden, learn_sigma=self.learn_sigma, init_scale=self.init_scale,
+            max_iterations=self.max_iter, epochs=self.n_iter, batch=self.batch_size, lr=self.learning_rate,
+            seed=int(seed))
+        a = self.model_.arrays
+        self.components_ = a["weights"].T
+        self.intercept_hidden_ = a["hidden_bias"]
+        self.intercept_visible_ = a["visible_bias"]
+        self.sigma_ = a["visible_sigma"]
+        self.history_ = self.fit_info_["trace"]
+        self.n_features_in_ = self.components_.shape[1]
+        self.__dict__.pop("log_z_", None)
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise _core.UsageError(f"logz: this {type(self).__name__} is not fitted yet; call fit first")
+
+    def transform(self, X):
+        """p(h_j = 1 | v) = sigmoid(c_j + sum_i v_i W_ij / sigma_i^2) for every row."""
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float64)
+        return 1.0 / (1.0 + np.exp(-((X / self.sigma_ ** 2) @ self.components_.T + self.intercept_hidden_)))
+
+    def compute_log_z(self, progress=None):
+        """log Z by ``log_z`` (kept in ``log_z_``)."""
+        self._check_fitted()
+        method = self.log_z
+        if method == "auto":
+            method = "exact" if self.components_.shape[0] <= 20 else "ais"
+        if method == "exact":
+            self.log_z_ = _core.exact(self.model_, threads=self.threads)
+        else:
+            self.log_z_ = _core.estimate(self.model_, method, threads=self.threads, progress=progress,
+                                         **(self.log_z_options or {}))
+        return self.log_z_
+
+    def score_samples(self, X):
+        """log p(v) of every row: -F(v) - log Z (log Z computed once)."""
+        if not hasattr(self, "log_z_"):
+            self.compute_log_z()
+        return _core.evaluate(self.model_, np.asarray(X, dtype=np.float64), "exact" if isinstance(
+            self.log_z_, _core.Exact) else self.log_z_.method, threads=self.threads,
+            **({} if isinstance(self.log_z_, _core.Exact) else (self.log_z_options or {}))).per_row
+
+    def score(self, X, y=None):
+        return float(np.mean(self.score_samples(X)))
+
+    def sample(self, n_samples=64, steps=1000, seed=1):
+        """The last state of each of ``n_samples`` chains (logz sample's HMC chains, step
+        size adapted during warm-up), ``steps`` steps each."""
+        self._check_fitted()
+        draws = _core.sample(self.model_, chains=n_samples, steps=steps, seed=seed, threads=self.threads)
+        return draws.reshape(n_samples, -1, draws.shape[1])[:, -1]  # draws are chain-major
+
+    def save(self, path):
+        self._check_fitted()
+        self.model_.save(path)

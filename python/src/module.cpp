@@ -18,6 +18,7 @@
 #include <new>
 #include <string>
 
+#include "logz/api/continuous_train.hpp"
 #include "logz/api/rbm_tasks.hpp"
 #include "logz/api/tasks.hpp"
 #include "logz/core/check.hpp"
@@ -636,6 +637,65 @@ py::tuple train_rbm(py::handle data, py::handle test_data, int threads, py::obje
   return py::make_tuple(ModelPtr(std::move(file)), epochs);
 }
 
+/// Fits a continuous model (gaussian, grbm, experts, neural) as `logz train MODEL` does.
+py::tuple train_continuous(py::handle data, int threads, py::object progress, const py::dict& kw) {
+  api::ContinuousTrainConfig c;
+  for (const auto& [k, v] : kw) {
+    const std::string n = k.cast<std::string>();
+    if (n == "model") c.model = v.cast<std::string>();
+    else if (n == "method") c.method = v.cast<std::string>();
+    else if (n == "optimizer") c.optimizer = v.cast<std::string>();
+    else if (n == "hidden") c.hidden = v.cast<std::size_t>();
+    else if (n == "learn_sigma") c.learn_sigma = v.cast<bool>();
+    else if (n == "alpha") c.alpha = v.cast<double>();
+    else if (n == "init_scale") c.init_scale = v.cast<double>();
+    else if (n == "sigmas") c.sigmas = v.cast<std::vector<double>>();
+    else if (n == "draws") c.draws = v.cast<std::size_t>();
+    else if (n == "projections") c.projections = v.cast<std::size_t>();
+    else if (n == "noise_ratio") c.noise_ratio = v.cast<std::size_t>();
+    else if (n == "max_iterations") c.max_iterations = v.cast<std::size_t>();
+    else if (n == "tolerance") c.tolerance = v.cast<double>();
+    else if (n == "epochs") c.epochs = v.cast<std::size_t>();
+    else if (n == "batch") c.batch = v.cast<std::size_t>();
+    else if (n == "lr") c.lr = v.cast<double>();
+    else if (n == "chains") c.chains = v.cast<std::size_t>();
+    else if (n == "steps") c.steps = v.cast<std::size_t>();
+    else if (n == "kernel") c.kernel = v.cast<std::string>();
+    else if (n == "step_size") c.step_size = v.cast<double>();
+    else if (n == "leapfrog") c.leapfrog = v.cast<std::size_t>();
+    else if (n == "checkpoint") c.checkpoint = v.cast<std::string>();
+    else if (n == "resume") c.resume = v.cast<bool>();
+    else if (n == "seed") c.seed = v.cast<std::uint64_t>();
+    else
+      fail(Exit::usage, "train: unknown option '{}' of train_continuous (model, method, optimizer, hidden, learn_sigma, "
+                        "alpha, init_scale, sigmas, draws, projections, noise_ratio, max_iterations, tolerance, epochs, "
+                        "batch, lr, chains, steps, kernel, step_size, leapfrog, checkpoint, resume, seed)", n);
+  }
+  c.validate();
+  const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(data);
+  check_config(a && a.ndim() == 2 && a.shape(0) > 0 && a.shape(1) > 0, {"data"},
+               "train: @0 must be a non-empty 2-D array of reals (one row per sample)");
+  const MatrixD x = Eigen::Map<const MatrixD>(a.data(), a.shape(0), a.shape(1));
+  const Exec ex = make_exec(threads);
+  PythonObserver obs(std::move(progress));
+  std::optional<api::ContinuousTrainResult> fitted;  // no default model to construct
+  {
+    py::gil_scoped_release nogil;
+    fitted.emplace(api::train_continuous(x, c, ex, obs));
+  }
+  api::ContinuousTrainResult& r = *fitted;
+  auto file = std::make_shared<io::ModelFile>();
+  file->model = std::visit([](auto&& m) { return AnyModel(std::move(m)); }, std::move(r.model));
+  py::dict info;
+  info["objective"] = r.objective;
+  info["trace"] = owned_array<double>({py::ssize_t(r.trace.size())}, r.trace.data());
+  info["iterations"] = r.iterations, info["converged"] = r.converged, info["stopped_by"] = r.stopped_by;
+  info["acceptance"] = r.acceptance;
+  info["nce_log_z"] = r.nce_log_z ? py::object(py::float_(*r.nce_log_z)) : py::none();
+  info["parameters"] = r.parameters;
+  return py::make_tuple(ModelPtr(std::move(file)), info);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_logz, m) {
@@ -691,5 +751,6 @@ PYBIND11_MODULE(_logz, m) {
   m.def("estimate_energy", &estimate_energy);
   m.def("train_rbm", &train_rbm);
   m.def("sample_energy", &sample_energy);
+  m.def("train_continuous", &train_continuous);
   m.def("estimator_names", [] { return api::estimator_names(); });
 }

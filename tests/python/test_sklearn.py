@@ -103,3 +103,24 @@ def test_partial_fit_continues_the_same_model():
     fitted.partial_fit(X)
     assert len(fitted.history_) == 3
     assert not np.array_equal(fitted.model_.arrays["weights"], twice.model_.arrays["weights"])
+
+
+def test_gaussian_rbm_fits_scores_and_matches_the_cli(tmp_path):
+    # Two well-separated clusters in 3 dimensions: a 4-hidden GRBM by score matching.
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(-2, 0.5, (200, 3)), rng.normal(2, 0.5, (200, 3))])
+    grbm = logz.GaussianRBM(n_hidden=4, max_iter=100, random_state=2).fit(np.asfortranarray(X))
+    np.save(tmp_path / "x.npy", X)
+    run_cli("train", "grbm", "--data", tmp_path / "x.npy", "--hidden", 4, "--max-iterations", 100, "--seed", 2,
+            "--out", tmp_path / "g.npz")
+    np.testing.assert_array_equal(grbm.model_.arrays["weights"], logz.load(tmp_path / "g.npz").arrays["weights"])
+    H = grbm.transform(X[:5])
+    a = grbm.model_.arrays
+    expected = 1 / (1 + np.exp(-((X[:5] / a["visible_sigma"] ** 2) @ a["weights"] + a["hidden_bias"])))
+    assert H.shape == (5, 4)
+    np.testing.assert_allclose(H, expected, rtol=1e-12)
+    ll = grbm.score_samples(X[:50])
+    assert isinstance(grbm.log_z_, logz.Exact) and ll.shape == (50,) and np.all(np.isfinite(ll))
+    np.testing.assert_array_equal(ll, logz.evaluate(grbm.model_, X[:50], "exact").per_row)
+    assert clone(grbm).get_params() == grbm.get_params()
+    assert grbm.sample(8, steps=20).shape == (8, 3)
