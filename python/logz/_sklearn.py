@@ -41,7 +41,43 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
-class BernoulliRBM(_Transformer, _Base):
+class _RbmEstimator(_Transformer, _Base):
+    """What BernoulliRBM and GaussianRBM share once fitted: the fitted check, log Z by
+    ``log_z`` (exact up to ``_exact_hidden`` hidden units, else AIS), score and save."""
+
+    _exact_hidden = 20
+
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise _core.UsageError(f"logz: this {type(self).__name__} is not fitted yet; call fit first")
+
+    def compute_log_z(self, progress=None):
+        """log Z by ``log_z`` (kept in ``log_z_``): a logz.Exact or a logz.Estimate."""
+        self._check_fitted()
+        method = self.log_z
+        if method == "auto":
+            method = "exact" if self._enumerated_units() <= self._exact_hidden else "ais"
+        if method == "exact":
+            self.log_z_ = _core.exact(self.model_, threads=self.threads)
+        else:
+            self.log_z_ = _core.estimate(self.model_, method, threads=self.threads, progress=progress,
+                                         **(self.log_z_options or {}))
+        return self.log_z_
+
+    def _enumerated_units(self):
+        return self.components_.shape[0]
+
+    def score(self, X, y=None):
+        """The mean log-likelihood of the rows of X."""
+        return float(np.mean(self.score_samples(X)))
+
+    def save(self, path):
+        """Writes the model file (the CLI's format)."""
+        self._check_fitted()
+        self.model_.save(path)
+
+
+class BernoulliRBM(_RbmEstimator):
     """A binary RBM trained by logz (CD-k, PCD-k or PCD on parallel-tempering ladders),
     shaped like scikit-learn's BernoulliRBM, with an exact or estimated log Z behind
     ``score_samples``.
@@ -117,9 +153,10 @@ class BernoulliRBM(_Transformer, _Base):
         self.__dict__.pop("log_z_", None)
         return self
 
-    def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            raise _core.UsageError(f"logz: this {type(self).__name__} is not fitted yet; call fit first")
+    _exact_hidden = 24  # the smaller layer is enumerated
+
+    def _enumerated_units(self):
+        return min(self.components_.shape)
 
     def transform(self, X):
         """p(h_j = 1 | v) for every row: the hidden features."""
@@ -133,41 +170,19 @@ class BernoulliRBM(_Transformer, _Base):
         X = np.asarray(X, dtype=np.float64)
         return -(X @ self.intercept_visible_) - _softplus(X @ self.components_.T + self.intercept_hidden_).sum(axis=1)
 
-    def compute_log_z(self, progress=None):
-        """log Z by ``log_z`` (kept in ``log_z_``): a logz.Exact or a logz.Estimate."""
-        self._check_fitted()
-        method = self.log_z
-        if method == "auto":
-            method = "exact" if min(self.components_.shape) <= 24 else "ais"
-        if method == "exact":
-            self.log_z_ = _core.exact(self.model_, threads=self.threads)
-        else:
-            self.log_z_ = _core.estimate(self.model_, method, threads=self.threads, progress=progress,
-                                         **(self.log_z_options or {}))
-        return self.log_z_
-
     def score_samples(self, X):
         """log p(v) of every row: -F(v) - log Z (log Z computed once, see compute_log_z)."""
         if not hasattr(self, "log_z_"):
             self.compute_log_z()
         return -self.free_energy(X) - float(self.log_z_.log_z)
 
-    def score(self, X, y=None):
-        """The mean log-likelihood of the rows of X."""
-        return float(np.mean(self.score_samples(X)))
-
     def sample(self, n_samples=64, steps=1000, seed=1):
         """Visible states of ``n_samples`` Gibbs chains after ``steps`` sweeps each."""
         self._check_fitted()
         return _core.sample(self.model_, chains=n_samples, steps=steps, seed=seed, threads=self.threads)
 
-    def save(self, path):
-        """Writes the model file (the CLI's format)."""
-        self._check_fitted()
-        self.model_.save(path)
 
-
-class GaussianRBM(_Transformer, _Base):
+class GaussianRBM(_RbmEstimator):
     """A Gaussian-Bernoulli RBM for real-valued rows, fitted by logz without its partition
     function (``method``: "sm" score matching, "ssm", "dsm", "nce", or "pcd"), shaped like
     BernoulliRBM: fit, transform (p(h | v)), score_samples with an exact log Z (enumeration
@@ -217,39 +232,20 @@ class GaussianRBM(_Transformer, _Base):
         self.__dict__.pop("log_z_", None)
         return self
 
-    def _check_fitted(self):
-        if not hasattr(self, "model_"):
-            raise _core.UsageError(f"logz: this {type(self).__name__} is not fitted yet; call fit first")
-
     def transform(self, X):
         """p(h_j = 1 | v) = sigmoid(c_j + sum_i v_i W_ij / sigma_i^2) for every row."""
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)
         return 1.0 / (1.0 + np.exp(-((X / self.sigma_ ** 2) @ self.components_.T + self.intercept_hidden_)))
 
-    def compute_log_z(self, progress=None):
-        """log Z by ``log_z`` (kept in ``log_z_``)."""
-        self._check_fitted()
-        method = self.log_z
-        if method == "auto":
-            method = "exact" if self.components_.shape[0] <= 20 else "ais"
-        if method == "exact":
-            self.log_z_ = _core.exact(self.model_, threads=self.threads)
-        else:
-            self.log_z_ = _core.estimate(self.model_, method, threads=self.threads, progress=progress,
-                                         **(self.log_z_options or {}))
-        return self.log_z_
-
     def score_samples(self, X):
-        """log p(v) of every row: -F(v) - log Z (log Z computed once)."""
+        """log p(v) of every row by logz.evaluate with the method of ``log_z_`` (which
+        computes log Z again on each call: the per-row energies are not yet in the API)."""
         if not hasattr(self, "log_z_"):
             self.compute_log_z()
         return _core.evaluate(self.model_, np.asarray(X, dtype=np.float64), "exact" if isinstance(
             self.log_z_, _core.Exact) else self.log_z_.method, threads=self.threads,
             **({} if isinstance(self.log_z_, _core.Exact) else (self.log_z_options or {}))).per_row
-
-    def score(self, X, y=None):
-        return float(np.mean(self.score_samples(X)))
 
     def sample(self, n_samples=64, steps=1000, seed=1):
         """The last state of each of ``n_samples`` chains (logz sample's HMC chains, step
@@ -258,6 +254,3 @@ class GaussianRBM(_Transformer, _Base):
         draws = _core.sample(self.model_, chains=n_samples, steps=steps, seed=seed, threads=self.threads)
         return draws.reshape(n_samples, -1, draws.shape[1])[:, -1]  # draws are chain-major
 
-    def save(self, path):
-        self._check_fitted()
-        self.model_.save(path)

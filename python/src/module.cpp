@@ -110,6 +110,19 @@ io::Array from_numpy(const std::string& name, py::array a) {
   return out;
 }
 
+/// 0/1 bytes from a 2-D array of any numeric dtype, each entry checked to be 0 or 1.
+MatrixU8 binary_matrix(py::array a, const std::string& field, std::string_view who) {
+  const auto x = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
+  MatrixU8 m(x.shape(0), x.shape(1));
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    const double v = x.data()[i];
+    check_config_data(v == 0.0 || v == 1.0, {field}, "{}: @0 (array): entry at row {}, column {} (0-based) is {}, not 0 or 1",
+                      who, i / m.cols(), i % m.cols(), v);
+    m.data()[i] = std::uint8_t(v);
+  }
+  return m;
+}
+
 /// Rows for a model from a 2-D NumPy array (any numeric dtype, either memory order):
 /// 0/1 bytes for binary RBMs, doubles otherwise; checked by api::check_dataset.
 api::Dataset dataset_from_numpy(py::array a, const io::ModelFile& model, const std::string& field, std::string_view who) {
@@ -118,15 +131,7 @@ api::Dataset dataset_from_numpy(py::array a, const io::ModelFile& model, const s
   api::Dataset d{MatrixD(), "(array)"};
   const auto rows = Eigen::Index(a.shape(0)), cols = Eigen::Index(a.shape(1));
   if (kind_of(model.model) == ModelKind::rbm) {
-    const auto x = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
-    MatrixU8 m(rows, cols);
-    const double* p = x.data();
-    for (Eigen::Index i = 0; i < m.size(); ++i) {
-      check_config_data(p[i] == 0.0 || p[i] == 1.0, {field}, "{}: @0 (array): entry at row {}, column {} (0-based) is {}, not 0 or 1",
-                        who, i / cols, i % cols, p[i]);
-      m.data()[i] = std::uint8_t(p[i]);
-    }
-    d.rows = std::move(m);
+    d.rows = binary_matrix(a, field, who);
   } else {
     const auto x = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
     d.rows = MatrixD(Eigen::Map<const MatrixD>(x.data(), rows, cols));
@@ -570,14 +575,7 @@ MatrixU8 binary_rows(py::handle data, const std::string& field) {
   const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(data);
   check_config(a && a.ndim() == 2 && a.shape(0) > 0 && a.shape(1) > 0, {field},
                "{}: @0 must be a non-empty 2-D array of 0/1 (one row per sample)", "train");
-  MatrixU8 m(a.shape(0), a.shape(1));
-  for (Eigen::Index i = 0; i < m.size(); ++i) {
-    const double v = a.data()[i];
-    check_config_data(v == 0.0 || v == 1.0, {field}, "{}: @0 (array): entry at row {}, column {} (0-based) is {}, not 0 or 1",
-                      "train", i / m.cols(), i % m.cols(), v);
-    m.data()[i] = std::uint8_t(v);
-  }
-  return m;
+  return binary_matrix(a, field, "train");
 }
 
 py::tuple train_rbm(py::handle data, py::handle test_data, int threads, py::object progress, const py::dict& kw) {
