@@ -62,7 +62,7 @@ Sequences read_sequences(const ScoreOptions& o, const io::ModelFile& file, const
   if (std::filesystem::path(o.data).extension() == ".npy") {
     check_arg(o.focus.empty(), "{}: --focus names a sequence of an alignment, not of a .npy file", kCmd);
     const api::Dataset d = api::load_dataset(o.data, file, "data", kCmd);  // checks width and states
-    out.states = std::get<MatrixD>(d.rows).cast<std::uint8_t>();
+    out.states = api::real_rows(d.rows).cast<std::uint8_t>();
     if (s.gap_added) out.states.array() += std::uint8_t(1);
     for (Eigen::Index r = 0; r < out.states.rows(); ++r) out.names.push_back(fmt::format("row_{}", r + 1));
     return out;

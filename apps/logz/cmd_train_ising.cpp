@@ -5,14 +5,13 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
-#include <cstdio>
 
 #include "common.hpp"
+#include "logz/api/mrf_train.hpp"
 #include "logz/core/check.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
 #include "logz/objectives/rbm_tempered_chains.hpp"
-#include "logz/training/ising_fit.hpp"
 
 namespace logz::cli {
 namespace {
@@ -21,102 +20,55 @@ constexpr std::string_view kCmd = "train ising";
 
 struct IsingOptions {
   CommonOptions common;
-  std::string data, out, method = "pl", graph = "complete";
-  double l2_fields = 0.0, l2_couplings = 0.0, lr = 0.05, momentum = 0.9, tolerance = 1e-6;
+  std::string data, out;
+  api::IsingTrainConfig fit;
   std::int64_t max_iterations = 1000, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1,
                replicas = 10;
   bool replicas_given = false;
 };
 
-// The data as spins: all -1/1 or all 0/1 (a data error, exit 65, before any fitting).
-void check_spins(const MatrixD& spins, const std::string& path) {
-  bool plus_minus = false;
-  for (Eigen::Index k = 0; k < spins.size(); ++k) {
-    const double v = spins.data()[k];
-    check_data(v == -1 || v == 0 || v == 1, "{}: {}: entry {} is {}, not a spin (-1/1 or 0/1)", kCmd, path, k, v);
-    plus_minus |= v == -1;
-  }
-  for (Eigen::Index k = 0; plus_minus && k < spins.size(); ++k)
-    check_data(spins.data()[k] != 0, "{}: {}: the data mixes -1 and 0 (entry {}); use -1/1 or 0/1", kCmd, path, k);
-}
-
-// The edges of --graph for n spins: complete, chain, ring, lattice:RxC, torus:RxC.
-std::vector<std::pair<std::size_t, std::size_t>> graph_edges(const std::string& graph, std::size_t n) {
-  if (graph == "complete") return {};  // fit_ising's default: every pair
-  Ising shape = [&] {
-    if (graph == "chain") return Ising::chain(n, 0, 0);
-    if (graph == "ring") {
-      check_arg(n >= 3, "{}: --graph ring needs at least 3 spins, the data has {}", kCmd, n);
-      return Ising::chain(n, 0, 0, Boundary::periodic);
-    }
-    std::size_t r = 0, c = 0;
-    char x = 0;
-    const auto colon = graph.find(':');
-    const std::string kind = graph.substr(0, colon);
-    check_arg((kind == "lattice" || kind == "torus") && colon != std::string::npos &&
-                  std::sscanf(graph.c_str() + colon + 1, "%zu%c%zu", &r, &x, &c) == 3 && x == 'x',
-              "{}: --graph must be complete, chain, ring, lattice:RxC or torus:RxC, got '{}'", kCmd, graph);
-    check_arg(r * c == n, "{}: --graph {} has {} sites but the data has {} spins per row", kCmd, graph, r * c, n);
-    const Boundary b = kind == "torus" ? Boundary::periodic : Boundary::open;
-    return Ising::lattice_2d(r, c, 0, 0, b, b);
-  }();
-  std::vector<std::pair<std::size_t, std::size_t>> edges;
-  for (const IsingEdge& e : shape.edges()) edges.emplace_back(e.i, e.j);
-  return edges;
-}
-
 int run_ising(const IsingOptions& o) {
   const auto start = Clock::now();
-  IsingFitConfig c;
-  c.l2.fields = nonnegative_option(kCmd, "--l2-fields", o.l2_fields);
-  c.l2.couplings = nonnegative_option(kCmd, "--l2-couplings", o.l2_couplings);
-  c.lbfgs.max_iterations = count_option(kCmd, "--max-iterations", o.max_iterations, 1);
-  c.lbfgs.gradient_tolerance = positive_option(kCmd, "--tolerance", o.tolerance);
-  c.pcd.n_chains = count_option(kCmd, "--chains", o.chains, 1);
-  c.pcd.sweeps = count_option(kCmd, "--sweeps", o.sweeps, 1);
-  c.sgd.updates = count_option(kCmd, "--updates", o.updates, 1);
-  c.sgd.learning_rate = positive_option(kCmd, "--lr", o.lr);
-  check_arg(std::isfinite(o.momentum) && o.momentum >= 0 && o.momentum < 1, "{}: --momentum must be in [0, 1), got {}",
-            kCmd, o.momentum);
-  c.sgd.momentum = o.momentum;
-  c.sgd.average_last = count_option(kCmd, "--average-last", o.average_last, 0);
+  api::IsingTrainConfig c = o.fit;
+  c.max_iterations = count_option(kCmd, "--max-iterations", o.max_iterations, 1);
+  c.chains = count_option(kCmd, "--chains", o.chains, 1);
+  c.sweeps = count_option(kCmd, "--sweeps", o.sweeps, 1);
+  c.updates = count_option(kCmd, "--updates", o.updates, 1);
+  c.average_last = count_option(kCmd, "--average-last", o.average_last, 0);
   c.seed = seed_option(kCmd, o.seed);
-  check_arg(!o.replicas_given || o.method == "pt", "{}: --replicas is for --method pt (got --method {})", kCmd, o.method);
-  if (o.method == "pt") c.pcd.betas = default_tempering_ladder(count_option(kCmd, "--replicas", o.replicas, 2));
+  check_arg(!o.replicas_given || c.method == "pt", "{}: --replicas is for --method pt (got --method {})", kCmd, c.method);
+  if (c.method == "pt") c.replicas = count_option(kCmd, "--replicas", o.replicas, 2);
+  c.validate();
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out);
 
-  check_arg(o.method != "pl" || o.graph == "complete",
-            "{}: --method pl fits every pair of spins; use rm, exact or pcd with --graph {}", kCmd, o.graph);
   const MatrixD spins = io::read_npy(o.data).to_matrix<double>(o.data);
-  check_data(spins.rows() > 0 && spins.cols() > 0, "{}: {}: the array is empty", kCmd, o.data);
-  check_spins(spins, o.data);
-  c.edges = graph_edges(o.graph, std::size_t(spins.cols()));
-  c.method = parse_ising_fit_method(o.method);
-  summary(o.common, fmt::format("{}: {} samples x {} spins, method {}", kCmd, spins.rows(), spins.cols(), o.method));
-  const IsingFit fit = fit_ising(spins, c, ex);
+  summary(o.common, fmt::format("{}: {} samples x {} spins, method {}", kCmd, spins.rows(), spins.cols(), c.method));
+  const IsingFit fit = api::train_ising(spins, c, ex, o.data);
   io::save_ising(o.out, fit.model);
   const double secs = seconds_since(start);
+  const bool sgd = c.method == "pcd" || c.method == "pt";
   summary(o.common, fmt::format("{} fit: {} iterations{}, final {} {:.6g}; {:.2f} s -> {}", fit.method, fit.iterations,
-                                o.method == "pcd" || o.method == "pt" ? "" : fit.converged ? " (converged)" : " (not converged)",
-                                fit.trace_name, fit.trace.empty() ? NAN : fit.trace.back(), secs, o.out));
+                                sgd ? "" : fit.converged ? " (converged)" : " (not converged)", fit.trace_name,
+                                fit.trace.empty() ? NAN : fit.trace.back(), secs, o.out));
+  const std::vector<double> betas = c.method == "pt" ? default_tempering_ladder(c.replicas) : std::vector<double>{};
   if (!fit.swap_acceptance.empty())
-    summary(o.common, fmt::format("swap rates per adjacent pair of betas {:.2f}: {:.3f}; {} round trips", fmt::join(c.pcd.betas, ","),
-                                  fmt::join(fit.swap_acceptance, " "), fit.round_trips));
+    summary(o.common, fmt::format("swap rates per adjacent pair of betas {:.2f}: {:.3f}; {} round trips",
+                                  fmt::join(betas, ","), fmt::join(fit.swap_acceptance, " "), fit.round_trips));
   if (o.common.json) {
     nlohmann::json j = {{"command", "train ising"},
-                {"method", fit.method},
-                {"samples", spins.rows()},
-                {"spins", spins.cols()},
-                {"convention", fit.model.convention() == SpinConvention::zero_one ? "0/1" : "-1/1"},
-                {"iterations", fit.iterations},
-                {"converged", fit.converged},
-                {"trace_name", fit.trace_name},
-                {"final", fit.trace.empty() ? NAN : fit.trace.back()},
-                {"seconds", secs},
-                {"out", o.out}};
-    if (o.method == "pt") {
-      j["betas"] = c.pcd.betas;
+                        {"method", fit.method},
+                        {"samples", spins.rows()},
+                        {"spins", spins.cols()},
+                        {"convention", fit.model.convention() == SpinConvention::zero_one ? "0/1" : "-1/1"},
+                        {"iterations", fit.iterations},
+                        {"converged", fit.converged},
+                        {"trace_name", fit.trace_name},
+                        {"final", fit.trace.empty() ? NAN : fit.trace.back()},
+                        {"seconds", secs},
+                        {"out", o.out}};
+    if (c.method == "pt") {
+      j["betas"] = betas;
       j["swap_rates"] = fit.swap_acceptance;
       j["round_trips"] = fit.round_trips;
     }
@@ -151,21 +103,21 @@ void add_train_ising(CLI::App& train, Action& action) {
       "  logz train ising --data lattice.npy --method rm --graph torus:16x16 --out ising.npz");
   sub->add_option("--data", o->data, "Spin configurations: .npy, one per row")->required()->type_name("PATH");
   sub->add_option("--out", o->out, "Model file to write (.npz)")->required()->type_name("PATH");
-  sub->add_option("--method", o->method, "pl, rm, exact, pcd or pt")
+  sub->add_option("--method", o->fit.method, "pl, rm, exact, pcd or pt")
       ->capture_default_str()
       ->check(CLI::IsMember({"pl", "rm", "exact", "pcd", "pt"}));
-  sub->add_option("--graph", o->graph, "complete, chain, ring, lattice:RxC or torus:RxC")->capture_default_str();
-  sub->add_option("--l2-fields", o->l2_fields, "L2 penalty on the fields")->capture_default_str();
-  sub->add_option("--l2-couplings", o->l2_couplings, "L2 penalty on the couplings")->capture_default_str();
+  sub->add_option("--graph", o->fit.graph, "complete, chain, ring, lattice:RxC or torus:RxC")->capture_default_str();
+  sub->add_option("--l2-fields", o->fit.l2_fields, "L2 penalty on the fields")->capture_default_str();
+  sub->add_option("--l2-couplings", o->fit.l2_couplings, "L2 penalty on the couplings")->capture_default_str();
   sub->add_option("--max-iterations", o->max_iterations, "L-BFGS iterations at most (pl, rm, exact)")
       ->capture_default_str();
-  sub->add_option("--tolerance", o->tolerance, "L-BFGS gradient-norm stop (pl, rm, exact)")->capture_default_str();
+  sub->add_option("--tolerance", o->fit.tolerance, "L-BFGS gradient-norm stop (pl, rm, exact)")->capture_default_str();
   sub->add_option("--chains", o->chains, "Persistent chains (pcd; pt: ladders)")->capture_default_str();
   add_replicas_option(*sub, o->replicas, o->replicas_given);
   sub->add_option("--sweeps", o->sweeps, "Gibbs sweeps per update (pcd; pt: per replica)")->capture_default_str();
   sub->add_option("--updates", o->updates, "SGD updates (pcd, pt)")->capture_default_str();
-  sub->add_option("--lr", o->lr, "Learning rate (pcd, pt)")->capture_default_str();
-  sub->add_option("--momentum", o->momentum, "Momentum in [0, 1) (pcd, pt)")->capture_default_str();
+  sub->add_option("--lr", o->fit.lr, "Learning rate (pcd, pt)")->capture_default_str();
+  sub->add_option("--momentum", o->fit.momentum, "Momentum in [0, 1) (pcd, pt)")->capture_default_str();
   sub->add_option("--average-last", o->average_last, "Average the last N iterates (pcd, pt; 0 = last)")
       ->capture_default_str();
   sub->add_option("--seed", o->seed, "Random seed (pcd, pt)")->capture_default_str();

@@ -13,9 +13,9 @@ The same model files, options, messages and bits as the ``logz`` command line
 MemoryError subclasses).
 """
 
-from ._core import (Estimate, Evaluation, Exact, Model, estimate, evaluate, exact, load, methods, model,  # noqa: F401
-                    sample, train_continuous, train_rbm)
-from ._sklearn import BernoulliRBM, GaussianRBM  # noqa: F401
+from ._core import (Estimate, Evaluation, Exact, Model, contacts, energies, estimate, evaluate, exact,  # noqa: F401
+                    load, methods, model, sample, train_continuous, train_ising, train_potts, train_rbm)
+from ._sklearn import BernoulliRBM, GaussianRBM, Ising, NeuralEnergy, Potts, StudentTExperts  # noqa: F401
 from .errors import (DataError, InputError, InternalError, LogzError, OutputError, UnavailableError,  # noqa: F401
                      UnreliableError, UsageError)
 

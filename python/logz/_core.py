@@ -16,7 +16,7 @@ from . import _logz
 from .errors import UnreliableError, UsageError  # noqa: F401 (UsageError: also for _sklearn)
 
 __all__ = ["Model", "Estimate", "Exact", "Evaluation", "load", "model", "exact", "estimate", "evaluate", "sample",
-           "methods", "train_rbm", "train_continuous"]
+           "methods", "train_rbm", "train_continuous", "train_ising", "train_potts", "contacts", "energies"]
 
 
 class Model:
@@ -299,3 +299,46 @@ def train_continuous(data, *, threads=0, progress=None, **config):
     model and a dict: objective, trace, iterations, converged, stopped_by, nce_log_z, ..."""
     handle, info = _run(progress, lambda p: _logz.train_continuous(data, threads, p, config))
     return Model(handle), info
+
+
+def train_ising(data, *, threads=0, **config):
+    """Fits an Ising model as ``logz train ising`` does: ``method`` (pl, rm, exact, pcd, pt),
+    ``graph`` (complete, chain, ring, lattice:RxC, torus:RxC), ``l2_fields``,
+    ``l2_couplings``, ``max_iterations``, ``tolerance``, ``chains``, ``sweeps``, ``updates``,
+    ``lr``, ``momentum``, ``average_last``, ``replicas``, ``seed``. ``data``: spins, one
+    configuration per row (all -1/1 or all 0/1), as an array or a .npy path. Returns the
+    model and a dict: method, iterations, converged, trace_name, trace, swap_rates, ..."""
+    data = os.fspath(data) if isinstance(data, os.PathLike) else data
+    handle, info = _logz.train_ising(data, threads, config)
+    return Model(handle), info
+
+
+def train_potts(data, *, threads=0, progress=None, **config):
+    """Fits a Potts model as ``logz train potts`` does. ``data``: a FASTA/A2M alignment's
+    path (or a .npy of integer states), or an array of integer states. Keywords: the fit's
+    (``method`` pl or pcd, ``lambda_h``, ``lambda_e``, ``variant``, ``precision``,
+    ``max_iterations``, ``tolerance``, ``relative_decrease``; pcd's ``chains``, ``sweeps``,
+    ``updates``, ``lr``, ``momentum``, ``average_last``, ``betas``, ``seed``) and the
+    data's (``alphabet``, ``focus``, ``unknown``, ``ignore_gaps``, ``theta``, ``weights``
+    (a file), ``q``). Returns the model (with its alphabet, and the focus's numbering when
+    ``focus`` is given) and a dict of the fit's figures with the sequence ``weights`` used."""
+    data = os.fspath(data) if isinstance(data, os.PathLike) else data
+    handle, info = _run(progress, lambda p: _logz.train_potts(data, threads, p, config))
+    return Model(handle), info
+
+
+def contacts(m):
+    """The contact scores of a Potts model: for every pair i < j, its positions ``i``, ``j``
+    (plmc's numbering when the model was fitted with a focus sequence, else 1..L), the
+    focus's letters ``ai``, ``aj`` (b"-" without one), the Frobenius norm of J_ij in the
+    zero-sum gauge and its average-product-corrected score ``apc``: a dict of arrays, in
+    pair order, and ``text``, the table ``logz train potts --contacts`` writes."""
+    return _logz.contacts(_handle(m))
+
+
+def energies(m, data, *, threads=0):
+    """E(x) of each row of ``data`` (the free energy F(v) for an RBM), so that
+    log p(x) = -E(x) - log Z. A C-ordered array of the dtype the model reads (uint8 for a
+    binary RBM, float64 otherwise) is read in place, without a copy; any other numeric
+    array (Fortran order, other dtypes) is converted first."""
+    return _logz.energies(_handle(m), data, threads)

@@ -156,21 +156,21 @@ def diagnostics(estimates, labels=None, path=None):
 
 
 def apc_scores(model):
-    """Frobenius norms of a Potts model's coupling blocks (zero-sum gauge, the gap state
-    included) with the average product correction: the contact scores of plmc and
-    logz's --contacts. Returns an [L, L] array (zero diagonal)."""
-    from ._core import Model, load
+    """The contact scores of a Potts model (logz.contacts: Frobenius norms of the coupling
+    blocks in the zero-sum gauge with the average product correction, as plmc and logz's
+    --contacts compute them) as an [L, L] array (zero diagonal). ``model``: a logz.Model, a
+    model file's path, or an [L, L, q, q] couplings array."""
+    from ._core import Model, contacts, load
+    from ._core import model as make_model
     if isinstance(model, (str, os.PathLike)):
         model = load(model)
-    J = np.asarray(model.arrays["couplings"] if isinstance(model, Model) else model, dtype=float)
-    J = J - J.mean(axis=2, keepdims=True) - J.mean(axis=3, keepdims=True) + J.mean(axis=(2, 3), keepdims=True)
-    F = np.sqrt((J ** 2).sum(axis=(2, 3)))
-    np.fill_diagonal(F, 0.0)
-    L = F.shape[0]
-    row = F.sum(axis=1) / (L - 1)
-    mean = F.sum() / (L * (L - 1))
-    S = F - np.outer(row, row) / mean
-    np.fill_diagonal(S, 0.0)
+    if not isinstance(model, Model):
+        J = np.asarray(model, dtype=float)
+        model = make_model(fields=np.zeros((J.shape[0], J.shape[2])), couplings=J)
+    L = model.dimension
+    S = np.zeros((L, L))
+    i, j = np.triu_indices(L, k=1)  # the pairs i < j in the order logz.contacts lists them
+    S[i, j] = S[j, i] = contacts(model)["apc"]
     return S
 
 

@@ -18,12 +18,15 @@
 #include <new>
 #include <string>
 
+#include "logz/api/config_fields.hpp"
 #include "logz/api/continuous_train.hpp"
+#include "logz/api/mrf_train.hpp"
 #include "logz/api/rbm_tasks.hpp"
 #include "logz/api/tasks.hpp"
 #include "logz/core/check.hpp"
 #include "logz/io/dataset.hpp"
 #include "logz/io/model_file.hpp"
+#include "logz/io/npy.hpp"
 #include "logz/io/npz.hpp"
 #include "logz/tempering/batch_energy_path.hpp"
 
@@ -123,19 +126,33 @@ MatrixU8 binary_matrix(py::array a, const std::string& field, std::string_view w
   return m;
 }
 
-/// Rows for a model from a 2-D NumPy array (any numeric dtype, either memory order):
-/// 0/1 bytes for binary RBMs, doubles otherwise; checked by api::check_dataset.
+/// The address of the rows the last task was given: the array's own buffer when it was
+/// borrowed, a copy's otherwise (tests read it to check that no copy was made).
+const void* g_last_rows = nullptr;
+
+/// Rows for a model from a 2-D NumPy array (any numeric dtype, either memory order),
+/// checked by api::check_dataset: borrowed without a copy when the array already has the
+/// layout the model reads (C order, uint8 for binary RBMs, float64 otherwise), else
+/// converted. A borrowed array must outlive the Dataset (the caller's argument does).
 api::Dataset dataset_from_numpy(py::array a, const io::ModelFile& model, const std::string& field, std::string_view who) {
   check_config(a.ndim() == 2, {field}, "{}: @0 must be a 2-D array (one row per sample), got {} dimensions", who,
                a.ndim());
   api::Dataset d{MatrixD(), "(array)"};
   const auto rows = Eigen::Index(a.shape(0)), cols = Eigen::Index(a.shape(1));
+  const bool c_order = (a.flags() & py::array::c_style) != 0;
   if (kind_of(model.model) == ModelKind::rbm) {
-    d.rows = binary_matrix(a, field, who);
+    if (c_order && py::isinstance<py::array_t<std::uint8_t>>(a))
+      d.rows = api::BorrowedRows<std::uint8_t>{static_cast<const std::uint8_t*>(a.data()), rows, cols};
+    else
+      d.rows = binary_matrix(a, field, who);
+  } else if (c_order && py::isinstance<py::array_t<double>>(a)) {
+    d.rows = api::BorrowedRows<double>{static_cast<const double*>(a.data()), rows, cols};
   } else {
     const auto x = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
     d.rows = MatrixD(Eigen::Map<const MatrixD>(x.data(), rows, cols));
   }
+  g_last_rows = kind_of(model.model) == ModelKind::rbm ? static_cast<const void*>(api::binary_rows(d.rows).data())
+                                                      : static_cast<const void*>(api::real_rows(d.rows).data());
   api::check_dataset(d, model, field, who);
   return d;
 }
@@ -194,6 +211,62 @@ OptionValue option_value(const OptionField& f, py::handle v, std::string_view wh
       return v.cast<std::string>();
   }
   return std::int64_t{0};
+}
+
+/// A training config's field from a Python value, by the member's type: a count takes a
+/// non-negative integer (NumPy's too), a real any number, a flag True/False, a text a
+/// string, a list of reals any sequence of numbers. ConfigError naming the field otherwise.
+void assign(std::size_t& out, py::handle v, const std::string& name, std::string_view who) {
+  const bool integer = PyIndex_Check(v.ptr()) && !PyBool_Check(v.ptr());
+  const auto as_int = [&] { return py::int_(py::reinterpret_borrow<py::object>(v)); };
+  check_config(integer && as_int().cast<long long>() >= 0, {name}, "{}: @0 must be a non-negative integer, got {}", who,
+               std::string(py::repr(v)));
+  out = as_int().cast<std::size_t>();
+}
+void assign(double& out, py::handle v, const std::string& name, std::string_view who) {
+  check_config(PyNumber_Check(v.ptr()) && !PyBool_Check(v.ptr()) && !PyComplex_Check(v.ptr()), {name},
+               "{}: @0 must be a number, got {}", who, std::string(py::repr(v)));
+  out = py::float_(py::reinterpret_borrow<py::object>(v)).cast<double>();
+}
+void assign(bool& out, py::handle v, const std::string& name, std::string_view who) {
+  check_config(PyBool_Check(v.ptr()) || py::isinstance(v, py::module_::import("numpy").attr("bool_")), {name},
+               "{}: @0 must be True or False, got {}", who, std::string(py::repr(v)));
+  out = v.cast<bool>();
+}
+void assign(std::string& out, py::handle v, const std::string& name, std::string_view who) {
+  check_config(py::isinstance<py::str>(v), {name}, "{}: @0 must be a string, got {}", who, std::string(py::repr(v)));
+  out = v.cast<std::string>();
+}
+void assign(std::vector<double>& out, py::handle v, const std::string& name, std::string_view who) {
+  out.clear();
+  check_config(py::isinstance<py::sequence>(v) || py::isinstance<py::array>(v), {name},
+               "{}: @0 must be a sequence of numbers, got {}", who, std::string(py::repr(v)));
+  for (py::handle e : py::iter(v)) {
+    double x = 0;
+    assign(x, e, name, who);
+    out.push_back(x);
+  }
+}
+
+/// Sets the fields of config C that `kw` names (api/config_fields.hpp); returns the
+/// keywords that are not C's fields, for the caller's other configs.
+template <class C>
+py::dict set_fields(C& config, const py::dict& kw, std::string_view who) {
+  py::dict rest;
+  for (const auto& [k, v] : kw) {
+    const std::string name = py::cast<std::string>(k);
+    if (const api::ConfigField<C>* f = api::find_config_field<C>(name))
+      std::visit([&](auto member) { assign(config.*member, v, name, who); }, f->member);
+    else
+      rest[k] = v;
+  }
+  return rest;
+}
+
+/// Usage error for keywords no config took, listing the ones the call takes.
+void reject_unknown(const py::dict& rest, std::string_view who, std::string_view call, const std::string& known) {
+  for (const auto& [k, v] : rest)
+    fail(Exit::usage, "{}: unknown option '{}' of {} ({})", who, k.cast<std::string>(), call, known);
 }
 
 /// The estimate config from keywords: the common fields and every method's options.
@@ -581,39 +654,8 @@ MatrixU8 binary_rows(py::handle data, const std::string& field) {
 py::tuple train_rbm(py::handle data, py::handle test_data, int threads, py::object progress, const py::dict& kw) {
   api::TrainConfig c;
   api::TrainFiles files;
-  for (const auto& [k, v] : kw) {
-    const std::string n = k.cast<std::string>();
-    const auto count = [&] {
-      check_config(py::isinstance<py::int_>(v) && !py::isinstance<py::bool_>(v) && v.cast<long long>() >= 0, {n},
-                   "{}: @0 must be a non-negative integer, got {}", "train", std::string(py::repr(v)));
-      return v.cast<std::size_t>();
-    };
-    if (n == "hidden") c.hidden = count();
-    else if (n == "method") c.method = v.cast<std::string>();
-    else if (n == "k") c.k = count();
-    else if (n == "epochs") c.epochs = count();
-    else if (n == "batch") c.batch = count();
-    else if (n == "chains") c.chains = count();
-    else if (n == "replicas") c.replicas = count();
-    else if (n == "lr") c.lr = v.cast<double>();
-    else if (n == "lr_schedule") c.lr_schedule = v.cast<std::string>();
-    else if (n == "lr_final") c.lr_final = v.cast<double>();
-    else if (n == "momentum") c.momentum = v.cast<double>();
-    else if (n == "weight_decay") c.weight_decay = v.cast<double>();
-    else if (n == "init_scale") c.init_scale = v.cast<double>();
-    else if (n == "seed") c.seed = v.cast<std::uint64_t>();
-    else if (n == "monitor_ais_every") c.monitor_ais_every = count();
-    else if (n == "monitor_ais_chains") c.monitor_ais_chains = count();
-    else if (n == "monitor_ais_betas") c.monitor_ais_betas = count();
-    else if (n == "monitor_rows") c.monitor_rows = count();
-    else if (n == "checkpoint") files.checkpoint = v.cast<std::string>();
-    else if (n == "log") files.log = v.cast<std::string>();
-    else if (n == "resume") files.resume = v.cast<bool>();
-    else
-      fail(Exit::usage, "{}: unknown option '{}' of train_rbm (hidden, method, k, epochs, batch, chains, replicas, lr, "
-                        "lr_schedule, lr_final, momentum, weight_decay, init_scale, seed, monitor_ais_every, "
-                        "monitor_ais_chains, monitor_ais_betas, monitor_rows, checkpoint, log, resume)", "train", n);
-  }
+  reject_unknown(set_fields(files, set_fields(c, kw, "train"), "train"), "train", "train_rbm",
+                 api::config_field_names<api::TrainConfig>() + ", " + api::config_field_names<api::TrainFiles>());
   c.validate();
   const Exec ex = make_exec(threads);
   const MatrixU8 train = binary_rows(data, "data");
@@ -638,37 +680,7 @@ py::tuple train_rbm(py::handle data, py::handle test_data, int threads, py::obje
 /// Fits a continuous model (gaussian, grbm, experts, neural) as `logz train MODEL` does.
 py::tuple train_continuous(py::handle data, int threads, py::object progress, const py::dict& kw) {
   api::ContinuousTrainConfig c;
-  for (const auto& [k, v] : kw) {
-    const std::string n = k.cast<std::string>();
-    if (n == "model") c.model = v.cast<std::string>();
-    else if (n == "method") c.method = v.cast<std::string>();
-    else if (n == "optimizer") c.optimizer = v.cast<std::string>();
-    else if (n == "hidden") c.hidden = v.cast<std::size_t>();
-    else if (n == "learn_sigma") c.learn_sigma = v.cast<bool>();
-    else if (n == "alpha") c.alpha = v.cast<double>();
-    else if (n == "init_scale") c.init_scale = v.cast<double>();
-    else if (n == "sigmas") c.sigmas = v.cast<std::vector<double>>();
-    else if (n == "draws") c.draws = v.cast<std::size_t>();
-    else if (n == "projections") c.projections = v.cast<std::size_t>();
-    else if (n == "noise_ratio") c.noise_ratio = v.cast<std::size_t>();
-    else if (n == "max_iterations") c.max_iterations = v.cast<std::size_t>();
-    else if (n == "tolerance") c.tolerance = v.cast<double>();
-    else if (n == "epochs") c.epochs = v.cast<std::size_t>();
-    else if (n == "batch") c.batch = v.cast<std::size_t>();
-    else if (n == "lr") c.lr = v.cast<double>();
-    else if (n == "chains") c.chains = v.cast<std::size_t>();
-    else if (n == "steps") c.steps = v.cast<std::size_t>();
-    else if (n == "kernel") c.kernel = v.cast<std::string>();
-    else if (n == "step_size") c.step_size = v.cast<double>();
-    else if (n == "leapfrog") c.leapfrog = v.cast<std::size_t>();
-    else if (n == "checkpoint") c.checkpoint = v.cast<std::string>();
-    else if (n == "resume") c.resume = v.cast<bool>();
-    else if (n == "seed") c.seed = v.cast<std::uint64_t>();
-    else
-      fail(Exit::usage, "train: unknown option '{}' of train_continuous (model, method, optimizer, hidden, learn_sigma, "
-                        "alpha, init_scale, sigmas, draws, projections, noise_ratio, max_iterations, tolerance, epochs, "
-                        "batch, lr, chains, steps, kernel, step_size, leapfrog, checkpoint, resume, seed)", n);
-  }
+  reject_unknown(set_fields(c, kw, "train"), "train", "train_continuous", api::config_field_names<api::ContinuousTrainConfig>());
   c.validate();
   const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(data);
   check_config(a && a.ndim() == 2 && a.shape(0) > 0 && a.shape(1) > 0, {"data"},
@@ -692,6 +704,110 @@ py::tuple train_continuous(py::handle data, int threads, py::object progress, co
   info["nce_log_z"] = r.nce_log_z ? py::object(py::float_(*r.nce_log_z)) : py::none();
   info["parameters"] = r.parameters;
   return py::make_tuple(ModelPtr(std::move(file)), info);
+}
+
+/// Fits an Ising model as `logz train ising` does; data: a .npy path or an array of spins.
+py::tuple train_ising(py::handle data, int threads, const py::dict& kw) {
+  api::IsingTrainConfig c;
+  reject_unknown(set_fields(c, kw, "train ising"), "train ising", "Ising", api::config_field_names<api::IsingTrainConfig>());
+  c.validate();
+  MatrixD spins;
+  std::string source = "(array)";
+  if (py::isinstance<py::str>(data)) {
+    source = data.cast<std::string>();
+    spins = io::read_npy(source).to_matrix<double>(source);
+  } else {
+    const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(data);
+    check_config(a && a.ndim() == 2, {"data"}, "train ising: @0 must be a 2-D array of spins (one row per sample)");
+    spins = Eigen::Map<const MatrixD>(a.data(), a.shape(0), a.shape(1));
+  }
+  const Exec ex = make_exec(threads);
+  std::optional<IsingFit> fit;  // no default model to construct
+  {
+    py::gil_scoped_release nogil;
+    fit.emplace(api::train_ising(spins, c, ex, source));
+  }
+  auto file = std::make_shared<io::ModelFile>();
+  file->model = fit->model;
+  py::dict info;
+  info["method"] = std::string(fit->method);
+  info["iterations"] = fit->iterations, info["converged"] = fit->converged, info["trace_name"] = fit->trace_name;
+  info["trace"] = owned_array<double>({py::ssize_t(fit->trace.size())}, fit->trace.data());
+  info["swap_rates"] = fit->swap_acceptance, info["round_trips"] = fit->round_trips;
+  return py::make_tuple(ModelPtr(std::move(file)), info);
+}
+
+/// Fits a Potts model as `logz train potts` does; data: an alignment or .npy path, or an
+/// array of integer states. Returns the model file and the fit's figures (with the
+/// weights used, one per sequence kept).
+py::tuple train_potts(py::handle data, int threads, py::object progress, const py::dict& kw) {
+  api::PottsTrainConfig c;
+  api::PottsDataConfig in;
+  reject_unknown(set_fields(in, set_fields(c, kw, "train potts"), "train potts"), "train potts", "Potts",
+                 api::config_field_names<api::PottsTrainConfig>() + ", " + api::config_field_names<api::PottsDataConfig>());
+  c.validate();
+  in.validate();
+  const Exec ex = make_exec(threads);
+  PythonObserver obs(std::move(progress));
+  std::optional<api::PottsTrainingData> d;
+  std::optional<api::PottsTrainResult> r;
+  MatrixD states;
+  if (!py::isinstance<py::str>(data)) {
+    const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(data);
+    check_config(a && a.ndim() == 2, {"data"}, "train potts: @0 must be a 2-D array of states (one row per sequence)");
+    states = Eigen::Map<const MatrixD>(a.data(), a.shape(0), a.shape(1));
+  }
+  const std::string path = py::isinstance<py::str>(data) ? data.cast<std::string>() : std::string();
+  {
+    py::gil_scoped_release nogil;
+    d.emplace(path.empty() ? api::potts_training_data(states, in) : api::load_potts_training_data(path, in, ex));
+    r.emplace(api::train_potts(*d, c, ex, obs));
+  }
+  py::dict info = to_python(r->details);
+  info["summary"] = r->summary;
+  info["trace"] = owned_array<double>({py::ssize_t(r->trace.size())}, r->trace.data());
+  info["weights"] = owned_array<double>({py::ssize_t(d->data.weights.size())}, d->data.weights.data());
+  info["weights_source"] = d->weights_source;
+  info["skipped"] = d->alignment.skipped;
+  return py::make_tuple(std::make_shared<const io::ModelFile>(std::move(r->file)), info);
+}
+
+/// The contact scores of a Potts model, numbered as `train potts --contacts` numbers them.
+py::dict contacts(const ModelPtr& model) {
+  const api::ContactTable t = api::contact_table(*model);
+  const std::size_t n = t.scores.size();
+  std::vector<std::int64_t> i(n), j(n);
+  std::vector<double> f(n), apc(n);
+  std::string ai(n, '-'), aj(n, '-');
+  for (std::size_t k = 0; k < n; ++k) {
+    const ContactScore& c = t.scores[k];
+    i[k] = t.positions.empty() ? std::int64_t(c.i + 1) : t.positions[c.i];
+    j[k] = t.positions.empty() ? std::int64_t(c.j + 1) : t.positions[c.j];
+    if (!t.letters.empty()) ai[k] = t.letters[c.i], aj[k] = t.letters[c.j];
+    f[k] = c.frobenius, apc[k] = c.apc;
+  }
+  const auto ints = [&](const std::vector<std::int64_t>& v) { return owned_array<std::int64_t>({py::ssize_t(n)}, v.data()); };
+  const auto reals = [&](const std::vector<double>& v) { return owned_array<double>({py::ssize_t(n)}, v.data()); };
+  const auto letters = [&](const std::string& v) {
+    return owned_array<std::uint8_t>({py::ssize_t(n)}, reinterpret_cast<const std::uint8_t*>(v.data())).attr("view")("S1");
+  };
+  py::dict out;
+  out["i"] = ints(i), out["ai"] = letters(ai), out["j"] = ints(j), out["aj"] = letters(aj);
+  out["frobenius"] = reals(f), out["apc"] = reals(apc);
+  out["text"] = t.text();
+  return out;
+}
+
+/// E(x) of each row (F(v) for an RBM), the rows read in place when their layout allows.
+py::array energies(const ModelPtr& model, py::handle data, int threads) {
+  const api::Dataset d = dataset_from(data, *model, "data", "energies");
+  const Exec ex = make_exec(threads);
+  VectorD e;
+  {
+    py::gil_scoped_release nogil;
+    e = api::energies(*model, d, ex);
+  }
+  return owned_array<double>({e.size()}, e.data());
 }
 
 }  // namespace
@@ -750,5 +866,10 @@ PYBIND11_MODULE(_logz, m) {
   m.def("train_rbm", &train_rbm);
   m.def("sample_energy", &sample_energy);
   m.def("train_continuous", &train_continuous);
+  m.def("train_ising", &train_ising);
+  m.def("train_potts", &train_potts);
+  m.def("contacts", &contacts);
+  m.def("energies", &energies);
+  m.def("_last_rows_address", [] { return reinterpret_cast<std::uintptr_t>(g_last_rows); });
   m.def("estimator_names", [] { return api::estimator_names(); });
 }

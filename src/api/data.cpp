@@ -58,13 +58,13 @@ void check_dataset(const Dataset& data, const io::ModelFile& model, const std::s
   const ModelKind kind = kind_of(model.model);
   const std::size_t width = dimension_of(model.model);
   const std::size_t n = data.count();
-  const std::size_t cols = std::visit([](const auto& m) { return std::size_t(m.cols()); }, data.rows);
+  const std::size_t cols = data.width();
   check_config_data(n > 0, {field}, "{}: @0 {} has no rows", who, data.spec);
   check_config_data(cols == width, {field}, "{}: @0 {} has {} columns but the model has {}", who, data.spec, cols,
                     width_words(kind, width));
   // Values the model can take.
   if (const Ising* is = std::get_if<Ising>(&model.model)) {
-    const MatrixD& x = std::get<MatrixD>(data.rows);
+    const Eigen::Map<const MatrixD> x = real_rows(data.rows);
     const double down = is->spin_value(false);
     for (Eigen::Index r = 0; r < x.rows(); ++r)
       for (Eigen::Index c = 0; c < x.cols(); ++c)
@@ -72,7 +72,7 @@ void check_dataset(const Dataset& data, const io::ModelFile& model, const std::s
                           "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a spin of the model ({} or 1)", who,
                           data.spec, r, c, x(r, c), down);
   } else if (const Potts* p = std::get_if<Potts>(&model.model)) {
-    const MatrixD& x = std::get<MatrixD>(data.rows);
+    const Eigen::Map<const MatrixD> x = real_rows(data.rows);
     const double q = double(p->num_states());
     for (Eigen::Index r = 0; r < x.rows(); ++r)
       for (Eigen::Index c = 0; c < x.cols(); ++c)
@@ -80,13 +80,14 @@ void check_dataset(const Dataset& data, const io::ModelFile& model, const std::s
                           "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not a state in [0, {})", who, data.spec, r,
                           c, x(r, c), p->num_states());
   }
-  if (const MatrixU8* b = std::get_if<MatrixU8>(&data.rows)) {
-    for (Eigen::Index r = 0; r < b->rows(); ++r)
-      for (Eigen::Index c = 0; c < b->cols(); ++c)
-        check_config_data((*b)(r, c) <= 1, {field}, "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not 0 or 1",
-                          who, data.spec, r, c, int((*b)(r, c)));
+  if (kind == ModelKind::rbm) {
+    const Eigen::Map<const MatrixU8> b = binary_rows(data.rows);
+    for (Eigen::Index r = 0; r < b.rows(); ++r)
+      for (Eigen::Index c = 0; c < b.cols(); ++c)
+        check_config_data(b(r, c) <= 1, {field}, "{}: @0 {}: entry at row {}, column {} (0-based) is {}, not 0 or 1",
+                          who, data.spec, r, c, int(b(r, c)));
   } else if (kind != ModelKind::ising && kind != ModelKind::potts) {
-    const MatrixD& x = std::get<MatrixD>(data.rows);
+    const Eigen::Map<const MatrixD> x = real_rows(data.rows);
     for (Eigen::Index r = 0; r < x.rows(); ++r)
       for (Eigen::Index c = 0; c < x.cols(); ++c)
         check_config_data(std::isfinite(x(r, c)), {field}, "{}: @0 {}: entry at row {}, column {} (0-based) is {}", who,
@@ -124,13 +125,26 @@ Rows pick_rows(const Dataset& data, std::size_t n, std::uint64_t seed, std::stri
   std::iota(order.begin(), order.end(), Eigen::Index(0));
   Stream rng = Stream::derive(seed, Purpose::data, 0);
   for (std::size_t i = 0; i < n; ++i) std::swap(order[i], order[i + rng.below(N - i)]);
-  return std::visit(
-      [&](const auto& m) -> Rows {
-        std::decay_t<decltype(m)> out(Eigen::Index(n), m.cols());
-        for (std::size_t i = 0; i < n; ++i) out.row(Eigen::Index(i)) = m.row(order[i]);
-        return out;
-      },
-      data.rows);
+  const auto picked = [&](const auto& m) {
+    Matrix<typename std::decay_t<decltype(m)>::Scalar> out(Eigen::Index(n), m.cols());
+    for (std::size_t i = 0; i < n; ++i) out.row(Eigen::Index(i)) = m.row(order[i]);
+    return out;
+  };
+  if (std::holds_alternative<MatrixU8>(data.rows) || std::holds_alternative<BorrowedRows<std::uint8_t>>(data.rows))
+    return picked(binary_rows(data.rows));
+  return picked(real_rows(data.rows));
 }
+
+namespace {
+template <class T>
+Eigen::Map<const Matrix<T>> rows_map(const Rows& rows) {
+  if (const auto* b = std::get_if<BorrowedRows<T>>(&rows)) return {b->data, b->n_rows, b->n_cols};
+  const Matrix<T>& m = std::get<Matrix<T>>(rows);
+  return {m.data(), m.rows(), m.cols()};
+}
+}  // namespace
+
+Eigen::Map<const MatrixD> real_rows(const Rows& rows) { return rows_map<double>(rows); }
+Eigen::Map<const MatrixU8> binary_rows(const Rows& rows) { return rows_map<std::uint8_t>(rows); }
 
 }  // namespace logz::api

@@ -149,7 +149,7 @@ Evaluation evaluate(const io::ModelFile& file, const Dataset& data, const Estima
       [&](const auto& m) {
         using M = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<M, Ising> || std::is_same_v<M, Potts>) {
-          const MatrixD& x = std::get<MatrixD>(data.rows);
+          const Eigen::Map<const MatrixD> x = real_rows(data.rows);
           const std::size_t L = m.dimension(), q = m.num_states();
           const Blocks blocks = row_blocks(std::size_t(x.rows()));
           MatrixD sums = MatrixD::Zero(Eigen::Index(blocks.count()), Eigen::Index(L));
@@ -170,6 +170,11 @@ Evaluation evaluate(const io::ModelFile& file, const Dataset& data, const Estima
       },
       file.model);
   return ev;
+}
+
+VectorD energies(const io::ModelFile& file, const Dataset& data, const Exec& ex, std::string_view who) {
+  check_dataset(data, file, "data", who);
+  return with_kind(file, [&](const auto& m, auto traits) { return traits.energies(m, data.rows, ex); });
 }
 
 void SampleConfig::validate(std::string_view who) const {

@@ -236,7 +236,7 @@ TestLogLikelihood summarise_log_likelihood(const std::vector<double>& energies, 
 /// E(x) of each row of `data`, over fixed row blocks (the same bits for any thread count).
 /// The width is the caller's to check.
 template <EnergyModel M>
-VectorD row_energies(const M& model, const MatrixD& data, const Exec& ex) {
+VectorD row_energies(const M& model, const Eigen::Ref<const MatrixD>& data, const Exec& ex) {
   VectorD energies(data.rows());
   const Blocks blocks = row_blocks(std::size_t(data.rows()));
   parallel_for(ex, blocks.count(), [&](std::size_t t) {

@@ -17,14 +17,33 @@
 
 namespace logz::api {
 
-/// Rows of states, one sample per row: 0/1 bytes for binary RBMs, doubles otherwise.
-using Rows = std::variant<MatrixU8, MatrixD>;
+/// Rows a caller holds in row-major (C) order, e.g. a NumPy array: read in place, never
+/// copied; the caller keeps the memory alive while the Dataset is in use.
+template <class T>
+struct BorrowedRows {
+  const T* data = nullptr;
+  Eigen::Index n_rows = 0, n_cols = 0;
+  Eigen::Index rows() const { return n_rows; }
+  Eigen::Index cols() const { return n_cols; }
+};
+
+/// Rows of states, one sample per row: 0/1 bytes for binary RBMs, doubles otherwise;
+/// owned (read from a file) or borrowed.
+using Rows = std::variant<MatrixU8, MatrixD, BorrowedRows<std::uint8_t>, BorrowedRows<double>>;
+
+/// The rows as a matrix, owned or borrowed, without a copy. Doubles asked of byte rows
+/// (or the reverse) is a programming error (std::bad_variant_access).
+Eigen::Map<const MatrixD> real_rows(const Rows& rows);
+Eigen::Map<const MatrixU8> binary_rows(const Rows& rows);
 
 struct Dataset {
   Rows rows;
   std::string spec;  ///< what the user named
   std::size_t count() const {
     return std::visit([](const auto& m) { return std::size_t(m.rows()); }, rows);
+  }
+  std::size_t width() const {
+    return std::visit([](const auto& m) { return std::size_t(m.cols()); }, rows);
   }
 };
 

@@ -90,6 +90,11 @@ struct Evaluation {
   nlohmann::json details;   ///< what log Z was estimated from (LogZResult::details)
 };
 
+/// The energy E(x) of each row (the free energy F(v) for an RBM): the unnormalised part
+/// of evaluate, for callers that hold log Z already. `data` is checked as check_dataset
+/// checks it, and read in place (borrowed rows are not copied).
+VectorD energies(const io::ModelFile& model, const Dataset& data, const Exec& ex, std::string_view who = "energies");
+
 /// Evaluates `data` under the model with log Z by `config` (replicates pooled).
 Evaluation evaluate(const io::ModelFile& model, const Dataset& data, const EstimateConfig& config,
                     const EstimateInputs& inputs, const Exec& ex, Observer& obs = silent_observer(),

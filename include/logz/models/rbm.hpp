@@ -84,10 +84,11 @@ struct Rbm {
 using RbmF = Rbm<float>;
 using RbmD = Rbm<double>;
 
-/// F(v) for every row of `data` (entries 0/1, any numeric type), in double. The GEMM
-/// runs in the model's precision T; softplus and sums in double.
-template <class T, class D>
-VectorD free_energies(const Rbm<T>& m, const Matrix<D>& data, const Exec& ex) {
+/// F(v) for every row of `data` (entries 0/1, any numeric type; a matrix or a map of
+/// one, read in place), in double. The GEMM runs in the model's precision T; softplus and
+/// sums in double.
+template <class T, class Derived>
+VectorD free_energies(const Rbm<T>& m, const Eigen::MatrixBase<Derived>& data, const Exec& ex) {
   check_arg(std::size_t(data.cols()) == m.n_visible(), "free_energies: data has {} columns, the model has {} visible units",
             data.cols(), m.n_visible());
   VectorD out(data.rows());

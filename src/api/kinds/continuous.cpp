@@ -171,7 +171,7 @@ typename ContinuousTraits<M>::Prepared ContinuousTraits<M>::prepare(const M& m, 
   check_config(in.base == BaseChoice::data ? in.base_data != nullptr : true, {"base", "base_data"},
                "{}: @0 data needs @1 (the rows to fit the Gaussian base to)", who);
   BaseSpec spec{in.base_data ? BaseChoice::data : in.base, {}};
-  if (in.base_data) spec.data = std::get<MatrixD>(in.base_data->rows);
+  if (in.base_data) spec.data = real_rows(in.base_data->rows);
   return continuous_base(cm, spec, c.seed, ex);
 }
 
@@ -196,8 +196,8 @@ nlohmann::json ContinuousTraits<M>::details(const M& m, const Prepared& base, co
 
 template <class M>
 VectorD ContinuousTraits<M>::energies(const M& m, const Rows& rows, const Exec& ex) {
-  if constexpr (std::is_same_v<M, GaussianRbm>) return row_energies(GrbmFreeEnergy(m), std::get<MatrixD>(rows), ex);
-  else return row_energies(m, std::get<MatrixD>(rows), ex);
+  if constexpr (std::is_same_v<M, GaussianRbm>) return row_energies(GrbmFreeEnergy(m), real_rows(rows), ex);
+  else return row_energies(m, real_rows(rows), ex);
 }
 
 template <class M>

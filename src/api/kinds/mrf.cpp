@@ -68,7 +68,7 @@ nlohmann::json MrfTraits<M>::details(const M& m, const Prepared&, const Estimate
 
 template <class M>
 VectorD MrfTraits<M>::energies(const M& m, const Rows& rows, const Exec& ex) {
-  return row_energies(m, std::get<MatrixD>(rows), ex);
+  return row_energies(m, real_rows(rows), ex);
 }
 
 template <class M>

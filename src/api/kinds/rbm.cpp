@@ -60,7 +60,7 @@ Traits::Prepared Traits::prepare(const RbmD& m, const io::ModelFile& f, const Es
   // The base rate: base_data's means, else the start rows' (RAISE's data), else the file's,
   // else the model's own samples.
   if (rows || f.data_marginals)
-    return {choose_base_bias(m, rows ? std::get<MatrixU8>(rows->rows) : none, f.data_marginals),
+    return {choose_base_bias(m, rows ? MatrixU8(binary_rows(rows->rows)) : none, f.data_marginals),
             rows ? "data" : "data_marginals", std::nullopt, std::move(modes)};
   // No data: the path starts from a mixture of the modes' own conditionals p(v | h_k),
   // weighted by their exact masses (tempering/rbm_mixture_path.hpp: a uniform base is far
@@ -111,7 +111,7 @@ nlohmann::json Traits::details(const RbmD&, const Prepared& base, const Estimate
 }
 
 VectorD Traits::energies(const RbmD& m, const Rows& rows, const Exec& ex) {
-  return free_energies(m, std::get<MatrixU8>(rows), ex);
+  return free_energies(m, binary_rows(rows), ex);
 }
 
 Samples Traits::sample(const RbmD& m, const io::ModelFile&, const SampleConfig& c, const Exec& ex, Observer& obs) {
