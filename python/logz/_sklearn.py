@@ -41,6 +41,14 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
+def _store(estimator, params):
+    """Keeps the constructor's arguments as attributes of the same names (scikit-learn's
+    parameter protocol reads them back by the constructor's signature)."""
+    for name, value in params.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 def _seed(random_state):
     seed = random_state if random_state is not None else 1
     if not isinstance(seed, (int, np.integer)):
@@ -130,21 +138,7 @@ class BernoulliRBM(_RbmEstimator):
     def __init__(self, n_hidden=256, method="pcd", k=1, n_iter=10, batch_size=100, learning_rate=0.05,
                  momentum=0.5, weight_decay=0.0, n_chains=0, replicas=10, init_scale=0.01, random_state=1,
                  threads=0, log_z="auto", log_z_options=None):
-        self.n_hidden = n_hidden
-        self.method = method
-        self.k = k
-        self.n_iter = n_iter
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.n_chains = n_chains
-        self.replicas = replicas
-        self.init_scale = init_scale
-        self.random_state = random_state
-        self.threads = threads
-        self.log_z = log_z
-        self.log_z_options = log_z_options
+        _store(self, locals())
 
     def fit(self, X, y=None, test_data=None, progress=None):
         """Trains on the rows of X (0/1, any numeric dtype, either memory order) for n_iter
@@ -258,19 +252,7 @@ class GaussianRBM(_RbmEstimator, _ContinuousEstimator, _Transformer):
     def __init__(self, n_hidden=16, method="sm", optimizer="lbfgs", learn_sigma=True, init_scale=0.1, max_iter=500,
                  n_iter=20, batch_size=100, learning_rate=1e-3, random_state=1, threads=0, log_z="auto",
                  log_z_options=None):
-        self.n_hidden = n_hidden
-        self.method = method
-        self.optimizer = optimizer
-        self.learn_sigma = learn_sigma
-        self.init_scale = init_scale
-        self.max_iter = max_iter
-        self.n_iter = n_iter
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.random_state = random_state
-        self.threads = threads
-        self.log_z = log_z
-        self.log_z_options = log_z_options
+        _store(self, locals())
 
     def _train_keywords(self):
         return dict(hidden=self.n_hidden, learn_sigma=self.learn_sigma, init_scale=self.init_scale)
@@ -306,19 +288,7 @@ class StudentTExperts(_ContinuousEstimator):
     def __init__(self, n_experts=0, alpha=1.5, method="sm", optimizer="lbfgs", max_iter=500, n_iter=20,
                  batch_size=100, learning_rate=1e-3, sigmas=(0.1,), random_state=1, threads=0, log_z="auto",
                  log_z_options=None):
-        self.n_experts = n_experts
-        self.alpha = alpha
-        self.method = method
-        self.optimizer = optimizer
-        self.max_iter = max_iter
-        self.n_iter = n_iter
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.sigmas = sigmas
-        self.random_state = random_state
-        self.threads = threads
-        self.log_z = log_z
-        self.log_z_options = log_z_options
+        _store(self, locals())
 
     def _exact_feasible(self):
         return False
@@ -342,18 +312,7 @@ class NeuralEnergy(_ContinuousEstimator):
 
     def __init__(self, n_hidden=0, method="sm", optimizer="lbfgs", max_iter=500, n_iter=20, batch_size=100,
                  learning_rate=1e-3, sigmas=(0.1,), random_state=1, threads=0, log_z="auto", log_z_options=None):
-        self.n_hidden = n_hidden
-        self.method = method
-        self.optimizer = optimizer
-        self.max_iter = max_iter
-        self.n_iter = n_iter
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.sigmas = sigmas
-        self.random_state = random_state
-        self.threads = threads
-        self.log_z = log_z
-        self.log_z_options = log_z_options
+        _store(self, locals())
 
     def _exact_feasible(self):
         return False
@@ -400,23 +359,7 @@ class Ising(_MrfEstimator):
     def __init__(self, method="pl", graph="complete", l2_fields=0.0, l2_couplings=0.0, max_iter=1000, tol=1e-6,
                  n_chains=100, sweeps=1, n_updates=1000, learning_rate=0.05, momentum=0.9, average_last=0,
                  replicas=10, random_state=1, threads=0, log_z="auto", log_z_options=None):
-        self.method = method
-        self.graph = graph
-        self.l2_fields = l2_fields
-        self.l2_couplings = l2_couplings
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_chains = n_chains
-        self.sweeps = sweeps
-        self.n_updates = n_updates
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.average_last = average_last
-        self.replicas = replicas
-        self.random_state = random_state
-        self.threads = threads
-        self.log_z = log_z
-        self.log_z_options = log_z_options
+        _store(self, locals())
 
     def fit(self, X, y=None):
         """Fits to the spin configurations in the rows of X (an array or a .npy path)."""
@@ -456,32 +399,7 @@ class Potts(_MrfEstimator):
                  unknown="error", ignore_gaps=False, theta=0.8, weights=None, q=0, n_chains=100, sweeps=1,
                  n_updates=1000, learning_rate=0.05, momentum=0.9, average_last=0, betas=None, random_state=1,
                  threads=0, log_z="auto", log_z_options=None):
-        self.method = method
-        self.lambda_h = lambda_h
-        self.lambda_e = lambda_e
-        self.variant = variant
-        self.precision = precision
-        self.max_iter = max_iter
-        self.tol = tol
-        self.relative_decrease = relative_decrease
-        self.alphabet = alphabet
-        self.focus = focus
-        self.unknown = unknown
-        self.ignore_gaps = ignore_gaps
-        self.theta = theta
-        self.weights = weights
-        self.q = q
-        self.n_chains = n_chains
-        self.sweeps = sweeps
-        self.n_updates = n_updates
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.average_last = average_last
-        self.betas = betas
-        self.random_state = random_state
-        self.threads = threads
-        self.log_z = log_z
-        self.log_z_options = log_z_options
+        _store(self, locals())
 
     def fit(self, X, y=None, progress=None):
         """Fits to an alignment (a path) or to integer states (an array, one row per sequence)."""
