@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <bit>
 #include <cstdint>
 #include <stdexcept>
@@ -57,6 +59,61 @@ TEST(ParallelFor, ExceptionsReachTheCaller) {
     // Non-logz exceptions too, and when every task throws, one of them arrives.
     EXPECT_THROW(parallel_for(Exec(threads), 10, [](std::size_t) { throw std::out_of_range("x"); }), std::out_of_range);
   }
+}
+
+TEST(ParallelFor, TasksRunOnSeveralThreadsAndTheCaller) {
+  // Tasks that wait for each other can only finish when two threads run them at once.
+  std::atomic<int> started{0};
+  std::atomic<bool> caller_ran{false};
+  const auto caller = std::this_thread::get_id();
+  parallel_for(Exec(2), 2, [&](std::size_t) {
+    if (std::this_thread::get_id() == caller) caller_ran = true;
+    started.fetch_add(1);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (started.load() < 2 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  });
+  EXPECT_EQ(started.load(), 2);
+  EXPECT_TRUE(caller_ran.load());
+  EXPECT_FALSE(detail::on_worker_thread());
+}
+
+TEST(ParallelFor, NestedAndConcurrentCallsRunEveryTaskOnce) {
+  // A parallel_for inside a task, and parallel_fors from several threads at once (as
+  // Python threads calling logz with the GIL released): each task once, same sums.
+  std::vector<std::atomic<int>> hits(64 * 16);
+  for (auto& h : hits) h = 0;
+  parallel_for(Exec(2), 64, [&](std::size_t t) {
+    parallel_for(Exec(2), 16, [&](std::size_t u) { hits[t * 16 + u].fetch_add(1); });
+  });
+  for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  std::vector<double> sums(4);
+  std::vector<std::thread> callers;
+  for (std::size_t c = 0; c < sums.size(); ++c)
+    callers.emplace_back([&, c] {
+      for (int round = 0; round < 50; ++round)
+        sums[c] = parallel_reduce(Exec(2), 100, 0.0, [](std::size_t t) { return 1.0 / double(t + 1); },
+                                  [](double a, double b) { return a + b; });
+    });
+  for (std::thread& t : callers) t.join();
+  double serial = 0;
+  for (std::size_t t = 0; t < 100; ++t) serial += 1.0 / double(t + 1);
+  for (double v : sums) EXPECT_EQ(v, serial);
+}
+
+TEST(ProgressTicker, OnlyTheCallingThreadReports) {
+  struct Counting : Observer {
+    std::thread::id caller = std::this_thread::get_id();
+    std::atomic<int> calls{0}, foreign{0};
+    void progress(std::string_view, std::size_t, std::size_t) override {
+      calls.fetch_add(1);
+      if (std::this_thread::get_id() != caller) foreign.fetch_add(1);
+    }
+  } obs;
+  ProgressTicker ticker(obs, "work", 200);
+  parallel_for(Exec(2), 200, [&](std::size_t) { ticker.add(1); });
+  ticker.finish();
+  EXPECT_GE(obs.calls.load(), 1);
+  EXPECT_EQ(obs.foreign.load(), 0);
 }
 
 TEST(ParallelReduce, OrderFixedByTasksNotThreads) {

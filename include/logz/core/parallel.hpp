@@ -1,9 +1,18 @@
 #pragma once
 /// @file parallel.hpp
-/// The one place where logz uses OpenMP. Work is split into tasks by the caller, in a
-/// way that depends on the problem size only, never on the thread count; reductions
-/// combine per-task results in task order. Together these make every result
+/// The one place where logz runs work on several threads. Work is split into tasks by
+/// the caller, in a way that depends on the problem size only, never on the thread count;
+/// reductions combine per-task results in task order. Together these make every result
 /// bit-identical for 1 or N threads.
+///
+/// Tasks run on a pool of worker threads (src/core/parallel.cpp) and the calling thread,
+/// each thread taking the next task as it becomes free, so a thread the OS has paused
+/// (on a busy machine) holds up at most the one task it has started. Idle workers spin
+/// for a few microseconds, then sleep: they do not take CPU time from other processes
+/// between calls, as OpenMP's default active waiting did (with one other busy process,
+/// AIS ran 1.7-3.9x slower at 2 threads than at 1). When the caller keeps waiting far
+/// longer for paused workers than it works itself, the next calls run on the caller
+/// alone for a while (bench/RESULTS.md, "Under load").
 #include <omp.h>
 
 #include <algorithm>
@@ -12,6 +21,7 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "logz/core/check.hpp"
@@ -32,6 +42,16 @@ class Exec {
   int threads_;
 };
 
+namespace detail {
+/// Calls call(context, t) for t = 0 .. n_tasks-1 on up to `threads` threads (the caller
+/// and pool workers); rethrows the first exception a task threw. A call made from inside
+/// a task, or while another thread's call holds the pool, runs its tasks on the calling
+/// thread alone.
+void run_tasks(int threads, std::size_t n_tasks, void (*call)(void*, std::size_t), void* context);
+/// Whether this thread is a pool worker (not a thread that called into logz).
+bool on_worker_thread();
+}  // namespace detail
+
 /// Calls f(task) for task = 0 .. n_tasks-1, spread over ex.threads() threads.
 /// The first exception thrown by a task is rethrown on the calling thread.
 template <class F>
@@ -41,19 +61,9 @@ void parallel_for(const Exec& ex, std::size_t n_tasks, F&& f) {
     for (std::size_t t = 0; t < n_tasks; ++t) f(t);
     return;
   }
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  const int nt = int(std::min<std::size_t>(std::size_t(ex.threads()), n_tasks));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-  for (std::ptrdiff_t t = 0; t < std::ptrdiff_t(n_tasks); ++t) {
-    try {
-      f(std::size_t(t));
-    } catch (...) {
-      std::lock_guard lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  using Fn = std::remove_reference_t<F>;
+  detail::run_tasks(int(std::min<std::size_t>(std::size_t(ex.threads()), n_tasks)), n_tasks,
+                    [](void* c, std::size_t t) { (*static_cast<Fn*>(c))(t); }, const_cast<void*>(static_cast<const void*>(&f)));
 }
 
 /// Ordered reduction: partial[t] = map(t) in parallel, then combine(acc, partial[t]) in
@@ -93,13 +103,13 @@ inline Blocks column_blocks(std::size_t n) {
 }
 
 /// Progress of work spread over threads: any thread adds finished units, and only the
-/// calling thread (OpenMP thread 0) talks to the Observer, which need not be thread-safe.
+/// calling thread (not a pool worker) talks to the Observer, which need not be thread-safe.
 class ProgressTicker {
  public:
   ProgressTicker(Observer& obs, std::string phase, std::size_t total) : obs_(obs), phase_(std::move(phase)), total_(total) {}
   void add(std::size_t units) {
     const std::size_t d = done_.fetch_add(units, std::memory_order_relaxed) + units;
-    if (omp_get_thread_num() == 0) obs_.progress(phase_, d, total_);
+    if (!detail::on_worker_thread()) obs_.progress(phase_, d, total_);
   }
   void finish() { obs_.progress(phase_, total_, total_); }
 

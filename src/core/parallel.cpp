@@ -1,0 +1,189 @@
+// The thread pool behind parallel_for (core/parallel.hpp).
+//
+// One job at a time: the caller publishes it, wakes the workers it may use and takes
+// tasks itself; every thread takes the next task index from one atomic counter until none
+// is left. The job lives in a shared_ptr, so a worker that wakes after the caller has
+// returned finds the counter past the end and touches nothing else. Idle threads spin a
+// few microseconds (a parallel_for right after another is common: one per annealing
+// step) and then sleep on a condition variable (workers) or a futex (the caller waiting
+// for the last tasks), so they give their core away on a busy machine.
+#include <pthread.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <condition_variable>
+#include <memory>
+#include <thread>
+
+#include "logz/core/parallel.hpp"
+
+namespace logz::detail {
+
+namespace {
+
+thread_local bool t_worker = false;   // this thread is a pool worker
+thread_local bool t_in_task = false;  // this thread is running a task (nested calls run serially)
+
+/// How long an idle thread polls before it sleeps (LOGZ_SPIN_US overrides it).
+const std::chrono::microseconds kSpin = [] {
+  const char* v = std::getenv("LOGZ_SPIN_US");
+  return std::chrono::microseconds(v ? std::atol(v) : 50);
+}();
+
+struct Job {
+  void (*call)(void*, std::size_t) = nullptr;
+  void* context = nullptr;
+  std::size_t n = 0;
+  int helpers = 0;                    ///< workers that may join
+  std::atomic<int> joined{0};
+  std::atomic<std::size_t> next{0};   ///< the next task to take
+  std::atomic<std::size_t> done{0};   ///< tasks finished
+  std::mutex error_mutex;
+  std::exception_ptr error;
+
+  /// Takes and runs tasks until none is left.
+  void work() {
+    const bool outer = t_in_task;  // a nested call runs inside another task
+    for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
+      t_in_task = true;
+      try {
+        call(context, t);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+      t_in_task = outer;
+      if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) done.notify_all();
+    }
+  }
+};
+
+class Pool {
+ public:
+  /// Runs `job` on the caller and up to job->helpers workers; returns when every task is done.
+  void run(const std::shared_ptr<Job>& job) {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    if (start < serial_until_) {  // the machine is busy: see below
+      job->work();
+      return;
+    }
+    grow(job->helpers);
+    {
+      std::lock_guard lock(mutex_);
+      job_ = job;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_all();
+    job->work();
+    // Wait for the tasks other threads have started: poll briefly, then sleep.
+    const auto worked = Clock::now();
+    const auto until = worked + kSpin;
+    std::size_t d;
+    while ((d = job->done.load(std::memory_order_acquire)) < job->n) {
+      if (Clock::now() < until) continue;
+      job->done.wait(d, std::memory_order_acquire);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      job_.reset();
+    }
+    // On a busy machine a worker that has started a task can be paused for a whole
+    // time slice (milliseconds) while the caller waits for it, and small tasks then run
+    // slower on two threads than on one. The caller's own share of a job would take it
+    // about as long again as it waited if it ran the job alone: so when, over a window of
+    // jobs, it waited longer than it worked, the next jobs run on the caller alone for a
+    // while, and then workers are tried again. Which thread runs a task never changes a
+    // result.
+    const auto now = Clock::now();
+    waited_ += now - worked;
+    worked_ += worked - start;
+    if (now - window_ > kWindow) {
+      if (waited_ > worked_) serial_until_ = now + kSerialFor;
+      waited_ = worked_ = Clock::duration::zero();
+      window_ = now;
+    }
+  }
+
+  /// Held by the thread whose job runs; another caller meanwhile runs serially.
+  std::mutex& owner() { return owner_; }
+
+ private:
+  void grow(int workers) {
+    while (int(threads_.size()) < workers) {
+      threads_.emplace_back([this] { loop(); });
+      threads_.back().detach();  // the pool lives until the process ends
+    }
+  }
+
+  void loop() {
+    t_worker = true;
+    std::uint64_t seen = generation_.load(std::memory_order_acquire);
+    for (;;) {
+      // A new job soon after the last is common: poll before sleeping.
+      const auto until = std::chrono::steady_clock::now() + kSpin;
+      while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
+      }
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock lock(mutex_);
+        if (generation_.load(std::memory_order_relaxed) == seen) {
+          sleeping_.fetch_add(1, std::memory_order_release);
+          wake_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+          sleeping_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        seen = generation_.load(std::memory_order_relaxed);
+        job = job_;
+      }
+      if (job && job->joined.fetch_add(1, std::memory_order_relaxed) < job->helpers) job->work();
+    }
+  }
+
+  static constexpr auto kWindow = std::chrono::milliseconds(20);
+  static constexpr auto kSerialFor = std::chrono::milliseconds(100);
+
+  // The pool owner's (one caller at a time): the busy-machine test above.
+  std::chrono::steady_clock::duration waited_{}, worked_{};
+  std::chrono::steady_clock::time_point window_{}, serial_until_{};
+
+  std::mutex owner_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> sleeping_{0};
+  std::shared_ptr<Job> job_;
+  std::vector<std::thread> threads_;
+};
+
+Pool* g_pool = nullptr;
+
+Pool& pool() {
+  static const bool once = [] {
+    g_pool = new Pool;  // never destroyed: its workers sleep until the process ends
+    // A forked child has the pool's memory but not its threads (nor maybe its locks'
+    // owners): it starts a pool of its own.
+    pthread_atfork(nullptr, nullptr, [] { g_pool = new Pool; });
+    return true;
+  }();
+  (void)once;
+  return *g_pool;
+}
+
+}  // namespace
+
+bool on_worker_thread() { return t_worker; }
+
+void run_tasks(int threads, std::size_t n_tasks, void (*call)(void*, std::size_t), void* context) {
+  auto job = std::make_shared<Job>();
+  job->call = call, job->context = context, job->n = n_tasks, job->helpers = threads - 1;
+  Pool& p = pool();
+  std::unique_lock owner(p.owner(), std::try_to_lock);
+  if (t_in_task || !owner.owns_lock()) {
+    job->work();  // nested, or the pool is busy with another caller's job
+  } else {
+    p.run(job);
+  }
+  if (job->error) std::rethrow_exception(job->error);
+}
+
+}  // namespace logz::detail
