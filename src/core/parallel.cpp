@@ -24,6 +24,13 @@ namespace {
 thread_local bool t_worker = false;   // this thread is a pool worker
 thread_local bool t_in_task = false;  // this thread is running a task (nested calls run serially)
 
+/// Tells the core this thread is polling (frees the pipeline for a sibling hardware thread).
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 /// How long an idle thread polls before it sleeps (LOGZ_SPIN_US overrides it).
 const std::chrono::microseconds kSpin = [] {
   const char* v = std::getenv("LOGZ_SPIN_US");
@@ -63,11 +70,6 @@ class Pool {
   /// Runs `job` on the caller and up to job->helpers workers; returns when every task is done.
   void run(const std::shared_ptr<Job>& job) {
     using Clock = std::chrono::steady_clock;
-    const auto start = Clock::now();
-    if (start < serial_until_) {  // the machine is busy: see below
-      job->work();
-      return;
-    }
     grow(job->helpers);
     {
       std::lock_guard lock(mutex_);
@@ -77,32 +79,15 @@ class Pool {
     if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_all();
     job->work();
     // Wait for the tasks other threads have started: poll briefly, then sleep.
-    const auto worked = Clock::now();
-    const auto until = worked + kSpin;
+    const auto until = Clock::now() + kSpin;
     std::size_t d;
     while ((d = job->done.load(std::memory_order_acquire)) < job->n) {
+      relax();
       if (Clock::now() < until) continue;
       job->done.wait(d, std::memory_order_acquire);
     }
-    {
-      std::lock_guard lock(mutex_);
-      job_.reset();
-    }
-    // On a busy machine a worker that has started a task can be paused for a whole
-    // time slice (milliseconds) while the caller waits for it, and small tasks then run
-    // slower on two threads than on one. The caller's own share of a job would take it
-    // about as long again as it waited if it ran the job alone: so when, over a window of
-    // jobs, it waited longer than it worked, the next jobs run on the caller alone for a
-    // while, and then workers are tried again. Which thread runs a task never changes a
-    // result.
-    const auto now = Clock::now();
-    waited_ += now - worked;
-    worked_ += worked - start;
-    if (now - window_ > kWindow) {
-      if (waited_ > worked_) serial_until_ = now + kSerialFor;
-      waited_ = worked_ = Clock::duration::zero();
-      window_ = now;
-    }
+    std::lock_guard lock(mutex_);
+    job_.reset();
   }
 
   /// Held by the thread whose job runs; another caller meanwhile runs serially.
@@ -122,8 +107,7 @@ class Pool {
     for (;;) {
       // A new job soon after the last is common: poll before sleeping.
       const auto until = std::chrono::steady_clock::now() + kSpin;
-      while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
-      }
+      while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) relax();
       std::shared_ptr<Job> job;
       {
         std::unique_lock lock(mutex_);
@@ -138,13 +122,6 @@ class Pool {
       if (job && job->joined.fetch_add(1, std::memory_order_relaxed) < job->helpers) job->work();
     }
   }
-
-  static constexpr auto kWindow = std::chrono::milliseconds(20);
-  static constexpr auto kSerialFor = std::chrono::milliseconds(100);
-
-  // The pool owner's (one caller at a time): the busy-machine test above.
-  std::chrono::steady_clock::duration waited_{}, worked_{};
-  std::chrono::steady_clock::time_point window_{}, serial_until_{};
 
   std::mutex owner_;
   std::mutex mutex_;

@@ -10,9 +10,7 @@
 /// (on a busy machine) holds up at most the one task it has started. Idle workers spin
 /// for a few microseconds, then sleep: they do not take CPU time from other processes
 /// between calls, as OpenMP's default active waiting did (with one other busy process,
-/// AIS ran 1.7-3.9x slower at 2 threads than at 1). When the caller keeps waiting far
-/// longer for paused workers than it works itself, the next calls run on the caller
-/// alone for a while (bench/RESULTS.md, "Under load").
+/// AIS ran 1.6-3.9x slower at 2 threads than at 1; bench/RESULTS.md, "Under load").
 #include <omp.h>
 
 #include <algorithm>
