@@ -11,6 +11,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -127,8 +128,9 @@ MatrixU8 binary_matrix(py::array a, const std::string& field, std::string_view w
 }
 
 /// The address of the rows the last task was given: the array's own buffer when it was
-/// borrowed, a copy's otherwise (tests read it to check that no copy was made).
-const void* g_last_rows = nullptr;
+/// borrowed, a copy's otherwise. A test hook only (logz._logz._last_rows_address): the
+/// tests read it to check that no copy was made; nothing else reads it.
+std::atomic<const void*> g_last_rows{nullptr};
 
 /// Rows for a model from a 2-D NumPy array (any numeric dtype, either memory order),
 /// checked by api::check_dataset: borrowed without a copy when the array already has the
@@ -870,6 +872,6 @@ PYBIND11_MODULE(_logz, m) {
   m.def("train_potts", &train_potts);
   m.def("contacts", &contacts);
   m.def("energies", &energies);
-  m.def("_last_rows_address", [] { return reinterpret_cast<std::uintptr_t>(g_last_rows); });
+  m.def("_last_rows_address", [] { return reinterpret_cast<std::uintptr_t>(g_last_rows.load()); });
   m.def("estimator_names", [] { return api::estimator_names(); });
 }
