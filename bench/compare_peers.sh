@@ -14,6 +14,8 @@
 #   ONLY="gemm pcd cd sklearn ais exact"   the parts to run
 #   PEER_CORETYPE=auto   OpenBLAS core type for the peers (auto: from the CPU flags; none)
 #   OUT=bench/results/<date>.jsonl
+#   BUSY=0           1: one competing busy process (a Python loop spinning on a core) runs
+#                    from the first timed command to the last, for logz and peers alike
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +36,9 @@ mkdir -p bench/results
 OUT=${OUT:-bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).jsonl}
 : > "$OUT"
 WORK=$(mktemp -d /tmp/logz-compare.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+BUSY=${BUSY:-0}
+BUSY_PID=""
+trap '[ -n "$BUSY_PID" ] && kill "$BUSY_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 # OpenBLAS for numpy/torch (unpacked privately, see $PEERS/setup_openblas.sh).
 OBL=$(sh "$PEERS/setup_openblas.sh" /tmp/peers_obl | tail -1)
@@ -95,6 +99,11 @@ has gemm && rec gemm numpy 1 0 "$PEER_ENV $PY $PEERS/gemm_peak.py --libs numpy,t
 has ais && rec setup:ais-model logz 0 0 "$LOGZ train rbm $TRAIN_COMMON --hidden 500 --method cd --k 1 --epochs 1 --threads 0 --out $WORK/m500.npz"
 has exact && rec setup:exact-model logz 0 0 "$LOGZ train rbm $TRAIN_COMMON --hidden 20 --method cd --k 1 --epochs 5 --threads 0 --out $WORK/m20.npz"
 
+if [ "$BUSY" = 1 ]; then
+  $PY -c "while True: pass" &
+  BUSY_PID=$!
+  echo "compare_peers: busy competitor running (pid $BUSY_PID)" >&2
+fi
 for rep in $(seq 1 "$REPEATS"); do
   echo "compare_peers: repeat $rep of $REPEATS" >&2
   if has pcd; then
@@ -126,9 +135,11 @@ for rep in $(seq 1 "$REPEATS"); do
   fi
 done
 
+[ -n "$BUSY_PID" ] && kill "$BUSY_PID" 2>/dev/null && BUSY_PID=""
 echo "compare_peers: $(uptime)" >&2
 echo
-echo "## logz vs peers ($(date -u +%Y-%m-%d), $(nproc) cores, repeats=$REPEATS, train_limit=$TRAIN_LIMIT, ais_betas=$AIS_BETAS)"
+[ "$BUSY" = 1 ] && LOAD_NOTE=", one busy competitor" || LOAD_NOTE=""
+echo "## logz vs peers ($(date -u +%Y-%m-%d), $(nproc) cores, repeats=$REPEATS, train_limit=$TRAIN_LIMIT, ais_betas=$AIS_BETAS$LOAD_NOTE)"
 echo
 echo "Speed ratio = logz speed / peer speed (examples/s ratio for training, peer seconds / logz seconds for log Z);"
 echo "medians over the repeats. Raw results: $OUT"

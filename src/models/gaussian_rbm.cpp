@@ -369,8 +369,9 @@ VectorD grbm_mean_free_energy_gradient(const GrbmFreeEnergy& model, const Eigen:
   const Eigen::Index p = Eigen::Index(model.num_parameters());
   const VectorD& sv = model.inverse_variance();
   const Blocks blocks = row_blocks(std::size_t(rows.rows()));
+  const std::size_t work = 3 * std::size_t(rows.rows()) * std::size_t(n) * std::size_t(m);
   const VectorD sum = parallel_reduce(
-      ex, blocks.count(), VectorD(VectorD::Zero(p)),
+      exec_for_work(ex, work), blocks.count(), VectorD(VectorD::Zero(p)),
       [&](std::size_t t) {
         VectorD g = VectorD::Zero(p);
         const Eigen::Index r0 = Eigen::Index(blocks.begin(t)), nr = Eigen::Index(blocks.size(t));

@@ -75,6 +75,14 @@ T parallel_reduce(const Exec& ex, std::size_t n_tasks, T init, Map&& map, Combin
   return acc;
 }
 
+/// Work of fewer multiply-adds than this (about 50 µs on one core) runs on the calling
+/// thread: waking a worker costs microseconds, and on a busy machine a worker the OS has
+/// paused holds the region up for a scheduler time slice, so a region this small makes
+/// two threads slower than one. Blocks stay as they are, so the bits do not change.
+inline constexpr std::size_t min_parallel_work = std::size_t(1) << 18;
+/// `ex`, or one thread when `work` (multiply-adds, or the like) is below min_parallel_work.
+inline Exec exec_for_work(const Exec& ex, std::size_t work) { return work < min_parallel_work ? Exec(1) : ex; }
+
 /// A fixed split of [0, n) into blocks of `block` items (the last may be shorter).
 struct Blocks {
   std::size_t n, block;
@@ -102,19 +110,22 @@ inline Blocks column_blocks(std::size_t n) {
 
 /// Progress of work spread over threads: any thread adds finished units, and only the
 /// calling thread (not a pool worker) talks to the Observer, which need not be thread-safe.
+/// With `units_per_step` > 1 the Observer sees steps (units / units_per_step): blocks of
+/// particles that each run every step report progress in the steps a user asked for.
 class ProgressTicker {
  public:
-  ProgressTicker(Observer& obs, std::string phase, std::size_t total) : obs_(obs), phase_(std::move(phase)), total_(total) {}
+  ProgressTicker(Observer& obs, std::string phase, std::size_t total, std::size_t units_per_step = 1)
+      : obs_(obs), phase_(std::move(phase)), total_(total), per_(std::max<std::size_t>(1, units_per_step)) {}
   void add(std::size_t units) {
     const std::size_t d = done_.fetch_add(units, std::memory_order_relaxed) + units;
-    if (!detail::on_worker_thread()) obs_.progress(phase_, d, total_);
+    if (!detail::on_worker_thread()) obs_.progress(phase_, d / per_, total_ / per_);
   }
-  void finish() { obs_.progress(phase_, total_, total_); }
+  void finish() { obs_.progress(phase_, total_ / per_, total_ / per_); }
 
  private:
   Observer& obs_;
   std::string phase_;
-  std::size_t total_;
+  std::size_t total_, per_;
   std::atomic<std::size_t> done_{0};
 };
 

@@ -18,7 +18,11 @@
 /// draws E[exp r] = Z_0 / Z, so log Z_0 − mean(r) sits above log Z on average: with AIS,
 /// a sandwich. From data the chains start off the model, and the bound is not guaranteed.
 #include <chrono>
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
+#include <string_view>
 #include <vector>
 
 #include "logz/core/check.hpp"
@@ -55,6 +59,85 @@ inline StepDiagnostics weight_diagnostics(double beta, std::span<const double> l
   d.log_weight_variance = log_w.size() > 1 ? mv.variance() : 0.0;
   return d;
 }
+
+/// One step of an annealing run: every log-weight gains log f_to(x) − log f_from(x), then,
+/// if `move`, x ← T_to(x); its diagnostics are reported at `beta`.
+struct AnnealStep {
+  double from, to, beta;
+  bool move;
+};
+/// anneal's prologue argument for runs that start without a move.
+inline constexpr double no_prologue = std::numeric_limits<double>::quiet_NaN();
+
+/// Log-weights of the population kept per step while blocks of particles run through a
+/// segment of steps: about 8 MB (a segment is at least one step).
+inline constexpr std::size_t anneal_history_doubles = std::size_t(1) << 20;
+
+/// Runs steps 0 .. n_steps-1 (`step(s)` gives each) over the population x, one particle
+/// per row with its stream and log-weight, after moving every particle once at
+/// `prologue` (unless NaN); returns one StepDiagnostics per step and reports progress as
+/// `phase`. A BlockwisePath that asks for blocks runs them through segments of steps, one
+/// task per block on its own copy of the path, keeping every step's log-weights for the
+/// segment: the particles, weights and diagnostics are those of running the population
+/// whole (blocks fixed by the problem size: the same bits for any thread count).
+template <AnnealingPath P, class StepAt>
+std::vector<StepDiagnostics> anneal(const P& path, const Exec& ex, typename P::Particles& x, std::span<Stream> streams,
+                                    std::span<double> log_w, std::size_t n_steps, StepAt&& step, double prologue,
+                                    Observer& obs, std::string_view phase) {
+  const std::size_t n = log_w.size();
+  std::vector<StepDiagnostics> diag;
+  diag.reserve(n_steps);
+  std::size_t block = 0;
+  if constexpr (BlockwisePath<P>) block = std::min<std::size_t>(path.particle_block(n), n);
+  if (block == 0) {
+    ProgressTicker ticker(obs, std::string(phase), n_steps);
+    if (!std::isnan(prologue)) path.move(ex, x, prologue, streams);
+    for (std::size_t s = 0; s < n_steps; ++s) {
+      const AnnealStep a = step(s);
+      const MoveInfo info = advance(path, ex, x, a.from, a.to, log_w, streams, a.move);
+      diag.push_back(weight_diagnostics(a.beta, log_w, info));
+      ticker.add(1);
+    }
+    ticker.finish();
+    return diag;
+  }
+  if constexpr (BlockwisePath<P>) {
+    const Blocks blocks{n, block};
+    const std::size_t B = blocks.count(), segment = std::max<std::size_t>(1, anneal_history_doubles / n);
+    std::vector<P> local(B, path);  // each block's own working memory
+    std::vector<std::size_t> sizes(B);
+    for (std::size_t b = 0; b < B; ++b) sizes[b] = blocks.size(b);
+    std::vector<double> history;  // [step of the segment][particle]
+    std::vector<MoveInfo> moves;   // [step of the segment][block]
+    ProgressTicker ticker(obs, std::string(phase), n_steps * B, B);
+    for (std::size_t s0 = 0; s0 < n_steps; s0 += segment) {
+      const std::size_t len = std::min(segment, n_steps - s0);
+      history.assign(len * n, 0.0);
+      moves.assign(len * B, MoveInfo{});
+      parallel_for(ex, B, [&](std::size_t b) {
+        const Exec one(1);
+        const std::size_t r0 = blocks.begin(b), m = blocks.size(b);
+        typename P::Particles xb = x.middleRows(Eigen::Index(r0), Eigen::Index(m));
+        const std::span<Stream> sb = streams.subspan(r0, m);
+        const std::span<double> wb = log_w.subspan(r0, m);
+        if (s0 == 0 && !std::isnan(prologue)) local[b].move(one, xb, prologue, sb);
+        for (std::size_t s = 0; s < len; ++s) {
+          const AnnealStep a = step(s0 + s);
+          moves[s * B + b] = advance(local[b], one, xb, a.from, a.to, wb, sb, a.move);
+          std::copy(wb.begin(), wb.end(), history.begin() + std::ptrdiff_t(s * n + r0));
+          ticker.add(1);
+        }
+        x.middleRows(Eigen::Index(r0), Eigen::Index(m)) = xb;
+      });
+      for (std::size_t s = 0; s < len; ++s) {
+        const MoveInfo info = merge_moves(std::span<const MoveInfo>(moves).subspan(s * B, B), sizes);
+        diag.push_back(weight_diagnostics(step(s0 + s).beta, std::span<const double>(history).subspan(s * n, n), info));
+      }
+    }
+    ticker.finish();
+  }
+  return diag;
+}
 }  // namespace detail
 
 /// AIS over `path` and `schedule` (method "ais"; "is" for a schedule of one step, which is
@@ -72,15 +155,10 @@ LogZEstimate ais(const P& path, const Schedule& schedule, const AisConfig& confi
   typename P::Particles x;
   path.draw_base(ex, x, streams);
   std::vector<double> log_w(config.particles, 0.0);
-  std::vector<StepDiagnostics> steps;
-  steps.reserve(K);
-  ProgressTicker ticker(obs, K == 1 ? "IS" : "AIS", K);
-  for (std::size_t k = 1; k <= K; ++k) {
-    const MoveInfo info = advance(path, ex, x, betas[k - 1], betas[k], std::span<double>(log_w), streams, k < K);
-    steps.push_back(detail::weight_diagnostics(betas[k], log_w, info));
-    ticker.add(1);
-  }
-  ticker.finish();
+  // Step s (0-based) goes from β_s to β_{s+1}; the last move would change no weight.
+  const auto step = [&](std::size_t s) { return detail::AnnealStep{betas[s], betas[s + 1], betas[s + 1], s + 1 < K}; };
+  std::vector<StepDiagnostics> steps =
+      detail::anneal(path, ex, x, streams, std::span<double>(log_w), K, step, detail::no_prologue, obs, K == 1 ? "IS" : "AIS");
   LogZEstimate e = ais_estimate(std::move(log_w), path.log_z_base(), seconds_since(t0));
   if (K == 1) {
     e.method = "is";
@@ -114,18 +192,14 @@ LogZEstimate raise(const P& path, const Schedule& schedule, typename P::Particle
   const std::size_t K = schedule.steps(), n = std::size_t(start.rows());
   std::vector<Stream> streams = Stream::root(seed).children(raise_stream, n);
   std::vector<double> r(n, 0.0);
-  std::vector<StepDiagnostics> steps;
-  steps.reserve(K);
-  ProgressTicker ticker(obs, "RAISE", K);
-  // x_{K-1} ~ T_K(x_K); then for k = K−1..0: r += log f_k − log f_{k+1} at x_k, and
-  // x_{k−1} ~ T_k(x_k) while k > 0.
-  path.move(ex, start, betas[K], streams);
-  for (std::size_t k = K; k-- > 0;) {
-    const MoveInfo info = advance(path, ex, start, betas[k + 1], betas[k], std::span<double>(r), streams, k > 0);
-    steps.push_back(detail::weight_diagnostics(betas[k], r, info));
-    ticker.add(1);
-  }
-  ticker.finish();
+  // x_{K-1} ~ T_K(x_K) first; then step s goes from β_{K−s} to β_{K−s−1}:
+  // r += log f_{K−s−1} − log f_{K−s} at x_{K−s−1}, then x ~ T_{K−s−1} while K−s−1 > 0.
+  const auto step = [&](std::size_t s) {
+    const std::size_t k = K - s - 1;
+    return detail::AnnealStep{betas[k + 1], betas[k], betas[k], k > 0};
+  };
+  std::vector<StepDiagnostics> steps =
+      detail::anneal(path, ex, start, streams, std::span<double>(r), K, step, betas[K], obs, "RAISE");
   MeanVar mv;
   for (double v : r) mv.add(v);
   LogZEstimate e;

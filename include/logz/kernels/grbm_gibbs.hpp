@@ -56,7 +56,8 @@ inline void grbm_gibbs_sample(const GaussianRbm& m, GrbmChains& chains, std::siz
   // W scaled by 1/σ_i² row-wise, so that the hidden pre-activations are one product.
   const MatrixD ws = m.visible_sigma.array().square().inverse().matrix().asDiagonal() * m.weights;
   const Blocks blocks = row_blocks(std::size_t(rows));
-  parallel_for(ex, blocks.count(), [&](std::size_t t) {
+  const std::size_t work = 2 * sweeps * std::size_t(rows) * std::size_t(n) * std::size_t(k);
+  parallel_for(exec_for_work(ex, work), blocks.count(), [&](std::size_t t) {
     const auto r0 = Eigen::Index(blocks.begin(t)), nr = Eigen::Index(blocks.size(t));
     MatrixD pre(nr, k), mean(nr, n);
     for (std::size_t s = 0; s < sweeps; ++s) {

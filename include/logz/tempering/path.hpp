@@ -18,6 +18,7 @@
 /// with its own Stream; particle r draws only from streams[r], in sequence, so results do
 /// not depend on the thread count. Streams stay with their rows when an estimator
 /// resamples particles (copies of one particle then move on different streams).
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -40,7 +41,29 @@ struct MoveInfo {
   /// fraction that changed the state; NaN when the path made no move.
   double acceptance = std::numeric_limits<double>::quiet_NaN();
   std::size_t non_finite = 0;  ///< proposals or conditionals rejected as not finite
+  /// The counts behind `acceptance` where the path keeps them (0 proposed: it does not), so
+  /// that the moves of separate blocks of particles combine exactly (merge_moves).
+  double accepted = 0, proposed = 0;
 };
+
+/// The MoveInfo of a population from those of its blocks (`sizes`: particles per block):
+/// the pooled counts where the path keeps them (integer sums: exact in any order), else the
+/// particle-weighted mean of the blocks' acceptances; NaN when no block moved.
+inline MoveInfo merge_moves(std::span<const MoveInfo> parts, std::span<const std::size_t> sizes) {
+  MoveInfo all;
+  double weighted = 0, weight = 0;
+  for (std::size_t b = 0; b < parts.size(); ++b) {
+    all.accepted += parts[b].accepted;
+    all.proposed += parts[b].proposed;
+    all.non_finite += parts[b].non_finite;
+    if (!std::isnan(parts[b].acceptance)) weighted += parts[b].acceptance * double(sizes[b]), weight += double(sizes[b]);
+  }
+  if (all.proposed > 0)
+    all.acceptance = all.accepted / all.proposed;
+  else if (weight > 0)
+    all.acceptance = weighted / weight;
+  return all;
+}
 
 template <class P>
 concept AnnealingPath = requires(const P& p, typename P::Particles& x, const typename P::Particles& cx,
@@ -53,6 +76,22 @@ concept AnnealingPath = requires(const P& p, typename P::Particles& x, const typ
   p.dlog_f(ex, cx, b, w);        // w[r] = ∂/∂β log f_β(x_r) (thermodynamic integration)
   { p.move(ex, x, b, s) } -> std::same_as<MoveInfo>;  // x_r ← T_β(x_r, ·), p_β-invariant
 };
+
+/// A path whose particles never interact and whose working memory is its own, so that a
+/// population can run as fixed blocks of particles, each block through many steps in one
+/// parallel task on its own copy of the path: one parallel region per run instead of one
+/// or more per step. On a busy machine that is what keeps two threads from being slower
+/// than one (a step of a small model is shorter than the scheduler's time slice).
+/// `particle_block(n)` is the block size for a population of n, fixed by the problem size
+/// (0: run the population whole, step by step).
+template <class P>
+concept BlockwisePath = AnnealingPath<P> && std::copy_constructible<P> && requires(const P& p, std::size_t n) {
+  { p.particle_block(n) } -> std::convertible_to<std::size_t>;
+};
+
+/// The usual block size of a BlockwisePath: about 16 blocks (enough for dynamic hand-out
+/// to balance two threads within a few percent), at least 4 particles a block.
+inline std::size_t default_particle_block(std::size_t n) { return std::max<std::size_t>(4, (n + 15) / 16); }
 
 /// One annealing step: adds log f_{b1}(x_r) − log f_{b0}(x_r) to log_w[r] (when log_w is
 /// not empty), then, if `move`, moves every particle with T_{b1}. Paths that can share
@@ -146,6 +185,8 @@ class GeometricPath {
   std::size_t dimension() const { return target_.dimension(); }
   const Target& target() const { return target_; }
   const Base& base() const { return base_; }
+  /// Particles move independently: estimators may run them in blocks (BlockwisePath).
+  std::size_t particle_block(std::size_t n) const { return default_particle_block(n); }
 
   void draw_base(const Exec& ex, Particles& x, std::span<Stream> streams) const {
     x.resize(Eigen::Index(streams.size()), Eigen::Index(dimension()));
@@ -192,6 +233,8 @@ class GeometricPath {
     MoveInfo info;
     info.acceptance = all.proposed > 0 ? all.accepted / all.proposed : std::numeric_limits<double>::quiet_NaN();
     info.non_finite = all.non_finite;
+    info.accepted = all.accepted;
+    info.proposed = all.proposed;
     return info;
   }
 
