@@ -359,6 +359,17 @@ void GrbmFreeEnergy::add_hessian_quadratic_gradient(const Eigen::Ref<const Vecto
 }
 
 namespace {
+/// Per-thread work matrices of the block methods, kept from call to call: a block's
+/// matrices (256 rows) lie above glibc's mmap threshold, and fresh ones cost a round of
+/// page faults and a TLB flush every block.
+struct BlockScratch {
+  MatrixD p, q, q1, resid, y, zs, a, b, qy, u, wqy, wa;
+};
+BlockScratch& block_scratch() {
+  thread_local BlockScratch scratch;
+  return scratch;
+}
+
 /// The hidden terms of a block of rows X: P = sigmoid(X (W/σ²) + c), Q = P ⊙ (1 − P) and,
 /// when q1 is not null, Q' = Q ⊙ (1 − 2P), each N×m.
 void block_hidden_terms(const MatrixD& scaled_weights, const VectorD& c, const Eigen::Ref<const MatrixD>& x,
@@ -397,13 +408,14 @@ double GrbmFreeEnergy::add_sliced_score_matching_terms(const Eigen::Ref<const Ma
   if (nr == 0) return 0;
   const Eigen::Index per_row = nz / nr;
   const VectorD& s = inv_var_;
-  MatrixD p, q, q1;
+  BlockScratch& sc = block_scratch();
+  MatrixD &p = sc.p, &q = sc.q, &q1 = sc.q1, &resid = sc.resid, &y = sc.y;
   block_hidden_terms(scaled_weights_, model_.hidden_bias, rows, p, q, want ? &q1 : nullptr);
-  MatrixD resid(nr, n);  // X − b − P Wᵀ; the scores are resid ⊙ s
+  resid.resize(nr, n);  // X − b − P Wᵀ; the scores are resid ⊙ s
   resid.noalias() = -p * model_.weights.transpose();
   resid += rows;
   resid.rowwise() -= model_.visible_bias.transpose();
-  MatrixD y(nz, m);  // Y = Z (W/σ²)
+  y.resize(nz, m);  // Y = Z (W/σ²)
   y.noalias() = projections * scaled_weights_;
   // Per (row, projection): a = zᵀ∇F = Σ_i z_i s_i resid_i, zᵀ∇²F z = Σ_i s_i z_i² − Σ_j q_j y_j².
   VectorD a(nz);
@@ -425,8 +437,10 @@ double GrbmFreeEnergy::add_sliced_score_matching_terms(const Eigen::Ref<const Ma
   //   ∂/∂W = Zs_k (2 q_n ⊙ y_k − a_k p_n)ᵀ + U_n (q'_n ⊙ y_k² − a_k q_n ⊙ y_k)ᵀ,
   //   ∂/∂b = −a_k Zs_k, ∂/∂c = q'_n ⊙ y_k² − a_k q_n ⊙ y_k;
   // B (rows k) and A (rows n, summed over the row's projections) collect the two factors.
-  MatrixD zs = projections * s.asDiagonal();
-  MatrixD amat = MatrixD::Zero(nr, m), bmat(nz, m), qy;
+  MatrixD &zs = sc.zs, &amat = sc.a, &bmat = sc.b, &qy = sc.qy, &u = sc.u;
+  zs = projections * s.asDiagonal();
+  amat.setZero(nr, m);
+  bmat.resize(nz, m);
   if (learn) qy.resize(nz, m);
   for (Eigen::Index r = 0; r < nr; ++r)
     for (Eigen::Index k = r * per_row; k < (r + 1) * per_row; ++k)
@@ -436,7 +450,7 @@ double GrbmFreeEnergy::add_sliced_score_matching_terms(const Eigen::Ref<const Ma
         amat(r, j) += (q1(r, j) * yk - a[k] * q(r, j)) * yk;
         if (learn) qy(k, j) = t;
       }
-  const MatrixD u = rows * s.asDiagonal();
+  u = rows * s.asDiagonal();
   Eigen::Map<MatrixD> gw(g.data(), n, m);
   gw.noalias() += zs.transpose() * bmat;
   gw.noalias() += u.transpose() * amat;
@@ -444,7 +458,9 @@ double GrbmFreeEnergy::add_sliced_score_matching_terms(const Eigen::Ref<const Ma
   g.segment(n * m + n, m) += amat.colwise().sum().transpose();
   if (!learn) return value;
   // ∂/∂log σ = Σ_k Zs_k ⊙ (2 z_k − 2 a_k resid_n − 4 (W (q_n ⊙ y_k))) − 2 Σ_n U_n ⊙ (W A_n).
-  MatrixD wqy(nz, n), wa(nr, n);
+  MatrixD &wqy = sc.wqy, &wa = sc.wa;
+  wqy.resize(nz, n);
+  wa.resize(nr, n);
   wqy.noalias() = qy * model_.weights.transpose();
   wa.noalias() = amat * model_.weights.transpose();
   auto gs = g.segment(n * m + n + m, n);
@@ -473,31 +489,32 @@ double GrbmFreeEnergy::add_denoising_score_matching_terms(const Eigen::Ref<const
               g.size(), num_parameters());
   if (nr == 0) return 0;
   const VectorD& s = inv_var_;
-  MatrixD p, q;
+  BlockScratch& sc = block_scratch();
+  MatrixD &p = sc.p, &q = sc.q, &resid = sc.resid, &r = sc.y, &psi = sc.zs, &t = sc.a, &u = sc.u, &wt = sc.wa;
   block_hidden_terms(scaled_weights_, model_.hidden_bias, noisy, p, q, nullptr);
-  MatrixD resid(nr, n);  // X̃ − b − P Wᵀ
+  resid.resize(nr, n);  // X̃ − b − P Wᵀ
   resid.noalias() = -p * model_.weights.transpose();
   resid += noisy;
   resid.rowwise() -= model_.visible_bias.transpose();
   // R = σ ∇F(x̃) − ε = σ (resid ⊙ s) − ε.
-  const MatrixD r = sigma * (resid * s.asDiagonal()) - noise;
+  r = sigma * (resid * s.asDiagonal()) - noise;
   const double value = 0.5 * r.squaredNorm();
   if (!want) return value;
   // Ψ = R diag(s), T = Q ⊙ (R (W/σ²)), U = X̃ diag(s):
   //   ∂/∂W = −σ (Ψᵀ P + Uᵀ T), ∂/∂b = −σ Σ Ψ, ∂/∂c = −σ Σ T,
   //   ∂/∂log σ = σ Σ [−2 Ψ ⊙ resid + 2 U ⊙ (T Wᵀ)].
-  const MatrixD psi = r * s.asDiagonal();
-  MatrixD t(nr, m);
+  psi = r * s.asDiagonal();
+  t.resize(nr, m);
   t.noalias() = r * scaled_weights_;
   t.array() *= q.array();
-  const MatrixD u = noisy * s.asDiagonal();
+  u = noisy * s.asDiagonal();
   Eigen::Map<MatrixD> gw(g.data(), n, m);
   gw.noalias() -= sigma * (psi.transpose() * p);
   gw.noalias() -= sigma * (u.transpose() * t);
   g.segment(n * m, n) -= sigma * psi.colwise().sum().transpose();
   g.segment(n * m + n, m) -= sigma * t.colwise().sum().transpose();
   if (!learn) return value;
-  MatrixD wt(nr, n);
+  wt.resize(nr, n);
   wt.noalias() = t * model_.weights.transpose();
   g.segment(n * m + n + m, n) +=
       sigma * (-2 * (psi.array() * resid.array()) + 2 * (u.array() * wt.array())).colwise().sum().transpose().matrix();

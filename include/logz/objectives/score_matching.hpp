@@ -19,6 +19,10 @@
 /// Rows are split into fixed blocks (row_blocks) summed in block order: bit-identical
 /// for any thread count.
 ///
+/// The Student-t experts, the GRBM and (for J_SM) the neural energy also evaluate a block
+/// of rows at a time with matrix products (non-template overloads below, the same values
+/// to rounding as the per-row templates).
+///
 /// A model takes part through small concepts (core/concepts.hpp: FlatParameters,
 /// ScoreParametric, ScoreMatchable, SliceScoreMatchable): the flat parameters, ∇ₓE, and
 /// vector–Jacobian products of the quantities each objective needs. GaussianEnergy
@@ -180,7 +184,8 @@ double block_sliced_score_matching_objective(const M& model, const MatrixD& data
                                  x, drawn->middleRows(first * per_row, count * per_row), g);
                              return;
                            }
-                           MatrixD v(count * per_row, d);
+                           thread_local MatrixD v;  // kept: a block's matrix lies above malloc's mmap threshold
+                           v.resize(count * per_row, d);
                            for (Eigen::Index r = 0; r < count; ++r)
                              sliced_projections_into(options, std::size_t(first + r), v.middleRows(r * per_row, per_row));
                            out[0] += model.add_sliced_score_matching_terms(x, v, g);
@@ -205,7 +210,9 @@ double block_denoising_score_matching_objective(const M& model, const MatrixD& d
   const double norm = double(n) * double(levels) * double(options.draws);
   return sum_block_terms(std::size_t(n), model.num_parameters(), gradient != nullptr, norm, gradient, ex,
                          [&](Eigen::Index first, Eigen::Index count, VectorD& out) {
-                           MatrixD eps(drawn ? 0 : count * draws, d), noisy(count * draws, d);
+                           thread_local MatrixD eps, noisy;  // kept, as v above
+                           eps.resize(drawn ? 0 : count * draws, d);
+                           noisy.resize(count * draws, d);
                            for (Eigen::Index l = 0; l < levels; ++l) {
                              const double sigma = options.sigmas[std::size_t(l)];
                              const Eigen::Ref<const MatrixD> e_all =
