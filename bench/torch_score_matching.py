@@ -14,7 +14,8 @@ Method "gemm" instead times the matrix products of logz's block paths through to
 BLAS, over all N rows in 256-row blocks: x_wt = X_b W^T (256 x d by d x K) and at_x =
 A_b^T X_b (K x 256 by 256 x d); GFLOP/s (2 N K d flops a pass).
 Prints one JSON line: seconds per epoch (median of --repeats after one warm-up epoch) and
-epochs per second, per method. Run with one thread (--threads 1) to compare with logz's
+epochs per second, per method, in wall-clock and in process CPU time (steadier on a
+shared machine; one thread, so the two agree on a quiet one). Run with one thread (--threads 1) to compare with logz's
 1-thread figures (bench/continuous_training_bench).
 """
 import argparse
@@ -123,13 +124,15 @@ def main():
             out["gemm"] = gemm_rates(data, w, max(a.repeats, 3))
             continue
         epoch(method, data, w, la, a.batch, gen, a.sigma)  # warm-up
-        times = []
+        times, cpu = [], []
         for _ in range(a.repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             value = epoch(method, data, w, la, a.batch, gen, a.sigma)
             times.append(time.perf_counter() - t0)
-        sec = statistics.median(times)
-        out[method] = {"seconds_per_epoch": sec, "epochs_per_second": 1.0 / sec, "objective": value}
+            cpu.append(time.process_time() - c0)
+        sec, cpu_sec = statistics.median(times), statistics.median(cpu)
+        out[method] = {"seconds_per_epoch": sec, "epochs_per_second": 1.0 / sec, "cpu_seconds_per_epoch": cpu_sec,
+                       "epochs_per_cpu_second": 1.0 / cpu_sec, "objective": value}
     print(json.dumps(out))
 
 
