@@ -9,7 +9,8 @@
 // generic per-row template for comparison. BM_Gemm times the products those paths are made of, over the
 // same 50,000 rows a 256-row block at a time: U = X Wᵀ (256×64 by 64×64) and the gradient
 // accumulation Wg += Aᵀ X (64×256 by 256×64); counter GFLOPs (2·N·K·d per pass), the
-// ceiling of the block paths (bench/RESULTS.md). Counter: epochs (rate: epochs per second).
+// ceiling of the block paths (bench/RESULTS.md). BM_Draws times drawing the projections
+// and noise alone (50,000 × 64 values from the rows' streams). Counter: epochs (rate: epochs per second).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -107,6 +108,17 @@ void BM_ExpertsDsmDrawn(benchmark::State& state) {
   });
 }
 
+// Drawing the random parts alone, as the objectives draw them at each call: one Rademacher
+// projection, or one N(0, 1) noise draw (Box–Muller), per row, from each row's stream.
+void BM_DrawProjections(benchmark::State& state) {
+  const SlicedOptions o{.projections = 1, .kind = Projection::rademacher, .seed = 1};
+  for (auto _ : state) benchmark::DoNotOptimize(sliced_projections_all(o, std::size_t(kRows), std::size_t(kDim), Exec(1)));
+}
+void BM_DrawNoise(benchmark::State& state) {
+  const DenoisingOptions o{.sigmas = {0.1}, .draws = 1, .seed = 1};
+  for (auto _ : state) benchmark::DoNotOptimize(denoising_noise_all(o, std::size_t(kRows), std::size_t(kDim), Exec(1)));
+}
+
 // One pass of a product shape over all rows, 256-row blocks as row_blocks makes them.
 void gemm_pass(benchmark::State& state, bool accumulate) {
   const MatrixD& x = data();
@@ -147,6 +159,8 @@ BENCHMARK(BM_ExpertsSsmPerRow)->Name("BM_FullBatch/experts64/ssm_per_row")->Unit
 BENCHMARK(BM_ExpertsDsmPerRow)->Name("BM_FullBatch/experts64/dsm_per_row")->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_ExpertsSsmDrawn)->Name("BM_FullBatch/experts64/ssm_drawn")->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_ExpertsDsmDrawn)->Name("BM_FullBatch/experts64/dsm_drawn")->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK(BM_DrawProjections)->Name("BM_Draws/experts64/projections")->Unit(benchmark::kMillisecond)->MinTime(1);
+BENCHMARK(BM_DrawNoise)->Name("BM_Draws/experts64/noise")->Unit(benchmark::kMillisecond)->MinTime(1);
 BENCHMARK(BM_GemmForward)->Name("BM_Gemm/experts64/x_wt")->Unit(benchmark::kMillisecond)->MinTime(1);
 BENCHMARK(BM_GemmAccumulate)->Name("BM_Gemm/experts64/at_x")->Unit(benchmark::kMillisecond)->MinTime(1);
 BENCHMARK(BM_GrbmSm)->Name("BM_FullBatch/grbm32/sm")->Unit(benchmark::kMillisecond)->MinTime(2);
