@@ -8,7 +8,7 @@
 // experts with and without the quadratic term, the GRBM with σ learned and fixed, rows
 // that fill several blocks and a partial last one. Then, bit for bit: 1 vs 2 threads, the
 // value without a gradient, the projections and noise drawn beforehand, the fits
-// evaluating the block path; the drawing helpers against the matrices they replace, and
+// evaluating the block path; the drawing functions against the matrices they replace, and
 // pinned errors.
 #include <gtest/gtest.h>
 
