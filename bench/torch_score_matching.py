@@ -10,8 +10,12 @@ gradient computed by autograd, as the papers' reference code does:
        Hessian-vector product by double backward;
   dsm  denoising score matching (Vincent 2011), one noise draw per row at sigma.
 One "epoch" = the objective and its gradient over all N rows, in minibatches of --batch.
+Method "gemm" instead times the matrix products of logz's block paths through torch's
+BLAS, over all N rows in 256-row blocks: x_wt = X_b W^T (256 x d by d x K) and at_x =
+A_b^T X_b (K x 256 by 256 x d); GFLOP/s (2 N K d flops a pass).
 Prints one JSON line: seconds per epoch (median of --repeats after one warm-up epoch) and
-epochs per second, per method. Run with one thread (--threads 1) to compare with logz's
+epochs per second, per method, in wall-clock and in process CPU time (steadier on a
+shared machine; one thread, so the two agree on a quiet one). Run with one thread (--threads 1) to compare with logz's
 1-thread figures (bench/continuous_training_bench).
 """
 import argparse
@@ -72,6 +76,28 @@ def epoch(method, data, w, la, batch, gen, sigma):
     return total / data.shape[0]
 
 
+def gemm_rates(data, w, repeats):
+    """GFLOP/s of the two product shapes of logz's block paths, median of `repeats`."""
+    wt = w.detach().T.contiguous()
+    blocks = [data[b:b + 256] for b in range(0, data.shape[0], 256)]
+    flops = 2.0 * data.shape[0] * w.shape[0] * data.shape[1]
+    out = {}
+    for name in ("x_wt", "at_x"):
+        times = []
+        for _ in range(repeats + 1):
+            t0 = time.perf_counter()
+            for _ in range(5):
+                acc = torch.zeros(w.shape[0], data.shape[1], dtype=data.dtype)
+                for xb in blocks:
+                    if name == "x_wt":
+                        torch.mm(xb, wt)
+                    else:
+                        acc.addmm_(xb.T, xb)
+            times.append((time.perf_counter() - t0) / 5)
+        out[name] = flops / statistics.median(times[1:]) * 1e-9
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=50000)
@@ -94,14 +120,19 @@ def main():
     out = {"peer": "torch", "task": "score_matching_experts", "rows": a.rows, "dim": a.dim, "experts": a.experts,
            "batch": a.batch, "threads": a.threads, "dtype": a.dtype, "torch": torch.__version__}
     for method in a.methods.split(","):
+        if method == "gemm":
+            out["gemm"] = gemm_rates(data, w, max(a.repeats, 3))
+            continue
         epoch(method, data, w, la, a.batch, gen, a.sigma)  # warm-up
-        times = []
+        times, cpu = [], []
         for _ in range(a.repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             value = epoch(method, data, w, la, a.batch, gen, a.sigma)
             times.append(time.perf_counter() - t0)
-        sec = statistics.median(times)
-        out[method] = {"seconds_per_epoch": sec, "epochs_per_second": 1.0 / sec, "objective": value}
+            cpu.append(time.process_time() - c0)
+        sec, cpu_sec = statistics.median(times), statistics.median(cpu)
+        out[method] = {"seconds_per_epoch": sec, "epochs_per_second": 1.0 / sec, "cpu_seconds_per_epoch": cpu_sec,
+                       "epochs_per_cpu_second": 1.0 / cpu_sec, "objective": value}
     print(json.dumps(out))
 
 

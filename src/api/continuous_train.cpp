@@ -393,9 +393,13 @@ ContinuousTrainResult train_continuous(const MatrixD& data, const ContinuousTrai
                                       });
     if (c.method == "ssm" && c.optimizer == "lbfgs") {
       const SlicedOptions so{.projections = c.projections, .kind = Projection::rademacher, .seed = c.seed};
+      // The projections drawn once, as fit_sliced_score_matching does: the same values.
+      const bool keep = detail::keep_draws(so.projections);
+      const MatrixD drawn = keep ? sliced_projections_all(so, std::size_t(data.rows()), d, ex) : MatrixD();
       return fit_experts_unit_filters(init, c, "sliced score matching J_SSM (unit filters)", obs,
                                       [&](const StudentTExperts& m, VectorD* g) {
-                                        return sliced_score_matching_objective(m, data, so, g, ex);
+                                        return keep ? sliced_score_matching_objective(m, data, so, drawn, g, ex)
+                                                    : sliced_score_matching_objective(m, data, so, g, ex);
                                       });
     }
     return fit_any(init, data, c, ex, obs);

@@ -358,6 +358,170 @@ void GrbmFreeEnergy::add_hessian_quadratic_gradient(const Eigen::Ref<const Vecto
   gs.array() += 2 * s * u * sc.wx.array();
 }
 
+namespace {
+/// Per-thread work matrices of the block methods, kept from call to call: a block's
+/// matrices (256 rows) lie above glibc's mmap threshold, and fresh ones cost a round of
+/// page faults and a TLB flush every block.
+struct BlockScratch {
+  MatrixD p, q, q1, resid, y, zs, a, b, qy, u, wqy, wa;
+};
+BlockScratch& block_scratch() {
+  thread_local BlockScratch scratch;
+  return scratch;
+}
+
+/// The hidden terms of a block of rows X: P = sigmoid(X (W/σ²) + c), Q = P ⊙ (1 − P) and,
+/// when q1 is not null, Q' = Q ⊙ (1 − 2P), each N×m.
+void block_hidden_terms(const MatrixD& scaled_weights, const VectorD& c, const Eigen::Ref<const MatrixD>& x,
+                        MatrixD& p, MatrixD& q, MatrixD* q1) {
+  const Eigen::Index n = x.rows(), m = scaled_weights.cols();
+  p.resize(n, m);
+  q.resize(n, m);
+  if (q1) q1->resize(n, m);
+  p.noalias() = x * scaled_weights;
+  for (Eigen::Index r = 0; r < n; ++r)
+    for (Eigen::Index j = 0; j < m; ++j) {
+      const double pj = sigmoid(p(r, j) + c[j]);
+      p(r, j) = pj;
+      q(r, j) = pj * (1 - pj);
+      if (q1) (*q1)(r, j) = q(r, j) * (1 - 2 * pj);
+    }
+}
+}  // namespace
+
+double GrbmFreeEnergy::add_sliced_score_matching_terms(const Eigen::Ref<const MatrixD>& rows,
+                                                       const Eigen::Ref<const MatrixD>& projections,
+                                                       Eigen::Ref<VectorD> g) const {
+  const Eigen::Index n = inv_var_.size(), m = lap_weights_.size(), nr = rows.rows(), nz = projections.rows();
+  check_arg(rows.cols() == n && projections.cols() == n,
+            "GrbmFreeEnergy::add_sliced_score_matching_terms: rows has {} and projections {} columns but the model has {} "
+            "visible units",
+            rows.cols(), projections.cols(), n);
+  check_arg(nr == 0 ? nz == 0 : nz % nr == 0,
+            "GrbmFreeEnergy::add_sliced_score_matching_terms: {} projections for {} rows (need a whole number per row)", nz,
+            nr);
+  const bool want = g.size() != 0, learn = model_.learn_sigma;
+  if (want)
+    check_arg(g.size() == Eigen::Index(num_parameters()),
+              "GrbmFreeEnergy::add_sliced_score_matching_terms: g has {} entries but the model has {} parameters",
+              g.size(), num_parameters());
+  if (nr == 0) return 0;
+  const Eigen::Index per_row = nz / nr;
+  const VectorD& s = inv_var_;
+  BlockScratch& sc = block_scratch();
+  MatrixD &p = sc.p, &q = sc.q, &q1 = sc.q1, &resid = sc.resid, &y = sc.y;
+  block_hidden_terms(scaled_weights_, model_.hidden_bias, rows, p, q, want ? &q1 : nullptr);
+  resid.resize(nr, n);  // X − b − P Wᵀ; the scores are resid ⊙ s
+  resid.noalias() = -p * model_.weights.transpose();
+  resid += rows;
+  resid.rowwise() -= model_.visible_bias.transpose();
+  y.resize(nz, m);  // Y = Z (W/σ²)
+  y.noalias() = projections * scaled_weights_;
+  // Per (row, projection): a = zᵀ∇F = Σ_i z_i s_i resid_i, zᵀ∇²F z = Σ_i s_i z_i² − Σ_j q_j y_j².
+  VectorD a(nz);
+  double value = 0;
+  for (Eigen::Index r = 0; r < nr; ++r)
+    for (Eigen::Index k = r * per_row; k < (r + 1) * per_row; ++k) {
+      double ak = 0, h = 0;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double zs = projections(k, i) * s[i];
+        ak += zs * resid(r, i);
+        h += zs * projections(k, i);
+      }
+      for (Eigen::Index j = 0; j < m; ++j) h -= q(r, j) * y(k, j) * y(k, j);
+      a[k] = ak;
+      value += 0.5 * ak * ak - h;
+    }
+  if (!want) return value;
+  // With Zs = Z diag(s), U = X diag(s), per (row n, projection k):
+  //   ∂/∂W = Zs_k (2 q_n ⊙ y_k − a_k p_n)ᵀ + U_n (q'_n ⊙ y_k² − a_k q_n ⊙ y_k)ᵀ,
+  //   ∂/∂b = −a_k Zs_k, ∂/∂c = q'_n ⊙ y_k² − a_k q_n ⊙ y_k;
+  // B (rows k) and A (rows n, summed over the row's projections) collect the two factors.
+  MatrixD &zs = sc.zs, &amat = sc.a, &bmat = sc.b, &qy = sc.qy, &u = sc.u;
+  zs = projections * s.asDiagonal();
+  amat.setZero(nr, m);
+  bmat.resize(nz, m);
+  if (learn) qy.resize(nz, m);
+  for (Eigen::Index r = 0; r < nr; ++r)
+    for (Eigen::Index k = r * per_row; k < (r + 1) * per_row; ++k)
+      for (Eigen::Index j = 0; j < m; ++j) {
+        const double yk = y(k, j), t = q(r, j) * yk;
+        bmat(k, j) = 2 * t - a[k] * p(r, j);
+        amat(r, j) += (q1(r, j) * yk - a[k] * q(r, j)) * yk;
+        if (learn) qy(k, j) = t;
+      }
+  u = rows * s.asDiagonal();
+  Eigen::Map<MatrixD> gw(g.data(), n, m);
+  gw.noalias() += zs.transpose() * bmat;
+  gw.noalias() += u.transpose() * amat;
+  g.segment(n * m, n).noalias() -= zs.transpose() * a;
+  g.segment(n * m + n, m) += amat.colwise().sum().transpose();
+  if (!learn) return value;
+  // ∂/∂log σ = Σ_k Zs_k ⊙ (2 z_k − 2 a_k resid_n − 4 (W (q_n ⊙ y_k))) − 2 Σ_n U_n ⊙ (W A_n).
+  MatrixD &wqy = sc.wqy, &wa = sc.wa;
+  wqy.resize(nz, n);
+  wa.resize(nr, n);
+  wqy.noalias() = qy * model_.weights.transpose();
+  wa.noalias() = amat * model_.weights.transpose();
+  auto gs = g.segment(n * m + n + m, n);
+  for (Eigen::Index r = 0; r < nr; ++r) {
+    for (Eigen::Index k = r * per_row; k < (r + 1) * per_row; ++k)
+      gs.array() += zs.row(k).transpose().array() *
+                    (2 * projections.row(k).transpose().array() - 2 * a[k] * resid.row(r).transpose().array() -
+                     4 * wqy.row(k).transpose().array());
+    gs.array() -= 2 * u.row(r).transpose().array() * wa.row(r).transpose().array();
+  }
+  return value;
+}
+
+double GrbmFreeEnergy::add_denoising_score_matching_terms(const Eigen::Ref<const MatrixD>& noisy,
+                                                          const Eigen::Ref<const MatrixD>& noise, double sigma,
+                                                          Eigen::Ref<VectorD> g) const {
+  const Eigen::Index n = inv_var_.size(), m = lap_weights_.size(), nr = noisy.rows();
+  check_arg(noisy.cols() == n && noise.cols() == n && noise.rows() == nr,
+            "GrbmFreeEnergy::add_denoising_score_matching_terms: noisy is {}x{} and noise {}x{} (need the same shape, {} "
+            "columns)",
+            noisy.rows(), noisy.cols(), noise.rows(), noise.cols(), n);
+  const bool want = g.size() != 0, learn = model_.learn_sigma;
+  if (want)
+    check_arg(g.size() == Eigen::Index(num_parameters()),
+              "GrbmFreeEnergy::add_denoising_score_matching_terms: g has {} entries but the model has {} parameters",
+              g.size(), num_parameters());
+  if (nr == 0) return 0;
+  const VectorD& s = inv_var_;
+  BlockScratch& sc = block_scratch();
+  MatrixD &p = sc.p, &q = sc.q, &resid = sc.resid, &r = sc.y, &psi = sc.zs, &t = sc.a, &u = sc.u, &wt = sc.wa;
+  block_hidden_terms(scaled_weights_, model_.hidden_bias, noisy, p, q, nullptr);
+  resid.resize(nr, n);  // X̃ − b − P Wᵀ
+  resid.noalias() = -p * model_.weights.transpose();
+  resid += noisy;
+  resid.rowwise() -= model_.visible_bias.transpose();
+  // R = σ ∇F(x̃) − ε = σ (resid ⊙ s) − ε.
+  r = sigma * (resid * s.asDiagonal()) - noise;
+  const double value = 0.5 * r.squaredNorm();
+  if (!want) return value;
+  // Ψ = R diag(s), T = Q ⊙ (R (W/σ²)), U = X̃ diag(s):
+  //   ∂/∂W = −σ (Ψᵀ P + Uᵀ T), ∂/∂b = −σ Σ Ψ, ∂/∂c = −σ Σ T,
+  //   ∂/∂log σ = σ Σ [−2 Ψ ⊙ resid + 2 U ⊙ (T Wᵀ)].
+  psi = r * s.asDiagonal();
+  t.resize(nr, m);
+  t.noalias() = r * scaled_weights_;
+  t.array() *= q.array();
+  u = noisy * s.asDiagonal();
+  Eigen::Map<MatrixD> gw(g.data(), n, m);
+  gw.noalias() -= sigma * (psi.transpose() * p);
+  gw.noalias() -= sigma * (u.transpose() * t);
+  g.segment(n * m, n) -= sigma * psi.colwise().sum().transpose();
+  g.segment(n * m + n, m) -= sigma * t.colwise().sum().transpose();
+  if (!learn) return value;
+  wt.resize(nr, n);
+  wt.noalias() = t * model_.weights.transpose();
+  g.segment(n * m + n + m, n) +=
+      sigma * (-2 * (psi.array() * resid.array()) + 2 * (u.array() * wt.array())).colwise().sum().transpose().matrix();
+  return value;
+}
+
+
 VectorD grbm_mean_free_energy_gradient(const GrbmFreeEnergy& model, const Eigen::Ref<const MatrixD>& rows,
                                        const Exec& ex) {
   const GaussianRbm& rbm = model.model();

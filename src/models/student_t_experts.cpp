@@ -220,6 +220,17 @@ void check_g(const char* who, Eigen::Index n, std::size_t p) {
   check_arg(n == Eigen::Index(p), "{}: g has {} entries but the model has {} parameters", who, n, p);
 }
 
+/// Per-thread work matrices of the block methods, kept from call to call: a block's
+/// matrices (256 rows) lie above glibc's mmap threshold, and fresh ones cost a round of
+/// page faults and a TLB flush every block.
+struct BlockScratch {
+  MatrixD m[4];
+};
+BlockScratch& block_scratch() {
+  thread_local BlockScratch scratch;
+  return scratch;
+}
+
 }  // namespace
 
 void StudentTExperts::add_energy_gradient(const Eigen::Ref<const VectorD>& x, double s, Eigen::Ref<VectorD> g) const {
@@ -282,9 +293,11 @@ double StudentTExperts::add_score_matching_terms(const Eigen::Ref<const MatrixD>
   const Eigen::Index n = rows.rows(), K = filters_.rows(), d = filters_.cols();
   if (n == 0) return 0;
   // U = X Wᵀ; D = α ⊙ φ'(U); S = D W + λX (the scores, one per row).
-  MatrixD u(n, K);
+  BlockScratch& sc = block_scratch();
+  MatrixD &u = sc.m[0], &dmat = sc.m[1], &score = sc.m[2], &rho = sc.m[3];
+  u.resize(n, K);
   u.noalias() = rows * filters_.transpose();
-  MatrixD dmat(n, K);
+  dmat.resize(n, K);
   double lap = 0;
   VectorD h = VectorD::Zero(K);  // Σ_n α_k φ''(u_nk)
   for (Eigen::Index i = 0; i < n; ++i)
@@ -294,14 +307,14 @@ double StudentTExperts::add_score_matching_terms(const Eigen::Ref<const MatrixD>
       h[k] += a * phi2(uk);
     }
   for (Eigen::Index k = 0; k < K; ++k) lap += h[k] * row_norms2_[k];
-  MatrixD score(n, d);
+  score.resize(n, d);
   score.noalias() = dmat * filters_;
   if (quadratic_ != 0) score += quadratic_ * rows;
   const double value = 0.5 * score.squaredNorm() - lap - double(n) * quadratic_ * double(d);
   if (!want) return value;
   // ρ = S Wᵀ; C = α ⊙ (φ''(U) ⊙ ρ − φ'''(U) ‖w‖²); ∂/∂W = Cᵀ X + Dᵀ S − 2 diag(h) W;
   // ∂/∂log α_k = Σ_n [D_nk ρ_nk − α_k φ''(u_nk) ‖w_k‖²].
-  MatrixD rho(n, K);
+  rho.resize(n, K);
   rho.noalias() = score * filters_.transpose();
   const Eigen::Index kd = filters_.size();
   for (Eigen::Index i = 0; i < n; ++i)
@@ -315,6 +328,112 @@ double StudentTExperts::add_score_matching_terms(const Eigen::Ref<const MatrixD>
   gw.noalias() += u.transpose() * rows;
   gw.noalias() += dmat.transpose() * score;
   gw -= 2 * (h.asDiagonal() * filters_);
+  return value;
+}
+
+
+double StudentTExperts::add_sliced_score_matching_terms(const Eigen::Ref<const MatrixD>& rows,
+                                                        const Eigen::Ref<const MatrixD>& projections,
+                                                        Eigen::Ref<VectorD> g) const {
+  const Eigen::Index n = rows.rows(), K = filters_.rows(), d = filters_.cols(), nv = projections.rows();
+  check_arg(rows.cols() == d && projections.cols() == d,
+            "StudentTExperts::add_sliced_score_matching_terms: rows has {} and projections {} columns but the model has "
+            "dimension {}",
+            rows.cols(), projections.cols(), d);
+  check_arg(n == 0 ? nv == 0 : nv % n == 0,
+            "StudentTExperts::add_sliced_score_matching_terms: {} projections for {} rows (need a whole number per row)",
+            nv, n);
+  const bool want = g.size() != 0;
+  if (want) check_g("StudentTExperts::add_sliced_score_matching_terms", g.size(), num_parameters());
+  if (n == 0) return 0;
+  const Eigen::Index per_row = nv / n, kd = filters_.size();
+  // U = X Wᵀ, Q = V Wᵀ (q_k = w_kᵀv). Per (row, projection): a = vᵀ∇ₓE = Σ_k D_k q_k + λ xᵀv
+  // with D = α ⊙ φ'(u), and vᵀ∇²ₓE v = Σ_k α_k φ''(u_k) q_k² + λ‖v‖².
+  BlockScratch& sc = block_scratch();
+  MatrixD &u = sc.m[0], &q = sc.m[1];
+  u.resize(n, K);
+  q.resize(nv, K);
+  u.noalias() = rows * filters_.transpose();
+  q.noalias() = projections * filters_.transpose();
+  VectorD d1(K), d2(K), d3(K);  // α φ'(u), α φ''(u), α φ'''(u) of the current row
+  double value = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index k = 0; k < K; ++k) {
+      const double a = alpha_[k], uk = u(i, k);
+      d1[k] = a * phi1(uk);
+      d2[k] = a * phi2(uk);
+      if (want) d3[k] = a * phi3(uk);
+    }
+    if (want) u.row(i).setZero();  // becomes A, the coefficients of x_n in ∂/∂W
+    for (Eigen::Index m = i * per_row; m < (i + 1) * per_row; ++m) {
+      double a = 0, h = 0;
+      for (Eigen::Index k = 0; k < K; ++k) {
+        const double qk = q(m, k);
+        a += d1[k] * qk;
+        h += d2[k] * qk * qk;
+      }
+      if (quadratic_ != 0) {
+        a += quadratic_ * rows.row(i).dot(projections.row(m));
+        h += quadratic_ * projections.row(m).squaredNorm();
+      }
+      value += 0.5 * a * a - h;
+      if (!want) continue;
+      // ∂/∂w_k = α_k [a φ''(u_k) q_k − φ'''(u_k) q_k²] x + α_k [a φ'(u_k) − 2 φ''(u_k) q_k] v,
+      // ∂/∂log α_k = α_k [a φ'(u_k) q_k − φ''(u_k) q_k²].
+      for (Eigen::Index k = 0; k < K; ++k) {
+        const double qk = q(m, k);
+        u(i, k) += (a * d2[k] - d3[k] * qk) * qk;
+        g[kd + k] += (a * d1[k] - d2[k] * qk) * qk;
+        q(m, k) = a * d1[k] - 2 * d2[k] * qk;  // B, in Q's place
+      }
+    }
+  }
+  if (!want) return value;
+  Eigen::Map<MatrixD> gw(g.data(), K, d);
+  gw.noalias() += u.transpose() * rows;
+  gw.noalias() += q.transpose() * projections;
+  return value;
+}
+
+double StudentTExperts::add_denoising_score_matching_terms(const Eigen::Ref<const MatrixD>& noisy,
+                                                           const Eigen::Ref<const MatrixD>& noise, double sigma,
+                                                           Eigen::Ref<VectorD> g) const {
+  const Eigen::Index n = noisy.rows(), K = filters_.rows(), d = filters_.cols();
+  check_arg(noisy.cols() == d && noise.cols() == d && noise.rows() == n,
+            "StudentTExperts::add_denoising_score_matching_terms: noisy is {}x{} and noise {}x{} (need the same shape, "
+            "{} columns)",
+            noisy.rows(), noisy.cols(), noise.rows(), noise.cols(), d);
+  const bool want = g.size() != 0;
+  if (want) check_g("StudentTExperts::add_denoising_score_matching_terms", g.size(), num_parameters());
+  if (n == 0) return 0;
+  // U = X̃ Wᵀ; D = α ⊙ φ'(U); R = σ (D W + λX̃) − E, the residuals σ∇ₓE(x̃) − ε.
+  BlockScratch& sc = block_scratch();
+  MatrixD &u = sc.m[0], &dmat = sc.m[1], &resid = sc.m[2], &rho = sc.m[3];
+  u.resize(n, K);
+  dmat.resize(n, K);
+  u.noalias() = noisy * filters_.transpose();
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index k = 0; k < K; ++k) dmat(i, k) = alpha_[k] * phi1(u(i, k));
+  resid.resize(n, d);
+  resid.noalias() = dmat * filters_;
+  if (quadratic_ != 0) resid += quadratic_ * noisy;
+  resid = sigma * resid - noise;
+  const double value = 0.5 * resid.squaredNorm();
+  if (!want) return value;
+  // ρ = R Wᵀ; ∂/∂W = Cᵀ X̃ + σ Dᵀ R with C = σ α ⊙ φ''(U) ⊙ ρ; ∂/∂log α_k = σ Σ_n D_nk ρ_nk.
+  rho.resize(n, K);
+  rho.noalias() = resid * filters_.transpose();
+  const Eigen::Index kd = filters_.size();
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index k = 0; k < K; ++k) {
+      const double r = rho(i, k);
+      g[kd + k] += sigma * dmat(i, k) * r;
+      u(i, k) = sigma * alpha_[k] * phi2(u(i, k)) * r;  // C, in U's place
+      dmat(i, k) *= sigma;
+    }
+  Eigen::Map<MatrixD> gw(g.data(), K, d);
+  gw.noalias() += u.transpose() * noisy;
+  gw.noalias() += dmat.transpose() * resid;
   return value;
 }
 

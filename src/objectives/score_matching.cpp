@@ -1,10 +1,11 @@
 // Score matching: the data and option checks, and the fixed projections and noise
-// draws of sliced and denoising score matching.
+// draws of sliced and denoising score matching, per row and for all rows at once.
 #include "logz/objectives/score_matching.hpp"
 
 #include <cmath>
 
 #include "logz/core/check.hpp"
+#include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 
 namespace logz {
@@ -35,20 +36,55 @@ void check_denoising_options(const char* who, const DenoisingOptions& options) {
   check_arg(options.draws >= 1, "{}: draws must be >= 1 (got 0)", who);
 }
 
+void sliced_projections_into(const SlicedOptions& options, std::size_t row, Eigen::Ref<MatrixD> out) {
+  check_arg(out.rows() == Eigen::Index(options.projections),
+            "sliced_projections_into: out has {} rows for {} projections", out.rows(), options.projections);
+  Stream s = Stream::derive(options.seed, Purpose::noise, row);
+  for (Eigen::Index m = 0; m < out.rows(); ++m)
+    for (Eigen::Index i = 0; i < out.cols(); ++i)
+      out(m, i) = options.kind == Projection::gaussian ? s.normal() : (s.next_u32() & 1u ? 1.0 : -1.0);
+}
+
 MatrixD sliced_projections(const SlicedOptions& options, std::size_t row, std::size_t d) {
   MatrixD v(Eigen::Index(options.projections), Eigen::Index(d));
-  Stream s = Stream::derive(options.seed, Purpose::noise, row);
-  for (Eigen::Index m = 0; m < v.rows(); ++m)
-    for (Eigen::Index i = 0; i < v.cols(); ++i)
-      v(m, i) = options.kind == Projection::gaussian ? s.normal() : (s.next_u32() & 1u ? 1.0 : -1.0);
+  sliced_projections_into(options, row, v);
   return v;
+}
+
+MatrixD sliced_projections_all(const SlicedOptions& options, std::size_t rows, std::size_t d, const Exec& ex) {
+  const Eigen::Index per_row = Eigen::Index(options.projections);
+  MatrixD v(Eigen::Index(rows) * per_row, Eigen::Index(d));
+  const Blocks blocks = row_blocks(rows);
+  parallel_for(ex, blocks.count(), [&](std::size_t t) {
+    for (std::size_t r = blocks.begin(t); r < blocks.begin(t) + blocks.size(t); ++r)
+      sliced_projections_into(options, r, v.middleRows(Eigen::Index(r) * per_row, per_row));
+  });
+  return v;
+}
+
+MatrixD denoising_noise_all(const DenoisingOptions& options, std::size_t rows, std::size_t d, const Exec& ex) {
+  const Eigen::Index draws = Eigen::Index(options.draws), n = Eigen::Index(rows);
+  MatrixD eps(n * Eigen::Index(options.sigmas.size()) * draws, Eigen::Index(d));
+  const Blocks blocks = row_blocks(rows);
+  parallel_for(ex, blocks.count(), [&](std::size_t t) {
+    for (std::size_t l = 0; l < options.sigmas.size(); ++l)
+      for (std::size_t r = blocks.begin(t); r < blocks.begin(t) + blocks.size(t); ++r)
+        denoising_noise_into(options, r, l, eps.middleRows((Eigen::Index(l) * n + Eigen::Index(r)) * draws, draws));
+  });
+  return eps;
+}
+
+void denoising_noise_into(const DenoisingOptions& options, std::size_t row, std::size_t level, Eigen::Ref<MatrixD> out) {
+  check_arg(out.rows() == Eigen::Index(options.draws), "denoising_noise_into: out has {} rows for {} draws", out.rows(),
+            options.draws);
+  Stream s = Stream::derive(options.seed, Purpose::noise, row).derive(Purpose::noise, level);
+  for (Eigen::Index k = 0; k < out.rows(); ++k)
+    for (Eigen::Index i = 0; i < out.cols(); ++i) out(k, i) = s.normal();
 }
 
 MatrixD denoising_noise(const DenoisingOptions& options, std::size_t row, std::size_t level, std::size_t d) {
   MatrixD eps(Eigen::Index(options.draws), Eigen::Index(d));
-  Stream s = Stream::derive(options.seed, Purpose::noise, row).derive(Purpose::noise, level);
-  for (Eigen::Index k = 0; k < eps.rows(); ++k)
-    for (Eigen::Index i = 0; i < eps.cols(); ++i) eps(k, i) = s.normal();
+  denoising_noise_into(options, row, level, eps);
   return eps;
 }
 

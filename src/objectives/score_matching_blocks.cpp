@@ -1,6 +1,9 @@
 // Score matching's J_SM for the models that evaluate it a row block at a time with
 // matrix products: the GRBM (docs/gaussian-rbm.md, "Score matching in blocks"), the
-// neural energy and the Student-t experts (their add_score_matching_terms).
+// neural energy and the Student-t experts (their add_score_matching_terms); sliced
+// (Song et al. 2019) and denoising (Vincent 2011) score matching likewise for the GRBM
+// and the experts (their add_sliced_score_matching_terms and
+// add_denoising_score_matching_terms).
 #include <Eigen/Core>
 
 #include "logz/core/math.hpp"
@@ -83,6 +86,102 @@ double score_matching_objective(const NeuralEnergy& model, const MatrixD& data, 
 
 double score_matching_objective(const StudentTExperts& model, const MatrixD& data, VectorD* gradient, const Exec& ex) {
   return detail::block_score_matching_objective(model, data, gradient, ex);
+}
+
+double sliced_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, const SlicedOptions& options,
+                                       VectorD* gradient, const Exec& ex) {
+  return detail::block_sliced_score_matching_objective(model, data, options, nullptr, gradient, ex);
+}
+
+double sliced_score_matching_objective(const StudentTExperts& model, const MatrixD& data, const SlicedOptions& options,
+                                       VectorD* gradient, const Exec& ex) {
+  return detail::block_sliced_score_matching_objective(model, data, options, nullptr, gradient, ex);
+}
+
+double denoising_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data,
+                                          const DenoisingOptions& options, VectorD* gradient, const Exec& ex) {
+  return detail::block_denoising_score_matching_objective(model, data, options, nullptr, gradient, ex);
+}
+
+double denoising_score_matching_objective(const StudentTExperts& model, const MatrixD& data,
+                                          const DenoisingOptions& options, VectorD* gradient, const Exec& ex) {
+  return detail::block_denoising_score_matching_objective(model, data, options, nullptr, gradient, ex);
+}
+
+double sliced_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, const SlicedOptions& options,
+                                       const MatrixD& drawn, VectorD* gradient, const Exec& ex) {
+  return detail::block_sliced_score_matching_objective(model, data, options, &drawn, gradient, ex);
+}
+
+double sliced_score_matching_objective(const StudentTExperts& model, const MatrixD& data, const SlicedOptions& options,
+                                       const MatrixD& drawn, VectorD* gradient, const Exec& ex) {
+  return detail::block_sliced_score_matching_objective(model, data, options, &drawn, gradient, ex);
+}
+
+double denoising_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data,
+                                          const DenoisingOptions& options, const MatrixD& drawn, VectorD* gradient,
+                                          const Exec& ex) {
+  return detail::block_denoising_score_matching_objective(model, data, options, &drawn, gradient, ex);
+}
+
+double denoising_score_matching_objective(const StudentTExperts& model, const MatrixD& data,
+                                          const DenoisingOptions& options, const MatrixD& drawn, VectorD* gradient,
+                                          const Exec& ex) {
+  return detail::block_denoising_score_matching_objective(model, data, options, &drawn, gradient, ex);
+}
+
+namespace {
+
+template <class M>
+ScoreFit<M> fit_sliced_blocks(const M& init, const MatrixD& data, const SlicedOptions& sliced,
+                              const LbfgsOptions& options, const Exec& ex, const LbfgsCallback& on_iteration) {
+  check_continuous_data("fit_sliced_score_matching", data, init.dimension(), true);
+  check_sliced_options("fit_sliced_score_matching", sliced);
+  MatrixD drawn;
+  const bool keep = detail::keep_draws(sliced.projections);
+  if (keep) drawn = sliced_projections_all(sliced, std::size_t(data.rows()), init.dimension(), ex);
+  return detail::fit_lbfgs(init, options, on_iteration, [&](const M& m, VectorD* g) {
+    return detail::block_sliced_score_matching_objective(m, data, sliced, keep ? &drawn : nullptr, g, ex);
+  });
+}
+
+template <class M>
+ScoreFit<M> fit_denoising_blocks(const M& init, const MatrixD& data, const DenoisingOptions& denoising,
+                                 const LbfgsOptions& options, const Exec& ex, const LbfgsCallback& on_iteration) {
+  check_continuous_data("fit_denoising_score_matching", data, init.dimension(), false);
+  check_denoising_options("fit_denoising_score_matching", denoising);
+  MatrixD drawn;
+  const bool keep = detail::keep_draws(denoising.sigmas.size() * denoising.draws);
+  if (keep) drawn = denoising_noise_all(denoising, std::size_t(data.rows()), init.dimension(), ex);
+  return detail::fit_lbfgs(init, options, on_iteration, [&](const M& m, VectorD* g) {
+    return detail::block_denoising_score_matching_objective(m, data, denoising, keep ? &drawn : nullptr, g, ex);
+  });
+}
+
+}  // namespace
+
+ScoreFit<GrbmFreeEnergy> fit_sliced_score_matching(const GrbmFreeEnergy& init, const MatrixD& data,
+                                                   const SlicedOptions& sliced, const LbfgsOptions& options,
+                                                   const Exec& ex, const LbfgsCallback& on_iteration) {
+  return fit_sliced_blocks(init, data, sliced, options, ex, on_iteration);
+}
+
+ScoreFit<StudentTExperts> fit_sliced_score_matching(const StudentTExperts& init, const MatrixD& data,
+                                                    const SlicedOptions& sliced, const LbfgsOptions& options,
+                                                    const Exec& ex, const LbfgsCallback& on_iteration) {
+  return fit_sliced_blocks(init, data, sliced, options, ex, on_iteration);
+}
+
+ScoreFit<GrbmFreeEnergy> fit_denoising_score_matching(const GrbmFreeEnergy& init, const MatrixD& data,
+                                                      const DenoisingOptions& denoising, const LbfgsOptions& options,
+                                                      const Exec& ex, const LbfgsCallback& on_iteration) {
+  return fit_denoising_blocks(init, data, denoising, options, ex, on_iteration);
+}
+
+ScoreFit<StudentTExperts> fit_denoising_score_matching(const StudentTExperts& init, const MatrixD& data,
+                                                       const DenoisingOptions& denoising, const LbfgsOptions& options,
+                                                       const Exec& ex, const LbfgsCallback& on_iteration) {
+  return fit_denoising_blocks(init, data, denoising, options, ex, on_iteration);
 }
 
 }  // namespace logz

@@ -110,6 +110,23 @@ class GrbmFreeEnergy {
   void add_hessian_quadratic_gradient(const Eigen::Ref<const VectorD>& v, const Eigen::Ref<const VectorD>& z,
                                       double s, Eigen::Ref<VectorD> g) const;
 
+  // ---- batched score-matching objectives -----------------------------------------
+  /// Σ_n Σ_m [½ (z_nmᵀ∇F(v_n))² − z_nmᵀ∇²F(v_n) z_nm] over the rows v_n of `rows` (N×n)
+  /// and their M projections, row n·M + m of `projections` (N·M × n), and, when g is not
+  /// empty, g += its θ-gradient: the per-row terms of sliced_score_matching_objective as
+  /// matrix products over the block (five; seven with learn_sigma). Throws
+  /// Error(Exit::usage) on a wrong number of columns, a projection count that is not a
+  /// multiple of N, or a g of another non-zero size.
+  double add_sliced_score_matching_terms(const Eigen::Ref<const MatrixD>& rows,
+                                         const Eigen::Ref<const MatrixD>& projections, Eigen::Ref<VectorD> g) const;
+  /// Σ_n ½‖σ∇F(ṽ_n) − ε_n‖² over the noisy rows ṽ_n of `noisy` (N×n) and the noise ε_n
+  /// that made them (the rows of `noise`) at level σ, and, when g is not empty, g += its
+  /// θ-gradient: the per-row terms of denoising_score_matching_objective as matrix
+  /// products over the block (five; six with learn_sigma). Throws Error(Exit::usage) on a
+  /// wrong shape or a g of another non-zero size.
+  double add_denoising_score_matching_terms(const Eigen::Ref<const MatrixD>& noisy, const Eigen::Ref<const MatrixD>& noise,
+                                            double sigma, Eigen::Ref<VectorD> g) const;
+
   /// 1/σ_i² (cached).
   const VectorD& inverse_variance() const { return inv_var_; }
   /// W_ij / σ_i² (cached): the hidden pre-activations are c + (W/σ²)ᵀ v.

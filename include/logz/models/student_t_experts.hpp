@@ -28,7 +28,11 @@
 /// about 4·K·d multiply-adds a row at matrix-product speed), and the
 /// score_matching_objective overload for this model (objectives/score_matching.hpp) sums
 /// it over row blocks: 50,000 rows of 64-d data with K = 64 take about 0.07 s of one core against 0.32 s for the generic per-row objective
-/// (docs/energy-models.md).
+/// (docs/energy-models.md). add_sliced_score_matching_terms (four products a block:
+/// X Wᵀ, V Wᵀ and the two that accumulate ∂/∂W) and add_denoising_score_matching_terms
+/// (five: X̃ Wᵀ, D W, R Wᵀ and two for ∂/∂W) do the same for SSM and DSM, which the
+/// sliced_ and denoising_score_matching_objective overloads for this model sum over row
+/// blocks.
 /// Every method is const and safe to call from several threads at once.
 #include <cstddef>
 #include <cstdint>
@@ -112,6 +116,22 @@ class StudentTExperts {
   /// score_matching_objective done as matrix products over the block. Throws
   /// Error(Exit::usage) on a wrong number of columns or a g of another non-zero size.
   double add_score_matching_terms(const Eigen::Ref<const MatrixD>& rows, Eigen::Ref<VectorD> g) const;
+  /// Σ_n Σ_m [½ (v_nmᵀ∇ₓE(x_n))² − v_nmᵀ∇²ₓE(x_n) v_nm] over the rows x_n of `rows` (N×d)
+  /// and their M projections, row n·M + m of `projections` (N·M × d), and, when g is not
+  /// empty, g += its θ-gradient: the per-row terms of sliced_score_matching_objective as
+  /// four matrix products over the block (U = X Wᵀ, Q = V Wᵀ, and the two that accumulate
+  /// ∂/∂W), the Hessian quadratic in closed form, Σ_k α_k φ''(u_k) q_k² + λ‖v‖². Throws
+  /// Error(Exit::usage) on a wrong number of columns, a projection count that is not a
+  /// multiple of N, or a g of another non-zero size.
+  double add_sliced_score_matching_terms(const Eigen::Ref<const MatrixD>& rows,
+                                         const Eigen::Ref<const MatrixD>& projections, Eigen::Ref<VectorD> g) const;
+  /// Σ_n ½‖σ∇ₓE(x̃_n) − ε_n‖² over the noisy rows x̃_n of `noisy` (N×d) and the noise ε_n
+  /// that made them (the rows of `noise`, N×d) at level σ, and, when g is not empty,
+  /// g += its θ-gradient (σ (σ∇ₓE − ε)ᵀ ∂∇ₓE/∂θ): the per-row terms of
+  /// denoising_score_matching_objective as five matrix products over the block. Throws
+  /// Error(Exit::usage) on a wrong shape or a g of another non-zero size.
+  double add_denoising_score_matching_terms(const Eigen::Ref<const MatrixD>& noisy, const Eigen::Ref<const MatrixD>& noise,
+                                            double sigma, Eigen::Ref<VectorD> g) const;
 
  private:
   void check_x(const char* who, Eigen::Index n) const;

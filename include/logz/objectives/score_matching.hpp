@@ -19,6 +19,10 @@
 /// Rows are split into fixed blocks (row_blocks) summed in block order: bit-identical
 /// for any thread count.
 ///
+/// The Student-t experts, the GRBM and (for J_SM) the neural energy also evaluate a block
+/// of rows at a time with matrix products (non-template overloads below, the same values
+/// to rounding as the per-row templates).
+///
 /// A model takes part through small concepts (core/concepts.hpp: FlatParameters,
 /// ScoreParametric, ScoreMatchable, SliceScoreMatchable): the flat parameters, ∇ₓE, and
 /// vector–Jacobian products of the quantities each objective needs. GaussianEnergy
@@ -92,6 +96,19 @@ MatrixD sliced_projections(const SlicedOptions& options, std::size_t row, std::s
 /// The K standard-normal draws ε of data row `row` at level `level` (K × d): the stream
 /// Stream::derive(seed, Purpose::noise, row).derive(Purpose::noise, level) in order.
 MatrixD denoising_noise(const DenoisingOptions& options, std::size_t row, std::size_t level, std::size_t d);
+/// Every projection of J_SSM for `rows` data rows: row r·M + m is projection m of row r
+/// (sliced_projections(options, r, d)), drawn by fixed row blocks (the same values for
+/// any thread count). What a fit draws once and reuses at each evaluation.
+MatrixD sliced_projections_all(const SlicedOptions& options, std::size_t rows, std::size_t d, const Exec& ex);
+/// Every noise draw of J_DSM for `rows` data rows: row (l·rows + r)·K + k is draw k of
+/// row r at level l (denoising_noise(options, r, l, d)), drawn by fixed row blocks.
+MatrixD denoising_noise_all(const DenoisingOptions& options, std::size_t rows, std::size_t d, const Exec& ex);
+/// sliced_projections written into `out` (options.projections × d, e.g. a slice of a
+/// block's rows): the same values. Throws Error(Exit::usage) on another number of rows.
+void sliced_projections_into(const SlicedOptions& options, std::size_t row, Eigen::Ref<MatrixD> out);
+/// denoising_noise written into `out` (options.draws × d): the same values. Throws
+/// Error(Exit::usage) on another number of rows.
+void denoising_noise_into(const DenoisingOptions& options, std::size_t row, std::size_t level, Eigen::Ref<MatrixD> out);
 
 // ---------------------------------------------------------------------------------------
 // Objectives: the value at the model's parameters and, when `gradient` is not null, ∇θ.
@@ -142,6 +159,82 @@ double block_score_matching_objective(const M& model, const MatrixD& data, Vecto
                                                                     out.tail(out.size() - 1));
                          });
 }
+
+/// J_SSM through the model's own block evaluation: the projections of a block's rows
+/// (sliced_projections, M per row, row n·M + m) drawn into one matrix, or taken from
+/// `drawn` (sliced_projections_all) when not null, then
+/// model.add_sliced_score_matching_terms(rows, projections, g).
+template <class M>
+double block_sliced_score_matching_objective(const M& model, const MatrixD& data, const SlicedOptions& options,
+                                             const MatrixD* drawn, VectorD* gradient, const Exec& ex) {
+  check_continuous_data("sliced_score_matching_objective", data, model.dimension(), true);
+  check_sliced_options("sliced_score_matching_objective", options);
+  const Eigen::Index per_row = Eigen::Index(options.projections), d = data.cols();
+  if (drawn)
+    check_arg(drawn->rows() == data.rows() * per_row && drawn->cols() == d,
+              "sliced_score_matching_objective: the drawn projections are {}x{} but the data need {}x{}", drawn->rows(),
+              drawn->cols(), data.rows() * per_row, d);
+  return sum_block_terms(std::size_t(data.rows()), model.num_parameters(), gradient != nullptr,
+                         double(data.rows()) * double(options.projections), gradient, ex,
+                         [&](Eigen::Index first, Eigen::Index count, VectorD& out) {
+                           auto g = out.tail(out.size() - 1);
+                           const auto x = data.middleRows(first, count);
+                           if (drawn) {
+                             out[0] += model.add_sliced_score_matching_terms(
+                                 x, drawn->middleRows(first * per_row, count * per_row), g);
+                             return;
+                           }
+                           thread_local MatrixD v;  // kept: a block's matrix lies above malloc's mmap threshold
+                           v.resize(count * per_row, d);
+                           for (Eigen::Index r = 0; r < count; ++r)
+                             sliced_projections_into(options, std::size_t(first + r), v.middleRows(r * per_row, per_row));
+                           out[0] += model.add_sliced_score_matching_terms(x, v, g);
+                         });
+}
+
+/// J_DSM through the model's own block evaluation: per noise level, the draws of a block's
+/// rows (denoising_noise, K per row, row n·K + k), drawn into one matrix or taken from
+/// `drawn` (denoising_noise_all) when not null, and the noisy rows x + σε in another,
+/// then model.add_denoising_score_matching_terms(noisy, noise, σ, g).
+template <class M>
+double block_denoising_score_matching_objective(const M& model, const MatrixD& data, const DenoisingOptions& options,
+                                                const MatrixD* drawn, VectorD* gradient, const Exec& ex) {
+  check_continuous_data("denoising_score_matching_objective", data, model.dimension(), false);
+  check_denoising_options("denoising_score_matching_objective", options);
+  const Eigen::Index draws = Eigen::Index(options.draws), d = data.cols(), n = data.rows();
+  const Eigen::Index levels = Eigen::Index(options.sigmas.size());
+  if (drawn)
+    check_arg(drawn->rows() == n * levels * draws && drawn->cols() == d,
+              "denoising_score_matching_objective: the drawn noise is {}x{} but the data need {}x{}", drawn->rows(),
+              drawn->cols(), n * levels * draws, d);
+  const double norm = double(n) * double(levels) * double(options.draws);
+  return sum_block_terms(std::size_t(n), model.num_parameters(), gradient != nullptr, norm, gradient, ex,
+                         [&](Eigen::Index first, Eigen::Index count, VectorD& out) {
+                           thread_local MatrixD eps, noisy;  // kept, as v above
+                           eps.resize(drawn ? 0 : count * draws, d);
+                           noisy.resize(count * draws, d);
+                           for (Eigen::Index l = 0; l < levels; ++l) {
+                             const double sigma = options.sigmas[std::size_t(l)];
+                             const Eigen::Ref<const MatrixD> e_all =
+                                 drawn ? Eigen::Ref<const MatrixD>(drawn->middleRows((l * n + first) * draws, count * draws))
+                                       : Eigen::Ref<const MatrixD>(eps);
+                             for (Eigen::Index r = 0; r < count; ++r) {
+                               if (!drawn)
+                                 denoising_noise_into(options, std::size_t(first + r), std::size_t(l),
+                                                      eps.middleRows(r * draws, draws));
+                               // x + σε as the per-row path forms it (the same bits).
+                               for (Eigen::Index k = 0; k < draws; ++k)
+                                 noisy.row(r * draws + k) = data.row(first + r) + sigma * e_all.row(r * draws + k);
+                             }
+                             out[0] += model.add_denoising_score_matching_terms(noisy, e_all, sigma,
+                                                                                out.tail(out.size() - 1));
+                           }
+                         });
+}
+
+/// Whether a fit draws its projections or noise once and keeps them (at most four times
+/// the data's entries), instead of drawing them again at each evaluation.
+inline bool keep_draws(std::size_t per_row) { return per_row <= 4; }
 
 }  // namespace detail
 
@@ -230,6 +323,37 @@ double denoising_score_matching_objective(const M& model, const MatrixD& data, c
   });
 }
 
+/// J_SSM and J_DSM for the models with a matrix-product path (add_sliced_score_matching_terms
+/// and add_denoising_score_matching_terms: a block of rows, its projections or noisy
+/// copies, through a few matrix products, the Hessian quadratic in closed form). The same
+/// projections and noise draws as the generic templates, so the same value and gradient
+/// to rounding (within 1e-10 relative; tests/objectives/score_matching_blocks_test.cpp);
+/// rows split by row_blocks and summed in block order, the same bits for any thread
+/// count. Being non-template functions of the exact types, they are what
+/// sliced_score_matching_objective(model, ...), denoising_score_matching_objective(model,
+/// ...) and the fits call for these models. Throw as the generic templates.
+double sliced_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, const SlicedOptions& options,
+                                       VectorD* gradient, const Exec& ex);
+double sliced_score_matching_objective(const StudentTExperts& model, const MatrixD& data, const SlicedOptions& options,
+                                       VectorD* gradient, const Exec& ex);
+double denoising_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data,
+                                          const DenoisingOptions& options, VectorD* gradient, const Exec& ex);
+double denoising_score_matching_objective(const StudentTExperts& model, const MatrixD& data,
+                                          const DenoisingOptions& options, VectorD* gradient, const Exec& ex);
+/// The same with the projections or noise drawn beforehand (sliced_projections_all,
+/// denoising_noise_all for these options and data): the same bits as drawing them here.
+/// Throws Error(Exit::usage) when `drawn` does not have the shape those give.
+double sliced_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data, const SlicedOptions& options,
+                                       const MatrixD& drawn, VectorD* gradient, const Exec& ex);
+double sliced_score_matching_objective(const StudentTExperts& model, const MatrixD& data, const SlicedOptions& options,
+                                       const MatrixD& drawn, VectorD* gradient, const Exec& ex);
+double denoising_score_matching_objective(const GrbmFreeEnergy& model, const MatrixD& data,
+                                          const DenoisingOptions& options, const MatrixD& drawn, VectorD* gradient,
+                                          const Exec& ex);
+double denoising_score_matching_objective(const StudentTExperts& model, const MatrixD& data,
+                                          const DenoisingOptions& options, const MatrixD& drawn, VectorD* gradient,
+                                          const Exec& ex);
+
 namespace detail {
 
 /// Sets θ on `model` for a line-search trial; false when θ lies outside the model's
@@ -299,5 +423,22 @@ ScoreFit<M> fit_denoising_score_matching(const M& init, const MatrixD& data, con
     return denoising_score_matching_objective(m, data, denoising, g, ex);
   });
 }
+
+/// The fits of J_SSM and J_DSM for the models with a matrix-product path: as the
+/// templates, with the projections or noise drawn once before the first evaluation and
+/// reused (when detail::keep_draws(M or L·K) holds; drawn at each evaluation otherwise).
+/// The same objective values, so the same iterates as drawing them every time.
+ScoreFit<GrbmFreeEnergy> fit_sliced_score_matching(const GrbmFreeEnergy& init, const MatrixD& data,
+                                                   const SlicedOptions& sliced, const LbfgsOptions& options,
+                                                   const Exec& ex, const LbfgsCallback& on_iteration = {});
+ScoreFit<StudentTExperts> fit_sliced_score_matching(const StudentTExperts& init, const MatrixD& data,
+                                                    const SlicedOptions& sliced, const LbfgsOptions& options,
+                                                    const Exec& ex, const LbfgsCallback& on_iteration = {});
+ScoreFit<GrbmFreeEnergy> fit_denoising_score_matching(const GrbmFreeEnergy& init, const MatrixD& data,
+                                                      const DenoisingOptions& denoising, const LbfgsOptions& options,
+                                                      const Exec& ex, const LbfgsCallback& on_iteration = {});
+ScoreFit<StudentTExperts> fit_denoising_score_matching(const StudentTExperts& init, const MatrixD& data,
+                                                       const DenoisingOptions& denoising, const LbfgsOptions& options,
+                                                       const Exec& ex, const LbfgsCallback& on_iteration = {});
 
 }  // namespace logz
