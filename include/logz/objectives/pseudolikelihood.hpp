@@ -52,7 +52,8 @@ PottsData potts_data(const Matrix<std::uint8_t>& states, const std::string& alph
 void check_potts_data(const PottsData& data);
 
 enum class PlVariant { symmetric, asymmetric };
-/// Arithmetic of the gradient kernel; parameters and the optimiser stay in double.
+/// Arithmetic of the gradient kernel. A float fit also keeps the optimiser state (θ, its
+/// gradient, the L-BFGS pairs) in float, as plmc's float build; f is summed in double.
 enum class PlPrecision { float64, float32 };
 
 struct PseudolikelihoodConfig {
@@ -95,6 +96,8 @@ class PseudolikelihoodObjective {
   VectorD initial_parameters() const;
   /// f(θ), with ∇f written to grad (resized).
   double operator()(const VectorD& theta, VectorD& grad);
+  /// The same with θ and ∇f in float (the float fit's optimiser state); f in double.
+  double operator()(const VectorF& theta, VectorF& grad);
   /// The -Σ w log PL part of the last evaluation.
   double last_neg_log_pl() const;
   /// The Potts model of θ (dense; asymmetric couplings averaged).

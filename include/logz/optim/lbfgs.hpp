@@ -1,10 +1,15 @@
 #pragma once
 /// @file lbfgs.hpp
-/// The one L-BFGS driver of logz (Liu & Nocedal 1989), on LBFGS++ with a backtracking
-/// line search under the strong Wolfe conditions. Every L-BFGS fit goes through it:
-/// pseudolikelihood, ratio matching, exact maximum likelihood. It adds what LBFGS++ 0.1
-/// lacks: the objective after each iteration (trace and callback), the best point kept
-/// when a line search fails, and the reason the run stopped.
+/// The one L-BFGS driver of logz (Liu & Nocedal 1989): the algorithm of LBFGS++ 0.1
+/// (two-loop recursion, backtracking line search under the strong Wolfe conditions, its
+/// stopping tests and defaults), written to hold only 2·memory + 3 vectors of the
+/// parameters' size (the point, its gradient, the search direction and the correction
+/// pairs) and to pass over them few times. Every L-BFGS fit goes through it:
+/// pseudolikelihood, ratio matching, exact maximum likelihood. It adds the objective
+/// after each iteration (trace and callback), the best point returned when a line search
+/// fails, and the reason the run stopped. A float version keeps every vector in float
+/// (half the memory, as plmc's single-precision build), with values, dot products and
+/// the scalars of the recursion in double.
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -30,8 +35,9 @@ struct LbfgsOptions {
   std::size_t memory = 10;  ///< correction pairs kept; >= 1
 };
 
-struct LbfgsResult {
-  VectorD x;                   ///< the best point found
+template <class Scalar>
+struct LbfgsResultT {
+  Vector<Scalar> x;            ///< the best point found
   double value = 0;            ///< f(x)
   double gradient_norm = 0;    ///< ‖∇f(x)‖
   std::size_t iterations = 0;  ///< accepted line searches
@@ -42,6 +48,8 @@ struct LbfgsResult {
   /// found along the search direction: double precision exhausted).
   std::string stopped_by;
 };
+using LbfgsResult = LbfgsResultT<double>;
+using LbfgsResultF = LbfgsResultT<float>;
 
 /// Called after each accepted iteration with its number (1, 2, ...) and f.
 using LbfgsCallback = std::function<void(std::size_t iteration, double value)>;
@@ -52,5 +60,8 @@ using LbfgsCallback = std::function<void(std::size_t iteration, double value)>;
 /// Throws Error(Exit::usage) on bad options.
 LbfgsResult minimize_lbfgs(const std::function<double(const VectorD&, VectorD&)>& f, VectorD x0,
                            const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
+/// The same in float: x, the gradient and the correction pairs are floats.
+LbfgsResultF minimize_lbfgs(const std::function<double(const VectorF&, VectorF&)>& f, VectorF x0,
+                            const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
 
 }  // namespace logz
