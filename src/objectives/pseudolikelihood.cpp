@@ -557,8 +557,9 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
     r = minimize_lbfgs(std::function<double(const VectorD&, VectorD&)>(objective), f.initial_parameters(), opt,
                        progress);
   } else {
-    LbfgsResultF rf = minimize_lbfgs(std::function<double(const VectorF&, VectorF&)>(objective),
-                                     f.initial_parameters().cast<float>(), opt, progress);
+    VectorF x0 = f.initial_parameters().cast<float>();  // the double start freed here
+    LbfgsResultF rf = minimize_lbfgs(std::function<double(const VectorF&, VectorF&)>(objective), std::move(x0), opt,
+                                     progress);
     r.x = rf.x.cast<double>();
     VectorF().swap(rf.x);
     r.value = rf.value, r.gradient_norm = rf.gradient_norm, r.iterations = rf.iterations;
