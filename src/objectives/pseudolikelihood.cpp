@@ -554,11 +554,11 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
   // arithmetic is float already, and float vectors halve the memory of the fit.
   LbfgsResult r;
   if (config.precision == PlPrecision::float64) {
-    r = minimize_lbfgs(std::function<double(const VectorD&, VectorD&)>(objective), f.initial_parameters(), opt,
+    r = minimize_lbfgs_lean(std::function<double(const VectorD&, VectorD&)>(objective), f.initial_parameters(), opt,
                        progress);
   } else {
     VectorF x0 = f.initial_parameters().cast<float>();  // the double start freed here
-    LbfgsResultF rf = minimize_lbfgs(std::function<double(const VectorF&, VectorF&)>(objective), std::move(x0), opt,
+    LbfgsResultF rf = minimize_lbfgs_lean(std::function<double(const VectorF&, VectorF&)>(objective), std::move(x0), opt,
                                      progress);
     r.x = rf.x.cast<double>();
     VectorF().swap(rf.x);

@@ -1,5 +1,6 @@
-// The L-BFGS driver: the same iterates as LBFGS++ 0.1 (whose algorithm it implements),
-// the float version at the double version's optimum, stop reasons and the best point.
+// The lean L-BFGS driver: the same iterates as LBFGS++ 0.1 (whose algorithm it
+// implements), the float version at the double version's optimum, stop reasons and the
+// best point.
 #include "logz/optim/lbfgs.hpp"
 
 #include <LBFGS.h>
@@ -66,7 +67,7 @@ TEST(Lbfgs, FollowsLbfgsppIterateForIterate) {
   opt.max_iterations = 12;
   opt.gradient_tolerance = 1e-12;
   opt.memory = 6;
-  const LbfgsResult r = minimize_lbfgs(rosenbrock, x0, opt);
+  const LbfgsResult r = minimize_lbfgs_lean(rosenbrock, x0, opt);
   ASSERT_EQ(r.iterations, 12u);
 
   LBFGSpp::LBFGSParam<double> param;
@@ -95,9 +96,9 @@ TEST(Lbfgs, FloatVersionReachesTheDoubleOptimum) {
   LbfgsOptions opt;
   opt.gradient_tolerance = 1e-4;
   opt.memory = 6;
-  const LbfgsResult rd = minimize_lbfgs([&](const VectorD& x, VectorD& g) { return p(x, g); },
+  const LbfgsResult rd = minimize_lbfgs_lean([&](const VectorD& x, VectorD& g) { return p(x, g); },
                                         VectorD::Zero(Eigen::Index(p.n)), opt);
-  const LbfgsResultF rf = minimize_lbfgs([&](const VectorF& x, VectorF& g) { return p(x, g); },
+  const LbfgsResultF rf = minimize_lbfgs_lean([&](const VectorF& x, VectorF& g) { return p(x, g); },
                                          VectorF::Zero(Eigen::Index(p.n)), opt);
   ASSERT_EQ(rd.stopped_by, "gradient");
   ASSERT_EQ(rf.stopped_by, "gradient");
@@ -113,7 +114,7 @@ TEST(Lbfgs, StopsAtMaxIterationsAndKeepsTheTrace) {
   opt.max_iterations = 3;
   opt.gradient_tolerance = 1e-12;
   std::vector<double> seen;
-  const LbfgsResult r = minimize_lbfgs([&](const VectorD& x, VectorD& g) { return p(x, g); },
+  const LbfgsResult r = minimize_lbfgs_lean([&](const VectorD& x, VectorD& g) { return p(x, g); },
                                        VectorD::Zero(50), opt, [&](std::size_t, double v) { seen.push_back(v); });
   EXPECT_EQ(r.stopped_by, "max iterations");
   ASSERT_EQ(r.trace.size(), 4u);
@@ -136,7 +137,7 @@ TEST(Lbfgs, ReturnsTheBestPointWhenTheLineSearchFails) {
   x0 << 1, -2, 0.5;
   LbfgsOptions opt;
   opt.max_iterations = 10;
-  const LbfgsResult r = minimize_lbfgs(f, x0, opt);
+  const LbfgsResult r = minimize_lbfgs_lean(f, x0, opt);
   EXPECT_EQ(r.stopped_by, "line search");
   EXPECT_EQ(r.value, r.trace.back());
   VectorD g;

@@ -124,7 +124,7 @@ struct PseudolikelihoodFit {
   double seconds = 0;
 };
 
-/// Fits by L-BFGS (minimize_lbfgs). Checks the memory it needs against what the machine
+/// Fits by L-BFGS (minimize_lbfgs_lean). Checks the memory it needs against what the machine
 /// has free before allocating (Error(Exit::unavailable) naming both). Reports each
 /// iteration to `obs` as progress ("pseudolikelihood", iteration, max_iterations or 0).
 PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const PseudolikelihoodConfig& config,

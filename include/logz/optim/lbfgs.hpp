@@ -1,15 +1,16 @@
 #pragma once
 /// @file lbfgs.hpp
-/// The one L-BFGS driver of logz (Liu & Nocedal 1989): the algorithm of LBFGS++ 0.1
+/// The L-BFGS drivers of logz (Liu & Nocedal 1989), both with the algorithm of LBFGS++ 0.1
 /// (two-loop recursion, backtracking line search under the strong Wolfe conditions, its
-/// stopping tests and defaults), written to hold only 2·memory + 3 vectors of the
-/// parameters' size (the point, its gradient, the search direction and the correction
-/// pairs) and to pass over them few times. Every L-BFGS fit goes through it:
-/// pseudolikelihood, ratio matching, exact maximum likelihood. It adds the objective
-/// after each iteration (trace and callback), the best point returned when a line search
-/// fails, and the reason the run stopped. A float version keeps every vector in float
-/// (half the memory, as plmc's single-precision build), with values, dot products and
-/// the scalars of the recursion in double.
+/// stopping tests and defaults). They add the objective after each iteration (trace and
+/// callback), the best point returned when a line search fails (restarting from it with
+/// the memory cleared while that helps), and the reason the run stopped.
+/// - minimize_lbfgs: on LBFGS++ itself; ratio matching, exact maximum likelihood, NCE.
+/// - minimize_lbfgs_lean: the same iterations (to the rounding of its dot products) with
+///   only 2·memory + 3 vectors of the parameters' size (the point, its gradient, the
+///   direction, the correction pairs; the previous point lives in the slot about to be
+///   overwritten) and fused passes over them; also in float, with values, dot products
+///   and the recursion's scalars in double. Pseudolikelihood fits use it.
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -60,8 +61,12 @@ using LbfgsCallback = std::function<void(std::size_t iteration, double value)>;
 /// Throws Error(Exit::usage) on bad options.
 LbfgsResult minimize_lbfgs(const std::function<double(const VectorD&, VectorD&)>& f, VectorD x0,
                            const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
-/// The same in float: x, the gradient and the correction pairs are floats.
-LbfgsResultF minimize_lbfgs(const std::function<double(const VectorF&, VectorF&)>& f, VectorF x0,
-                            const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
+/// As minimize_lbfgs, holding 2·memory + 3 vectors (see the file's comment); a restart
+/// after a failed line search reuses the known value and gradient (no evaluation).
+LbfgsResult minimize_lbfgs_lean(const std::function<double(const VectorD&, VectorD&)>& f, VectorD x0,
+                                const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
+/// The same in float: x, the gradient, the direction and the correction pairs are floats.
+LbfgsResultF minimize_lbfgs_lean(const std::function<double(const VectorF&, VectorF&)>& f, VectorF x0,
+                                 const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
 
 }  // namespace logz
