@@ -144,6 +144,7 @@ void write_npz(const std::string& path, const NamedArrays& arrays, bool compress
   }
   if (zip_close(za.get()) != 0) fail(Exit::software, "{}: cannot build archive: {}", path, zip_strerror(za.get()));
   (void)za.release();  // zip_close freed it
+  std::vector<std::string>().swap(encoded);  // read by zip_close; freed before the read-back copy
 
   std::string bytes;
   if (zip_source_is_deleted(out.get())) {

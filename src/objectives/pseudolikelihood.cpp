@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include "logz/core/check.hpp"
@@ -124,22 +126,38 @@ std::size_t pseudolikelihood_memory_bytes(std::size_t n, std::size_t l, std::siz
                                           const PseudolikelihoodConfig& config) {
   const char* what = "pseudolikelihood";
   const std::size_t elem = config.precision == PlPrecision::float32 ? 4 : 8;
-  // Coupling matrix and its gradient: L(q+1) rows of round_up(Lq) entries each.
+  // The coupling matrix in both orientations, L(q+1) rows of round_up(Lq) entries: the
+  // tiles' slabs together cover it; a tile and its gradient are held per thread at once.
   const std::size_t rows = checked_product(l, q + 1, what);
   const std::size_t ld = round_up(checked_product(l, q, what), kAlign);
-  const std::size_t kernel = checked_product(checked_product(checked_product(rows, ld, what), elem, what), 2, what);
-  // Optimiser: θ, gradient and L-BFGS's 2·m + 5 vectors, plus the fit's best θ.
+  const std::size_t all_slabs = checked_product(rows, ld, what);
+  const std::size_t tiles = (l + std::max<std::size_t>(1, kTileStates / q) - 1) / std::max<std::size_t>(1, kTileStates / q);
+  const std::size_t threads = std::min<std::size_t>(tiles, std::size_t(std::max(1, omp_get_num_procs())));
+  const std::size_t kernel = checked_product(checked_product(all_slabs / tiles + rows * kAlign, 2 * elem, what),
+                                             threads, what);
+  // Optimiser: the point, its gradient, the direction and 2·memory correction pairs, in
+  // the fit's precision.
   const std::size_t params = checked_sum(checked_product(l, q, what),
                                          checked_product(num_coupling_blocks(l, config.variant), q * q, what), what);
-  const std::size_t optimiser = checked_product(checked_product(params, 8, what), 2 * config.memory + 8, what);
+  const std::size_t optimiser = checked_product(checked_product(params, elem, what), 2 * config.memory + 3, what);
   return checked_sum(checked_sum(kernel, optimiser, what), checked_product(n, l, what), what);
 }
 
 // ---------------------------------------------------------------------------------
 // The objective
 
+namespace {
+// One thread's working space for a tile: its slab of the coupling matrix, the slab's
+// gradient, the potentials of a block of sequences and the fields' gradient.
+template <class T>
+struct TileScratch {
+  std::vector<T> e, g, pot;
+  std::vector<double> gh;
+};
+}  // namespace
+
 struct PseudolikelihoodObjective::Impl {
-  std::size_t n = 0, l = 0, q = 0, q1 = 0, lq = 0, ld = 0;
+  std::size_t n = 0, l = 0, q = 0, q1 = 0, lq = 0;
   PlVariant variant = PlVariant::symmetric;
   PlPrecision precision = PlPrecision::float64;
   double lambda_h = 0, lambda_e = 0;
@@ -147,10 +165,17 @@ struct PseudolikelihoodObjective::Impl {
   std::vector<std::uint8_t> xt;  // L × N: states site by site, so a block of sequences is contiguous
   VectorD weights;
   Blocks tiles{0, 1}, seq_blocks{0, 1};
-  std::vector<double> e64, g64, h64;
-  std::vector<float> e32, g32, h32;
   VectorD grad_h;  // Σ over sequences of the field gradient, per tile's sites
   double neg_log_pl = 0;
+  // Scratch reused across tiles and evaluations, one per thread at work at once.
+  std::mutex scratch_mutex;
+  std::vector<std::unique_ptr<TileScratch<double>>> scratch64;
+  std::vector<std::unique_ptr<TileScratch<float>>> scratch32;
+  // Symmetric fits: the gradient of a pair's block is the sum of the two conditionals'
+  // parts, written by the tiles of its two sites; pair_lock[t·T + u] (t <= u) guards
+  // the blocks between tiles t and u, and pair_written says whether one part is in.
+  std::unique_ptr<std::mutex[]> pair_lock;
+  std::vector<char> pair_written;
 
   std::size_t coupling_blocks() const { return num_coupling_blocks(l, variant); }
   std::size_t num_parameters() const { return lq + coupling_blocks() * q * q; }
@@ -164,78 +189,159 @@ struct PseudolikelihoodObjective::Impl {
   }
 
   template <class T>
-  std::vector<T>& coupling_matrix() {
-    if constexpr (std::is_same_v<T, double>) return e64;
-    else return e32;
+  std::unique_ptr<TileScratch<T>> take_scratch() {
+    {
+      std::lock_guard<std::mutex> lock(scratch_mutex);
+      auto& pool = pool_of<T>();
+      if (!pool.empty()) {
+        auto s = std::move(pool.back());
+        pool.pop_back();
+        return s;
+      }
+    }
+    return std::make_unique<TileScratch<T>>();
   }
   template <class T>
-  std::vector<T>& gradient_matrix() {
-    if constexpr (std::is_same_v<T, double>) return g64;
-    else return g32;
+  void give_scratch(std::unique_ptr<TileScratch<T>> s) {
+    std::lock_guard<std::mutex> lock(scratch_mutex);
+    pool_of<T>().push_back(std::move(s));
   }
   template <class T>
-  std::vector<T>& field_vector() {
-    if constexpr (std::is_same_v<T, double>) return h64;
-    else return h32;
+  std::vector<std::unique_ptr<TileScratch<T>>>& pool_of() {
+    if constexpr (std::is_same_v<T, double>) return scratch64;
+    else return scratch32;
   }
 
-  // θ → coupling matrix E[(j, b), (i, a)]: what conditional i adds to state a when
-  // site j is in state b. Rows b = q (absent) and the diagonal blocks stay zero.
-  template <class T>
-  void expand(const VectorD& theta) {
-    std::vector<T>& e = coupling_matrix<T>();
-    std::vector<T>& h = field_vector<T>();
-    for (std::size_t k = 0; k < lq; ++k) h[k] = T(theta[Eigen::Index(k)]);
-    parallel_for(exec, l, [&](std::size_t i) {  // column slab of conditional i
-      for (std::size_t j = 0; j < l; ++j) {
-        if (j == i) continue;
-        const bool sym = variant == PlVariant::symmetric;
-        // Symmetric: the pair's block is stored once, rows for min(i, j).
-        const bool rows_are_i = !sym || i < j;
-        const double* blk = theta.data() + (sym ? block_offset(std::min(i, j), std::max(i, j)) : block_offset(i, j));
-        for (std::size_t b = 0; b < q; ++b) {
-          T* dst = e.data() + (j * q1 + b) * ld + i * q;
-          for (std::size_t a = 0; a < q; ++a) dst[a] = T(rows_are_i ? blk[a * q + b] : blk[b * q + a]);
+  // θ → the tile's slab E[(j, b), (i, a)] (i in the tile): what conditional i adds to
+  // state a when site j is in state b. Rows b = q (absent) and the tile's own diagonal
+  // blocks are zero.
+  template <class T, class P>
+  void expand_tile(const P* theta, std::size_t i0, std::size_t i1, std::size_t stride, T* e) const {
+    const bool sym = variant == PlVariant::symmetric;
+    for (std::size_t j = 0; j < l; ++j) {
+      std::fill_n(e + (j * q1 + q) * stride, stride, T(0));
+      for (std::size_t i = i0; i < i1; ++i) {
+        T* dst = e + j * q1 * stride + (i - i0) * q;
+        if (j == i) {
+          for (std::size_t b = 0; b < q; ++b) std::fill_n(dst + b * stride, q, T(0));
+        } else if (!sym || i < j) {  // block rows are i's states: a transposed read
+          const P* blk = theta + block_offset(i, j);
+          for (std::size_t b = 0; b < q; ++b)
+            for (std::size_t a = 0; a < q; ++a) dst[b * stride + a] = T(blk[a * q + b]);
+        } else {  // the pair's block is stored once, rows for j < i
+          const P* blk = theta + block_offset(j, i);
+          for (std::size_t b = 0; b < q; ++b)
+            for (std::size_t a = 0; a < q; ++a) dst[b * stride + a] = T(blk[b * q + a]);
         }
       }
-    });
+    }
+  }
+
+  // The tile's gradient slab → the parameter blocks of its conditionals. Symmetric: the
+  // part of conditional i in pair (i, j) meets the part of conditional j, written by j's
+  // tile; each is converted to P and the two summed (a sum of two terms does not depend
+  // on which tile comes first). Asymmetric: each block is the tile's own.
+  template <class T, class P>
+  void fold_tile(std::size_t tile, std::size_t stride, const T* g, P* grad) {
+    const std::size_t i0 = tiles.begin(tile), i1 = tiles.end(tile);
+    auto conditional_part = [&](std::size_t i, std::size_t j, std::size_t a, std::size_t b) {
+      return P(g[(j * q1 + b) * stride + (i - i0) * q + a]);
+    };
+    if (variant == PlVariant::asymmetric) {
+      for (std::size_t i = i0; i < i1; ++i)
+        for (std::size_t j = 0; j < l; ++j) {
+          if (j == i) continue;
+          P* blk = grad + block_offset(i, j);
+          for (std::size_t a = 0; a < q; ++a)
+            for (std::size_t b = 0; b < q; ++b) blk[a * q + b] = conditional_part(i, j, a, b);
+        }
+      return;
+    }
+    const std::size_t nt = tiles.count();
+    for (std::size_t step = 0; step < nt; ++step) {
+      const std::size_t u = (tile + step) % nt;  // start at the own tile: fewer waits
+      const std::size_t j0 = tiles.begin(u), j1 = tiles.end(u);
+      if (u == tile) {  // both conditionals of these pairs are in this slab
+        for (std::size_t i = i0; i < i1; ++i)
+          for (std::size_t j = i + 1; j < i1; ++j) {
+            P* blk = grad + block_offset(i, j);
+            for (std::size_t a = 0; a < q; ++a)
+              for (std::size_t b = 0; b < q; ++b)
+                blk[a * q + b] = conditional_part(i, j, a, b) + conditional_part(j, i, b, a);
+          }
+        continue;
+      }
+      const std::size_t key = std::min(tile, u) * nt + std::max(tile, u);
+      std::lock_guard<std::mutex> lock(pair_lock[key]);
+      const bool first = !pair_written[key];
+      pair_written[key] = 1;
+      for (std::size_t i = i0; i < i1; ++i)
+        for (std::size_t j = j0; j < j1; ++j) {
+          if (i < j) {
+            P* blk = grad + block_offset(i, j);
+            for (std::size_t a = 0; a < q; ++a) {
+              P* row = blk + a * q;
+              if (first)
+                for (std::size_t b = 0; b < q; ++b) row[b] = conditional_part(i, j, a, b);
+              else
+                for (std::size_t b = 0; b < q; ++b) row[b] += conditional_part(i, j, a, b);
+            }
+          } else {
+            P* blk = grad + block_offset(j, i);
+            for (std::size_t b = 0; b < q; ++b) {
+              P* row = blk + b * q;
+              const T* src = g + (j * q1 + b) * stride + (i - i0) * q;
+              if (first)
+                for (std::size_t a = 0; a < q; ++a) row[a] = P(src[a]);
+              else
+                for (std::size_t a = 0; a < q; ++a) row[a] += P(src[a]);
+            }
+          }
+        }
+    }
   }
 
   // One tile's conditionals for every sequence: adds its -Σ w log p to the return value,
-  // writes its columns of the gradient matrix and its fields' gradient.
-  template <class T>
-  double tile_pass(std::size_t tile) {
-    const std::vector<T>& e = coupling_matrix<T>();
-    std::vector<T>& g = gradient_matrix<T>();
-    const std::vector<T>& h = field_vector<T>();
+  // writes its parts of the couplings' gradient and its fields' gradient.
+  template <class T, class P>
+  double tile_pass(std::size_t tile, const P* theta, P* grad) {
     const std::size_t i0 = tiles.begin(tile), i1 = tiles.end(tile);
     const std::size_t col0 = i0 * q, width = (i1 - i0) * q, stride = round_up(width, kAlign);
-    for (std::size_t r = 0; r < l * q1; ++r) std::fill_n(g.data() + r * ld + col0, width, T(0));
-    std::vector<T> pot(seq_blocks.block * stride);
-    std::vector<double> gh(width, 0.0);
+    const std::size_t cells = l * q1 * stride;
+    std::unique_ptr<TileScratch<T>> scratch = take_scratch<T>();
+    std::vector<T>& e = scratch->e;
+    std::vector<T>& g = scratch->g;
+    std::vector<T>& pot = scratch->pot;
+    std::vector<double>& gh = scratch->gh;
+    if (e.size() < cells) e.resize(cells), g.resize(cells);
+    pot.resize(seq_blocks.block * stride);
+    gh.assign(width, 0.0);
+    expand_tile(theta, i0, i1, stride, e.data());
+    std::fill_n(g.data(), cells, T(0));
     double fx = 0;
     for (std::size_t sb = 0; sb < seq_blocks.count(); ++sb) {
       const std::size_t s0 = seq_blocks.begin(sb), nb = seq_blocks.size(sb);
-      for (std::size_t s = 0; s < nb; ++s) std::copy_n(h.data() + col0, width, pot.data() + s * stride);
+      for (std::size_t s = 0; s < nb; ++s)
+        for (std::size_t k = 0; k < width; ++k) pot[s * stride + k] = T(theta[col0 + k]);
       // Gather: potentials += E[(j, x_sj), tile] over j, four sites at a time.
       std::size_t j = 0;
       for (; j + 4 <= l; j += 4) {
-        const T* e0 = e.data() + j * q1 * ld + col0;
-        const T* e1 = e0 + q1 * ld;
-        const T* e2 = e1 + q1 * ld;
-        const T* e3 = e2 + q1 * ld;
+        const T* e0 = e.data() + j * q1 * stride;
+        const T* e1 = e0 + q1 * stride;
+        const T* e2 = e1 + q1 * stride;
+        const T* e3 = e2 + q1 * stride;
         const std::uint8_t* x0 = xt.data() + j * n + s0;
         const std::uint8_t* x1 = x0 + n;
         const std::uint8_t* x2 = x1 + n;
         const std::uint8_t* x3 = x2 + n;
         for (std::size_t s = 0; s < nb; ++s)
-          add_rows4(pot.data() + s * stride, e0 + x0[s] * ld, e1 + x1[s] * ld, e2 + x2[s] * ld, e3 + x3[s] * ld,
-                    width);
+          add_rows4(pot.data() + s * stride, e0 + x0[s] * stride, e1 + x1[s] * stride, e2 + x2[s] * stride,
+                    e3 + x3[s] * stride, width);
       }
       for (; j < l; ++j) {
-        const T* ej = e.data() + j * q1 * ld + col0;
+        const T* ej = e.data() + j * q1 * stride;
         const std::uint8_t* xj = xt.data() + j * n + s0;
-        for (std::size_t s = 0; s < nb; ++s) add_row(pot.data() + s * stride, ej + xj[s] * ld, width);
+        for (std::size_t s = 0; s < nb; ++s) add_row(pot.data() + s * stride, ej + xj[s] * stride, width);
       }
       // Conditionals: -w log p(x_si) and the residual w (p - onehot), in place.
       for (std::size_t s = 0; s < nb; ++s) {
@@ -262,59 +368,57 @@ struct PseudolikelihoodObjective::Impl {
       }
       // Scatter: G[(j, x_sj), tile] += residual, four sites at a time (distinct rows).
       for (j = 0; j + 4 <= l; j += 4) {
-        T* g0 = g.data() + j * q1 * ld + col0;
-        T* g1 = g0 + q1 * ld;
-        T* g2 = g1 + q1 * ld;
-        T* g3 = g2 + q1 * ld;
+        T* g0 = g.data() + j * q1 * stride;
+        T* g1 = g0 + q1 * stride;
+        T* g2 = g1 + q1 * stride;
+        T* g3 = g2 + q1 * stride;
         const std::uint8_t* x0 = xt.data() + j * n + s0;
         const std::uint8_t* x1 = x0 + n;
         const std::uint8_t* x2 = x1 + n;
         const std::uint8_t* x3 = x2 + n;
         for (std::size_t s = 0; s < nb; ++s)
-          add_to_rows4(g0 + x0[s] * ld, g1 + x1[s] * ld, g2 + x2[s] * ld, g3 + x3[s] * ld, pot.data() + s * stride,
-                       width);
+          add_to_rows4(g0 + x0[s] * stride, g1 + x1[s] * stride, g2 + x2[s] * stride, g3 + x3[s] * stride,
+                       pot.data() + s * stride, width);
       }
       for (; j < l; ++j) {
-        T* gj = g.data() + j * q1 * ld + col0;
+        T* gj = g.data() + j * q1 * stride;
         const std::uint8_t* xj = xt.data() + j * n + s0;
-        for (std::size_t s = 0; s < nb; ++s) add_row(gj + xj[s] * ld, pot.data() + s * stride, width);
+        for (std::size_t s = 0; s < nb; ++s) add_row(gj + xj[s] * stride, pot.data() + s * stride, width);
       }
     }
     for (std::size_t k = 0; k < width; ++k) grad_h[Eigen::Index(col0 + k)] = gh[k];
+    fold_tile(tile, stride, g.data(), grad);
+    give_scratch(std::move(scratch));
     return fx;
   }
 
-  template <class T>
-  double evaluate(const VectorD& theta, VectorD& grad) {
-    expand<T>(theta);
-    neg_log_pl = parallel_reduce(
-        exec, tiles.count(), 0.0, [&](std::size_t t) { return tile_pass<T>(t); },
-        [](double a, double b) { return a + b; });
+  template <class T, class P>
+  double evaluate(const Vector<P>& theta, Vector<P>& grad) {
     grad.resize(theta.size());
+    std::fill(pair_written.begin(), pair_written.end(), 0);
+    neg_log_pl = parallel_reduce(
+        exec, tiles.count(), 0.0, [&](std::size_t t) { return tile_pass<T, P>(t, theta.data(), grad.data()); },
+        [](double a, double b) { return a + b; });
     double fx = neg_log_pl;
     for (std::size_t k = 0; k < lq; ++k) {
-      const double v = theta[Eigen::Index(k)];
-      grad[Eigen::Index(k)] = grad_h[Eigen::Index(k)] + 2 * lambda_h * v;
+      const double v = double(theta[Eigen::Index(k)]);
+      grad[Eigen::Index(k)] = P(grad_h[Eigen::Index(k)] + 2 * lambda_h * v);
       fx += lambda_h * v * v;
     }
-    const std::vector<T>& g = gradient_matrix<T>();
-    // Fold the gradient matrix into the parameter blocks; the penalty per site row.
+    // The couplings' penalty, per site's run of blocks (contiguous in the layout).
+    const std::size_t per_site = variant == PlVariant::symmetric ? 0 : (l - 1) * q * q;
     const double penalty = parallel_reduce(
         exec, l, 0.0,
         [&](std::size_t i) {
+          const std::size_t begin = block_offset(i, variant == PlVariant::symmetric ? i + 1 : (i == 0 ? 1 : 0));
+          const std::size_t count = variant == PlVariant::symmetric ? (l - 1 - i) * q * q : per_site;
           double pen = 0;
-          for (std::size_t j = 0; j < l; ++j) {
-            if (j == i || (variant == PlVariant::symmetric && j < i)) continue;
-            const std::size_t off = block_offset(i, j);
-            for (std::size_t a = 0; a < q; ++a)
-              for (std::size_t b = 0; b < q; ++b) {
-                // Conditional i's use: row (j, b), column (i, a); conditional j's: row (i, a), column (j, b).
-                double d = double(g[(j * q1 + b) * ld + i * q + a]);
-                if (variant == PlVariant::symmetric) d += double(g[(i * q1 + a) * ld + j * q + b]);
-                const double v = theta[Eigen::Index(off + a * q + b)];
-                grad[Eigen::Index(off + a * q + b)] = d + 2 * lambda_e * v;
-                pen += v * v;
-              }
+          const P* v = theta.data() + begin;
+          P* gr = grad.data() + begin;
+          for (std::size_t k = 0; k < count; ++k) {
+            const double vk = double(v[k]);
+            gr[k] = P(double(gr[k]) + 2 * lambda_e * vk);
+            pen += vk * vk;
           }
           return pen;
         },
@@ -338,7 +442,6 @@ PseudolikelihoodObjective::PseudolikelihoodObjective(const PottsData& data, PlVa
   m.q = data.q;
   m.q1 = m.q + 1;
   m.lq = m.l * m.q;
-  m.ld = round_up(m.lq, kAlign);
   m.weights = data.weights;
   m.xt.resize(m.n * m.l);
   for (std::size_t s = 0; s < m.n; ++s)
@@ -346,12 +449,9 @@ PseudolikelihoodObjective::PseudolikelihoodObjective(const PottsData& data, PlVa
   const std::size_t sites_per_tile = std::max<std::size_t>(1, kTileStates / m.q);
   m.tiles = Blocks{m.l, sites_per_tile};
   m.seq_blocks = Blocks{m.n, kSequenceBlock};
-  const std::size_t cells = m.l * m.q1 * m.ld;
-  if (precision == PlPrecision::float64) {
-    m.e64.assign(cells, 0.0), m.g64.assign(cells, 0.0), m.h64.assign(m.lq, 0.0);
-  } else {
-    m.e32.assign(cells, 0.0f), m.g32.assign(cells, 0.0f), m.h32.assign(m.lq, 0.0f);
-  }
+  const std::size_t nt = m.tiles.count();
+  m.pair_lock = std::make_unique<std::mutex[]>(nt * nt);
+  m.pair_written.assign(nt * nt, 0);
   m.grad_h = VectorD::Zero(Eigen::Index(m.lq));
 }
 
@@ -364,8 +464,15 @@ double PseudolikelihoodObjective::last_neg_log_pl() const { return impl_->neg_lo
 double PseudolikelihoodObjective::operator()(const VectorD& theta, VectorD& grad) {
   check_arg(std::size_t(theta.size()) == num_parameters(), "pseudolikelihood: {} parameters given, the objective has {}",
             theta.size(), num_parameters());
-  return impl_->precision == PlPrecision::float64 ? impl_->evaluate<double>(theta, grad)
-                                                  : impl_->evaluate<float>(theta, grad);
+  return impl_->precision == PlPrecision::float64 ? impl_->evaluate<double, double>(theta, grad)
+                                                  : impl_->evaluate<float, double>(theta, grad);
+}
+
+double PseudolikelihoodObjective::operator()(const VectorF& theta, VectorF& grad) {
+  check_arg(std::size_t(theta.size()) == num_parameters(), "pseudolikelihood: {} parameters given, the objective has {}",
+            theta.size(), num_parameters());
+  return impl_->precision == PlPrecision::float64 ? impl_->evaluate<double, float>(theta, grad)
+                                                  : impl_->evaluate<float, float>(theta, grad);
 }
 
 VectorD PseudolikelihoodObjective::initial_parameters() const {
@@ -426,13 +533,6 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
                                                        std::size_t(data.states.cols()), data.q, config),
                          "pseudolikelihood");
   PseudolikelihoodObjective f(data, config.variant, config.precision, config.lambda_h, config.lambda_e, exec);
-  // -log PL of every evaluation, to report the one of the point returned.
-  std::vector<std::pair<double, double>> evaluated;
-  auto objective = [&](const VectorD& theta, VectorD& grad) {
-    const double v = f(theta, grad);
-    evaluated.emplace_back(v, f.last_neg_log_pl());
-    return v;
-  };
   LbfgsOptions opt;
   opt.max_iterations = config.max_iterations > 0 ? config.max_iterations : std::size_t(std::numeric_limits<int>::max());
   opt.gradient_tolerance = config.gradient_tolerance;  // ‖g‖ <= ε max(1, ‖θ‖), as plmc
@@ -440,9 +540,32 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
   opt.relative_decrease = config.relative_decrease;
   opt.decrease_window = config.decrease_window;
   opt.memory = config.memory;
-  LbfgsResult r = minimize_lbfgs(objective, f.initial_parameters(), opt, [&](std::size_t iteration, double) {
+  auto progress = [&](std::size_t iteration, double) {
     obs.progress("pseudolikelihood", iteration, config.max_iterations);
-  });
+  };
+  // -log PL of every evaluation, to report the one of the point returned.
+  std::vector<std::pair<double, double>> evaluated;
+  auto objective = [&](const auto& theta, auto& grad) {
+    const double v = f(theta, grad);
+    evaluated.emplace_back(v, f.last_neg_log_pl());
+    return v;
+  };
+  // In float the whole optimiser state is float (as plmc's float build): the kernel's
+  // arithmetic is float already, and float vectors halve the memory of the fit.
+  LbfgsResult r;
+  if (config.precision == PlPrecision::float64) {
+    r = minimize_lbfgs_lean(std::function<double(const VectorD&, VectorD&)>(objective), f.initial_parameters(), opt,
+                       progress);
+  } else {
+    VectorF x0 = f.initial_parameters().cast<float>();  // the double start freed here
+    LbfgsResultF rf = minimize_lbfgs_lean(std::function<double(const VectorF&, VectorF&)>(objective), std::move(x0), opt,
+                                     progress);
+    r.x = rf.x.cast<double>();
+    VectorF().swap(rf.x);
+    r.value = rf.value, r.gradient_norm = rf.gradient_norm, r.iterations = rf.iterations;
+    r.evaluations = rf.evaluations, r.trace = std::move(rf.trace), r.converged = rf.converged;
+    r.stopped_by = rf.stopped_by;
+  }
   PseudolikelihoodFit fit;
   fit.model = f.model(r.x);
   fit.objective = r.value;

@@ -13,9 +13,13 @@
 /// absent site has no conditional term and contributes nothing to its neighbours'.
 ///
 /// The gradient is computed tile by tile: a tile is a few sites' conditionals, whose
-/// potentials for a block of sequences are sums of rows of the coupling matrix picked by
-/// the sequences' states (a gather), and whose gradient is the matching scatter. Each
-/// tile owns its gradient columns, so the result is bit-identical for any thread count.
+/// potentials for a block of sequences are sums of rows of the tile's slab of the coupling
+/// matrix picked by the sequences' states (a gather), and whose gradient is the matching
+/// scatter. A tile expands its slab from θ and folds its gradient slab back into the
+/// parameter layout itself, so no full-size coupling matrix is held (the fit's memory is
+/// the optimiser's vectors). A pair's gradient block is the sum of two conditionals'
+/// parts, one per tile, and a sum of two terms does not depend on which comes first: the
+/// result is bit-identical for any thread count.
 /// Minimised by L-BFGS (LBFGS++) from plmc's starting point, with plmc's gradient test
 /// and a relative-decrease test.
 #include <cstddef>
@@ -52,7 +56,8 @@ PottsData potts_data(const Matrix<std::uint8_t>& states, const std::string& alph
 void check_potts_data(const PottsData& data);
 
 enum class PlVariant { symmetric, asymmetric };
-/// Arithmetic of the gradient kernel; parameters and the optimiser stay in double.
+/// Arithmetic of the gradient kernel. A float fit also keeps the optimiser state (θ, its
+/// gradient, the L-BFGS pairs) in float, as plmc's float build; f is summed in double.
 enum class PlPrecision { float64, float32 };
 
 struct PseudolikelihoodConfig {
@@ -73,8 +78,9 @@ struct PseudolikelihoodConfig {
   void validate() const;
 };
 
-/// Bytes a fit needs (kernel matrices, optimiser state, data), computed without
-/// overflow; Error(Exit::usage) if the count itself overflows.
+/// Bytes a fit needs (the tiles' slabs of the threads at work, the optimiser's 2·memory + 3
+/// vectors in the fit's precision, the data), computed without overflow;
+/// Error(Exit::usage) if the count itself overflows.
 std::size_t pseudolikelihood_memory_bytes(std::size_t n_sequences, std::size_t n_sites, std::size_t q,
                                           const PseudolikelihoodConfig& config);
 
@@ -95,6 +101,8 @@ class PseudolikelihoodObjective {
   VectorD initial_parameters() const;
   /// f(θ), with ∇f written to grad (resized).
   double operator()(const VectorD& theta, VectorD& grad);
+  /// The same with θ and ∇f in float (the float fit's optimiser state); f in double.
+  double operator()(const VectorF& theta, VectorF& grad);
   /// The -Σ w log PL part of the last evaluation.
   double last_neg_log_pl() const;
   /// The Potts model of θ (dense; asymmetric couplings averaged).
@@ -116,7 +124,7 @@ struct PseudolikelihoodFit {
   double seconds = 0;
 };
 
-/// Fits by L-BFGS (minimize_lbfgs). Checks the memory it needs against what the machine
+/// Fits by L-BFGS (minimize_lbfgs_lean). Checks the memory it needs against what the machine
 /// has free before allocating (Error(Exit::unavailable) naming both). Reports each
 /// iteration to `obs` as progress ("pseudolikelihood", iteration, max_iterations or 0).
 PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const PseudolikelihoodConfig& config,

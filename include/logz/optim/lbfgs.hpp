@@ -1,10 +1,16 @@
 #pragma once
 /// @file lbfgs.hpp
-/// The one L-BFGS driver of logz (Liu & Nocedal 1989), on LBFGS++ with a backtracking
-/// line search under the strong Wolfe conditions. Every L-BFGS fit goes through it:
-/// pseudolikelihood, ratio matching, exact maximum likelihood. It adds what LBFGS++ 0.1
-/// lacks: the objective after each iteration (trace and callback), the best point kept
-/// when a line search fails, and the reason the run stopped.
+/// The L-BFGS drivers of logz (Liu & Nocedal 1989), both with the algorithm of LBFGS++ 0.1
+/// (two-loop recursion, backtracking line search under the strong Wolfe conditions, its
+/// stopping tests and defaults). They add the objective after each iteration (trace and
+/// callback), the best point returned when a line search fails (restarting from it with
+/// the memory cleared while that helps), and the reason the run stopped.
+/// - minimize_lbfgs: on LBFGS++ itself; ratio matching, exact maximum likelihood, NCE.
+/// - minimize_lbfgs_lean: the same iterations (to the rounding of its dot products) with
+///   only 2·memory + 3 vectors of the parameters' size (the point, its gradient, the
+///   direction, the correction pairs; the previous point lives in the slot about to be
+///   overwritten) and fused passes over them; also in float, with values, dot products
+///   and the recursion's scalars in double. Pseudolikelihood fits use it.
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -30,8 +36,9 @@ struct LbfgsOptions {
   std::size_t memory = 10;  ///< correction pairs kept; >= 1
 };
 
-struct LbfgsResult {
-  VectorD x;                   ///< the best point found
+template <class Scalar>
+struct LbfgsResultT {
+  Vector<Scalar> x;            ///< the best point found
   double value = 0;            ///< f(x)
   double gradient_norm = 0;    ///< ‖∇f(x)‖
   std::size_t iterations = 0;  ///< accepted line searches
@@ -42,6 +49,8 @@ struct LbfgsResult {
   /// found along the search direction: double precision exhausted).
   std::string stopped_by;
 };
+using LbfgsResult = LbfgsResultT<double>;
+using LbfgsResultF = LbfgsResultT<float>;
 
 /// Called after each accepted iteration with its number (1, 2, ...) and f.
 using LbfgsCallback = std::function<void(std::size_t iteration, double value)>;
@@ -52,5 +61,12 @@ using LbfgsCallback = std::function<void(std::size_t iteration, double value)>;
 /// Throws Error(Exit::usage) on bad options.
 LbfgsResult minimize_lbfgs(const std::function<double(const VectorD&, VectorD&)>& f, VectorD x0,
                            const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
+/// As minimize_lbfgs, holding 2·memory + 3 vectors (see the file's comment); a restart
+/// after a failed line search reuses the known value and gradient (no evaluation).
+LbfgsResult minimize_lbfgs_lean(const std::function<double(const VectorD&, VectorD&)>& f, VectorD x0,
+                                const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
+/// The same in float: x, the gradient, the direction and the correction pairs are floats.
+LbfgsResultF minimize_lbfgs_lean(const std::function<double(const VectorF&, VectorF&)>& f, VectorF x0,
+                                 const LbfgsOptions& options, const LbfgsCallback& on_iteration = {});
 
 }  // namespace logz
