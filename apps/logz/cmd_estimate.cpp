@@ -85,9 +85,10 @@ int run_estimate_energy(const EstimateOptions& o, const api::EstimateConfig& c, 
   o.kernel.validate();
   const MatrixD start = o.data.empty() ? MatrixD() : load_real_data(kCmd, "--data", o.data, energy.dimension());
   ProgressBar obs(stderr, o.common.quiet);
-  const api::ReplicatedEstimate r = api::replicate(c, [&](const api::EstimateConfig& one) {
-    return api::continuous_estimate(energy, base, one, o.kernel, o.data.empty() ? nullptr : &start, ex, obs);
-  });
+  const api::ReplicatedEstimate r =
+      api::replicate(c, ex, obs, [&](const api::EstimateConfig& one, const Exec& run_ex, Observer& run_obs) {
+        return api::continuous_estimate(energy, base, one, o.kernel, o.data.empty() ? nullptr : &start, run_ex, run_obs);
+      });
   return report(o, c, r,
                 {{"kind", "energy"}, {"energy", o.energy}, {"base_sigma", o.base_sigma}, {"kernel", o.kernel.name()},
                  {"step_size", o.kernel.step_size}, {"leapfrog", o.kernel.leapfrog}, {"dimension", energy.dimension()}});

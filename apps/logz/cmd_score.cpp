@@ -73,7 +73,7 @@ Sequences read_sequences(const ScoreOptions& o, const io::ModelFile& file, const
   io::AlignmentOptions ao;
   ao.alphabet = s.alphabet;
   if (!o.focus.empty()) ao.focus = o.focus;
-  ao.unknown = unknown_letters(o.unknown);
+  ao.unknown = io::unknown_letters_by_name(o.unknown);
   io::Alignment aln = io::read_alignment(o.data, ao);
   check_data(aln.num_columns() == l, "{}: --data {} has {} {}columns, but the model {} has {} sites", kCmd, o.data,
              aln.num_columns(), aln.focus ? "focus " : "match ", o.model, l);

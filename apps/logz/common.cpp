@@ -107,11 +107,6 @@ MatrixD load_real_data(std::string_view command, std::string_view option, const 
   return api::load_real_rows(path, field, command, columns);
 }
 
-io::UnknownLetters unknown_letters(const std::string& choice) {
-  if (choice == "skip") return io::UnknownLetters::skip;
-  return choice == "gap" ? io::UnknownLetters::gap : io::UnknownLetters::error;
-}
-
 void add_log_z_options(CLI::App& sub, LogZOptions& o) {
   sub.add_option("--chains", o.chains, "AIS chains (RAISE: reverse chains, one per data row picked)")
       ->capture_default_str()

@@ -120,8 +120,6 @@ MatrixU8 load_data(std::string_view command, std::string_view option, const std:
 MatrixD load_real_data(std::string_view command, std::string_view option, const std::string& path,
                        std::size_t columns = 0);
 
-/// --unknown error|skip|gap of the commands that read alignments.
-io::UnknownLetters unknown_letters(const std::string& choice);
 
 // ------------------------------------------------------------------ log Z estimation options
 

@@ -579,13 +579,13 @@ py::dict estimate_energy(py::object energy, py::object grad, std::size_t d, int 
   api::ReplicatedEstimate r;
   {
     py::gil_scoped_release nogil;  // the energy takes it back for each call
-    r = api::replicate(c, [&](const api::EstimateConfig& one) {
+    r = api::replicate(c, ex, obs, [&](const api::EstimateConfig& one, const Exec& run_ex, Observer& run_obs) {
       check_config(!start || std::size_t(start->rows()) >= one.chains, {"chains", "data"},
                    "{}: @0 {} exceeds the {} rows of @1", "estimate", one.chains, start ? start->rows() : 0);
       const MatrixD* s = nullptr;
       MatrixD rows;
       if (start) rows = start->topRows(Eigen::Index(one.chains)), s = &rows;
-      return api::estimate_on_path(path, one, s, ex, obs);
+      return api::estimate_on_path(path, one, s, run_ex, run_obs);
     });
   }
   const nlohmann::json details = {

@@ -163,6 +163,40 @@ EstimateConfig replicate_config(const EstimateConfig& c, std::size_t r, std::siz
   return one;
 }
 
+namespace detail {
+RunsObserver::RunsObserver(Observer& out, std::size_t runs) : out_(out) {
+  for (std::size_t r = 0; r < runs; ++r) {
+    runs_.push_back(std::make_unique<One>());
+    runs_.back()->all = this;
+  }
+}
+
+void RunsObserver::One::progress(std::string_view phase, std::size_t d, std::size_t t) {
+  done.store(d, std::memory_order_relaxed);
+  total.store(t, std::memory_order_relaxed);
+  if (logz::detail::on_worker_thread()) return;
+  // Runs not yet started count as this one's size: the runs share the budget evenly.
+  std::size_t sum_done = 0, sum_total = 0;
+  for (const auto& one : all->runs_) {
+    const std::size_t ot = one->total.load(std::memory_order_relaxed);
+    sum_done += ot ? std::min(one->done.load(std::memory_order_relaxed), ot) : 0;
+    sum_total += ot ? ot : t;
+  }
+  std::lock_guard lock(all->mutex_);
+  all->out_.progress(phase, sum_done, sum_total);
+}
+
+void RunsObserver::One::message(std::string_view text) {
+  std::lock_guard lock(all->mutex_);
+  messages.emplace_back(text);
+}
+
+void RunsObserver::flush() {
+  for (const auto& one : runs_)
+    for (const std::string& m : one->messages) out_.message(m);
+}
+}  // namespace detail
+
 ReplicatedEstimate combine_replicates(std::vector<LogZEstimate> runs) {
   check_arg(!runs.empty(), "combine_replicates: needs at least one run");
   ReplicatedEstimate out;

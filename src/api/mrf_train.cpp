@@ -45,11 +45,6 @@ void check_choice(const std::string& v, std::initializer_list<const char*> choic
 
 bool is_alignment_path(const std::string& path) { return std::filesystem::path(path).extension() != ".npy"; }
 
-io::UnknownLetters unknown_letters(const std::string& choice) {
-  if (choice == "skip") return io::UnknownLetters::skip;
-  return choice == "gap" ? io::UnknownLetters::gap : io::UnknownLetters::error;
-}
-
 /// Every row used, in order: the records of integer-state data.
 void all_records(io::Alignment& aln, std::size_t rows) {
   aln.records.resize(rows);
@@ -153,7 +148,7 @@ PottsTrainingData load_potts_training_data(const std::string& path, const PottsD
   io::AlignmentOptions ao;
   ao.alphabet = config.alphabet;
   if (!config.focus.empty()) ao.focus = config.focus;
-  ao.unknown = unknown_letters(config.unknown);
+  ao.unknown = io::unknown_letters_by_name(config.unknown);
   out.alignment = io::read_alignment(path, ao);
   const io::Alignment& aln = out.alignment;
   const VectorD w = config.weights.empty() ? io::sequence_weights(aln, config.theta, ex)

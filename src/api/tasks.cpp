@@ -86,11 +86,11 @@ LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& confi
       return out;
     }
     const auto prepared = traits.prepare(m, file, config, inputs, ex, who);
-    out.estimate = replicate(config, [&](const EstimateConfig& one) {
+    out.estimate = replicate(config, ex, obs, [&](const EstimateConfig& one, const Exec& run_ex, Observer& run_obs) {
       // Each replicate picks its own start rows with its own seed.
       const std::optional<Rows> start =
           needs_start ? std::optional<Rows>(pick_rows(*inputs.start_data, one.chains, one.seed, who)) : std::nullopt;
-      return traits.estimate(m, prepared, one, inputs, start ? &*start : nullptr, ex, obs);
+      return traits.estimate(m, prepared, one, inputs, start ? &*start : nullptr, run_ex, run_obs);
     });
     out.details.update(traits.details(m, prepared, config, inputs));
     if constexpr (requires { prepared.lower_bound(); }) {

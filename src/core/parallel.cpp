@@ -23,6 +23,8 @@ namespace {
 
 thread_local bool t_worker = false;   // this thread is a pool worker
 thread_local bool t_in_task = false;  // this thread is running a task (nested calls run serially)
+struct Job;
+thread_local const Job* t_job = nullptr;  // the job whose task this thread runs (innermost)
 
 /// Tells the core this thread is polling (frees the pipeline for a sibling hardware thread).
 inline void relax() {
@@ -45,21 +47,35 @@ struct Job {
   std::atomic<int> joined{0};
   std::atomic<std::size_t> next{0};   ///< the next task to take
   std::atomic<std::size_t> done{0};   ///< tasks finished
+  std::atomic<bool> failed{false};    ///< a task threw: the others stop
+  const Job* parent = nullptr;        ///< the job whose task made this one (nested), if any
   std::mutex error_mutex;
   std::exception_ptr error;
 
-  /// Takes and runs tasks until none is left.
+  bool stopping() const {
+    for (const Job* j = this; j; j = j->parent)
+      if (j->failed.load(std::memory_order_relaxed)) return true;
+    return false;
+  }
+
+  /// Takes and runs tasks until none is left; after a task threw, the rest are skipped.
   void work() {
     const bool outer = t_in_task;  // a nested call runs inside another task
+    const Job* outer_job = t_job;
     for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
-      t_in_task = true;
-      try {
-        call(context, t);
-      } catch (...) {
-        std::lock_guard lock(error_mutex);
-        if (!error) error = std::current_exception();
+      if (!stopping()) {
+        t_in_task = true;
+        t_job = this;
+        try {
+          call(context, t);
+        } catch (...) {
+          failed.store(true, std::memory_order_relaxed);
+          std::lock_guard lock(error_mutex);
+          if (!error) error = std::current_exception();
+        }
+        t_in_task = outer;
+        t_job = outer_job;
       }
-      t_in_task = outer;
       if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) done.notify_all();
     }
   }
@@ -150,9 +166,13 @@ Pool& pool() {
 
 bool on_worker_thread() { return t_worker; }
 
+void stop_if_a_sibling_failed() {
+  if (t_job && t_job->stopping()) throw TaskStopped{};
+}
+
 void run_tasks(int threads, std::size_t n_tasks, void (*call)(void*, std::size_t), void* context) {
   auto job = std::make_shared<Job>();
-  job->call = call, job->context = context, job->n = n_tasks, job->helpers = threads - 1;
+  job->call = call, job->context = context, job->n = n_tasks, job->helpers = threads - 1, job->parent = t_job;
   Pool& p = pool();
   std::unique_lock owner(p.owner(), std::try_to_lock);
   if (t_in_task || !owner.owns_lock()) {

@@ -127,6 +127,13 @@ long region_start(const std::string& name) {
 
 }  // namespace
 
+UnknownLetters unknown_letters_by_name(std::string_view name) {
+  if (name == "error") return UnknownLetters::error;
+  if (name == "gap") return UnknownLetters::gap;
+  check_arg(name == "skip", "unknown letters: expected error, gap or skip, got '{}'", name);
+  return UnknownLetters::skip;
+}
+
 Alignment read_alignment(const std::string& path, const AlignmentOptions& options) {
   check_alphabet("read_alignment", options.alphabet);
   if (options.focus) check_arg(!options.focus->empty(), "read_alignment: the focus sequence name is empty");

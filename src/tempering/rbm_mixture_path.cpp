@@ -195,7 +195,7 @@ MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, do
   if (!move) return {};
   std::size_t total = 0;
   for (std::size_t c : changed) total += c;
-  return {double(total) / double(std::max<Eigen::Index>(1, x.size())), 0};
+  return {double(total) / double(std::max<Eigen::Index>(1, x.size())), 0, double(total), double(x.size())};
 }
 
 }  // namespace logz

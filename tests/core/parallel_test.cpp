@@ -61,6 +61,38 @@ TEST(ParallelFor, ExceptionsReachTheCaller) {
   }
 }
 
+TEST(ParallelFor, ATaskThatThrowsStopsItsSiblingsAtTheirNextProgressCheck) {
+  // Task 0 waits until task 1 has started, then throws; task 1 (nested one level down, as a
+  // replicate runs its own blocks) would run for a minute but checks between its steps.
+  std::atomic<bool> second_started{false};
+  std::atomic<int> steps{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    parallel_for(Exec(2), 2, [&](std::size_t t) {
+      if (t == 0) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!second_started.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+        fail(Exit::software, "task 0 failed");
+      }
+      second_started = true;
+      parallel_for(Exec(2), 3, [&](std::size_t) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (std::chrono::steady_clock::now() < until) {
+          steps.fetch_add(1);
+          detail::stop_if_a_sibling_failed();
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+      });
+    });
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "task 0 failed");  // the first error, not the sibling's stop
+  }
+  EXPECT_LT(seconds_since(t0), 20.0);
+  // Outside a task the check never throws.
+  EXPECT_NO_THROW(detail::stop_if_a_sibling_failed());
+}
+
 TEST(ParallelFor, TasksRunOnSeveralThreadsAndTheCaller) {
   // Tasks that wait for each other can only finish when two threads run them at once.
   std::atomic<int> started{0};

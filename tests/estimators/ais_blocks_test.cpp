@@ -3,7 +3,8 @@
 // block. These tests check that the particles, log-weights and per-step diagnostics are
 // those of running the population whole, bit for bit (a Potts path, whose particles
 // share nothing), across segments of the kept log-weight history, and that the result
-// does not depend on the thread count (an RBM path narrow enough to run in blocks).
+// does not depend on the thread count (the RBM paths, narrow and wide, and the RBM path
+// from a mixture of the modes' bases).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "logz/estimators/ais.hpp"
 #include "logz/tempering/mrf_path.hpp"
+#include "logz/tempering/rbm_mixture_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
 #include "support/calibration.hpp"
 #include "support/rbm_fixtures.hpp"
@@ -119,9 +121,46 @@ TEST(AisBlocks, NarrowRbmPathRunsInBlocksWithTheSameBitsForAnyThreadCount) {
   // Against the whole population: the same draws, products of other shapes (float rounding).
   const LogZEstimate whole = ais(Whole<RbmAnnealingPath>{path}, schedule, AisConfig{100, 4}, Exec(1));
   for (std::size_t r = 0; r < 100; ++r) EXPECT_NEAR(one.log_weights[r], whole.log_weights[r], 1e-4) << r;
-  // A wide hidden layer splits each step's products by columns instead.
-  const RbmF wide = test::random_rbm(3, 12, 130, 0.1, 0.5).cast<float>();
-  EXPECT_EQ(RbmAnnealingPath(wide, VectorF::Zero(12)).particle_block(100), 0u);
+}
+
+TEST(AisBlocks, WideRbmPathRunsInAPowerOfTwoOfBlocksOrSplitsItsSteps) {
+  const RbmF m = test::random_rbm(3, 12, 130, 0.1, 0.5).cast<float>();
+  const RbmAnnealingPath path(m, VectorF::Constant(12, -0.2f));
+  // Blocks of at least wide_block_rows particles, 2, 4, 8 or 16 of them; under two such
+  // blocks the steps split their products by columns (no blocks).
+  EXPECT_EQ(path.particle_block(99), 0u);
+  EXPECT_EQ(path.particle_block(100), 50u);
+  EXPECT_EQ(path.particle_block(199), 100u);
+  EXPECT_EQ(path.particle_block(200), 50u);
+  EXPECT_EQ(path.particle_block(100000), 6250u);
+  const Schedule schedule = Schedule::sigmoid(150);
+  const LogZEstimate one = ais(path, schedule, AisConfig{120, 6}, Exec(1));
+  const LogZEstimate two = ais(path, schedule, AisConfig{120, 6}, Exec(2));
+  EXPECT_EQ(one.log_weights, two.log_weights);
+  expect_same_steps(one, two);
+  const LogZEstimate whole = ais(Whole<RbmAnnealingPath>{path}, schedule, AisConfig{120, 6}, Exec(2));
+  for (std::size_t r = 0; r < 120; ++r) EXPECT_NEAR(one.log_weights[r], whole.log_weights[r], 1e-4) << r;
+}
+
+TEST(AisBlocks, ModeMixturePathRunsItsRowBlocksThroughEveryStep) {
+  const RbmD m = test::random_rbm(8, 10, 70, 0.3, 1.0);
+  RbmModes modes;
+  modes.states = MatrixU8::Zero(2, 70);
+  modes.states.row(1).setOnes();
+  modes.log_weights = VectorD{{0.0, -0.7}};
+  const RbmModeMixturePath path(m, modes);
+  static_assert(BlockwisePath<RbmModeMixturePath>);
+  EXPECT_EQ(path.particle_block(99), 0u);
+  EXPECT_EQ(path.particle_block(100), 50u);
+  const Whole<RbmModeMixturePath> whole{path};
+  const Schedule schedule = Schedule::sigmoid(120);
+  // Each row's products are its own: the blocks give the whole population's bits.
+  for (std::size_t n : {100u, 260u}) {
+    const LogZEstimate blocks = ais(path, schedule, AisConfig{n, 5}, Exec(2));
+    const LogZEstimate one = ais(whole, schedule, AisConfig{n, 5}, Exec(1));
+    EXPECT_EQ(blocks.log_weights, one.log_weights) << n;
+    expect_same_steps(blocks, one);
+  }
 }
 
 }  // namespace

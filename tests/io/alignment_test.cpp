@@ -55,6 +55,14 @@ void expect_read_error(const std::string& path, const AlignmentOptions& o, Exit 
 }
 
 // Protein states: - A C D E F G H I K L M N P Q R S T V W Y = 0 .. 20.
+TEST(Alignment, UnknownLettersByName) {
+  EXPECT_EQ(io::unknown_letters_by_name("error"), io::UnknownLetters::error);
+  EXPECT_EQ(io::unknown_letters_by_name("gap"), io::UnknownLetters::gap);
+  EXPECT_EQ(io::unknown_letters_by_name("skip"), io::UnknownLetters::skip);
+  test::expect_error([] { io::unknown_letters_by_name("drop"); }, Exit::usage,
+                     "unknown letters: expected error, gap or skip, got 'drop'");
+}
+
 TEST(Alignment, MultiLineFasta) {
   test::TempDir dir;
   const auto p = write(dir, "a.fasta", ">s1 first sequence\r\nAC-D\r\nEF\r\n\n>s2\tx\n-CAD\n  EY  \n");

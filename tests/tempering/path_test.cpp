@@ -115,14 +115,27 @@ TEST(EstimateFacade, ReplicatesInOneCallEqualRunsOneByOne) {
   c.seed = 11;
   c.replicates = 3;
   const api::MrfModel model = m;
-  const api::ReplicatedEstimate r =
-      api::replicate(c, [&](const api::EstimateConfig& one) { return api::mrf_estimate(model, one, nullptr, Exec(2)); });
+  // Two threads: the three runs are the tasks of one region (with one progress stream and
+  // their messages in run order); three threads: one after the other.
+  struct Recorder : Observer {
+    std::size_t last_done = 0, last_total = 0, calls = 0;
+    void progress(std::string_view, std::size_t d, std::size_t t) override { last_done = d, last_total = t, ++calls; }
+  } seen;
+  const auto run = [&](const api::EstimateConfig& one, const Exec& run_ex, Observer& run_obs) {
+    return api::mrf_estimate(model, one, nullptr, run_ex, run_obs);
+  };
+  const api::ReplicatedEstimate r = api::replicate(c, Exec(2), seen, run);
+  const api::ReplicatedEstimate r3 = api::replicate(c, Exec(3), silent_observer(), run);
   ASSERT_EQ(r.runs.size(), 3u);
+  EXPECT_GT(seen.calls, 0u);
+  EXPECT_LE(seen.last_done, seen.last_total);
   for (std::size_t k = 0; k < 3; ++k) {
     const api::EstimateConfig one = api::replicate_config(c, k, 3);  // seed 11 + k, 17 / 17 / 16 chains
     EXPECT_EQ(one.seed, 11 + k);
     EXPECT_EQ(api::mrf_estimate(model, one, nullptr, Exec(1)).log_weights, r.runs[k].log_weights);
+    EXPECT_EQ(r3.runs[k].log_weights, r.runs[k].log_weights);
   }
+  EXPECT_EQ(r3.combined.log_z, r.combined.log_z);
   // Pooled on the Z scale: log mean exp of the runs' log Z.
   const double l0 = r.runs[0].log_z, l1 = r.runs[1].log_z, l2 = r.runs[2].log_z;
   const double mx = std::max({l0, l1, l2});

@@ -21,7 +21,10 @@
 /// bars do not explain their spread, which is the usual symptom of an AIS/SMC run that is
 /// too short (the weights' variance is underestimated) or of chains that do not mix. That
 /// and the other checks of estimators/verdict.hpp make the verdict (reliable, warnings).
+#include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <cstdint>
 #include <optional>
 #include <tuple>
@@ -154,13 +157,52 @@ std::size_t replicate_count(const EstimateConfig& c);
 /// budget % R runs take one more).
 EstimateConfig replicate_config(const EstimateConfig& c, std::size_t r, std::size_t R);
 
-/// The runs of `config` (replicate_count, replicate_config), each `run(one)`, combined.
+namespace detail {
+/// The observer of runs made at the same time, one per task: progress is the runs' summed,
+/// passed on from the calling thread only (pool workers never call an observer:
+/// core/parallel.hpp), and messages are kept and passed on in run order when the runs end.
+class RunsObserver {
+ public:
+  RunsObserver(Observer& out, std::size_t runs);
+  Observer& run(std::size_t r) { return *runs_[r]; }
+  /// The kept messages, run by run.
+  void flush();
+
+ private:
+  struct One : Observer {
+    RunsObserver* all = nullptr;
+    std::atomic<std::size_t> done{0}, total{0};
+    std::vector<std::string> messages;
+    void progress(std::string_view phase, std::size_t done, std::size_t total) override;
+    void message(std::string_view text) override;
+  };
+  Observer& out_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<One>> runs_;
+};
+}  // namespace detail
+
+/// The runs of `config` (replicate_count, replicate_config), each `run(one, ex, obs)`,
+/// combined; `seconds` is the wall time of them all. With at least as many runs as
+/// threads, the runs are the tasks of one parallel region (each run on one thread: a
+/// coarse region that a busy machine's paused thread holds up for one run at most);
+/// otherwise they run one after the other, each on every thread. Every run's blocks are
+/// fixed by its size, so the bits are the same either way.
 template <class Run>
-ReplicatedEstimate replicate(const EstimateConfig& config, Run&& run) {
+ReplicatedEstimate replicate(const EstimateConfig& config, const Exec& ex, Observer& obs, Run&& run) {
+  const auto t0 = std::chrono::steady_clock::now();
   const std::size_t R = replicate_count(config);
-  std::vector<LogZEstimate> runs;
-  for (std::size_t r = 0; r < R; ++r) runs.push_back(run(replicate_config(config, r, R)));
-  return combine_replicates(std::move(runs));
+  std::vector<LogZEstimate> runs(R);
+  if (R > 1 && ex.threads() > 1 && R >= std::size_t(ex.threads())) {
+    detail::RunsObserver each(obs, R);
+    parallel_for(ex, R, [&](std::size_t r) { runs[r] = run(replicate_config(config, r, R), ex, each.run(r)); });
+    each.flush();
+  } else {
+    for (std::size_t r = 0; r < R; ++r) runs[r] = run(replicate_config(config, r, R), ex, obs);
+  }
+  ReplicatedEstimate out = combine_replicates(std::move(runs));
+  out.combined.seconds = seconds_since(t0);
+  return out;
 }
 
 /// JSON of one estimate: method, log_z, std_error, error_method, ess, num_samples,

@@ -48,10 +48,17 @@ namespace detail {
 void run_tasks(int threads, std::size_t n_tasks, void (*call)(void*, std::size_t), void* context);
 /// Whether this thread is a pool worker (not a thread that called into logz).
 bool on_worker_thread();
+/// Thrown by stop_if_a_sibling_failed; parallel_for rethrows the first task's error instead.
+struct TaskStopped {};
+/// Inside a task: throws TaskStopped once another task of the same parallel_for (or of one
+/// that encloses it) has thrown, so that long tasks end soon after an error or an interrupt
+/// rather than running to their end. Progress reports call it (ProgressTicker).
+void stop_if_a_sibling_failed();
 }  // namespace detail
 
 /// Calls f(task) for task = 0 .. n_tasks-1, spread over ex.threads() threads.
-/// The first exception thrown by a task is rethrown on the calling thread.
+/// The first exception thrown by a task is rethrown on the calling thread; tasks not yet
+/// started are then skipped, and running ones stop at their next progress report.
 template <class F>
 void parallel_for(const Exec& ex, std::size_t n_tasks, F&& f) {
   if (n_tasks == 0) return;
@@ -118,6 +125,7 @@ class ProgressTicker {
       : obs_(obs), phase_(std::move(phase)), total_(total), per_(std::max<std::size_t>(1, units_per_step)) {}
   void add(std::size_t units) {
     const std::size_t d = done_.fetch_add(units, std::memory_order_relaxed) + units;
+    detail::stop_if_a_sibling_failed();
     if (!detail::on_worker_thread()) obs_.progress(phase_, d / per_, total_ / per_);
   }
   void finish() { obs_.progress(phase_, total_ / per_, total_ / per_); }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "logz/core/parallel.hpp"
@@ -25,6 +26,8 @@ enum class UnknownLetters {
   skip,   ///< leave the whole sequence out, as plmc does (any position of the row counts,
           ///< insert columns included); `Alignment::skipped` lists the names left out
 };
+/// The UnknownLetters named "error", "gap" or "skip"; Error(Exit::usage) for any other name.
+UnknownLetters unknown_letters_by_name(std::string_view name);
 
 struct AlignmentOptions {
   /// The states, one character each, upper-case letters or symbols; state i is

@@ -52,6 +52,14 @@ class RbmModeMixturePath {
   std::size_t dimension() const { return std::size_t(m_.n_visible()); }
   std::size_t components() const { return std::size_t(logits_.rows()); }
 
+  /// Particles move independently and every row's products are its own, so the
+  /// population runs in its row blocks (BlockwisePath), each through every step in one
+  /// task; one row block (fewer than 100 particles) keeps the per-step region (0).
+  std::size_t particle_block(std::size_t n) const {
+    const Blocks b = row_blocks(n);
+    return b.count() > 1 ? b.block : 0;
+  }
+
   void draw_base(const Exec& ex, Particles& x, std::span<Stream> streams) const;
   void log_ratio(const Exec& ex, const Particles& x, double b0, double b1, std::span<double> out) const;
   void dlog_f(const Exec& ex, const Particles& x, double beta, std::span<double> out) const;

@@ -63,15 +63,19 @@ class RbmAnnealingPath {
   double log_z_base() const { return path_.log_z_base(); }
   std::size_t dimension() const { return m_.n_visible(); }
   const RbmF& model() const { return m_; }
-  /// Particles move independently. A model whose hidden layer is a single column block
-  /// (fewer than 64 units) has nothing to split within a step, so its population runs in
-  /// four blocks of particles (BlockwisePath; at least 16 particles a block): every block
-  /// packs W for its own products at every step, so few, large blocks (measured: 15
-  /// blocks of 7 particles took 2.1x the CPU time of the whole population). Wider models
-  /// split each step's products by columns instead, which keeps one pass over W per step.
-  std::size_t particle_block(std::size_t n) const {
-    return hid_.count() == 1 ? std::max<std::size_t>(16, (n + 3) / 4) : 0;
-  }
+  /// Particles move independently, so the population runs in blocks of particles
+  /// (BlockwisePath), each block through every step in one task: no parallel region per
+  /// step, which is what a thread paused by a busy machine stalls. Every block packs W
+  /// for its own products at every step, so blocks are few and large. A model whose
+  /// hidden layer is a single column block (fewer than 64 units) runs in four blocks of at
+  /// least 16 particles (measured: 15 blocks of 7 particles took 2.1x the CPU time of the
+  /// whole population). A wider model runs in 2, 4, 8 or 16 blocks of at least
+  /// wide_block_rows particles (measured on 784x500 with 100 particles: 2 blocks of 50 cost
+  /// 0-5% at 1 thread; with one busy competitor 2 threads took 0.79x of 1, where the
+  /// per-step column split took 1.1x); a population under 2 x wide_block_rows splits each
+  /// step's products by output columns instead (0: no blocks).
+  static constexpr std::size_t wide_block_rows = 50;
+  std::size_t particle_block(std::size_t n) const;
 
   void draw_base(const Exec& ex, Particles& x, std::span<Stream> streams) const;
   void log_ratio(const Exec& ex, const Particles& x, double b0, double b1, std::span<double> out) const;
