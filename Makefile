@@ -2,7 +2,8 @@
 # (Debian packages), configure, build and run.
 DEB_BUILD := cmake ninja-build g++ pkg-config libeigen3-dev liblbfgspp-dev librandom123-dev libcli11-dev \
   nlohmann-json3-dev libfmt-dev zlib1g-dev libzip-dev libgtest-dev libgmock-dev \
-  libbenchmark-dev dataset-fashion-mnist python3-numpy python3-dev pybind11-dev python3-pytest python3-sklearn python3-matplotlib
+  libbenchmark-dev dataset-fashion-mnist python3-numpy python3-dev pybind11-dev python3-pytest python3-sklearn python3-matplotlib \
+  libopenmpi-dev openmpi-bin
 DEB_PEERS := python3-torch python3-sklearn python3-numpy python3-threadpoolctl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)

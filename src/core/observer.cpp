@@ -4,10 +4,16 @@
 
 #include <cstdio>
 
+#include "logz/core/ranks.hpp"
+
 namespace logz {
 
 ProgressBar::ProgressBar(std::FILE* out, bool quiet)
-    : out_(out), tty_(isatty(fileno(out)) != 0), quiet_(quiet), start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : out_(out),
+      tty_(isatty(fileno(out)) != 0),
+      quiet_(quiet || ranks::rank() != 0),  // one rank speaks for a distributed run
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 ProgressBar::~ProgressBar() { clear_line(); }
 

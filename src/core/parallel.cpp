@@ -165,6 +165,7 @@ Pool& pool() {
 }  // namespace
 
 bool on_worker_thread() { return t_worker; }
+bool in_task() { return t_in_task; }
 
 void stop_if_a_sibling_failed() {
   if (t_job && t_job->stopping()) throw TaskStopped{};

@@ -16,11 +16,11 @@ RbmAnnealingPath::RbmAnnealingPath(const RbmF& model, const VectorF& base_bias)
 }
 
 std::size_t RbmAnnealingPath::particle_block(std::size_t n) const {
-  if (hid_.count() == 1) return std::max<std::size_t>(16, (n + 3) / 4);
-  // A power of two of blocks (2, 4, 8 or 16 threads share them evenly), each of at least
+  if (hid_.count() == 1) return std::clamp<std::size_t>((n + 3) / 4, 16, 256);
+  // A power of two of blocks (threads and ranks share them evenly), each of at least
   // wide_block_rows particles; a smaller population splits each step's products by columns.
   std::size_t blocks = 1;
-  while (2 * blocks <= 16 && 2 * blocks * wide_block_rows <= n) blocks *= 2;
+  while (2 * blocks * wide_block_rows <= n) blocks *= 2;
   return blocks == 1 ? 0 : (n + blocks - 1) / blocks;
 }
 

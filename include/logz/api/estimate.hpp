@@ -37,6 +37,7 @@
 #include "logz/core/check.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/api/estimator_registry.hpp"
 #include "logz/core/options.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
@@ -193,7 +194,8 @@ ReplicatedEstimate replicate(const EstimateConfig& config, const Exec& ex, Obser
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t R = replicate_count(config);
   std::vector<LogZEstimate> runs(R);
-  if (R > 1 && ex.threads() > 1 && R >= std::size_t(ex.threads())) {
+  // Under mpirun the runs go one after the other: each spreads its blocks over the ranks.
+  if (R > 1 && ex.threads() > 1 && R >= std::size_t(ex.threads()) && !ranks::distributed()) {
     detail::RunsObserver each(obs, R);
     parallel_for(ex, R, [&](std::size_t r) { runs[r] = run(replicate_config(config, r, R), ex, each.run(r)); });
     each.flush();

@@ -29,7 +29,8 @@ inline Observer& silent_observer() {
   return none;
 }
 
-/// A progress bar on stderr when stderr is a terminal; otherwise messages only.
+/// A progress bar on stderr when stderr is a terminal; otherwise messages only. Silent on
+/// the ranks other than 0 of a run under mpirun (core/ranks.hpp).
 class ProgressBar final : public Observer {
  public:
   explicit ProgressBar(std::FILE* out = stderr, bool quiet = false);

@@ -48,6 +48,8 @@ namespace detail {
 void run_tasks(int threads, std::size_t n_tasks, void (*call)(void*, std::size_t), void* context);
 /// Whether this thread is a pool worker (not a thread that called into logz).
 bool on_worker_thread();
+/// Whether this thread is running a task of a parallel_for (nested calls run serially).
+bool in_task();
 /// Thrown by stop_if_a_sibling_failed; parallel_for rethrows the first task's error instead.
 struct TaskStopped {};
 /// Inside a task: throws TaskStopped once another task of the same parallel_for (or of one

@@ -23,12 +23,14 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
 #include "logz/estimators/method.hpp"
@@ -102,37 +104,68 @@ std::vector<StepDiagnostics> anneal(const P& path, const Exec& ex, typename P::P
     return diag;
   }
   if constexpr (BlockwisePath<P>) {
+    using Particles = typename P::Particles;
+    static_assert(Particles::IsRowMajor, "a particle is a row");
+    static_assert(std::is_trivially_copyable_v<Stream> && std::is_trivially_copyable_v<MoveInfo>);
     const Blocks blocks{n, block};
     const std::size_t B = blocks.count(), segment = std::max<std::size_t>(1, anneal_history_doubles / n);
-    std::vector<P> local(B, path);  // each block's own working memory
+    // Under mpirun this rank runs its own range of the blocks, and the kept log-weights,
+    // the moves and, at the end, the particles, streams and weights are shared, so that
+    // every rank holds the whole population (core/ranks.hpp). Not from inside a task: the
+    // ranks must make the same calls in the same order.
+    const bool spread = ranks::distributed() && !detail::in_task();
+    const int R = spread ? ranks::size() : 1;
+    const ranks::Range mine = ranks::owned(B, spread ? ranks::rank() : 0, R);
+    // Byte offsets of each rank's part: `per_particle` bytes a particle, or `per_block` a block.
+    const auto bounds = [&](std::size_t per_particle, std::size_t per_block) {
+      std::vector<std::size_t> out(std::size_t(R) + 1);
+      for (int r = 0; r <= R; ++r) {
+        const std::size_t b0 = ranks::owned(B, r, R).begin;
+        out[std::size_t(r)] = std::min(n, blocks.begin(b0)) * per_particle + b0 * per_block;
+      }
+      return out;
+    };
+    std::vector<P> local(mine.size(), path);  // each block's own working memory
     std::vector<std::size_t> sizes(B);
     for (std::size_t b = 0; b < B; ++b) sizes[b] = blocks.size(b);
-    std::vector<double> history;  // [step of the segment][particle]
-    std::vector<MoveInfo> moves;   // [step of the segment][block]
-    ProgressTicker ticker(obs, std::string(phase), n_steps * B, B);
+    std::vector<double> history;  // [particle][step of the segment]
+    std::vector<MoveInfo> moves;   // [block][step of the segment]
+    std::vector<double> column(n);
+    std::vector<MoveInfo> parts(B);
+    ProgressTicker ticker(obs, std::string(phase), n_steps * mine.size(), std::max<std::size_t>(1, mine.size()));
     for (std::size_t s0 = 0; s0 < n_steps; s0 += segment) {
       const std::size_t len = std::min(segment, n_steps - s0);
       history.assign(len * n, 0.0);
       moves.assign(len * B, MoveInfo{});
-      parallel_for(ex, B, [&](std::size_t b) {
+      parallel_for(ex, mine.size(), [&](std::size_t i) {
         const Exec one(1);
-        const std::size_t r0 = blocks.begin(b), m = blocks.size(b);
-        typename P::Particles xb = x.middleRows(Eigen::Index(r0), Eigen::Index(m));
+        const std::size_t b = mine.begin + i, r0 = blocks.begin(b), m = blocks.size(b);
+        Particles xb = x.middleRows(Eigen::Index(r0), Eigen::Index(m));
         const std::span<Stream> sb = streams.subspan(r0, m);
         const std::span<double> wb = log_w.subspan(r0, m);
-        if (s0 == 0 && !std::isnan(prologue)) local[b].move(one, xb, prologue, sb);
+        if (s0 == 0 && !std::isnan(prologue)) local[i].move(one, xb, prologue, sb);
         for (std::size_t s = 0; s < len; ++s) {
           const AnnealStep a = step(s0 + s);
-          moves[s * B + b] = advance(local[b], one, xb, a.from, a.to, wb, sb, a.move);
-          std::copy(wb.begin(), wb.end(), history.begin() + std::ptrdiff_t(s * n + r0));
+          moves[b * len + s] = advance(local[i], one, xb, a.from, a.to, wb, sb, a.move);
+          for (std::size_t k = 0; k < m; ++k) history[(r0 + k) * len + s] = wb[k];
           ticker.add(1);
         }
         x.middleRows(Eigen::Index(r0), Eigen::Index(m)) = xb;
       });
-      for (std::size_t s = 0; s < len; ++s) {
-        const MoveInfo info = merge_moves(std::span<const MoveInfo>(moves).subspan(s * B, B), sizes);
-        diag.push_back(weight_diagnostics(step(s0 + s).beta, std::span<const double>(history).subspan(s * n, n), info));
+      if (spread) {
+        ranks::share(history.data(), bounds(len * sizeof(double), 0));
+        ranks::share(moves.data(), bounds(0, len * sizeof(MoveInfo)));
       }
+      for (std::size_t s = 0; s < len; ++s) {
+        for (std::size_t p = 0; p < n; ++p) column[p] = history[p * len + s];
+        for (std::size_t b = 0; b < B; ++b) parts[b] = moves[b * len + s];
+        diag.push_back(weight_diagnostics(step(s0 + s).beta, column, merge_moves(parts, sizes)));
+      }
+    }
+    if (spread) {
+      ranks::share(x.data(), bounds(std::size_t(x.cols()) * sizeof(typename Particles::Scalar), 0));
+      ranks::share(streams.data(), bounds(sizeof(Stream), 0));
+      ranks::share(log_w.data(), bounds(sizeof(double), 0));
     }
     ticker.finish();
   }

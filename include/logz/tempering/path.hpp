@@ -90,8 +90,11 @@ concept BlockwisePath = AnnealingPath<P> && std::copy_constructible<P> && requir
 };
 
 /// The usual block size of a BlockwisePath: about 16 blocks (enough for dynamic hand-out
-/// to balance two threads within a few percent), at least 4 particles a block.
-inline std::size_t default_particle_block(std::size_t n) { return std::max<std::size_t>(4, (n + 15) / 16); }
+/// to balance two threads within a few percent), at least 4 particles a block, and at
+/// most 256, so that a large population has blocks for many ranks (core/ranks.hpp).
+inline std::size_t default_particle_block(std::size_t n) {
+  return std::clamp<std::size_t>((n + 15) / 16, 4, 256);
+}
 
 /// One annealing step: adds log f_{b1}(x_r) − log f_{b0}(x_r) to log_w[r] (when log_w is
 /// not empty), then, if `move`, moves every particle with T_{b1}. Paths that can share

@@ -67,9 +67,9 @@ class RbmAnnealingPath {
   /// (BlockwisePath), each block through every step in one task: no parallel region per
   /// step, which is what a thread paused by a busy machine stalls. Every block packs W
   /// for its own products at every step, so blocks are few and large. A model whose
-  /// hidden layer is a single column block (fewer than 64 units) runs in four blocks of at
-  /// least 16 particles (measured: 15 blocks of 7 particles took 2.1x the CPU time of the
-  /// whole population). A wider model runs in 2, 4, 8 or 16 blocks of at least
+  /// hidden layer is a single column block (fewer than 64 units) runs in four blocks of
+  /// 16 to 256 particles (measured: 15 blocks of 7 particles took 2.1x the CPU time of the
+  /// whole population). A wider model runs in a power of two of blocks of at least
   /// wide_block_rows particles (measured on 784x500 with 100 particles: 2 blocks of 50 cost
   /// 0-5% at 1 thread; with one busy competitor 2 threads took 0.79x of 1, where the
   /// per-step column split took 1.1x); a population under 2 x wide_block_rows splits each

@@ -1,0 +1,55 @@
+#pragma once
+/// @file ranks.hpp
+/// The processes of one run started as `mpirun -np N logz ...`: MPI, the Message Passing
+/// Interface (MPI Forum, "MPI: A Message-Passing Interface Standard", version 3.1, 2015),
+/// through Debian's OpenMPI. Without mpirun, or in a build without MPI, there is one rank
+/// and nothing here communicates.
+///
+/// Distribution keeps parallel_for's contract (core/parallel.hpp): work comes in blocks
+/// fixed by the problem size, rank r of N owns the fixed range of blocks
+/// [⌊rB/N⌋, ⌊(r+1)B/N⌋) and runs them on its threads, and the results are then shared so
+/// that every rank holds all of them, in block order. Nothing is summed across ranks, so a
+/// result is bit-identical for any number of ranks and threads.
+///
+/// Only the calling thread of a run talks to other ranks (MPI_THREAD_FUNNELED), and only
+/// outside parallel tasks: every rank makes the same calls in the same order.
+#include <cstddef>
+#include <span>
+#include <string>
+
+namespace logz::ranks {
+
+/// This process's rank (0 without MPI) and the number of ranks (1 without MPI).
+int rank();
+int size();
+inline bool distributed() { return size() > 1; }
+
+/// A range [begin, end) of blocks.
+struct Range {
+  std::size_t begin = 0, end = 0;
+  std::size_t size() const { return end - begin; }
+};
+/// The blocks of [0, n) that rank r owns: [⌊rn/N⌋, ⌊(r+1)n/N⌋).
+inline Range owned(std::size_t n, int r, int ranks) {
+  return {n * std::size_t(r) / std::size_t(ranks), n * std::size_t(r + 1) / std::size_t(ranks)};
+}
+inline Range owned(std::size_t n) { return owned(n, rank(), size()); }
+
+/// Sends every rank's part of `data` to all ranks, in place: rank r's part is the bytes
+/// [bounds[r], bounds[r + 1]) (bounds has size() + 1 entries, non-decreasing). Every rank
+/// calls it with the same bounds. Nothing happens with one rank.
+void share(void* data, std::span<const std::size_t> bounds);
+
+/// Starts MPI when this process was started by mpirun (and the build has MPI); throws
+/// Error(Exit::usage) when it was started by mpirun with several ranks but the build has
+/// no MPI (each process would run the whole job alone). Called once, by the CLI's main.
+void init(int* argc, char*** argv);
+/// Ends MPI (MPI_Finalize) if init started it.
+void finish();
+/// Ends every rank of the job with `code` after printing `message` (this rank's words) to
+/// stderr: what a rank that fails alone must do, or the others would wait for it forever.
+[[noreturn]] void abort(int code, const std::string& message);
+/// Whether this build can run distributed (found MPI when it was configured).
+bool built_with_mpi();
+
+}  // namespace logz::ranks

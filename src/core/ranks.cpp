@@ -1,0 +1,98 @@
+// The ranks of a distributed run (core/ranks.hpp). This file alone sees MPI's headers: a
+// build without MPI (LOGZ_WITH_MPI undefined) has one rank, and refuses to run as one of
+// several processes that mpirun started.
+#include "logz/core/ranks.hpp"
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "logz/core/check.hpp"
+
+#ifdef LOGZ_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace logz::ranks {
+namespace {
+
+int g_rank = 0, g_size = 1;
+bool g_started = false;
+
+/// The number of processes the launcher (mpirun; srun through PMI or PMIx) says it started,
+/// 0 when none started this one, and -1 when one did without saying how many.
+int launched_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return std::getenv("PMIX_RANK") ? -1 : 0;
+}
+
+}  // namespace
+
+int rank() { return g_rank; }
+int size() { return g_size; }
+
+bool built_with_mpi() {
+#ifdef LOGZ_WITH_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+void init(int* argc, char*** argv) {
+  const int launched = launched_size();
+#ifdef LOGZ_WITH_MPI
+  if (launched == 0 || g_started) return;  // not under mpirun: one rank, MPI never started
+  int provided = 0;
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  g_started = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+  if (provided < MPI_THREAD_FUNNELED)
+    fail(Exit::unavailable, "mpi: this MPI library does not let a threaded process call it (MPI_THREAD_FUNNELED)");
+#else
+  (void)argc, (void)argv;
+  check_arg(launched <= 1,
+        "mpi: started by mpirun as one of {} processes, but this logz was built without MPI (install "
+        "libopenmpi-dev and rebuild), so each process would run the whole job alone",
+        launched);
+#endif
+}
+
+void finish() {
+#ifdef LOGZ_WITH_MPI
+  if (g_started) MPI_Finalize();
+  g_started = false;
+#endif
+}
+
+void abort(int code, const std::string& message) {
+  std::fprintf(stderr, "logz: rank %d of %d: %s\n", g_rank, g_size, message.c_str());
+  std::fflush(stderr);
+#ifdef LOGZ_WITH_MPI
+  if (g_started) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::_Exit(code);
+}
+
+void share(void* data, std::span<const std::size_t> bounds) {
+  if (g_size == 1) return;
+  check_arg(bounds.size() == std::size_t(g_size) + 1, "ranks::share: {} bounds for {} ranks", bounds.size(), g_size);
+#ifdef LOGZ_WITH_MPI
+  std::vector<int> counts(static_cast<std::size_t>(g_size)), offsets(static_cast<std::size_t>(g_size));
+  for (int r = 0; r < g_size; ++r) {
+    const std::size_t b = bounds[std::size_t(r)], e = bounds[std::size_t(r) + 1];
+    check_arg(b <= e && e <= std::size_t(INT_MAX), "ranks::share: rank {}'s part [{}, {}) is not a range of at most {} bytes",
+              r, b, e, INT_MAX);
+    counts[std::size_t(r)] = int(e - b);
+    offsets[std::size_t(r)] = int(b);
+  }
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
+#else
+  (void)data;
+#endif
+}
+
+}  // namespace logz::ranks

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Distributed runs (docs/scaling.md): `mpirun -np N logz estimate ...` must print the bits
+# of the one-process run (every field of the JSON but the timings) for N = 2 and 3, with
+# 1 and 2 threads a rank; a rank killed mid-run must end the whole job with a non-zero exit
+# well before the test's timeout, not hang.
+#   distributed_test.sh LOGZ MPIEXEC PYTHON
+set -euo pipefail
+LOGZ=$1 MPIEXEC=$2 PY=$3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+# --oversubscribe: 3 ranks on a 2-core machine; --allow-run-as-root: containers run as root.
+MPI=("$MPIEXEC" --oversubscribe --allow-run-as-root)
+# Containers often forbid the cross-process memory copies of OpenMPI's shared-memory transport.
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+fails=0
+
+"$PY" - "$T" <<'PY'
+import sys
+import numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(5)
+# A 6x6 periodic Ising lattice near its critical coupling (geometric path: 16 blocks).
+n = 36
+J = np.zeros((n, n))
+for r in range(6):
+    for c in range(6):
+        i = 6 * r + c
+        for j in (6 * r + (c + 1) % 6, 6 * ((r + 1) % 6) + c):
+            J[i, j] = J[j, i] = 0.44
+np.savez(f"{d}/ising.npz", fields=np.zeros(n), couplings=J)
+np.save(f"{d}/ising_rows.npy", rng.choice([-1.0, 1.0], size=(60, n)))
+# RBMs: a narrow one and a wide one with the data marginals (the weight path), and a wide
+# one without (the path from the modes' mixture).
+def rbm(name, v, h, marginals):
+    a = dict(weights=0.3 * rng.standard_normal((v, h)), visible_bias=0.1 * rng.standard_normal(v),
+             hidden_bias=0.1 * rng.standard_normal(h))
+    if marginals:
+        a["data_marginals"] = np.full(v, 0.4)
+    np.savez(f"{d}/{name}.npz", **a)
+rbm("rbm_narrow", 20, 10, True)
+rbm("rbm_wide", 30, 70, True)
+rbm("rbm_modes", 30, 70, False)
+PY
+
+# Prints the JSON on stdout without its timings (seconds anywhere in it).
+strip() {
+  "$PY" -c '
+import json, sys
+def drop(x):
+    if isinstance(x, dict):
+        return {k: drop(v) for k, v in x.items() if k != "seconds"}
+    if isinstance(x, list):
+        return [drop(v) for v in x]
+    return x
+print(json.dumps(drop(json.load(sys.stdin)), sort_keys=True))'
+}
+
+same_bits() {  # name, then the logz arguments
+  local name=$1
+  shift
+  "$LOGZ" "$@" --json -q | strip > "$T/one.json"
+  for np in 2 3; do
+    for threads in 1 2; do
+      if ! "${MPI[@]}" -np "$np" "$LOGZ" "$@" --threads "$threads" --json -q 2> "$T/err" | strip > "$T/many.json"; then
+        echo "FAIL $name: -np $np --threads $threads exited non-zero:"; cat "$T/err"; fails=$((fails + 1)); continue
+      fi
+      if cmp -s "$T/one.json" "$T/many.json"; then
+        echo "ok   $name: -np $np --threads $threads gives the bits of one process"
+      else
+        echo "FAIL $name: -np $np --threads $threads differs from one process:"
+        diff <(tr ',' '\n' < "$T/one.json") <(tr ',' '\n' < "$T/many.json") | head -20
+        fails=$((fails + 1))
+      fi
+    done
+  done
+}
+
+same_bits "AIS, Ising lattice" estimate --model "$T/ising.npz" --method ais --chains 200 --betas 300 --replicates 1 --seed 3
+same_bits "AIS, Ising, 4 replicates" estimate --model "$T/ising.npz" --method ais --chains 400 --betas 100 --seed 4
+same_bits "IS, Ising" estimate --model "$T/ising.npz" --method is --chains 3000 --replicates 1 --seed 5
+same_bits "RAISE, Ising" estimate --model "$T/ising.npz" --method raise --data "$T/ising_rows.npy" --chains 60 --betas 200 --replicates 1 --seed 6
+same_bits "AIS, narrow RBM" estimate --model "$T/rbm_narrow.npz" --method ais --chains 200 --betas 300 --replicates 1 --seed 7
+same_bits "AIS, wide RBM" estimate --model "$T/rbm_wide.npz" --method ais --chains 200 --betas 300 --replicates 1 --seed 8
+same_bits "AIS, RBM from its modes (with the reverse and base checks)" estimate --model "$T/rbm_modes.npz" --method ais --chains 200 --betas 200 --replicates 1 --seed 9
+
+# A rank killed mid-run ends the job: mpirun exits non-zero, and soon.
+"${MPI[@]}" -np 2 "$LOGZ" estimate --model "$T/ising.npz" --method ais --chains 4000 --betas 2000000 --replicates 1 \
+  --json -q > /dev/null 2> "$T/killed.err" &
+job=$!
+victim=""
+for _ in $(seq 1 100); do
+  victim=$(pgrep -f -- "^$LOGZ estimate --model $T/ising.npz --method ais --chains 4000" | head -1 || true)
+  [ -n "$victim" ] && break
+  sleep 0.1
+done
+sleep 1
+start=$(date +%s)
+if [ -z "$victim" ]; then
+  echo "FAIL killed rank: no rank process found to kill"; fails=$((fails + 1)); kill "$job" 2> /dev/null || true
+else
+  kill -9 "$victim"
+  # mpirun must notice and end the other rank; 60 s is far beyond what it needs.
+  for _ in $(seq 1 600); do kill -0 "$job" 2> /dev/null || break; sleep 0.1; done
+  if kill -0 "$job" 2> /dev/null; then
+    echo "FAIL killed rank: the job still runs 60 s after one of its ranks was killed"; fails=$((fails + 1))
+    kill -9 "$job" 2> /dev/null || true
+    pkill -9 -f -- "^$LOGZ estimate --model $T/ising.npz" || true
+  else
+    code=0; wait "$job" || code=$?
+    if [ "$code" -ne 0 ]; then
+      echo "ok   killed rank: the job ended with exit $code after $(( $(date +%s) - start )) s"
+    else
+      echo "FAIL killed rank: the job exited 0"; fails=$((fails + 1))
+    fi
+  fi
+fi
+
+# Bad input is refused with its sysexits code on every rank, not a hang.
+code=0
+timeout 60 "${MPI[@]}" -np 2 "$LOGZ" estimate --model "$T/missing.npz" --method ais 2> "$T/err" > /dev/null || code=$?
+if [ "$code" -ne 0 ] && [ "$code" -ne 124 ] && grep -q "missing.npz" "$T/err"; then
+  echo "ok   a missing model under mpirun: exit $code, the error names the file"
+else
+  echo "FAIL a missing model under mpirun: exit $code"; cat "$T/err"; fails=$((fails + 1))
+fi
+
+[ "$fails" -eq 0 ] || { echo "$fails failures"; exit 1; }
