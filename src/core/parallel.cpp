@@ -22,9 +22,9 @@ namespace logz::detail {
 namespace {
 
 thread_local bool t_worker = false;   // this thread is a pool worker
-thread_local bool t_in_task = false;  // this thread is running a task (nested calls run serially)
 struct Job;
-thread_local const Job* t_job = nullptr;  // the job whose task this thread runs (innermost)
+// The job whose task this thread runs (innermost), null outside tasks: nested calls run serially.
+thread_local const Job* t_job = nullptr;
 
 /// Tells the core this thread is polling (frees the pipeline for a sibling hardware thread).
 inline void relax() {
@@ -60,11 +60,9 @@ struct Job {
 
   /// Takes and runs tasks until none is left; after a task threw, the rest are skipped.
   void work() {
-    const bool outer = t_in_task;  // a nested call runs inside another task
-    const Job* outer_job = t_job;
+    const Job* outer_job = t_job;  // a nested call runs inside another task
     for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
       if (!stopping()) {
-        t_in_task = true;
         t_job = this;
         try {
           call(context, t);
@@ -73,7 +71,6 @@ struct Job {
           std::lock_guard lock(error_mutex);
           if (!error) error = std::current_exception();
         }
-        t_in_task = outer;
         t_job = outer_job;
       }
       if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == n) done.notify_all();
@@ -165,7 +162,7 @@ Pool& pool() {
 }  // namespace
 
 bool on_worker_thread() { return t_worker; }
-bool in_task() { return t_in_task; }
+bool in_task() { return t_job != nullptr; }
 
 void stop_if_a_sibling_failed() {
   if (t_job && t_job->stopping()) throw TaskStopped{};
@@ -176,7 +173,7 @@ void run_tasks(int threads, std::size_t n_tasks, void (*call)(void*, std::size_t
   job->call = call, job->context = context, job->n = n_tasks, job->helpers = threads - 1, job->parent = t_job;
   Pool& p = pool();
   std::unique_lock owner(p.owner(), std::try_to_lock);
-  if (t_in_task || !owner.owns_lock()) {
+  if (t_job || !owner.owns_lock()) {
     job->work();  // nested, or the pool is busy with another caller's job
   } else {
     p.run(job);
