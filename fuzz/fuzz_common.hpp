@@ -41,6 +41,9 @@ class TempFile {
   TempFile& operator=(const TempFile&) = delete;
 
   const std::string& write(std::string_view bytes) const {
+    // A new file each time, not a truncated one: ext4 flushes a file truncated to 0 and
+    // rewritten at close (auto_da_alloc), which would cost a disk write per iteration.
+    std::remove(path_.c_str());
     std::FILE* f = std::fopen(path_.c_str(), "wb");
     if (!f) std::abort();  // the harness's own failure, not the reader's
     if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) std::abort();
@@ -157,11 +160,16 @@ inline std::string file_bytes(std::string_view in) {
 }
 
 /// Runs f; logz::Error (the documented failure for bad input) ends the iteration cleanly.
+/// LOGZ_FUZZ_VERBOSE=1 prints its message (to check that seeds are accepted, or what a
+/// reproducer is refused with).
 template <class F>
 void guarded(F&& f) {
+  static const bool verbose = std::getenv("LOGZ_FUZZ_VERBOSE") != nullptr;
   try {
     std::forward<F>(f)();
-  } catch (const logz::Error&) {
+    if (verbose) std::fprintf(stderr, "logz fuzz: accepted\n");
+  } catch (const logz::Error& e) {
+    if (verbose) std::fprintf(stderr, "logz fuzz: Error(%d): %s\n", int(e.code()), e.what());
   }
 }
 

@@ -44,7 +44,7 @@ OptionField declared(unsigned selector, std::string_view& in) {
   const std::string_view kind = take_line(in);
   const std::string_view lo = take_line(in);
   const std::string_view hi = take_line(in);
-  if (kind.starts_with("c")) return OptionField::count("n", 0, std::int64_t(to_double(lo)), "n");
+  if (kind.starts_with("c")) return OptionField::count("n", 0, std::strtoll(std::string(lo).c_str(), nullptr, 10), "n");
   if (kind.starts_with("r"))
     return OptionField::real("x", 0.0, to_double(lo), kind.find('(') != std::string_view::npos, to_double(hi),
                              kind.find(')') != std::string_view::npos, "x");
