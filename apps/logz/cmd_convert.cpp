@@ -32,7 +32,7 @@ std::string output_format(const ConvertOptions& o) {
 int run_convert(const ConvertOptions& o) {
   const auto start = Clock::now();
   const std::string format = output_format(o);
-  check_output_path(kCmd, "OUT", o.out);
+  check_output_path(kCmd, "OUT", o.out, {{"IN", o.in}});
   const io::ModelFile file = io::load_model(o.in);
   const ModelKind kind = kind_of(file.model);
   if (format == "plmc") {

@@ -101,8 +101,8 @@ int run_estimate(const EstimateOptions& o) {
             kCmd);
   check_arg(c.method != "exact" || o.diagnostics.empty(), "{}: --diagnostics needs a random method (exact has no steps)",
             kCmd);
-  if (!o.log_weights.empty()) check_output_path(kCmd, "--log-weights", o.log_weights);
-  if (!o.diagnostics.empty()) check_output_path(kCmd, "--diagnostics", o.diagnostics);
+  if (!o.log_weights.empty()) check_output_path(kCmd, "--log-weights", o.log_weights, {{"--model", o.model}, {"--data", o.data}});
+  if (!o.diagnostics.empty()) check_output_path(kCmd, "--diagnostics", o.diagnostics, {{"--model", o.model}, {"--data", o.data}});
   if (!o.energy.empty()) return run_estimate_energy(o, c, ex);
   check_arg(!o.model.empty(), "{}: give --model FILE or --energy NAME", kCmd);
 

@@ -69,8 +69,8 @@ int run_patches(const PatchesOptions& o) {
   const Exec ex = make_exec(kCmd, o.common);
   const std::optional<std::pair<std::size_t, std::size_t>> shape =
       o.shape.empty() ? std::nullopt : std::optional(parse_shape(o.shape));
-  check_output_path(kCmd, "--out", o.out);
-  if (!o.transform_out.empty()) check_output_path(kCmd, "--transform-out", o.transform_out);
+  check_output_path(kCmd, "--out", o.out, {{"--images", o.images}});
+  if (!o.transform_out.empty()) check_output_path(kCmd, "--transform-out", o.transform_out, {{"--images", o.images}});
 
   // A saved transform is read before the images: a wrong file fails fast.
   std::optional<io::WhiteningTransform> saved;

@@ -50,7 +50,7 @@ int run_sample(const SampleOptions& o) {
   c.thin = count_option(kCmd, "--thin", o.thin, 1);
   c.target_acceptance = o.target_acceptance;
   const Exec ex = make_exec(kCmd, o.common);
-  check_output_path(kCmd, "--out", o.out);
+  check_output_path(kCmd, "--out", o.out, {{"--model", o.model}});
   const io::ModelFile model = io::load_model(o.model);
   const bool sequences = is_sequence_path(o.out);
   if (sequences) {

@@ -166,7 +166,7 @@ int run_score(const ScoreOptions& o) {
   check_arg(o.mutants || !o.data.empty(),
             "{}: give --data (energies of its sequences) or --mutants (effects against the focus sequence)", kCmd);
   check_arg(o.focus.empty() || !o.data.empty(), "{}: --focus names a sequence of --data; give --data", kCmd);
-  if (!o.out.empty()) check_output_path(kCmd, "--out", o.out);
+  if (!o.out.empty()) check_output_path(kCmd, "--out", o.out, {{"--model", o.model}, {"--data", o.data}});
   const io::ModelFile file = io::load_model(o.model);
   const ModelKind kind = kind_of(file.model);
   check_arg(kind == ModelKind::potts, "{}: {} holds a {} model; score needs a Potts model", kCmd, o.model,

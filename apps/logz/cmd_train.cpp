@@ -65,13 +65,13 @@ int run_train(const TrainOptions& o) {
 
   // 2. Output paths, before any work.
   api::TrainFiles files;
-  check_output_path(kCmd, "--out", o.out);
+  check_output_path(kCmd, "--out", o.out, {{"--data", o.data}, {"--test-data", o.test_data}});
   files.checkpoint = o.checkpoint.empty() ? beside(o.out, ".ckpt.npz") : is_none(o.checkpoint) ? "" : o.checkpoint;
   files.log = o.log.empty() ? beside(o.out, ".log.jsonl") : is_none(o.log) ? "" : o.log;
   files.resume = o.resume;
   check_arg(!(o.resume && files.checkpoint.empty()), "{}: --resume needs a checkpoint, but --checkpoint is none", kCmd);
-  if (!files.checkpoint.empty()) check_output_path(kCmd, "--checkpoint", files.checkpoint);
-  if (!files.log.empty()) check_output_path(kCmd, "--log", files.log);
+  if (!files.checkpoint.empty()) check_output_path(kCmd, "--checkpoint", files.checkpoint, {{"--data", o.data}, {"--test-data", o.test_data}, {"--out", o.out}});
+  if (!files.log.empty()) check_output_path(kCmd, "--log", files.log, {{"--data", o.data}, {"--test-data", o.test_data}, {"--out", o.out}});
 
   // 3. Data.
   const MatrixU8 train = load_data(kCmd, "--data", o.data);

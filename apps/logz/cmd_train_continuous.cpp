@@ -79,8 +79,8 @@ int run_continuous(const ContinuousOptions& o) {
   c.resume = o.resume;
   c.validate();
   const Exec ex = make_exec(cmd, o.common);
-  check_output_path(cmd, "--out", o.out);
-  if (!o.checkpoint.empty()) check_output_path(cmd, "--checkpoint", o.checkpoint);
+  check_output_path(cmd, "--out", o.out, {{"--data", o.data}});
+  if (!o.checkpoint.empty()) check_output_path(cmd, "--checkpoint", o.checkpoint, {{"--data", o.data}, {"--out", o.out}});
 
   const MatrixD data = load_real_data(cmd, "--data", o.data);
   summary(o.common, fmt::format("{}: {} samples x {} dimensions, method {} ({})", cmd, data.rows(), data.cols(),

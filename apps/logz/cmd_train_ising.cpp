@@ -40,9 +40,9 @@ int run_ising(const IsingOptions& o) {
   if (c.method == "pt") c.replicas = count_option(kCmd, "--replicas", o.replicas, 2);
   c.validate();
   const Exec ex = make_exec(kCmd, o.common);
-  check_output_path(kCmd, "--out", o.out);
+  check_output_path(kCmd, "--out", o.out, {{"--data", o.data}});
 
-  const MatrixD spins = io::read_npy(o.data).to_matrix<double>(o.data);
+  const MatrixD spins = io::read_npy(o.data).nonempty(o.data).to_matrix<double>(o.data);
   summary(o.common, fmt::format("{}: {} samples x {} spins, method {}", kCmd, spins.rows(), spins.cols(), c.method));
   const IsingFit fit = api::train_ising(spins, c, ex, o.data);
   io::save_ising(o.out, fit.model);

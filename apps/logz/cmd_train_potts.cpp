@@ -34,9 +34,9 @@ int run_potts(const PottsOptions& o) {
   in.q = count_option(kCmd, "--q", o.q, 0);
   in.validate();
   const Exec ex = make_exec(kCmd, o.common);
-  check_output_path(kCmd, "--out", o.out);
-  if (!o.contacts.empty()) check_output_path(kCmd, "--contacts", o.contacts);
-  if (!o.weights_out.empty()) check_output_path(kCmd, "--weights-out", o.weights_out);
+  check_output_path(kCmd, "--out", o.out, {{"--data", o.data}, {"--weights", o.input.weights}});
+  if (!o.contacts.empty()) check_output_path(kCmd, "--contacts", o.contacts, {{"--data", o.data}, {"--out", o.out}});
+  if (!o.weights_out.empty()) check_output_path(kCmd, "--weights-out", o.weights_out, {{"--data", o.data}, {"--out", o.out}});
 
   ProgressBar obs(stderr, o.common.quiet);
   const api::PottsTrainingData data = api::load_potts_training_data(o.data, in, ex);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +15,7 @@
 
 #include "logz/api/data.hpp"
 #include "logz/core/check.hpp"
+#include "logz/core/options.hpp"
 #include "logz/io/dataset.hpp"
 #include "logz/io/npy.hpp"
 
@@ -48,6 +51,7 @@ std::string plus_minus(double value, double std_error) {
 
 std::size_t count_option(std::string_view command, std::string_view option, std::int64_t value, std::int64_t min) {
   check_arg(value >= min, "{}: {} must be at least {}, got {}", command, option, min, value);
+  check_arg(value <= kMaxCount, "{}: {} must be at most {} (2^40), got {}", command, option, kMaxCount, value);
   return std::size_t(value);
 }
 
@@ -71,10 +75,16 @@ Exec make_exec(std::string_view command, const CommonOptions& o) {
   return Exec(o.threads);
 }
 
-void check_output_path(std::string_view command, std::string_view option, const std::string& path) {
+void check_output_path(std::string_view command, std::string_view option, const std::string& path, NamedPaths inputs) {
   namespace fs = std::filesystem;
   check_arg(!path.empty(), "{}: {} must not be empty", command, option);
   const fs::path p(path);
+  for (const auto& [input_option, input] : inputs) {
+    std::error_code same_ec;
+    if (!input.empty() && fs::equivalent(p, fs::path(input), same_ec))
+      fail(Exit::usage, "{}: {} {} is the input {} {}; write to another file (the input would be replaced)", command,
+           option, path, input_option, input);
+  }
   fs::path dir = p.parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;
@@ -202,6 +212,39 @@ int verdict_exit(const LogZEstimate& e, bool strict) {
   return strict && !e.reliable ? int(Exit::temp_fail) : 0;
 }
 
+namespace {
+
+// CLI11 reads an integer beyond int64 as its largest value, and a negative one given to
+// an unsigned option as its two's complement (--leapfrog -1 as 4294967295): every
+// integer option is checked as text before it is converted. Counts stop at kMaxCount
+// (core/options.hpp says why); a seed may be any non-negative int64.
+void guard_integer_options(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options([](const CLI::Option*) { return true; })) {
+    const std::string type = opt->get_type_name();
+    if (type != "INT" && type != "UINT" && type != "N" && type != "R") continue;
+    const std::int64_t max = opt->get_name() == "--seed" ? std::numeric_limits<std::int64_t>::max() : kMaxCount;
+    const bool non_negative = type == "UINT";
+    opt->check(CLI::Validator(
+        [max, non_negative](std::string& text) -> std::string {
+          const bool negative = !text.empty() && text[0] == '-';
+          const std::size_t digits = negative ? 1 : 0;
+          if (text.size() == digits || text.find_first_not_of("0123456789", digits) != std::string::npos)
+            return "";  // not a plain integer: CLI11's own conversion says so
+          std::int64_t v = 0;
+          const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+          if (ec == std::errc::result_out_of_range ? !negative : v > max)
+            return fmt::format("must be at most {}{}, got {}", max, max == kMaxCount ? " (2^40)" : "", text);
+          if (negative && (non_negative || ec != std::errc()))
+            return fmt::format("must be a non-negative integer, got {}", text);
+          return "";
+        },
+        "", "integer range"));
+  }
+  for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) guard_integer_options(*sub);
+}
+
+}  // namespace
+
 int run_main(int argc, char** argv) {
   CLI::App app{
       "logz: train energy-based models and estimate their partition function Z with error bars.\n"
@@ -235,6 +278,7 @@ int run_main(int argc, char** argv) {
   add_score(app, action);
   add_convert(app, action);
   add_plot(app, action);
+  guard_integer_options(app);
 
   try {
     app.parse(argc, argv);

@@ -14,7 +14,9 @@
 #include <vector>
 #include <memory>
 #include <optional>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "logz/api/continuous_tasks.hpp"
@@ -104,8 +106,12 @@ std::uint64_t seed_option(std::string_view command, std::int64_t value);
 Exec make_exec(std::string_view command, const CommonOptions& o);
 
 /// Checks before any work that `path` can be created: non-empty, not a directory, and its
-/// directory exists and is writable. Error(Exit::cant_create) otherwise.
-void check_output_path(std::string_view command, std::string_view option, const std::string& path);
+/// directory exists and is writable. Error(Exit::cant_create) otherwise. `inputs` are the
+/// command's input files as (option, path): an output that is one of them (the same file,
+/// by any name) is refused with Exit::usage, as writing it would destroy the input.
+using NamedPaths = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+void check_output_path(std::string_view command, std::string_view option, const std::string& path,
+                       NamedPaths inputs = {});
 
 /// `out` without a trailing ".npz", plus `suffix`: model.npz → model.ckpt.npz.
 std::string beside(const std::string& out, std::string_view suffix);

@@ -8,6 +8,7 @@
 
 #include "common.hpp"
 #include "logz/core/ranks.hpp"
+#include "logz/io/atomic_file.hpp"
 
 int main(int argc, char** argv) {
   try {
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
     return int(e.code());
   }
   if (logz::ranks::rank() != 0 && !std::freopen("/dev/null", "w", stdout)) return int(logz::Exit::io);
+  logz::io::remove_temporaries_on_signals();  // Ctrl-C leaves no half-written file behind
   const int code = logz::cli::run_main(argc, argv);
   // 75 is a verdict (--strict), the same on every rank: not a failure to end the job for.
   if (code != 0 && code != int(logz::Exit::temp_fail) && logz::ranks::distributed())

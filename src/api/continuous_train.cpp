@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "logz/core/check.hpp"
+#include "logz/core/memory.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/estimators/ais.hpp"  // importance_stream
@@ -378,6 +379,8 @@ ContinuousTrainResult train_continuous(const MatrixD& data, const ContinuousTrai
   check_continuous_data(who.c_str(), data, std::size_t(data.cols()), c.method != "dsm");
   const auto d = std::size_t(data.cols());
   const std::size_t hidden = c.hidden == 0 ? d : c.hidden;
+  // The weights with the optimiser's copies (L-BFGS keeps a history of them), before any is made.
+  check_memory_for({d + 1, hidden, 16 * sizeof(double)}, fmt::format("{}: {} dimensions x {} hidden units", who, d, hidden));
   if (c.model == "gaussian") return fit_any(GaussianEnergy::standard(d), data, c, ex, obs);
   if (c.model == "grbm") {
     const GaussianRbm init = initial_grbm(data, c, hidden);

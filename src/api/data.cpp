@@ -27,6 +27,7 @@ MatrixD load_real_rows(const std::string& spec, const std::string& field, std::s
   check_config_data(a.ndim() == 2, {field}, "{}: @0 {}: expected a 2-D array (one sample per row), got shape {}", who,
                     spec, a.shape_string());
   check_config_data(a.shape[0] > 0, {field}, "{}: @0 {} has no rows", who, spec);
+  check_config_data(a.shape[1] > 0, {field}, "{}: @0 {} has no columns (shape {})", who, spec, a.shape_string());
   check_config_data(columns == 0 || a.shape[1] == columns, {field},
                     "{}: @0 {} has {} columns but the model has dimension {}", who, spec, a.shape[1], columns);
   MatrixD x = a.to_matrix<double>(spec);  // integers convert exactly up to 2^53

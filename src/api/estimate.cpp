@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "logz/core/math.hpp"
+#include "logz/core/memory.hpp"
 #include "logz/diagnostics/mcmc.hpp"
 #include "logz/estimators/verdict.hpp"
 #include "logz/io/atomic_file.hpp"
@@ -88,6 +89,11 @@ void EstimateConfig::validate(std::string_view who) const {
     check_config(betas >= 1, {"betas"}, "{}: @0 must be at least 1, got {}", who, betas);
     check_config(schedule != "sm" || betas >= 3, {"betas", "schedule"}, "{}: @0 must be at least 3 with @1 sm, got {}",
                  who, betas);
+    // Each replicate keeps every step's beta and diagnostics: refuse a schedule too long
+    // for memory before making it.
+    const std::size_t runs = replicates == 0 ? 4 : replicates;
+    check_memory_for({runs, betas, sizeof(double) + sizeof(StepDiagnostics)},
+                     fmt::format("{}: {} betas x {} replicates", who, betas, runs));
     (void)make_schedule(schedule, betas);
   }
 }

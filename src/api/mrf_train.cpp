@@ -5,12 +5,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
 
 #include "logz/core/check.hpp"
+#include "logz/core/memory.hpp"
 #include "logz/diagnostics/contact_scores.hpp"
 #include "logz/io/npy.hpp"
 #include "logz/io/plmc_params.hpp"
@@ -80,15 +82,21 @@ std::vector<std::pair<std::size_t, std::size_t>> ising_graph_edges(const std::st
       check_config(n >= 3, {"graph"}, "{}: @0 ring needs at least 3 spins, the data has {}", kIsing, n);
       return Ising::chain(n, 0, 0, Boundary::periodic);
     }
+    // R and C as plain digits (sscanf's %zu would take "-1" as 2^64 - 1), and R·C = n
+    // asked without a product that could overflow.
     std::size_t r = 0, c = 0;
-    char x = 0;
     const auto colon = graph.find(':');
     const std::string kind = graph.substr(0, colon);
-    check_config((kind == "lattice" || kind == "torus") && colon != std::string::npos &&
-                     std::sscanf(graph.c_str() + colon + 1, "%zu%c%zu", &r, &x, &c) == 3 && x == 'x',
-                 {"graph"}, "{}: @0 must be complete, chain, ring, lattice:RxC or torus:RxC, got '{}'", kIsing, graph);
-    check_config(r * c == n, {"graph"}, "{}: @0 {} has {} sites but the data has {} spins per row", kIsing, graph,
-                 r * c, n);
+    const std::string_view dims = colon == std::string::npos ? std::string_view() : std::string_view(graph).substr(colon + 1);
+    const auto [rend, rec] = std::from_chars(dims.data(), dims.data() + dims.size(), r);
+    const bool by = rec == std::errc() && rend != dims.data() && rend < dims.data() + dims.size() && *rend == 'x';
+    const auto [cend, cec] = by ? std::from_chars(rend + 1, dims.data() + dims.size(), c) : std::from_chars_result{rend, rec};
+    check_config((kind == "lattice" || kind == "torus") && by && cec == std::errc() && cend == dims.data() + dims.size() &&
+                     cend != rend + 1 && r >= 1 && c >= 1,
+                 {"graph"}, "{}: @0 must be complete, chain, ring, lattice:RxC or torus:RxC (R, C >= 1), got '{}'", kIsing,
+                 graph);
+    check_config(n % c == 0 && n / c == r, {"graph"}, "{}: @0 {} has {} sites but the data has {} spins per row", kIsing,
+                 graph, r <= n && c <= n ? std::to_string(r * c) : std::string("more"), n);
     const Boundary b = kind == "torus" ? Boundary::periodic : Boundary::open;
     return Ising::lattice_2d(r, c, 0, 0, b, b);
   }();
@@ -100,6 +108,10 @@ std::vector<std::pair<std::size_t, std::size_t>> ising_graph_edges(const std::st
 IsingFit train_ising(const MatrixD& spins, const IsingTrainConfig& config, const Exec& ex, std::string_view source) {
   config.validate();
   check_config_data(spins.rows() > 0 && spins.cols() > 0, {"data"}, "{}: @0 {}: the array is empty", kIsing, source);
+  // Couplings of every pair, with the fit's gradient and the optimiser's copies.
+  const auto spins_per_row = std::size_t(spins.cols());
+  check_memory_for({spins_per_row, spins_per_row, 8 * sizeof(double)},
+                   fmt::format("{}: couplings of {} spins", kIsing, spins_per_row));
   // All -1/1 or all 0/1: a data error before any fitting.
   bool plus_minus = false;
   for (Eigen::Index k = 0; k < spins.size(); ++k) {
@@ -141,7 +153,7 @@ PottsTrainingData load_potts_training_data(const std::string& path, const PottsD
   config.validate();
   if (!is_alignment_path(path)) {
     check_config(!config.ignore_gaps, {"ignore_gaps"}, "{}: @0 needs an alignment, not a .npy file", kPotts);
-    return potts_training_data(io::read_npy(path).to_matrix<double>(path), config, path);
+    return potts_training_data(io::read_npy(path).nonempty(path).to_matrix<double>(path), config, path);
   }
   PottsTrainingData out;
   out.source = path;
@@ -223,6 +235,10 @@ PottsTrainResult train_potts(const PottsTrainingData& in, const PottsTrainConfig
   config.validate();
   const PottsData& data = in.data;
   const auto n = std::size_t(data.states.rows()), l = std::size_t(data.states.cols());
+  // PCD's dense couplings with their gradient and averages (pseudolikelihood checks its own).
+  if (config.method == "pcd")
+    check_memory_for({l, l, data.q, data.q, 4 * sizeof(double)},
+                     fmt::format("{}: couplings of {} sites x {} states", kPotts, l, data.q));
   PottsTrainResult out;
   out.details = {{"method", config.method}, {"sequences", n},           {"sites", l},
                  {"q", data.q},             {"neff", in.neff},          {"lambda_h", config.lambda_h},

@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 
 #include "logz/core/check.hpp"
+#include "logz/core/memory.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/estimators/rbm_ais.hpp"
@@ -175,6 +176,11 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
   config.validate();
   const std::size_t N = std::size_t(train.rows()), nv = std::size_t(train.cols());
   check_arg(N >= config.batch, "train: the training data has {} rows, fewer than one batch of {}", N, config.batch);
+  // The weights in two precisions with their gradient and momentum, before any is made.
+  check_memory_for({nv, config.hidden, 2 * sizeof(double) + 2 * sizeof(float)},
+                   fmt::format("train: {} visible x {} hidden units", nv, config.hidden));
+  check_memory_for({std::max(config.chains, config.batch), nv + config.hidden, 2 * sizeof(double)},
+                   fmt::format("train: {} chains of {} units", std::max(config.chains, config.batch), nv + config.hidden));
   check_arg(test.rows() == 0 || std::size_t(test.cols()) == nv, "train: test data has {} columns, training data {}",
             test.cols(), nv);
   const RbmCdOptions options = cd_options(config);
@@ -222,6 +228,13 @@ TrainResult train_rbm(const MatrixU8& train, const MatrixU8& test, const TrainCo
     const std::size_t epoch = trainer->epoch();
     const RbmCdEpoch done = trainer->run_epoch(train, ex, obs);
     const RbmF& model = trainer->model();
+    // A step far too large sends the parameters to inf or NaN: stop before a model that
+    // nothing can read is written, and say what to lower.
+    check_config(model.weights.allFinite() && model.visible_bias.allFinite() && model.hidden_bias.allFinite(),
+                 {"lr", "init_scale", "weight_decay"},
+                 "train: the parameters are no longer finite after epoch {}: training diverged; lower @0 ({}), @1 ({}) "
+                 "or @2 ({})",
+                 done.epoch, config.lr, config.init_scale, config.weight_decay);
     EpochReport rep;
     rep.epoch = done.epoch;
     rep.lr = done.learning_rate;

@@ -7,6 +7,7 @@
 
 #include "logz/api/kinds.hpp"
 #include "logz/core/check.hpp"
+#include "logz/core/memory.hpp"
 #include "logz/core/math.hpp"
 #include "logz/estimators/verdict.hpp"
 
@@ -60,14 +61,33 @@ ExactResult exact_log_z(const io::ModelFile& file, const Exec& ex) {
     check_arg(why.empty(), "exact: no exact log Z for this model: {}", why);
     const auto t0 = std::chrono::steady_clock::now();
     ExactResult r = traits.exact(m, file, ex);
+    // A finite model whose Z overflows a double (parameters near 1e308) has no log Z to
+    // print: say so rather than write inf or null.
+    check_data(std::isfinite(r.log_z), "exact: log Z is {}: the model's parameters are too large for a double ({})",
+               r.log_z, r.how);
     r.seconds = seconds_since(t0);
     return r;
   });
 }
 
+namespace {
+
+// What an estimate holds at once, known before any work (the steps are checked by
+// EstimateConfig::validate): per replicate each chain's state; the ladder methods keep
+// every chain at every beta.
+void check_estimate_memory(const EstimateConfig& c, std::size_t width, std::string_view who) {
+  const std::size_t replicates = c.replicates == 0 ? 4 : c.replicates;  // 0: the automatic 4 at most
+  const std::string what = fmt::format("{}: {} chains x {} betas x {} replicates", who, c.chains, c.betas, replicates);
+  check_memory_for({replicates, c.chains, width + 2, sizeof(double)}, what);
+  if (c.method == "bridge" || c.method == "ti") check_memory_for({replicates, c.chains, c.betas, sizeof(double)}, what);
+}
+
+}  // namespace
+
 LogZResult estimate_log_z(const io::ModelFile& file, const EstimateConfig& config, const EstimateInputs& inputs,
                           const Exec& ex, Observer& obs, std::string_view who) {
   config.validate(who);
+  if (config.method != "exact") check_estimate_memory(config, dimension_of(file.model), who);
   // The moves' kernel is checked by each kind (continuous: hmc, mala; Ising / Potts: gibbs,
   // sw, sw-gibbs; RBM: gibbs), which knows what its path can run.
   const EstimatorInfo* info = find_estimator(config.method);
@@ -184,6 +204,9 @@ void SampleConfig::validate(std::string_view who) const {
 
 Samples sample(const io::ModelFile& file, const SampleConfig& config, const Exec& ex, Observer& obs) {
   config.validate();
+  const std::size_t width = dimension_of(file.model);
+  check_memory_for({config.chains, width + 2, 2 * sizeof(double)},
+                   fmt::format("sample: {} chains of dimension {}", config.chains, width));
   return with_kind(file, [&](const auto& m, auto traits) { return traits.sample(m, file, config, ex, obs); });
 }
 

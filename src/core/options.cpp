@@ -25,7 +25,7 @@ std::string OptionField::format(const OptionValue& v) {
 
 std::string OptionField::range() const {
   switch (type) {
-    case OptionType::count: return fmt::format("[{}, inf)", min_count);
+    case OptionType::count: return fmt::format("[{}, {}]", min_count, kMaxCount);
     case OptionType::real:
       return fmt::format("{}{}, {}{}", min_open ? "(" : "[", number(min_real), number(max_real), max_open ? ")" : "]");
     case OptionType::text: return choices.empty() ? "any text" : "one of " + join(choices);
@@ -41,6 +41,7 @@ std::string OptionField::problem(const OptionValue& v) const {
       if (*i < min_count)
         return min_count == 0 ? fmt::format("must be a non-negative integer, got {}", *i)
                               : fmt::format("must be at least {}, got {}", min_count, *i);
+      if (*i > kMaxCount) return fmt::format("must be at most {} (2^40), got {}", kMaxCount, *i);
       return "";
     }
     case OptionType::real: {
@@ -74,6 +75,8 @@ OptionValue OptionField::parse(std::string_view text, std::string_view shown) co
     case OptionType::count: {
       std::int64_t i = 0;
       const auto [end, ec] = std::from_chars(first, last, i);
+      check_arg(ec != std::errc::result_out_of_range || end != last, "{} must be at most {} (2^40), got '{}'", shown,
+                kMaxCount, text);
       check_arg(ec == std::errc() && end == last && !text.empty(), "{} must be an integer, got '{}'", shown, text);
       return i;
     }

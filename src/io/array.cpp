@@ -134,6 +134,12 @@ std::string Array::shape_string() const {
   return s;
 }
 
+const Array& Array::nonempty(std::string_view what) const {
+  for (std::size_t k = 0; k < shape.size(); ++k)
+    check_data(shape[k] > 0, "{}: the array of shape {} is empty: axis {} has length 0", what, shape_string(), k);
+  return *this;
+}
+
 double Array::at(std::size_t i) const {
   assert(i < size());
   return visit_dtype(dtype, [&](auto tag) {

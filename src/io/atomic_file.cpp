@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -27,14 +29,74 @@ struct Fd {
   int release() { return std::exchange(fd, -1); }
 };
 
-// Removes the temporary file on scope exit unless the write completed.
-struct TempGuard {
-  std::string path;
-  bool armed = true;
-  ~TempGuard() {
-    if (armed) ::unlink(path.c_str());
-  }
+// The temporaries being written now, in fixed slots a signal handler can read: a
+// process ended by a signal runs no destructor, and would leave them behind.
+struct TempSlot {
+  std::atomic<bool> taken{false};
+  std::atomic<bool> live{false};
+  char path[4096];
 };
+constexpr std::size_t kTempSlots = 64;
+TempSlot g_temps[kTempSlots];
+
+// Removes the temporary file on scope exit unless disarmed, and lists it for the signal
+// handler while it exists (a path too long for a slot, or more than 64 writers at once,
+// go unlisted: the file is still removed on every normal exit).
+class TempGuard {
+ public:
+  explicit TempGuard(std::string path) : path_(std::move(path)) {
+    if (path_.size() >= sizeof(TempSlot::path)) return;
+    for (TempSlot& s : g_temps) {
+      bool free = false;
+      if (!s.taken.compare_exchange_strong(free, true)) continue;
+      std::memcpy(s.path, path_.c_str(), path_.size() + 1);
+      s.live.store(true, std::memory_order_release);
+      slot_ = &s;
+      break;
+    }
+  }
+  ~TempGuard() {
+    if (armed_) ::unlink(path_.c_str());
+    if (slot_) {
+      slot_->live.store(false, std::memory_order_release);
+      slot_->taken.store(false, std::memory_order_release);
+    }
+  }
+  TempGuard(const TempGuard&) = delete;
+  TempGuard& operator=(const TempGuard&) = delete;
+  void disarm() {
+    armed_ = false;
+    if (slot_) slot_->live.store(false, std::memory_order_release);
+  }
+
+ private:
+  std::string path_;
+  bool armed_ = true;
+  TempSlot* slot_ = nullptr;
+};
+
+// Async-signal-safe: unlink(2), signal(2) and raise(3) only.
+extern "C" void remove_temporaries_and_reraise(int sig) {
+  for (TempSlot& t : g_temps)
+    if (t.live.load(std::memory_order_acquire)) ::unlink(t.path);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);  // ends the process as the signal would have: the shell sees 128 + sig
+}
+
+// Writes all of `contents` to an open descriptor.
+void write_all(int fd, std::string_view contents, const std::string& path) {
+  const char* p = contents.data();
+  std::size_t left = contents.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(Exit::io, "{}: write error: {}", path, std::strerror(errno));
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
 
 // Flushes the folder entry of a completed rename; best effort, as some file systems
 // refuse fsync on directories.
@@ -49,7 +111,33 @@ void sync_parent(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::string_view contents) {
+void remove_temporaries_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = remove_temporaries_and_reraise;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &sa, nullptr);
+}
+
+void write_file_atomic(const std::string& given_path, std::string_view contents) {
+  namespace fs = std::filesystem;
+  // A symbolic link is written through: the file it names is replaced, the link stays.
+  std::string path = given_path;
+  std::error_code ec;
+  if (fs::is_symlink(given_path, ec)) {
+    const fs::path target = fs::weakly_canonical(given_path, ec);
+    if (!ec) path = target.string();
+  }
+  // What is not a regular file (/dev/null, /dev/stdout, a FIFO) cannot be replaced by
+  // a rename without destroying it: the bytes are written into it instead.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) fail(Exit::cant_create, "{}: cannot create: {}", given_path, std::strerror(EISDIR));
+    Fd dev{::open(path.c_str(), O_WRONLY | O_CLOEXEC)};
+    if (dev.fd < 0) fail(Exit::cant_create, "{}: cannot open: {}", given_path, std::strerror(errno));
+    write_all(dev.fd, contents, given_path);
+    if (::close(dev.release()) != 0) fail(Exit::io, "{}: write error: {}", given_path, std::strerror(errno));
+    return;
+  }
   // The temporary lives in the target's folder so that rename(2) stays on one file
   // system; O_EXCL and a counter keep concurrent writers (threads or processes) apart.
   Fd out;
@@ -60,23 +148,12 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
     if (out.fd >= 0) break;
     if (errno != EEXIST || counter >= 10000) fail(Exit::cant_create, "{}: cannot create: {}", path, std::strerror(errno));
   }
-  TempGuard guard{tmp};
-
-  const char* p = contents.data();
-  std::size_t left = contents.size();
-  while (left > 0) {
-    const ssize_t n = ::write(out.fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(Exit::io, "{}: write error: {}", path, std::strerror(errno));
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  TempGuard guard(tmp);
+  write_all(out.fd, contents, path);
   if (::fsync(out.fd) != 0) fail(Exit::io, "{}: write error: {}", path, std::strerror(errno));
   if (::close(out.release()) != 0) fail(Exit::io, "{}: write error: {}", path, std::strerror(errno));
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail(Exit::cant_create, "{}: cannot create: {}", path, std::strerror(errno));
-  guard.armed = false;
+  guard.disarm();
   sync_parent(path);
 }
 

@@ -58,6 +58,7 @@ MatrixU8 load_fashion_mnist(std::string_view split, double threshold) {
 MatrixU8 load_binary_npy(const std::string& path) {
   const Array a = read_npy(path);
   check_data(a.ndim() == 2, "{}: expected a 2-D array of 0s and 1s, got shape {}", path, a.shape_string());
+  a.nonempty(path);
   const std::size_t cols = a.shape[1];
   MatrixU8 x(static_cast<Eigen::Index>(a.shape[0]), static_cast<Eigen::Index>(cols));
   std::uint8_t* out = x.data();

@@ -35,6 +35,14 @@ Array take_float(Arrays& arrays, const std::string& path, const char* kind, cons
   return a;
 }
 
+/// Element i of an integer array, refusing values beyond 2^53, which the double that
+/// Array::at returns would not hold exactly (and which no site count or index reaches).
+std::int64_t integer_at(const Array& a, std::size_t i, const std::string& path, const char* name) {
+  const double v = a.at(i);
+  check_data(std::abs(v) <= 9007199254740992.0, "{}: array '{}' element {} = {} is out of range", path, name, i, v);
+  return std::int64_t(v);
+}
+
 /// The optional `edges` array as (i, j) pairs, checked against n sites: integer dtype,
 /// shape (m, 2), indices in range, no self-loop, no pair twice (in either orientation).
 std::optional<std::vector<std::pair<std::size_t, std::size_t>>> take_edges(Arrays& arrays, const std::string& path,
@@ -51,7 +59,7 @@ std::optional<std::vector<std::pair<std::size_t, std::size_t>>> take_edges(Array
   edges.reserve(m);
   std::map<std::pair<std::size_t, std::size_t>, std::size_t> seen;
   for (std::size_t e = 0; e < m; ++e) {
-    const auto i = std::int64_t(a.at(2 * e)), j = std::int64_t(a.at(2 * e + 1));
+    const std::int64_t i = integer_at(a, 2 * e, path, "edges"), j = integer_at(a, 2 * e + 1, path, "edges");
     check_data(i >= 0 && j >= 0 && std::size_t(i) < n && std::size_t(j) < n,
                "{}: edges[{}] = ({}, {}) has a site out of range [0, {})", path, e, i, j, n);
     check_data(i != j, "{}: edges[{}] = ({}, {}) is a self-loop", path, e, i, j);
@@ -146,9 +154,11 @@ IsingFile parse_ising(std::map<std::string, Array> arrays, const std::string& pa
     check_data(a.ndim() == 1 && a.shape[0] == 4,
                "{}: array 'lattice' has shape {}; expected (4,): rows, cols, periodic_rows, periodic_cols", path,
                a.shape_string());
-    const auto rows = std::int64_t(a.at(0)), cols = std::int64_t(a.at(1)), pr = std::int64_t(a.at(2)),
-               pc = std::int64_t(a.at(3));
-    check_data(rows >= 1 && cols >= 1 && std::size_t(rows * cols) == n && (pr == 0 || pr == 1) && (pc == 0 || pc == 1),
+    const std::int64_t rows = integer_at(a, 0, path, "lattice"), cols = integer_at(a, 1, path, "lattice"),
+                       pr = integer_at(a, 2, path, "lattice"), pc = integer_at(a, 3, path, "lattice");
+    // rows · cols = n, asked without forming a product that could overflow.
+    const bool spans_n = rows >= 1 && cols >= 1 && n % std::size_t(cols) == 0 && n / std::size_t(cols) == std::size_t(rows);
+    check_data(spans_n && (pr == 0 || pr == 1) && (pc == 0 || pc == 1),
                "{}: array 'lattice' = [{}, {}, {}, {}] does not describe a lattice of {} spins (rows·cols = n, periodic 0 or 1)",
                path, rows, cols, pr, pc, n);
     const auto boundary = [](std::int64_t p) { return p ? Boundary::periodic : Boundary::open; };

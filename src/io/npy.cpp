@@ -85,6 +85,10 @@ class HeaderParser {
         if (peek() == '}') break;
         PyValue key = parse_value(depth + 1);
         if (key.kind != PyValue::Kind::str) error("dict keys must be strings");
+        // Python keeps the last of a repeated key and a reader that kept the first would
+        // see another array than NumPy does: a header that repeats one is refused.
+        for (const std::string& k : v.keys)
+          if (k == key.str) error(fmt::format("the key '{}' is repeated", k));
         skip_space();
         if (peek() != ':') error("expected ':' after a key");
         ++pos_;
@@ -233,6 +237,11 @@ std::vector<std::size_t> parse_shape(const PyValue& shape, std::string_view name
   if (shape.kind != PyValue::Kind::tuple)
     fail(Exit::data, "{}: malformed .npy header: 'shape' must be a tuple of non-negative integers, got {}", name,
          shape.source);
+  // NumPy's own limit (NPY_MAXDIMS is 64 in NumPy 2, 32 before).
+  constexpr std::size_t kMaxDims = 64;
+  if (shape.items.size() > kMaxDims)
+    fail(Exit::data, "{}: malformed .npy header: 'shape' has {} dimensions; NumPy allows at most {}", name,
+         shape.items.size(), kMaxDims);
   std::vector<std::size_t> dims;
   for (const PyValue& d : shape.items) {
     if (d.kind != PyValue::Kind::integer || !d.integer || *d.integer < 0)
@@ -281,11 +290,26 @@ std::uint32_t read_le(const std::byte* p, std::size_t n) {
 
 }  // namespace
 
-Array parse_npy(std::span<const std::byte> bytes, std::string_view name) {
+namespace {
+
+// What a .npy header says: the array's dtype and shape, its memory order, and where and
+// how long the data is.
+struct NpyHeader {
+  Array meta;  // dtype and shape; no bytes
+  bool fortran = false;
+  std::size_t data_offset = 0, data_bytes = 0;
+};
+
+// The header at the start of `bytes`, or nothing while `bytes` is too short to hold it
+// (only when `partial`: the first bytes of a file still being read).
+std::optional<NpyHeader> read_header(std::span<const std::byte> bytes, std::string_view name, bool partial) {
   const std::size_t size = bytes.size();
   const auto* chars = reinterpret_cast<const char*>(bytes.data());
+  const auto short_of = [&](std::size_t needed) { return size < needed && partial; };
+  if (short_of(kMagic.size())) return std::nullopt;
   if (size < kMagic.size() || std::string_view(chars, kMagic.size()) != kMagic)
     fail(Exit::data, "{}: not a .npy file (bad magic string)", name);
+  if (short_of(8)) return std::nullopt;
   if (size < 8) fail(Exit::data, "{}: truncated .npy header: expected at least 10 bytes, got {}", name, size);
   const auto major = static_cast<unsigned>(bytes[6]);
   const auto minor = static_cast<unsigned>(bytes[7]);
@@ -293,40 +317,62 @@ Array parse_npy(std::span<const std::byte> bytes, std::string_view name) {
     fail(Exit::data, "{}: unsupported .npy format version {}.{} (supported: 1.0, 2.0, 3.0)", name, major, minor);
   const std::size_t len_size = major == 1 ? 2 : 4;
   const std::size_t prefix = 8 + len_size;
+  if (short_of(prefix)) return std::nullopt;
   if (size < prefix) fail(Exit::data, "{}: truncated .npy header: expected at least {} bytes, got {}", name, prefix, size);
   const std::size_t header_len = read_le(bytes.data() + 8, len_size);
+  if (short_of(prefix + header_len)) return std::nullopt;
   if (size - prefix < header_len)
     fail(Exit::data, "{}: truncated .npy header: expected {} bytes, got {}", name, prefix + header_len, size);
 
   const std::string_view header(chars + prefix, header_len);
   const PyValue dict = HeaderParser(header, name).parse_header();
-  Array a;
-  a.dtype = parse_descr(require_key(dict, "descr", name), name);
+  NpyHeader h;
+  h.meta.dtype = parse_descr(require_key(dict, "descr", name), name);
   const PyValue& fortran = require_key(dict, "fortran_order", name);
   if (fortran.kind != PyValue::Kind::boolean)
     fail(Exit::data, "{}: malformed .npy header: 'fortran_order' must be True or False, got {}", name, fortran.source);
+  h.fortran = fortran.boolean;
   const PyValue& shape = require_key(dict, "shape", name);
-  a.shape = parse_shape(shape, name);
-
-  // Expected payload in bytes, with the product checked for overflow.
-  std::size_t expected = dtype_size(a.dtype);
-  for (std::size_t d : a.shape) {
+  h.meta.shape = parse_shape(shape, name);
+  // Expected payload in bytes, with the product checked for overflow; the whole file's
+  // size must fit in size_t too.
+  std::size_t expected = dtype_size(h.meta.dtype);
+  for (std::size_t d : h.meta.shape) {
     if (d != 0 && expected > std::numeric_limits<std::size_t>::max() / d)
       fail(Exit::data, "{}: malformed .npy header: shape {} is too large", name, shape.source);
     expected *= d;
   }
-  const std::size_t actual = size - prefix - header_len;
+  if (expected > std::numeric_limits<std::size_t>::max() - prefix - header_len)
+    fail(Exit::data, "{}: malformed .npy header: shape {} is too large", name, shape.source);
+  h.data_offset = prefix + header_len;
+  h.data_bytes = expected;
+  return h;
+}
+
+}  // namespace
+
+std::optional<std::size_t> npy_file_size(std::span<const std::byte> head, std::string_view name) {
+  const std::optional<NpyHeader> h = read_header(head, name, true);
+  if (!h) return std::nullopt;
+  return h->data_offset + h->data_bytes;
+}
+
+Array parse_npy(std::span<const std::byte> bytes, std::string_view name) {
+  NpyHeader h = *read_header(bytes, name, false);
+  Array a = std::move(h.meta);
+  const std::size_t expected = h.data_bytes;
+  const std::size_t actual = bytes.size() - h.data_offset;
   if (actual < expected)
     fail(Exit::data, "{}: truncated .npy data: expected {} bytes for shape {} {}, got {}", name, expected,
          a.shape_string(), dtype_name(a.dtype), actual);
   if (actual > expected)
     fail(Exit::data, "{}: .npy data has {} bytes, expected {} for shape {} {} (trailing bytes)", name, actual, expected,
          a.shape_string(), dtype_name(a.dtype));
-  const std::byte* data = bytes.data() + prefix + header_len;
+  const std::byte* data = bytes.data() + h.data_offset;
   // With at most one axis longer than 1 the two orders store the same bytes.
   std::size_t long_axes = 0;
   for (std::size_t d : a.shape) long_axes += d > 1 ? 1 : 0;
-  if (fortran.boolean && long_axes > 1) a.bytes = c_order_from_fortran(data, a.shape, dtype_size(a.dtype));
+  if (h.fortran && long_axes > 1) a.bytes = c_order_from_fortran(data, a.shape, dtype_size(a.dtype));
   else a.bytes.assign(data, data + expected);
   return a;
 }

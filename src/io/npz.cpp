@@ -6,6 +6,9 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "logz/core/check.hpp"
+#include "logz/core/memory.hpp"
 #include "logz/io/atomic_file.hpp"
 #include "logz/io/npy.hpp"
 
@@ -57,22 +61,54 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// Deflate expands at most about 1032:1 (RFC 1951: a 258-byte match costs at least 2
+// bits), so a deflated member that claims more than that is not a real archive entry.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+
+// A member's bytes, with what a hostile archive could make us allocate bounded before
+// inflating: the size its entry declares must be one the compressed bytes can hold and
+// fit in the memory available (Exit::unavailable), the .npy header at its start must
+// describe that size, and the member may not inflate past it (libzip does not check).
 std::string read_member(zip_t* za, zip_uint64_t index, std::string_view member, std::string_view path) {
+  const std::string name = fmt::format("{}:{}", path, member);
   zip_stat_t st;
   zip_stat_init(&st);
-  if (zip_stat_index(za, index, 0, &st) != 0)
-    fail(Exit::data, "{}:{}: cannot read member: {}", path, member, zip_strerror(za));
+  if (zip_stat_index(za, index, 0, &st) != 0) fail(Exit::data, "{}: cannot read member: {}", name, zip_strerror(za));
+  const auto known = [&](zip_uint64_t flag) { return (st.valid & flag) != 0; };
+  check_data(known(ZIP_STAT_SIZE) && known(ZIP_STAT_COMP_SIZE) && known(ZIP_STAT_COMP_METHOD),
+             "{}: the archive does not record the member's sizes", name);
+  const std::uint64_t declared = st.size;
+  if (st.comp_method == ZIP_CM_STORE)
+    check_data(declared == st.comp_size, "{}: a stored member of {} bytes declares {} bytes", name, st.comp_size, declared);
+  else if (st.comp_method == ZIP_CM_DEFLATE)
+    check_data(declared / kMaxDeflateRatio <= st.comp_size,
+               "{}: declares {} bytes, more than deflate can expand its {} compressed bytes to", name, declared,
+               st.comp_size);
+  check_data(declared <= std::numeric_limits<std::size_t>::max() / 2, "{}: declares {} bytes", name, declared);
+  check_memory_available(std::size_t(declared), name.c_str());
+
   ZipFilePtr f(zip_fopen_index(za, index, 0));
-  if (!f) fail(Exit::data, "{}:{}: cannot read member: {}", path, member, zip_strerror(za));
+  if (!f) fail(Exit::data, "{}: cannot read member: {}", name, zip_strerror(za));
   std::string data;
-  if (st.valid & ZIP_STAT_SIZE) data.reserve(st.size);
+  data.reserve(std::size_t(declared));
+  bool size_checked = false;
   char buf[1 << 16];
   // Read to the end: libzip checks the CRC only when the member is exhausted.
   for (;;) {
     const zip_int64_t n = zip_fread(f.get(), buf, sizeof buf);
-    if (n < 0) fail(Exit::data, "{}:{}: cannot read member: {}", path, member, zip_file_strerror(f.get()));
+    if (n < 0) fail(Exit::data, "{}: cannot read member: {}", name, zip_file_strerror(f.get()));
     if (n == 0) break;
+    check_data(std::uint64_t(n) <= declared - data.size(),
+               "{}: inflates to more than the {} bytes its archive entry declares", name, declared);
     data.append(buf, static_cast<std::size_t>(n));
+    if (!size_checked) {
+      const auto head = std::as_bytes(std::span(data.data(), data.size()));
+      if (const std::optional<std::size_t> size = npy_file_size(head, name)) {
+        check_data(*size == declared, "{}: its .npy header describes {} bytes but the archive entry declares {}", name,
+                   *size, declared);
+        size_checked = true;
+      }
+    }
   }
   return data;
 }

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "logz/core/check.hpp"
+#include "logz/core/memory.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/io/dataset.hpp"
 #include "logz/io/idx.hpp"
@@ -140,6 +141,8 @@ MatrixD extract_patches(const Images& images, const PatchConfig& c, const Exec& 
             images.pixels.cols(), h, w);
   check_arg(s <= h && s <= w, "extract_patches: patch size {} is larger than the {}x{} images", s, h, w);
   check_arg(!c.dequantize || images.eight_bit, "extract_patches: dequantize needs 8-bit images (integer pixels 0..255)");
+  // The patches, and the whitening's copy of them, before either is made.
+  check_memory_for({c.count, s, s, 2 * sizeof(double)}, fmt::format("patches: {} patches of {}x{}", c.count, s, s));
   MatrixD out(Eigen::Index(c.count), Eigen::Index(s * s));
   const Blocks blocks = row_blocks(c.count);
   parallel_for(ex, blocks.count(), [&](std::size_t t) {

@@ -5,6 +5,7 @@
 /// up front with both numbers instead of being killed half-way.
 #include <cstddef>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -40,8 +41,20 @@ inline std::optional<std::size_t> available_memory_bytes() {
 inline void check_memory_available(std::size_t bytes, const char* what) {
   const auto avail = available_memory_bytes();
   if (avail && bytes > *avail)
-    fail(Exit::unavailable, "{}: needs {:.2f} GiB of memory but only {:.2f} GiB is available", what,
+    fail(Exit::unavailable, "{}: needs {} bytes ({:.2f} GiB) of memory but only {:.2f} GiB is available", what, bytes,
          double(bytes) / double(1ull << 30), double(*avail) / double(1ull << 30));
+}
+
+/// Throws Error(Exit::unavailable) before a run whose arrays would need more than the
+/// memory available: the bytes asked are the product of `factors` (element counts and an
+/// element size), a product past 2^64 counted as more than any machine has. `what` names
+/// the request ("estimate: 100 chains x 2000000000 betas").
+inline void check_memory_for(std::initializer_list<std::size_t> factors, const std::string& what) {
+  std::size_t bytes = 1;
+  for (std::size_t f : factors)
+    if (__builtin_mul_overflow(bytes, f, &bytes))
+      fail(Exit::unavailable, "{}: needs more than 2^64 bytes of memory", what);
+  check_memory_available(bytes, what.c_str());
 }
 
 }  // namespace logz

@@ -25,6 +25,12 @@
 
 namespace logz {
 
+/// The largest value a count option takes: 2^40, about 1.1e12. Every count is a number of
+/// rows, units, chains, particles, steps or sweeps; 10^12 of the cheapest of them (one
+/// update of one unit) is hours of one core, and a larger count is a typo or a wrapped
+/// negative number. Memory and time checks bound the product of counts further.
+inline constexpr std::int64_t kMaxCount = std::int64_t(1) << 40;
+
 enum class OptionType {
   count,  ///< a non-negative integer (std::int64_t in OptionValue)
   real,   ///< a finite double

@@ -37,6 +37,10 @@ struct Array {
   std::size_t ndim() const { return shape.size(); }
   std::string shape_string() const;  ///< "(60000, 784)" as NumPy prints it
 
+  /// *this, or Error(Exit::data) naming `what` and the first axis of length 0: data
+  /// needs at least one row and one column (an empty axis would reach the kernels).
+  const Array& nonempty(std::string_view what) const;
+
   /// Element i converted to double.
   double at(std::size_t i) const;
 

@@ -8,9 +8,16 @@
 
 namespace logz::io {
 
-/// Writes `contents` to `path` atomically. Failure: Error(Exit::cant_create) if the
-/// temporary file cannot be created, Error(Exit::io) on a write error; the temporary is removed.
+/// Writes `contents` to `path` atomically. A symbolic link is written through (the file
+/// it names is replaced); a device or FIFO (/dev/null, /dev/stdout) is written into, never
+/// replaced. Failure: Error(Exit::cant_create) if the temporary file cannot be created,
+/// Error(Exit::io) on a write error; the temporary is removed.
 void write_file_atomic(const std::string& path, std::string_view contents);
+
+/// For a program (the CLI): SIGINT, SIGTERM, SIGHUP and SIGQUIT first remove the
+/// temporaries of the writes in progress, then end the process as the signal would have
+/// (status 128 + signal). A library user keeps its own signal handling.
+void remove_temporaries_on_signals();
 
 /// Reads a whole file. Missing/unreadable: Error(Exit::no_input, "<path>: cannot open: <reason>").
 std::string read_file(const std::string& path);

@@ -7,6 +7,7 @@
 /// `Array` (for a matrix, a transpose of the stored bytes); arrays are always written in
 /// C order. Big-endian data, other dtypes and truncated files are rejected with
 /// Error(Exit::data).
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,6 +21,10 @@ Array read_npy(const std::string& path);
 /// Parses .npy bytes (either memory order); `name` prefixes error messages (a path or
 /// "archive.npz:member.npy").
 Array parse_npy(std::span<const std::byte> bytes, std::string_view name);
+/// The size a whole .npy file must have, read from its first bytes `head`: nothing while
+/// `head` is too short to hold the header, Error(Exit::data) when the header is malformed.
+/// Lets a reader of a compressed member refuse a wrong size before inflating all of it.
+std::optional<std::size_t> npy_file_size(std::span<const std::byte> head, std::string_view name);
 /// The .npy encoding (version 1.0, or 2.0 if the header needs it) of an array.
 std::string encode_npy(const Array& a);
 /// Writes a .npy file atomically (temporary file + rename; nothing left on failure).
