@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <map>
+#include <tuple>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -219,13 +221,22 @@ namespace {
 // integer option is checked as text before it is converted. Counts stop at kMaxCount
 // (core/options.hpp says why); a seed may be any non-negative int64.
 void guard_integer_options(CLI::App& app) {
+  // Counts whose every unit repeats the inner loop of a run get a bound of their own: a
+  // value near 2^40 would be days of one loop, never a useful setting.
+  static const std::map<std::string, std::pair<std::int64_t, std::string>> tighter = {
+      {"--k", {1'000'000, "Gibbs steps per update; a chain that needs more to mix needs tempering: --method pt"}},
+      {"--leapfrog", {100'000, "leapfrog steps per trajectory; a longer one only retraces itself: raise --step-size"}},
+  };
   for (CLI::Option* opt : app.get_options([](const CLI::Option*) { return true; })) {
     const std::string type = opt->get_type_name();
-    if (type != "INT" && type != "UINT" && type != "N" && type != "R") continue;
-    const std::int64_t max = opt->get_name() == "--seed" ? std::numeric_limits<std::int64_t>::max() : kMaxCount;
+    if (type != "INT" && type != "UINT" && type != "N" && type != "R" && type != "K") continue;
+    const std::string name = opt->get_name();
+    std::int64_t max = name == "--seed" ? std::numeric_limits<std::int64_t>::max() : kMaxCount;
+    std::string why = max == kMaxCount ? "2^40" : "";
+    if (const auto it = tighter.find(name); it != tighter.end()) std::tie(max, why) = it->second;
     const bool non_negative = type == "UINT";
     opt->check(CLI::Validator(
-        [max, non_negative](std::string& text) -> std::string {
+        [max, why, non_negative](std::string& text) -> std::string {
           const bool negative = !text.empty() && text[0] == '-';
           const std::size_t digits = negative ? 1 : 0;
           if (text.size() == digits || text.find_first_not_of("0123456789", digits) != std::string::npos)
@@ -233,7 +244,7 @@ void guard_integer_options(CLI::App& app) {
           std::int64_t v = 0;
           const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
           if (ec == std::errc::result_out_of_range ? !negative : v > max)
-            return fmt::format("must be at most {}{}, got {}", max, max == kMaxCount ? " (2^40)" : "", text);
+            return fmt::format("must be at most {}{}, got {}", max, why.empty() ? "" : " (" + why + ")", text);
           if (negative && (non_negative || ec != std::errc()))
             return fmt::format("must be a non-negative integer, got {}", text);
           return "";

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -138,22 +139,44 @@ void write_file_atomic(const std::string& given_path, std::string_view contents)
     if (::close(dev.release()) != 0) fail(Exit::io, "{}: write error: {}", given_path, std::strerror(errno));
     return;
   }
-  // The temporary lives in the target's folder so that rename(2) stays on one file
-  // system; O_EXCL and a counter keep concurrent writers (threads or processes) apart.
-  Fd out;
+  // The data is written to an unnamed file (O_TMPFILE) in the target's folder, so that a
+  // process killed while writing (even by SIGKILL) leaves nothing behind; it gets a
+  // temporary name only when complete, and rename(2) puts it in place. Where the file
+  // system has no unnamed files, a named temporary is written instead (removed on errors
+  // and, by remove_temporaries_on_signals, on signals that can be caught).
+  std::string dir = fs::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  Fd out{::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666)};
+  const bool unnamed = out.fd >= 0;
   std::string tmp;
-  for (unsigned counter = 0;; ++counter) {
-    tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter);
-    out.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (out.fd >= 0) break;
-    if (errno != EEXIST || counter >= 10000) fail(Exit::cant_create, "{}: cannot create: {}", path, std::strerror(errno));
-  }
-  TempGuard guard(tmp);
+  // A name beside the target; O_EXCL (or link's EEXIST) and a counter keep concurrent
+  // writers (threads or processes) apart.
+  const auto name_temporary = [&](auto&& create) {
+    for (unsigned counter = 0;; ++counter) {
+      tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter);
+      if (create(tmp)) return;
+      if (errno != EEXIST || counter >= 10000) fail(Exit::cant_create, "{}: cannot create: {}", path, std::strerror(errno));
+    }
+  };
+  if (!unnamed)
+    name_temporary([&](const std::string& t) {
+      out.fd = ::open(t.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      return out.fd >= 0;
+    });
+  std::optional<TempGuard> guard;
+  if (!unnamed) guard.emplace(tmp);
   write_all(out.fd, contents, path);
   if (::fsync(out.fd) != 0) fail(Exit::io, "{}: write error: {}", path, std::strerror(errno));
+  if (unnamed) {
+    const std::string self = "/proc/self/fd/" + std::to_string(out.fd);
+    name_temporary([&](const std::string& t) {
+      return ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, t.c_str(), AT_SYMLINK_FOLLOW) == 0;
+    });
+    guard.emplace(tmp);
+  }
   if (::close(out.release()) != 0) fail(Exit::io, "{}: write error: {}", path, std::strerror(errno));
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail(Exit::cant_create, "{}: cannot create: {}", path, std::strerror(errno));
-  guard.disarm();
+  guard->disarm();
   sync_parent(path);
 }
 

@@ -73,8 +73,9 @@ std::optional<ContinuousKind> kind_from(const Arrays& arrays, const std::string&
   std::optional<ContinuousKind> found;
   for (const KindInfo& k : kKinds) {
     if (std::find(fits.begin(), fits.end(), k.model_kind) == fits.end()) continue;
-    check_data(!found, "{}: arrays '{}' ({}) and '{}' ({}) are both present; add a '{}' array to say which model it is",
-               path, info(*found).distinguishing, info(*found).name, k.distinguishing, k.name, kMarker);
+    if (found)  // (a branch, not check_data: its message would read *found while it is empty)
+      fail(Exit::data, "{}: arrays '{}' ({}) and '{}' ({}) are both present; add a '{}' array to say which model it is",
+           path, info(*found).distinguishing, info(*found).name, k.distinguishing, k.name, kMarker);
     found = k.kind;
   }
   return found;

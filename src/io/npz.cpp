@@ -69,7 +69,8 @@ constexpr std::uint64_t kMaxDeflateRatio = 1032;
 // inflating: the size its entry declares must be one the compressed bytes can hold and
 // fit in the memory available (Exit::unavailable), the .npy header at its start must
 // describe that size, and the member may not inflate past it (libzip does not check).
-std::string read_member(zip_t* za, zip_uint64_t index, std::string_view member, std::string_view path) {
+std::string read_member(zip_t* za, zip_uint64_t index, std::string_view member, std::string_view path,
+                        std::size_t archive_size) {
   const std::string name = fmt::format("{}:{}", path, member);
   zip_stat_t st;
   zip_stat_init(&st);
@@ -78,6 +79,9 @@ std::string read_member(zip_t* za, zip_uint64_t index, std::string_view member, 
   check_data(known(ZIP_STAT_SIZE) && known(ZIP_STAT_COMP_SIZE) && known(ZIP_STAT_COMP_METHOD),
              "{}: the archive does not record the member's sizes", name);
   const std::uint64_t declared = st.size;
+  // The compressed size comes from the same entry: it must at least fit in the archive.
+  check_data(st.comp_size <= archive_size, "{}: declares {} compressed bytes in an archive of {}", name, st.comp_size,
+             archive_size);
   if (st.comp_method == ZIP_CM_STORE)
     check_data(declared == st.comp_size, "{}: a stored member of {} bytes declares {} bytes", name, st.comp_size, declared);
   else if (st.comp_method == ZIP_CM_DEFLATE)
@@ -138,7 +142,7 @@ std::map<std::string, Array> read_npz(const std::string& path) {
     const std::string member = raw;
     if (!ends_with(member, ".npy") || member.size() == 4)
       fail(Exit::data, "{}: member '{}' is not a .npy file", path, member);
-    const std::string bytes = read_member(za.get(), index, member, path);
+    const std::string bytes = read_member(za.get(), index, member, path, contents.size());
     const std::string name = path + ":" + member;
     arrays.insert_or_assign(member.substr(0, member.size() - 4),
                             parse_npy(std::as_bytes(std::span(bytes.data(), bytes.size())), name));

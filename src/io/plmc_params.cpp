@@ -59,6 +59,7 @@ class Reader {
   }
   template <class T>
   void fill(T* out, std::size_t n) {
+    if (n == 0) return;  // an empty vector's data() may be null, which memcpy may not be given
     std::memcpy(out, bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
   }
@@ -127,7 +128,7 @@ PlmcParams parse_plmc_params(std::string_view bytes, const std::string& path) {
   check_data(expected_size(h) == bytes.size(),
              "{}: {} bytes, but plmc's layout for L = {}, q = {} and {} sequences needs {} (truncated or not a plmc "
              "parameter file)",
-             path, bytes.size(), h.l, h.q, h.n + h.s, expected_size(h));
+             path, bytes.size(), h.l, h.q, std::int64_t(h.n) + h.s, expected_size(h));
   const auto l = std::size_t(h.l), q = std::size_t(h.q), p = std::size_t(pairs(l));
   PlmcParams out;
   Reader r(bytes.substr(2 * 4));  // after L and q

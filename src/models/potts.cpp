@@ -62,8 +62,9 @@ Potts Potts::dense(std::size_t n_sites, std::size_t q) {
   edges.reserve(n_sites * (n_sites - 1) / 2);
   for (std::size_t i = 0; i < n_sites; ++i)
     for (std::size_t j = i + 1; j < n_sites; ++j) edges.push_back({i, j});
-  const auto nq = Eigen::Index(n_sites), qq = Eigen::Index(q);
-  return Potts(MatrixD::Zero(nq, qq), std::move(edges), VectorD::Zero(Eigen::Index(edges.size()) * qq * qq));
+  const auto nq = Eigen::Index(n_sites), qq = Eigen::Index(q), m = Eigen::Index(edges.size());
+  // m is read before the call: arguments are evaluated in no fixed order, and one moves `edges`.
+  return Potts(MatrixD::Zero(nq, qq), std::move(edges), VectorD::Zero(m * qq * qq));
 }
 
 Potts Potts::from_ising(const Ising& model) {

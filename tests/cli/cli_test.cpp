@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -298,13 +299,21 @@ TEST_F(Cli, MissingOutputDirectoryExits73BeforeTraining) {
   EXPECT_FALSE(fs::exists(tmp.file("no")));
 }
 
-TEST_F(Cli, OutOfMemoryExits70) {
-  // 2^62 hidden units: the weight matrix's size overflows, Eigen throws std::bad_alloc
-  // without trying to allocate.
+TEST_F(Cli, OversizedRequestsAreRefusedBeforeAnyWork) {
+  // 2^62 hidden units is past any count (2^40); 10^9 is a count, but its weights need more
+  // memory than any machine here has: exit 69 with the bytes asked, before allocating.
   const std::string out = tmp.file("m.npz");
-  const Result r = run("train rbm --quiet --data " + data16 + " --hidden 4611686018427387904 --epochs 1 --out " + out);
-  EXPECT_EQ(r.code, 70);
-  EXPECT_EQ(r.err, "logz: out of memory (std::bad_alloc); try a smaller model, fewer chains or smaller batches\n");
+  Result r = run("train rbm --quiet --data " + data16 + " --hidden 4611686018427387904 --epochs 1 --out " + out);
+  EXPECT_EQ(r.code, 64);
+  EXPECT_EQ(r.err, "logz: --hidden: must be at most 1099511627776 (2^40), got 4611686018427387904\n"
+                   "Run with --help for more information.\n");
+  const auto start = std::chrono::steady_clock::now();
+  r = run("train rbm --quiet --data " + data16 + " --hidden 1000000000000 --epochs 1 --out " + out);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.code, 69);
+  EXPECT_THAT(r.err, testing::StartsWith("logz: train: 16 visible x 1000000000000 hidden units: needs 384000000000000 "
+                                         "bytes (357627.87 GiB) of memory but only "));
+  EXPECT_LT(seconds, 1.0);
   EXPECT_FALSE(fs::exists(out));
 }
 

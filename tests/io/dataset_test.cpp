@@ -65,7 +65,13 @@ TEST(Dataset, BinaryNpyOfEveryDtype) {
       write_values<double>(dir, "f64.npy", {2, 3}, {0, 1, 1, 1, 0, 0}),
   };
   for (const auto& p : paths) EXPECT_EQ(load_binary_data(p), want) << p;
-  EXPECT_EQ(load_binary_data(write_values<float>(dir, "empty.npy", {0, 784}, {})).rows(), 0);
+  // An empty axis is refused with the file and the axis (it once reached the kernels).
+  const std::string empty = write_values<float>(dir, "empty.npy", {0, 784}, {});
+  test::expect_error([&] { load_binary_data(empty); }, Exit::data,
+                     empty + ": the array of shape (0, 784) is empty: axis 0 has length 0");
+  const std::string no_columns = write_values<float>(dir, "no_columns.npy", {3, 0}, {});
+  test::expect_error([&] { load_binary_data(no_columns); }, Exit::data,
+                     no_columns + ": the array of shape (3, 0) is empty: axis 1 has length 0");
 }
 
 TEST(Dataset, BadNpyMessages) {
