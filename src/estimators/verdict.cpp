@@ -39,7 +39,10 @@ double steepest_ess_drop(const std::vector<StepDiagnostics>& steps) {
 
 void assess_run(LogZEstimate& e) {
   if (e.method == "exact") return;
-  if (!std::isfinite(e.std_error) || !std::isfinite(e.log_z))
+  if (!std::isfinite(e.log_z))
+    e.warn({"not_finite", fmt::format("the estimate is {}: the model's energies overflow a double", e.log_z),
+            "check the model's parameters (logz info shows their ranges)"});
+  else if (!std::isfinite(e.std_error))
     e.warn({"no_error_bar", fmt::format("the estimate has no finite standard error ({})", e.error_method),
             "rerun with more chains (at least 2 per run) or more replicates"});
   if (e.method == "raise" && e.log_weights.size() > 1 && std::isfinite(e.std_error)) {

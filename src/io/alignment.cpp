@@ -16,6 +16,7 @@
 #include <cctype>
 #include <cmath>
 #include <string_view>
+#include <unordered_map>
 
 #include "logz/core/check.hpp"
 #include "logz/io/atomic_file.hpp"
@@ -310,33 +311,52 @@ VectorD sequence_weights(const Alignment& alignment, double theta, const Exec& e
   VectorD weights(static_cast<Eigen::Index>(n));
   if (n == 0) return weights;
 
+  // Identical sequences are neighbours of each other at any theta: the pairs are counted
+  // over the distinct sequences, each weighing its number of copies. The counts are the
+  // same integers as over all pairs (same weights), and an alignment of many copies of
+  // few sequences (one column of 10^6 rows) takes O(distinct^2) instead of O(n^2).
+  std::unordered_map<std::string_view, std::uint32_t> index_of;
+  std::vector<std::uint32_t> distinct_of(n), copies;
+  std::vector<std::size_t> first_row;
+  const auto* rows = reinterpret_cast<const char*>(alignment.matrix.data());
+  for (std::size_t s = 0; s < n; ++s) {
+    const auto [it, fresh] = index_of.try_emplace(std::string_view(rows + s * len, len), std::uint32_t(first_row.size()));
+    if (fresh) {
+      first_row.push_back(s);
+      copies.push_back(0);
+    }
+    distinct_of[s] = it->second;
+    ++copies[it->second];
+  }
+  const std::size_t u = first_row.size();
+
   const std::size_t stride = std::max(kLanes, (len + kLanes - 1) / kLanes * kLanes);
-  std::vector<std::uint8_t> packed(n * stride, 0);
-  for (std::size_t s = 0; s < n; ++s)
-    std::copy_n(alignment.matrix.data() + s * len, len, packed.data() + s * stride);
+  std::vector<std::uint8_t> packed(u * stride, 0);
+  for (std::size_t d = 0; d < u; ++d)
+    std::copy_n(alignment.matrix.data() + first_row[d] * len, len, packed.data() + d * stride);
   // id >= theta·L, with the product in double as plmc computes it: the smallest integer
   // count that passes is ceil(theta·L); padding adds stride − L to every count.
   const auto need = static_cast<std::size_t>(std::ceil(theta * double(len))) + (stride - len);
 
-  // Fixed blocks of rows (at most 64, whatever the thread count). Task b compares the
-  // rows s of its block with every t > s and counts the neighbours of both s and t in a
-  // partial vector of its own; the integer partials are then summed in task order.
-  const std::size_t block = std::max<std::size_t>(32, (n + 63) / 64);
-  const Blocks blocks{n, block};
+  // Fixed blocks of distinct rows (at most 64, whatever the thread count). Task b compares
+  // the rows s of its block with every t > s and counts the neighbours of both s and t in
+  // a partial vector of its own; the integer partials are then summed in task order.
+  const std::size_t block = std::max<std::size_t>(32, (u + 63) / 64);
+  const Blocks blocks{u, block};
   constexpr std::size_t kTile = 256;  // t rows kept in cache while the s rows sweep them
   std::vector<std::vector<std::uint32_t>> partial(blocks.count());
   parallel_for(exec, blocks.count(), [&](std::size_t b) {
-    std::vector<std::uint32_t> count(n, 0);
+    std::vector<std::uint32_t> count(u, 0);
     const std::size_t s0 = blocks.begin(b), s1 = blocks.end(b);
-    for (std::size_t t0 = s0; t0 < n; t0 += kTile) {
-      const std::size_t t1 = std::min(n, t0 + kTile);
+    for (std::size_t t0 = s0; t0 < u; t0 += kTile) {
+      const std::size_t t1 = std::min(u, t0 + kTile);
       for (std::size_t s = s0; s < s1; ++s) {
         const std::uint8_t* rs = packed.data() + s * stride;
         std::uint32_t cs = 0;
         for (std::size_t t = std::max(t0, s + 1); t < t1; ++t) {
           if (count_equal(rs, packed.data() + t * stride, stride) >= need) {
-            ++cs;
-            ++count[t];
+            cs += copies[t];
+            count[t] += copies[s];
           }
         }
         count[s] += cs;
@@ -344,10 +364,11 @@ VectorD sequence_weights(const Alignment& alignment, double theta, const Exec& e
     }
     partial[b] = std::move(count);
   });
-  std::vector<std::uint32_t> neighbours(n, 1);  // every sequence is its own neighbour
+  std::vector<std::uint32_t> neighbours(copies);  // a sequence and its copies are its neighbours
   for (const auto& p : partial)
-    for (std::size_t s = 0; s < n; ++s) neighbours[s] += p[s];
-  for (std::size_t s = 0; s < n; ++s) weights[static_cast<Eigen::Index>(s)] = 1.0 / double(neighbours[s]);
+    for (std::size_t d = 0; d < u; ++d) neighbours[d] += p[d];
+  for (std::size_t s = 0; s < n; ++s)
+    weights[static_cast<Eigen::Index>(s)] = 1.0 / double(neighbours[distinct_of[s]]);
   return weights;
 }
 

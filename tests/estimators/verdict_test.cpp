@@ -49,6 +49,17 @@ TEST(Verdict, NoErrorBarIsNotReliable) {
   EXPECT_TRUE(exact.reliable);
 }
 
+TEST(Verdict, NonFiniteEstimateSaysSoNotThatItLacksAnErrorBar) {
+  // Energies past a double's range (couplings near 1e308) make log Z itself NaN or inf.
+  for (double log_z : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    LogZEstimate e = estimate_of("ais", log_z, std::numeric_limits<double>::quiet_NaN());
+    verdict::assess_run(e);
+    EXPECT_FALSE(e.reliable);
+    EXPECT_TRUE(has_warning(e, "not_finite"));
+    EXPECT_FALSE(has_warning(e, "no_error_bar"));
+  }
+}
+
 TEST(Verdict, EssThresholdFollowsTheRunSize) {
   EXPECT_DOUBLE_EQ(verdict::ess_fraction_threshold(25), 0.5);
   EXPECT_DOUBLE_EQ(verdict::ess_fraction_threshold(100), 0.3);

@@ -33,6 +33,7 @@
 ///    with certainty (RBM: the exact masses of the modes a search found,
 ///    exact/rbm_modes.hpp). Only the estimate's own error enters, so with an honest error
 ///    bar the false alarm is P(z < −4) = 3.2e-5; the bound itself cannot be wrong.
+///  - not_finite: log Z itself is inf or NaN (energies past a double's range).
 ///  - no_error_bar: the estimate has no finite standard error.
 #include <cstddef>
 #include <span>
