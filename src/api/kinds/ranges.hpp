@@ -21,9 +21,14 @@ using Ranges = std::vector<std::pair<std::string, Range>>;
 template <class M>
 Range range_of(const M& m) {
   if (m.size() == 0) return {0, 0, 0, 0};
-  const double mean = m.mean();
-  const double var = (m.array() - mean).square().mean();
-  return {m.minCoeff(), m.maxCoeff(), mean, std::sqrt(var)};
+  // In units of the largest magnitude, so that values near 1e308 give their mean and
+  // spread instead of an overflowed sum.
+  const double scale = m.array().abs().maxCoeff();
+  if (!(scale > 0) || !std::isfinite(scale)) return {m.minCoeff(), m.maxCoeff(), m.mean(), 0};
+  const auto x = m.array() / scale;
+  const double mean = x.mean();
+  const double var = (x - mean).square().mean();
+  return {m.minCoeff(), m.maxCoeff(), mean * scale, std::sqrt(var) * scale};
 }
 
 inline std::string ranges_text(const Ranges& ranges) {
