@@ -78,16 +78,18 @@ TEST(IsingExactMl, FittedModelMatchesDataMoments) {
     const IsingDataMoments d = ising_data_moments(truth, x, ex);
     Ising init = truth;
     init.set_parameters(VectorD::Zero(Eigen::Index(truth.num_parameters())));
+    // Rounding of f floors the reachable gradient near 1e-8 |f| (optim/lbfgs.hpp): 1e-9
+    // held at -O2 by luck of rounding and not at -O0; 1e-7 holds in any build.
     LbfgsOptions opt;
-    opt.gradient_tolerance = 1e-9;
+    opt.gradient_tolerance = 1e-7;
     const IsingFit fit = fit_ising_exact(init, d, {}, opt, ex);
     EXPECT_TRUE(fit.converged);
     EXPECT_EQ(fit.method, "exact");
     for (std::size_t t = 1; t < fit.trace.size(); ++t) EXPECT_LE(fit.trace[t], fit.trace[t - 1]);
-    // The ML equations: model moments = data moments. ‖∇‖ <= 1e-9 bounds every entry.
+    // The ML equations: model moments = data moments. ‖∇‖ <= 1e-7 bounds every entry.
     const IsingMoments mm = ising_enumeration_moments(fit.model, ex);
-    for (Eigen::Index i = 0; i < 5; ++i) EXPECT_NEAR(mm.mean[i], d.mean[i], 1e-9) << "site " << i;
-    for (Eigen::Index e = 0; e < 5; ++e) EXPECT_NEAR(mm.correlation[e], d.correlation[e], 1e-9) << "edge " << e;
+    for (Eigen::Index i = 0; i < 5; ++i) EXPECT_NEAR(mm.mean[i], d.mean[i], 1e-7) << "site " << i;
+    for (Eigen::Index e = 0; e < 5; ++e) EXPECT_NEAR(mm.correlation[e], d.correlation[e], 1e-7) << "edge " << e;
     // The starting point does not match them (the check can fail).
     const IsingMoments m0 = ising_enumeration_moments(init, ex);
     EXPECT_GT((m0.mean - d.mean).cwiseAbs().maxCoeff(), 0.05);
@@ -95,7 +97,7 @@ TEST(IsingExactMl, FittedModelMatchesDataMoments) {
     const IsingL2 l2{0.5, 0.5};
     const IsingFit pen = fit_ising_exact(init, d, l2, opt, ex);
     const IsingMoments mp = ising_enumeration_moments(pen.model, ex);
-    EXPECT_NEAR(mp.mean[0] - d.mean[0] + 0.5 * pen.model.fields()[0], 0.0, 1e-9);
+    EXPECT_NEAR(mp.mean[0] - d.mean[0] + 0.5 * pen.model.fields()[0], 0.0, 1e-7);
     EXPECT_GT(std::abs(mp.mean[0] - d.mean[0]), 1e-3);
   }
 }
