@@ -85,13 +85,17 @@ void EstimateConfig::validate(std::string_view who) const {
   check_config(method != "exact" || replicates <= 1, {"replicates"}, "{}: @0 is for the random methods, not exact",
                who);
   options.validate(method_option_fields(), who);
+  // Each chain of each replicate holds at least a state, a log-weight and a stream: a
+  // lower bound known before the model's dimension (the tasks check it with it).
+  const std::size_t runs = replicates == 0 ? 4 : replicates;
+  if (method != "exact")
+    check_memory_for({runs, chains, 4 * sizeof(double)}, fmt::format("{}: {} chains x {} replicates", who, chains, runs));
   if (info && info->uses_schedule && schedule != "adaptive") {
     check_config(betas >= 1, {"betas"}, "{}: @0 must be at least 1, got {}", who, betas);
     check_config(schedule != "sm" || betas >= 3, {"betas", "schedule"}, "{}: @0 must be at least 3 with @1 sm, got {}",
                  who, betas);
     // Each replicate keeps every step's beta and diagnostics: refuse a schedule too long
     // for memory before making it.
-    const std::size_t runs = replicates == 0 ? 4 : replicates;
     check_memory_for({runs, betas, sizeof(double) + sizeof(StepDiagnostics)},
                      fmt::format("{}: {} betas x {} replicates", who, betas, runs));
     (void)make_schedule(schedule, betas);

@@ -457,6 +457,7 @@ def pinned():
         Run(["estimate", "--model", "rbm.npz", "--method", "bridge", "--chains", "1000000", "--betas", "10000"],
             name="bridge 1e6 x 1e4", **big),
         Run(["eval", "--model", "rbm.npz", "--data", "bin.npy", "--chains", "1000000000000"], name="eval chains", **big),
+        Run(["estimate", "--energy", "banana2d", "--chains", "1000000000000"], name="energy chains", **big),
         Run(["sample", "--model", "rbm.npz", "--chains", "1000000000000", "--out", "s.npy"], name="sample chains", **big),
         Run(["train", "rbm", "--data", "bin.npy", "--hidden", "1000000000", "--out", "o.npz"], name="rbm hidden", **big),
         Run(["train", "grbm", "--data", "real.npy", "--hidden", "1000000000", "--out", "o.npz"], name="grbm hidden",
