@@ -11,7 +11,7 @@ JOBS ?= $(shell nproc)
 # packages (numpy, pytest) the Makefile installs.
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all deps deps-peers configure build test test-slow python-test demo bench peers clean
+.PHONY: all deps deps-peers configure build test test-slow sanitize python-test demo bench peers clean
 
 all: build
 
@@ -45,6 +45,14 @@ python-test: build
 test-slow: build
 	ctest --preset slow -j $(JOBS)
 
+# The readers' unit tests (tests/io) under AddressSanitizer + UndefinedBehaviorSanitizer,
+# in build-sanitize/ (sanitize/CMakeLists.txt; docs/robustness.md says why this subset).
+# CI runs it after `make test`.
+sanitize: build
+	@[ -f build-sanitize/build.ninja ] || cmake -S sanitize -B build-sanitize -G Ninja
+	cmake --build build-sanitize -j $(JOBS)
+	ctest --test-dir build-sanitize -j $(JOBS) --output-on-failure
+
 demo: build
 	./build/apps/logz/logz demo --out build/demo
 	@mkdir -p build/demo/figures
@@ -59,7 +67,7 @@ bench: build deps-peers
 	bench/estimator_accuracy.sh
 
 clean:
-	rm -rf build build-debug
+	rm -rf build build-debug build-sanitize
 
 # Fuzzing (docs/robustness.md): libFuzzer targets for every file reader and the option
 # parser, built with clang, ASan and UBSan in build-fuzz/ (a CMake project of its own,
