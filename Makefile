@@ -77,7 +77,6 @@ clean:
 # of each; `make fuzz-regressions` reruns the recorded findings (fuzz/regressions/).
 DEB_FUZZ := clang libclang-rt-dev libomp-dev
 FUZZ_SECONDS ?= 600
-FUZZ_MASK_KNOWN ?= OFF
 .PHONY: deps-fuzz fuzz-configure fuzz-build fuzz fuzz-smoke fuzz-regressions
 
 deps-fuzz: deps
@@ -88,7 +87,7 @@ deps-fuzz: deps
 	fi
 
 fuzz-configure: deps-fuzz
-	CXX=clang++ cmake -S fuzz -B build-fuzz -G Ninja -DLOGZ_FUZZ_MASK_KNOWN=$(FUZZ_MASK_KNOWN)
+	CXX=clang++ cmake -S fuzz -B build-fuzz -G Ninja -DLOGZ_SOURCE_DIR=$(CURDIR)
 
 fuzz-build: fuzz-configure
 	cmake --build build-fuzz -j $(JOBS)

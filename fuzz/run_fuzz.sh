@@ -70,7 +70,7 @@ for t in $targets; do
     # Fork mode prints "#<executions>: cov: ... exec/s: ... oom/timeout/crash: a/b/c time: ..."
     status=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1)
     execs=$(echo "$status" | sed -n 's/^#\([0-9]*\):.*/\1/p')
-    rate=$(echo "$status" | sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p')
+    rate=$(echo "$status" | sed -n 's/.*exec\/s:\? \([0-9]*\).*/\1/p')
     found=$(echo "$status" | sed -n 's/.*oom\/timeout\/crash: \([0-9/]*\).*/\1/p')
     [ -n "$found" ] && [ "$found" != 0/0/0 ] && { result="FAILED (oom/timeout/crash $found; $log)"; failed+=("$t"); }
   fi
