@@ -264,10 +264,7 @@ PottsFile parse_potts(std::map<std::string, Array> arrays, const std::string& pa
     check_data(a.ndim() == 1 && a.shape[0] == q, "{}: array 'alphabet' has shape {}; expected ({},): one letter per state",
                path, a.shape_string(), q);
     alphabet.emplace(reinterpret_cast<const char*>(a.bytes.data()), q);
-    for (std::size_t x = 0; x < q; ++x)
-      for (std::size_t y = x + 1; y < q; ++y)
-        check_data((*alphabet)[x] != (*alphabet)[y], "{}: alphabet letter '{}' is given to states {} and {}", path,
-                   (*alphabet)[x], x, y);
+    check_alphabet(*alphabet, path);
   }
 
   std::vector<PottsEdge> edges;
@@ -304,6 +301,16 @@ MrfKind kind_of(const Arrays& arrays, const std::string& path) {
 }
 
 }  // namespace
+
+void check_alphabet(std::string_view alphabet, const std::string& path) {
+  for (std::size_t x = 0; x < alphabet.size(); ++x) {
+    const auto c = static_cast<unsigned char>(alphabet[x]);
+    check_data(c >= '!' && c <= '~', "{}: alphabet letter {} of state {} is not a printable character", path, int(c), x);
+    for (std::size_t y = x + 1; y < alphabet.size(); ++y)
+      check_data(alphabet[x] != alphabet[y], "{}: alphabet letter '{}' is given to states {} and {}", path, alphabet[x],
+                 x, y);
+  }
+}
 
 IsingFile load_ising(const std::string& path) { return parse_ising(read_npz(path), path); }
 

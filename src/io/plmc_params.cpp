@@ -12,6 +12,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/io/atomic_file.hpp"
+#include "logz/io/mrf_file.hpp"
 
 namespace logz::io {
 namespace {
@@ -141,6 +142,7 @@ PlmcParams parse_plmc_params(std::string_view bytes, const std::string& path) {
   out.fit.lambda_group = r.next<float>();
   out.fit.neff = r.next<float>();
   out.alphabet = r.text(q);
+  check_alphabet(out.alphabet, path);
   out.fit.neighbours.resize(std::size_t(h.n) + std::size_t(h.s));
   r.fill(out.fit.neighbours.data(), out.fit.neighbours.size());
   out.focus = r.text(l);

@@ -198,6 +198,14 @@ TEST(PlmcParams, BadFilesAreRefusedWithTheirMessage) {
   const float inf = std::numeric_limits<float>::infinity();
   std::memcpy(inf_coupling.data() + good.size() - 4, &inf, 4);  // the last pair's (1, 1)
   expect("infe", inf_coupling, ": coupling e of sites 2 and 3, states 1 and 1, is inf");
+  // The alphabet is checked as a .npz's is (a fuzzed file with two NUL letters was read,
+  // and its .npz then refused): printable letters, one per state.
+  std::string twice = good;
+  twice[40] = 'Z';
+  expect("twice", twice, ": alphabet letter 'Z' is given to states 0 and 1");
+  std::string nul = good;
+  nul[41] = '\0';
+  expect("nul", nul, ": alphabet letter 0 of state 1 is not a printable character");
   EXPECT_FALSE(is_plmc_params(q1));
   EXPECT_FALSE(is_plmc_params(good.substr(0, 39)));
 }

@@ -29,6 +29,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "logz/io/npz.hpp"
@@ -49,6 +50,11 @@ struct PottsFile {
 };
 
 enum class MrfKind { ising, potts };
+
+/// Error(Exit::data) naming `path` unless every letter of a Potts alphabet is a printable
+/// ASCII character ('!' to '~': letters are written to FASTA and to messages) and no two
+/// states share one. Every reader of an alphabet (.npz, plmc's file) checks it.
+void check_alphabet(std::string_view alphabet, const std::string& path);
 
 /// Loads and validates an Ising model file. Missing file: Exit::no_input; a missing
 /// array, a wrong dtype, rank or shape, a non-finite value, asymmetric couplings, a
