@@ -87,7 +87,7 @@ void EstimateConfig::validate(std::string_view who) const {
   options.validate(method_option_fields(), who);
   // Each chain of each replicate holds at least a state, a log-weight and a stream: a
   // lower bound known before the model's dimension (the tasks check it with it).
-  const std::size_t runs = replicates == 0 ? 4 : replicates;
+  const std::size_t runs = method == "exact" ? 1 : replicate_count(*this);
   if (method != "exact")
     check_memory_for({runs, chains, 4 * sizeof(double)}, fmt::format("{}: {} chains x {} replicates", who, chains, runs));
   if (info && info->uses_schedule && schedule != "adaptive") {

@@ -76,7 +76,7 @@ namespace {
 // EstimateConfig::validate): per replicate each chain's state; the ladder methods keep
 // every chain at every beta.
 void check_estimate_memory(const EstimateConfig& c, std::size_t width, std::string_view who) {
-  const std::size_t replicates = c.replicates == 0 ? 4 : c.replicates;  // 0: the automatic 4 at most
+  const std::size_t replicates = replicate_count(c);
   const std::string what = fmt::format("{}: {} chains x {} betas x {} replicates", who, c.chains, c.betas, replicates);
   check_memory_for({replicates, c.chains, width + 2, sizeof(double)}, what);
   if (c.method == "bridge" || c.method == "ti") check_memory_for({replicates, c.chains, c.betas, sizeof(double)}, what);
