@@ -316,7 +316,8 @@ LogZEstimate estimate_log_z(const RbmD& model, const EstimateConfig& config, con
                           seconds_since(t0));
   }
   const RbmF mf = model.cast<float>();
-  const RbmAnnealingPath path(mf, choose_base_bias(model, data, data_marginals));
+  const RbmAnnealingPath path(mf, choose_base_bias(model, data, data_marginals),
+                              RbmAnnealingPath::products_for(config.method));
   if (config.method != "raise") return estimate_on_path(path, config, nullptr, ex, obs);
   check_config(data.rows() > 0, {"method", "data"}, "estimate: @0 raise needs @1: reverse chains start from data vectors");
   const MatrixF start = subset_rows(data, config.chains, Stream::derive(config.seed, Purpose::data, 0)).cast<float>();

@@ -7,14 +7,17 @@
 ///   log Z_0 = Σ_i softplus(a_i) + n_h log 2.
 /// f_1 = exp(-F(v)); p_0 is a product of Bernoullis with exact draws.
 #include <cmath>
+#include <memory>
 #include <numbers>
 #include <vector>
 
 #include <span>
+#include <string_view>
 
 #include "logz/core/math.hpp"
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
+#include "logz/kernels/binary_product.hpp"
 #include "logz/kernels/rbm_gibbs.hpp"
 #include "logz/models/rbm.hpp"
 #include "logz/tempering/path.hpp"
@@ -53,12 +56,28 @@ struct RbmPath {
 /// unit j from word j and the visible unit i from word n_h + i after the stream's position,
 /// whichever thread does it; the streams then move past those words. `advance` shares the
 /// product V W between the weight increment and the hidden draw.
+///
+/// Products: with RbmProducts::fixed_point (the default) the distributions at 0 < β < 1
+/// are those of the nearby RBM whose weights are W in 16-bit fixed point
+/// (kernels/binary_product.hpp: twice the float product's rate with AVX-512 VNNI, exact
+/// integer sums), and β = 1 is the model itself, from float products of W. Annealing
+/// estimators are unbiased for any intermediate distributions their moves leave invariant
+/// (Neal 2001), so AIS, RAISE, SMC, bridge and linked IS still estimate the model's own
+/// log Z: the last step's increment log f_1 − log f_{β_{K−1}} carries the difference
+/// (about 0.01 nats a particle for a 784 × 500 RBM). Thermodynamic integration
+/// differentiates along β and needs one path throughout: it takes RbmProducts::exact.
 /// The path keeps working memory (mutable): one estimator at a time may use it.
+enum class RbmProducts { exact, fixed_point };
+
 class RbmAnnealingPath {
  public:
   using Particles = MatrixF;
 
-  RbmAnnealingPath(const RbmF& model, const VectorF& base_bias);
+  RbmAnnealingPath(const RbmF& model, const VectorF& base_bias, RbmProducts products = RbmProducts::fixed_point);
+  /// The products an estimator method needs: exact for thermodynamic integration ("ti").
+  static RbmProducts products_for(std::string_view method) {
+    return method == "ti" ? RbmProducts::exact : RbmProducts::fixed_point;
+  }
 
   double log_z_base() const { return path_.log_z_base(); }
   std::size_t dimension() const { return m_.n_visible(); }
@@ -85,19 +104,31 @@ class RbmAnnealingPath {
                    std::span<Stream> streams, bool move) const;
 
  private:
-  /// pre_h = X W + c; then per row r: out[r] = weight(r) (if out), and h ~ σ(β_h pre_h)
-  /// (if sample_h) from the words [0, n_h) of each stream.
+  /// pre_h = X W + c (X W_q s + c when `fixed`); then per row r: out[r] = weight(r) (if
+  /// out), and h ~ σ(β_h pre_h) (if sample_h) from the words [0, n_h) of each stream.
   template <class RowTerm>
   void hidden_pass(const Exec& ex, const Particles& x, std::span<double> out, RowTerm&& row_term, const Stream* streams,
-                   double beta_h) const;
+                   double beta_h, bool fixed) const;
+  /// out[r] = log f_b1(x_r) − log f_b0(x_r) less the visible term (b1 − b0)(b − a)·x_r
+  /// (out may be empty), and h ~ p_b1(h | x) when `streams` is given.
+  void weight_increment(const Exec& ex, const Particles& x, double b0, double b1, std::span<double> out,
+                        const Stream* streams) const;
   /// x ~ p_β(v | h) from the words [n_h, n_h + n_v) of each stream, then every stream moves
   /// past the n_h + n_v words of the sweep.
-  void visible_pass(const Exec& ex, Particles& x, double beta, std::span<Stream> streams) const;
+  void visible_pass(const Exec& ex, Particles& x, double beta, std::span<Stream> streams, bool fixed) const;
+  /// Whether the distribution at β is the fixed-point model's.
+  bool fixed_at(double beta) const { return fixed_ && beta < 1.0; }
 
+  struct FixedWeights {
+    FixedPointMatrix w, wt;  ///< W [n_v, n_h] and Wᵀ, one scale
+  };
   const RbmF& m_;
   RbmPath<float> path_;
   VectorD diff_;  // b − a
   Blocks hid_, vis_;
+  Blocks hid_fixed_, vis_fixed_;  // column blocks starting at whole panels of 16
+  std::shared_ptr<const FixedWeights> fixed_;  // null: float products at every β
+  mutable BinaryPairs pairs_;
   mutable MatrixF pre_h_, h_;
   mutable std::vector<double> partial_;  // [particle][hidden block] sums
   mutable std::vector<GibbsScratch<float>> scratch_;

@@ -89,7 +89,8 @@ LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const Estimat
   if (base.source == mode_mixture_base)
     return estimate_on_path(RbmModeMixturePath(m, base.modes), c, start ? &s : nullptr, ex, obs);
   const RbmF mf = m.cast<float>();
-  return estimate_on_path(RbmAnnealingPath(mf, base.bias), c, start ? &s : nullptr, ex, obs);
+  return estimate_on_path(RbmAnnealingPath(mf, base.bias, RbmAnnealingPath::products_for(c.method)), c,
+                          start ? &s : nullptr, ex, obs);
 }
 
 nlohmann::json Traits::details(const RbmD&, const Prepared& base, const EstimateConfig&, const EstimateInputs& in) {

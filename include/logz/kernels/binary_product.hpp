@@ -1,0 +1,64 @@
+#pragma once
+/// @file binary_product.hpp
+/// Products of 0/1 matrices with a 16-bit fixed-point copy of a real matrix B [k, n]:
+///   A B ≈ s · (A B_q),  B_q = round(B / s) ∈ [−32767, 32767],  s = max|B| / 32767,
+/// with the sums A B_q taken in exact 32-bit integer arithmetic (|A B_q| ≤ k · 32767).
+///
+/// Why: a binary RBM's Gibbs sweeps multiply 0/1 states by W. With AVX-512 VNNI one
+/// vpdpwssd does 32 multiply-adds of 16-bit integers where one float FMA does 16, so the
+/// product runs at up to twice the float rate (the float GEMM is what bounds the sweep,
+/// bench/RESULTS.md); and integer sums do not depend on their order, so the result is the
+/// same bits for any blocking, thread count or instruction set (the portable loop gives
+/// the VNNI kernel's bits). The rounding of B (at most s/2 an entry) makes s·B_q a nearby
+/// model, not the same one: callers use it only where any model serves as long as every
+/// use agrees, such as the intermediate distributions of an annealing path (Neal 2001:
+/// AIS is unbiased for any intermediate distributions whose moves leave them invariant;
+/// tempering/rbm_path.hpp keeps the endpoint exact).
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "logz/core/types.hpp"
+
+namespace logz {
+
+/// 0/1 rows packed two entries to a 32-bit word (16-bit integers, entry 2p low, 2p+1
+/// high): the left operand of FixedPointMatrix::multiply.
+struct BinaryPairs {
+  std::size_t rows = 0, pairs = 0;
+  std::vector<std::int32_t> words;  ///< [row][pair]
+
+  /// Packs rows [r0, r0 + n) of a 0/1 matrix (an entry is 1 when it is nonzero).
+  void pack(const MatrixF& x, std::size_t r0, std::size_t n);
+  const std::int32_t* row(std::size_t r) const { return words.data() + r * pairs; }
+};
+
+class FixedPointMatrix {
+ public:
+  /// Columns per panel of the packed copy: one 512-bit register of 32-bit sums.
+  static constexpr std::size_t panel = 16;
+
+  FixedPointMatrix() = default;
+  /// B_q and s from B [k, n]; s = 1 when B is all zeros. B must be finite.
+  explicit FixedPointMatrix(const MatrixF& b);
+
+  std::size_t rows() const { return k_; }
+  std::size_t cols() const { return n_; }
+  float scale() const { return scale_; }
+  /// The value the products use for B(i, j): s · B_q(i, j).
+  float value(std::size_t i, std::size_t j) const;
+
+  /// out[r · ld + (j − j0)] = fma(float(Σ_i a(r, i) B_q(i, j)), s · alpha, bias[j]) for
+  /// r < a.rows and j in [j0, j1); bias may be null (zero). j0 must be a multiple of
+  /// `panel`. The sum is exact and the rounding is one fused multiply-add, so every
+  /// blocking of rows and columns gives the same bits.
+  void multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha, const float* bias, float* out,
+                std::size_t ld) const;
+
+ private:
+  std::size_t k_ = 0, n_ = 0, pairs_ = 0, panels_ = 0;
+  float scale_ = 1;
+  std::vector<std::int32_t> packed_;  ///< [panel][pair][16 columns], pairs as in BinaryPairs
+};
+
+}  // namespace logz

@@ -1,0 +1,126 @@
+// Fixed-point products of 0/1 rows (kernels/binary_product.hpp): the integer sums against
+// a 64-bit reference bit for bit for every tile shape and remainder, the rounding of the
+// matrix, and the same bits for any split of rows or columns.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "logz/core/check.hpp"
+#include "logz/core/rng.hpp"
+#include "logz/kernels/binary_product.hpp"
+#include "support/expect_error.hpp"
+
+namespace logz {
+namespace {
+
+MatrixF random_binary(Stream& rng, Eigen::Index rows, Eigen::Index cols, double p) {
+  MatrixF a(rows, cols);
+  for (Eigen::Index r = 0; r < rows; ++r)
+    for (Eigen::Index i = 0; i < cols; ++i) a(r, i) = rng.uniform_double() < p ? 1.0f : 0.0f;
+  return a;
+}
+
+MatrixF random_real(Stream& rng, Eigen::Index rows, Eigen::Index cols, double scale) {
+  MatrixF b(rows, cols);
+  for (Eigen::Index r = 0; r < rows; ++r)
+    for (Eigen::Index i = 0; i < cols; ++i) b(r, i) = float(scale * (2 * rng.uniform_double() - 1));
+  return b;
+}
+
+/// The defined result: fma(float(Σ_i a(r, i) B_q(i, j)), s · alpha, bias[j]), the sum in 64 bits.
+float reference(const FixedPointMatrix& f, const MatrixF& a, Eigen::Index r, std::size_t j, float alpha, const float* bias) {
+  long long sum = 0;
+  for (std::size_t i = 0; i < f.rows(); ++i)
+    if (a(r, Eigen::Index(i)) != 0.0f) sum += std::llround(double(f.value(i, j)) / double(f.scale()));
+  return std::fma(float(sum), f.scale() * alpha, bias ? bias[j] : 0.0f);
+}
+
+bool same_bits(float x, float y) { return std::memcmp(&x, &y, sizeof x) == 0; }
+
+TEST(BinaryProduct, EqualsTheIntegerSumsBitForBitForEveryShape) {
+  Stream rng = Stream::root(11);
+  std::size_t checked = 0;
+  // Rows 1..13 cover every tile height (6) and remainder; columns every panel count and
+  // partial panel; odd k a half-filled last pair.
+  for (int trial = 0; trial < 60; ++trial) {
+    const auto k = Eigen::Index(1 + rng.below(90)), n = Eigen::Index(1 + rng.below(150));
+    const auto m = Eigen::Index(1 + rng.below(13));
+    const MatrixF b = random_real(rng, k, n, 3.0), a = random_binary(rng, m, k, 0.4);
+    const VectorF bias = random_real(rng, n, 1, 1.0);
+    const FixedPointMatrix f(b);
+    BinaryPairs pairs;
+    pairs.pack(a, 0, std::size_t(m));
+    const float alpha = trial % 2 ? 0.37f : 1.0f;
+    MatrixF out(m, n);
+    f.multiply(pairs, 0, std::size_t(n), alpha, trial % 3 ? bias.data() : nullptr, out.data(), std::size_t(n));
+    for (Eigen::Index r = 0; r < m; ++r)
+      for (Eigen::Index j = 0; j < n; ++j, ++checked)
+        ASSERT_TRUE(same_bits(out(r, j), reference(f, a, r, std::size_t(j), alpha, trial % 3 ? bias.data() : nullptr)))
+            << "k " << k << " n " << n << " m " << m << " at " << r << ", " << j;
+  }
+  EXPECT_GT(checked, 10000u);
+}
+
+TEST(BinaryProduct, RoundsTheMatrixToTheNearestLevel) {
+  Stream rng = Stream::root(12);
+  const MatrixF b = random_real(rng, 37, 41, 2.5);
+  const FixedPointMatrix f(b);
+  EXPECT_EQ(f.rows(), 37u);
+  EXPECT_EQ(f.cols(), 41u);
+  EXPECT_FLOAT_EQ(f.scale(), b.cwiseAbs().maxCoeff() / 32767.0f);
+  for (Eigen::Index i = 0; i < b.rows(); ++i)
+    for (Eigen::Index j = 0; j < b.cols(); ++j)
+      // Half a level, and the float rounding of b / s and of s · level.
+      EXPECT_LE(std::fabs(f.value(std::size_t(i), std::size_t(j)) - b(i, j)), 0.5f * f.scale() + 1e-6f * std::fabs(b(i, j)));
+  // The largest entry is a level exactly: ±32767 s.
+  Eigen::Index ti = 0, tj = 0;
+  b.cwiseAbs().maxCoeff(&ti, &tj);
+  EXPECT_FLOAT_EQ(std::fabs(f.value(std::size_t(ti), std::size_t(tj))), 32767.0f * f.scale());
+  // An all-zero matrix has scale 1 and zero products.
+  const FixedPointMatrix zero(MatrixF::Zero(3, 5));
+  EXPECT_EQ(zero.scale(), 1.0f);
+  EXPECT_EQ(zero.value(2, 4), 0.0f);
+  MatrixF bad = b;
+  bad(3, 4) = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(FixedPointMatrix{bad}, Error);
+}
+
+TEST(BinaryProduct, AnySplitOfRowsOrColumnsGivesTheSameBits) {
+  Stream rng = Stream::root(13);
+  const MatrixF b = random_real(rng, 784, 500, 0.8), a = random_binary(rng, 100, 784, 0.3);
+  const VectorF bias = random_real(rng, 500, 1, 1.0);
+  const FixedPointMatrix f(b);
+  BinaryPairs all;
+  all.pack(a, 0, 100);
+  MatrixF whole(100, 500);
+  f.multiply(all, 0, 500, 1.0f, bias.data(), whole.data(), 500);
+  // Rows in blocks of 7 (not a tile multiple), columns at 256 (a panel boundary).
+  MatrixF parts(100, 500);
+  for (std::size_t r0 = 0; r0 < 100; r0 += 7) {
+    BinaryPairs some;
+    const std::size_t n = std::min<std::size_t>(7, 100 - r0);
+    some.pack(a, r0, n);
+    f.multiply(some, 0, 256, 1.0f, bias.data(), &parts(Eigen::Index(r0), 0), 500);
+    f.multiply(some, 256, 500, 1.0f, bias.data(), &parts(Eigen::Index(r0), 256), 500);
+  }
+  EXPECT_TRUE(whole == parts);
+  // And the float product of the same rows with B itself differs by the rounding of B only.
+  const MatrixF exact = (a * b).rowwise() + bias.transpose();
+  EXPECT_LT((whole - exact).cwiseAbs().maxCoeff(), 0.5f * f.scale() * 784 + 1e-3f);
+}
+
+TEST(BinaryProduct, RefusesMismatchedOperands) {
+  const FixedPointMatrix f(MatrixF::Ones(6, 40));
+  BinaryPairs a;
+  a.pack(MatrixF::Ones(2, 8), 0, 2);
+  MatrixF out(2, 40);
+  EXPECT_THROW(f.multiply(a, 0, 40, 1.0f, nullptr, out.data(), 40), Error);
+  a.pack(MatrixF::Ones(2, 6), 0, 2);
+  EXPECT_THROW(f.multiply(a, 8, 40, 1.0f, nullptr, out.data(), 40), Error);  // not a panel start
+  EXPECT_THROW(f.multiply(a, 16, 41, 1.0f, nullptr, out.data(), 40), Error);
+}
+
+}  // namespace
+}  // namespace logz
