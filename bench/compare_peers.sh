@@ -7,6 +7,8 @@
 # Environment:
 #   REPEATS=3        repetitions of every logz/peer pair (medians are compared)
 #   LOGZ=build/apps/logz/logz   the CLI to measure
+#   BASELINE=        another logz CLI (an earlier build) run beside LOGZ in the PCD-1 and
+#                    AIS rows, so a change is measured against its parent in one run
 #   PEERS=<repo>/../shared/peers   the peer scripts (torch_rbm.py, sklearn_rbm.py, ...)
 #   PY=/usr/bin/python3   Debian's interpreter (python3-torch, python3-sklearn)
 #   TRAIN_LIMIT=0    use only the first N training rows (0 = all 60000); quick checks only
@@ -22,6 +24,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 LOGZ=${LOGZ:-build/apps/logz/logz}
 case "$LOGZ" in /*) ;; *) [ -x "$LOGZ" ] && LOGZ="$(pwd)/$LOGZ" || LOGZ="$ROOT/$LOGZ" ;; esac
+BASELINE=${BASELINE:-}
+case "$BASELINE" in ""|/*) ;; *) BASELINE="$(pwd)/$BASELINE" ;; esac
 PEERS=${PEERS:-$(dirname "$0")/../../shared/peers}
 PEERS=$(cd "$PEERS" && pwd) || { echo "compare_peers: no peer scripts at $PEERS (set PEERS)" >&2; exit 2; }
 PY=${PY:-/usr/bin/python3}
@@ -32,6 +36,7 @@ ONLY=${ONLY:-gemm pcd cd sklearn ais exact}
 cd "$ROOT"
 
 [ -x "$LOGZ" ] || { echo "compare_peers: $LOGZ is not built (make build, or set LOGZ)" >&2; exit 2; }
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "compare_peers: BASELINE=$BASELINE is not an executable" >&2; exit 2; }
 mkdir -p bench/results
 OUT=${OUT:-bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).jsonl}
 : > "$OUT"
@@ -86,7 +91,7 @@ rec() {
     --cmd "$cmd" --out "$WORK/stdout" >>"$OUT"
 }
 
-echo "compare_peers: logz=$LOGZ peers=$PEERS repeats=$REPEATS train_limit=$TRAIN_LIMIT ais_betas=$AIS_BETAS" >&2
+echo "compare_peers: logz=$LOGZ baseline=${BASELINE:-none} peers=$PEERS repeats=$REPEATS train_limit=$TRAIN_LIMIT ais_betas=$AIS_BETAS" >&2
 echo "compare_peers: $(uptime)" >&2
 echo "compare_peers: raw results -> $OUT" >&2
 
@@ -107,10 +112,11 @@ fi
 for rep in $(seq 1 "$REPEATS"); do
   echo "compare_peers: repeat $rep of $REPEATS" >&2
   if has pcd; then
-    rec train:pcd1 logz 1 $rep "$LOGZ train rbm $TRAIN_COMMON --hidden 500 --method pcd --k 1 --epochs 1 --threads 1 --out $WORK/pcd.npz"
-    rec train:pcd1 torch 1 $rep "$PEER_ENV $PY $PEERS/torch_rbm.py --task train --pcd --threads 1 $PEER_LIMIT"
-    rec train:pcd1 logz 2 $rep "$LOGZ train rbm $TRAIN_COMMON --hidden 500 --method pcd --k 1 --epochs 1 --threads 2 --out $WORK/pcd.npz"
-    rec train:pcd1 torch 2 $rep "$PEER_ENV $PY $PEERS/torch_rbm.py --task train --pcd --threads 2 $PEER_LIMIT"
+    for th in 1 2; do
+      rec train:pcd1 logz $th $rep "$LOGZ train rbm $TRAIN_COMMON --hidden 500 --method pcd --k 1 --epochs 1 --threads $th --out $WORK/pcd.npz"
+      [ -z "$BASELINE" ] || rec train:pcd1 logz-baseline $th $rep "$BASELINE train rbm $TRAIN_COMMON --hidden 500 --method pcd --k 1 --epochs 1 --threads $th --out $WORK/pcd.npz"
+      rec train:pcd1 torch $th $rep "$PEER_ENV $PY $PEERS/torch_rbm.py --task train --pcd --threads $th $PEER_LIMIT"
+    done
   fi
   if has cd; then
     rec train:cd1 logz 1 $rep "$LOGZ train rbm $TRAIN_COMMON --hidden 500 --method cd --k 1 --epochs 1 --threads 1 --out $WORK/cd.npz"
@@ -123,6 +129,7 @@ for rep in $(seq 1 "$REPEATS"); do
   if has ais; then
     for th in 1 2; do
       rec ais logz $th $rep "$LOGZ estimate --model $WORK/m500.npz --method ais --chains 100 --betas $AIS_BETAS --seed $rep --threads $th --json -q"
+      [ -z "$BASELINE" ] || rec ais logz-baseline $th $rep "$BASELINE estimate --model $WORK/m500.npz --method ais --chains 100 --betas $AIS_BETAS --seed $rep --threads $th --json -q"
       rec ais torch $th $rep "$PEER_ENV $PY $PEERS/torch_rbm.py --task ais --epochs 1 --chains 100 --betas $AIS_BETAS --threads $th $PEER_LIMIT"
     done
   fi

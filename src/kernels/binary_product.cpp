@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
@@ -34,7 +35,7 @@ inline void dpwssd(__m512i& acc, __m512i a, __m512i b) { asm("vpdpwssd %2, %1, %
 
 template <int MR, int NR>
 void vnni_tile(const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, std::size_t panel_ld, std::size_t pairs,
-               float s, const float* bias, float* out, std::size_t ld, std::size_t cols_last) {
+               float s, const float* bias, float* out, std::size_t ld, std::size_t cols_last, bool accumulate) {
 #define LOGZ_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define LOGZ_ZERO_ROW(m) __m512i c##m##0 = _mm512_setzero_si512(), c##m##1 = c##m##0, c##m##2 = c##m##0, c##m##3 = c##m##0;
   LOGZ_ROWS(LOGZ_ZERO_ROW)
@@ -57,9 +58,11 @@ void vnni_tile(const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, s
   const __m512 sv = _mm512_set1_ps(s);
   auto store = [&](int m, int t, __m512i acc) {
     const __mmask16 mask = t + 1 < NR ? __mmask16(0xffff) : __mmask16((1u << cols_last) - 1u);
-    const __m512 bias_v = bias ? _mm512_maskz_loadu_ps(mask, bias + 16 * t) : _mm512_setzero_ps();
-    _mm512_mask_storeu_ps(out + std::size_t(m) * ld + 16 * std::size_t(t), mask,
-                          _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), sv, bias_v));
+    float* o = out + std::size_t(m) * ld + 16 * std::size_t(t);
+    const __m512 add = accumulate ? _mm512_maskz_loadu_ps(mask, o)
+                       : bias     ? _mm512_maskz_loadu_ps(mask, bias + 16 * t)
+                                  : _mm512_setzero_ps();
+    _mm512_mask_storeu_ps(o, mask, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), sv, add));
   };
 #define LOGZ_STORE_ROW(m)                        \
   if constexpr (MR > m) {                        \
@@ -77,17 +80,47 @@ void vnni_tile(const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, s
 
 template <int MR>
 void vnni_rows(int nr, const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, std::size_t panel_ld,
-               std::size_t pairs, float s, const float* bias, float* out, std::size_t ld, std::size_t cols_last) {
+               std::size_t pairs, float s, const float* bias, float* out, std::size_t ld, std::size_t cols_last,
+               bool acc) {
   switch (nr) {
-    case 4: return vnni_tile<MR, 4>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last);
-    case 3: return vnni_tile<MR, 3>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last);
-    case 2: return vnni_tile<MR, 2>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last);
-    default: return vnni_tile<MR, 1>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last);
+    case 4: return vnni_tile<MR, 4>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
+    case 3: return vnni_tile<MR, 3>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
+    case 2: return vnni_tile<MR, 2>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
+    default: return vnni_tile<MR, 1>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
   }
 }
+#pragma GCC diagnostic pop
 #endif
 
 }  // namespace
+
+namespace {
+std::int32_t binary_entry(float v, std::size_t r, std::size_t i) {
+  check_arg(v == 0.0f || v == 1.0f, "binary product: entry ({}, {}) is {}, not 0 or 1", r, i, v);
+  return std::int32_t(v);
+}
+}  // namespace
+
+bool binary_products_are_fast() {
+#ifdef LOGZ_VNNI
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef LOGZ_VNNI
+namespace {
+/// 16 entries as 0/1 integers; false when one is neither 0 nor 1 (the scalar loop then
+/// names it).
+bool binary_lanes(__m512 v, __m512i& out) {
+  const __mmask16 ok = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ) |
+                       _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+  out = _mm512_cvttps_epi32(v);
+  return ok == __mmask16(0xffff);
+}
+}  // namespace
+#endif
 
 void BinaryPairs::pack(const MatrixF& x, std::size_t r0, std::size_t n) {
   rows = n;
@@ -97,26 +130,165 @@ void BinaryPairs::pack(const MatrixF& x, std::size_t r0, std::size_t n) {
   for (std::size_t r = 0; r < n; ++r) {
     const float* v = &x(Eigen::Index(r0 + r), 0);
     std::int32_t* w = words.data() + r * pairs;
-    for (std::size_t p = 0; p < k / 2; ++p) w[p] = pair_word(v[2 * p] != 0.0f, v[2 * p + 1] != 0.0f);
-    if (k % 2) w[pairs - 1] = pair_word(v[k - 1] != 0.0f, 0);
+    std::size_t p = 0;
+#ifdef LOGZ_VNNI
+    // 32 entries, narrowed to 16 bits in order, are 16 words of pairs.
+    for (__m512i a, b; 2 * p + 32 <= k; p += 16) {
+      if (!binary_lanes(_mm512_loadu_ps(v + 2 * p), a) || !binary_lanes(_mm512_loadu_ps(v + 2 * p + 16), b)) break;
+      _mm512_storeu_si512(w + p, _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(a)),
+                                                    _mm512_cvtepi32_epi16(b), 1));
+    }
+#endif
+    for (; p < k / 2; ++p)
+      w[p] = pair_word(binary_entry(v[2 * p], r0 + r, 2 * p), binary_entry(v[2 * p + 1], r0 + r, 2 * p + 1));
+    if (k % 2) w[pairs - 1] = pair_word(binary_entry(v[k - 1], r0 + r, k - 1), 0);
   }
 }
 
-FixedPointMatrix::FixedPointMatrix(const MatrixF& b)
-    : k_(std::size_t(b.rows())), n_(std::size_t(b.cols())), pairs_((k_ + 1) / 2), panels_((n_ + panel - 1) / panel) {
-  check_arg(b.allFinite(), "FixedPointMatrix: the matrix has a non-finite entry");
-  const float top = b.size() ? b.cwiseAbs().maxCoeff() : 0.0f;
+void BinaryPairs::pack_transposed(const MatrixF& x, std::size_t r0, std::size_t nrows, std::size_t c0, std::size_t n) {
+  rows = n;
+  pairs = (nrows + 1) / 2;
+  words.resize(rows * pairs);
+#ifdef LOGZ_VNNI
+  const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(int(pairs)));
+#endif
+  for (std::size_t p = 0; p < pairs; ++p) {
+    const std::size_t i0 = r0 + 2 * p, i1 = i0 + 1;
+    const float* v0 = &x(Eigen::Index(i0), Eigen::Index(c0));
+    const float* v1 = 2 * p + 1 < nrows ? &x(Eigen::Index(i1), Eigen::Index(c0)) : nullptr;
+    std::size_t c = 0;
+#ifdef LOGZ_VNNI
+    // 16 columns at a time: their words are `pairs` apart.
+    for (__m512i a, b = _mm512_setzero_si512(); c + 16 <= n; c += 16) {
+      if (!binary_lanes(_mm512_loadu_ps(v0 + c), a) || (v1 && !binary_lanes(_mm512_loadu_ps(v1 + c), b))) break;
+      _mm512_i32scatter_epi32(words.data() + c * pairs + p, stride, _mm512_or_si512(a, _mm512_slli_epi32(b, 16)), 4);
+    }
+#endif
+    for (; c < n; ++c)
+      words[c * pairs + p] = pair_word(binary_entry(v0[c], i0, c0 + c), v1 ? binary_entry(v1[c], i1, c0 + c) : 0);
+  }
+}
+
+void FixedPointMatrix::reset(std::size_t k, std::size_t n, float top) {
+  k_ = k;
+  n_ = n;
+  pairs_ = (k + 1) / 2;
+  panels_ = (n + panel - 1) / panel;
   scale_ = top > 0 ? top / float(kMaxLevel) : 1.0f;
-  auto level = [&](std::size_t i, std::size_t j) -> std::int32_t {
-    if (i >= k_ || j >= n_) return 0;
-    const float q = std::nearbyint(b(Eigen::Index(i), Eigen::Index(j)) / scale_);
-    return std::int32_t(std::clamp(q, -float(kMaxLevel), float(kMaxLevel)));
-  };
   packed_.assign(panels_ * pairs_ * panel, 0);
-  for (std::size_t t = 0; t < panels_; ++t)
-    for (std::size_t p = 0; p < pairs_; ++p)
-      for (std::size_t c = 0; c < panel; ++c)
-        packed_[(t * pairs_ + p) * panel + c] = pair_word(level(2 * p, t * panel + c), level(2 * p + 1, t * panel + c));
+}
+
+namespace {
+/// The level of x: round(x / s) (to nearest, ties to even), given 1 / s, within ±32767.
+std::int32_t level_of(float x, float inverse) {
+  return std::int32_t(std::nearbyint(std::clamp(x * inverse, -float(kMaxLevel), float(kMaxLevel))));
+}
+
+/// max |b| in one pass; NaN when b has a NaN or an infinity (x · 0 is 0 for finite x, NaN
+/// otherwise).
+float largest_magnitude(const Eigen::Ref<const MatrixF>& b) {
+  float top = 0.0f, zero = 0.0f;
+  for (Eigen::Index i = 0; i < b.rows(); ++i) {
+    const float* row = b.data() + i * b.outerStride();
+    Eigen::Index j = 0;
+#ifdef LOGZ_VNNI
+    __m512 top_v = _mm512_setzero_ps(), zero_v = _mm512_setzero_ps();
+    for (; j + 16 <= b.cols(); j += 16) {
+      const __m512 x = _mm512_loadu_ps(row + j);
+      top_v = _mm512_max_ps(top_v, _mm512_abs_ps(x));
+      zero_v = _mm512_add_ps(zero_v, _mm512_mul_ps(x, _mm512_setzero_ps()));
+    }
+    top = std::max(top, _mm512_reduce_max_ps(top_v));
+    zero += _mm512_reduce_add_ps(zero_v);
+#endif
+    for (; j < b.cols(); ++j) {
+      top = std::max(top, std::fabs(row[j]));
+      zero += row[j] * 0.0f;
+    }
+  }
+  return zero == 0.0f && std::isfinite(top) ? top : std::numeric_limits<float>::quiet_NaN();
+}
+
+#ifdef LOGZ_VNNI
+/// level_of for 16 entries at once (the same clamp, then the default rounding mode: to
+/// nearest, ties to even, as std::nearbyint).
+__m512i levels_of(__m512 x, __m512 inverse) {
+  const __m512 top = _mm512_set1_ps(float(kMaxLevel));
+  const __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, inverse), _mm512_sub_ps(_mm512_setzero_ps(), top)), top);
+  return _mm512_cvtps_epi32(q);
+}
+/// Words of 16-bit pairs (lo, hi) from two vectors of levels.
+__m512i pair_words(__m512i lo, __m512i hi) {
+  return _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(0xffff)), _mm512_slli_epi32(hi, 16));
+}
+#endif
+}  // namespace
+
+void FixedPointMatrix::assign(const Eigen::Ref<const MatrixF>& b) {
+  check_arg(try_assign(b), "FixedPointMatrix: the matrix has a non-finite entry");
+}
+
+bool FixedPointMatrix::try_assign(const Eigen::Ref<const MatrixF>& b) {
+  const float top = largest_magnitude(b);
+  if (std::isnan(top)) return false;
+  reset(std::size_t(b.rows()), std::size_t(b.cols()), top);
+  if (b.size() == 0) return true;
+  const float inverse = 1.0f / scale_;
+  for (std::size_t p = 0; p < pairs_; ++p) {
+    const float* r0 = b.data() + Eigen::Index(2 * p) * b.outerStride();
+    const float* r1 = 2 * p + 1 < k_ ? r0 + b.outerStride() : nullptr;
+    for (std::size_t t = 0; t < panels_; ++t) {
+      std::int32_t* dst = packed_.data() + (t * pairs_ + p) * panel;
+      const std::size_t w = std::min(panel, n_ - t * panel);
+      const float* a0 = r0 + t * panel;
+#ifdef LOGZ_VNNI
+      if (r1 && w == panel) {
+        const __m512 inv = _mm512_set1_ps(inverse);
+        _mm512_storeu_si512(dst, pair_words(levels_of(_mm512_loadu_ps(a0), inv),
+                                            levels_of(_mm512_loadu_ps(r1 + t * panel), inv)));
+        continue;
+      }
+#endif
+      if (r1) {
+        const float* a1 = r1 + t * panel;
+        for (std::size_t c = 0; c < w; ++c) dst[c] = pair_word(level_of(a0[c], inverse), level_of(a1[c], inverse));
+      } else {
+        for (std::size_t c = 0; c < w; ++c) dst[c] = pair_word(level_of(a0[c], inverse), 0);
+      }
+    }
+  }
+  return true;
+}
+
+void FixedPointMatrix::assign_transposed(const Eigen::Ref<const MatrixF>& a) {
+  // B(i, j) = a(j, i): B's pair p of column j is a(j, 2p), a(j, 2p + 1), adjacent in a's row j.
+  const float top = largest_magnitude(a);
+  check_arg(!std::isnan(top), "FixedPointMatrix: the matrix has a non-finite entry");
+  reset(std::size_t(a.cols()), std::size_t(a.rows()), top);
+  if (a.size() == 0) return;
+  const float inverse = 1.0f / scale_;
+  for (std::size_t j = 0; j < n_; ++j) {
+    const float* row = a.data() + Eigen::Index(j) * a.outerStride();
+    std::int32_t* dst = packed_.data() + (j / panel) * pairs_ * panel + j % panel;
+    std::size_t p = 0;
+#ifdef LOGZ_VNNI
+    // 16 pairs at a time: 32 entries of the row, levels narrowed to 16 bits in order
+    // (entry 2p low, 2p + 1 high), stored every `panel` words.
+    const __m512 inv = _mm512_set1_ps(inverse);
+    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32(int(panel)));
+    for (; 2 * p + 32 <= k_; p += 16) {
+      const __m256i lo = _mm512_cvtepi32_epi16(levels_of(_mm512_loadu_ps(row + 2 * p), inv));
+      const __m256i hi = _mm512_cvtepi32_epi16(levels_of(_mm512_loadu_ps(row + 2 * p + 16), inv));
+      const __m512i words = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+      _mm512_i32scatter_epi32(dst + p * panel, stride, words, 4);
+    }
+#endif
+    for (; p < k_ / 2; ++p)
+      dst[p * panel] = pair_word(level_of(row[2 * p], inverse), level_of(row[2 * p + 1], inverse));
+    if (k_ % 2) dst[(pairs_ - 1) * panel] = pair_word(level_of(row[k_ - 1], inverse), 0);
+  }
 }
 
 float FixedPointMatrix::value(std::size_t i, std::size_t j) const {
@@ -125,13 +297,15 @@ float FixedPointMatrix::value(std::size_t i, std::size_t j) const {
 }
 
 void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha, const float* bias,
-                                float* out, std::size_t ld) const {
+                                float* out, std::size_t ld, bool accumulate) const {
   check_arg(a.pairs == pairs_, "FixedPointMatrix: rows of {} entries against a matrix of {} rows", 2 * a.pairs, k_);
   check_arg(j0 % panel == 0 && j0 <= j1 && j1 <= n_, "FixedPointMatrix: columns [{}, {}) of {}", j0, j1, n_);
   if (j0 == j1 || a.rows == 0) return;
+#ifndef LOGZ_VNNI
+  multiply_portable(a, j0, j1, alpha, bias, out, ld, accumulate);
+#else
   const float s = scale_ * alpha;
   const std::size_t panel_ld = pairs_ * panel;
-#ifdef LOGZ_VNNI
   // Tiles of 6 rows by 4 panels: 24 accumulators, 4 loads of B and 6 broadcasts of A for
   // every 24 vpdpwssd.
   constexpr std::size_t mr = 6, nr = 4;
@@ -145,16 +319,24 @@ void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_
       const std::int32_t* ar = a.row(r);
       float* o = out + r * ld + (jp - j0);
       switch (std::min(mr, a.rows - r)) {
-        case 6: vnni_rows<6>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last); break;
-        case 5: vnni_rows<5>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last); break;
-        case 4: vnni_rows<4>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last); break;
-        case 3: vnni_rows<3>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last); break;
-        case 2: vnni_rows<2>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last); break;
-        default: vnni_rows<1>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last); break;
+        case 6: vnni_rows<6>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
+        case 5: vnni_rows<5>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
+        case 4: vnni_rows<4>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
+        case 3: vnni_rows<3>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
+        case 2: vnni_rows<2>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
+        default: vnni_rows<1>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
       }
     }
   }
-#else
+#endif
+}
+
+void FixedPointMatrix::multiply_portable(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha,
+                                         const float* bias, float* out, std::size_t ld, bool accumulate) const {
+  check_arg(a.pairs == pairs_, "FixedPointMatrix: rows of {} entries against a matrix of {} rows", 2 * a.pairs, k_);
+  check_arg(j0 % panel == 0 && j0 <= j1 && j1 <= n_, "FixedPointMatrix: columns [{}, {}) of {}", j0, j1, n_);
+  const float s = scale_ * alpha;
+  const std::size_t panel_ld = pairs_ * panel;
   // The same integer sums, a panel at a time, skipping pairs of zeros.
   std::int32_t acc[panel];
   for (std::size_t r = 0; r < a.rows; ++r) {
@@ -169,11 +351,12 @@ void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_
         for (std::size_t c = 0; c < panel; ++c) acc[c] += lo * low_half(bp[c]) + hi * high_half(bp[c]);
       }
       const std::size_t w = std::min(panel, j1 - j);
-      for (std::size_t c = 0; c < w; ++c)
-        out[r * ld + (j - j0) + c] = std::fma(float(acc[c]), s, bias ? bias[j + c] : 0.0f);
+      for (std::size_t c = 0; c < w; ++c) {
+        float& o = out[r * ld + (j - j0) + c];
+        o = std::fma(float(acc[c]), s, accumulate ? o : bias ? bias[j + c] : 0.0f);
+      }
     }
   }
-#endif
 }
 
 }  // namespace logz

@@ -1,9 +1,9 @@
 // CD-k and PCD-k for binary RBMs, with the SGD-with-momentum update fused in.
 //
-// Every phase splits its matrix product by output columns (column_blocks), so each
-// block packs only its slice of W; the blocks depend on the model size alone, and the
-// random words a block draws are fixed by its columns (Stream::seek), so the result is
-// the same for any thread count.
+// Every phase splits its matrix product by output columns (column_blocks, grown to whole
+// panels for the fixed-point products), so each block packs only its slice of W; the
+// blocks depend on the model size alone, and the random words a block draws are fixed by
+// its columns (Stream::seek), so the result is the same for any thread count.
 #include "logz/objectives/contrastive_divergence.hpp"
 
 #include <vector>
@@ -19,8 +19,11 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   const Eigen::Index C = params_.persistent ? chains_.rows() : B;
   check_arg(chains_.rows() == 0 || chains_.cols() == nv, "ContrastiveDivergence: chains have {} columns, the model {}",
             chains_.cols(), nv);
-  const Blocks hid = column_blocks(std::size_t(nh)), vis = column_blocks(std::size_t(nv));
+  const bool fixed = fixed_now_ = params_.fixed_point && w_fixed_.try_assign(m.weights);
+  const Blocks hid = fixed ? panel_blocks(column_blocks(std::size_t(nh))) : column_blocks(std::size_t(nh));
+  const Blocks vis = fixed ? panel_blocks(column_blocks(std::size_t(nv))) : column_blocks(std::size_t(nv));
   scratch_.resize(std::max(hid.count(), vis.count()));
+  if (fixed) wt_fixed_.assign_transposed(m.weights);
 
   // Rows [0, B) hold the data, rows [B, B + C) the negative-phase chains; the same
   // rows of stacked_p_ hold their hidden pre-activations, then probabilities.
@@ -33,35 +36,41 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   // positive phase and the first hidden sample: one product fewer than PCD.
   stacked_p_.resize(B + C, nh);
   const bool reuse_data_preactivation = !params_.persistent;
-  if (reuse_data_preactivation)
-    parallel_for(ex, hid.count(), [&](std::size_t t) {
-      const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
-      auto p = stacked_p_.topRows(B).middleCols(j0, w);
-      p.noalias() = v0 * m.weights.middleCols(j0, w);
-      p.rowwise() += m.hidden_bias.segment(j0, w).transpose();
-    });
+  if (reuse_data_preactivation) hidden_preactivations(m, stacked_v_, 0, B, stacked_p_.data(), std::size_t(nh), hid, ex);
 
   // Negative phase: k sweeps h ~ p(h | v), v ~ p(v | h) of every chain.
   chain_h_.resize(C, nh);
   auto chains = stacked_v_.bottomRows(C);
   for (std::size_t sweep = 0; sweep < params_.k; ++sweep) {
     const std::uint64_t word0 = sweep * std::uint64_t(nh + nv);
+    if (fixed && !(sweep == 0 && reuse_data_preactivation)) rows_.pack(stacked_v_, std::size_t(B), std::size_t(C));
     parallel_for(ex, hid.count(), [&](std::size_t t) {
       const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
       GibbsScratch<float>& s = scratch_[t];
       if (sweep == 0 && reuse_data_preactivation) {
         s.pre_h = stacked_p_.topRows(B).middleCols(j0, w);
+      } else if (fixed) {
+        s.pre_h.resize(C, w);
+        w_fixed_.multiply(rows_, std::size_t(j0), std::size_t(j0 + w), 1.0f, m.hidden_bias.data(), s.pre_h.data(),
+                          std::size_t(w));
       } else {
         s.pre_h.noalias() = chains * m.weights.middleCols(j0, w);
         s.pre_h.rowwise() += m.hidden_bias.segment(j0, w).transpose();
       }
       sample_logistic_columns(s.pre_h, 1.0f, streams.data(), word0 + std::uint64_t(j0), chain_h_.middleCols(j0, w), s);
     });
+    if (fixed) rows_.pack(chain_h_, 0, std::size_t(C));
     parallel_for(ex, vis.count(), [&](std::size_t t) {
       const auto i0 = Eigen::Index(vis.begin(t)), w = Eigen::Index(vis.size(t));
       GibbsScratch<float>& s = scratch_[t];
-      s.pre_v.noalias() = chain_h_ * m.weights.middleRows(i0, w).transpose();
-      s.pre_v.rowwise() += m.visible_bias.segment(i0, w).transpose();
+      if (fixed) {
+        s.pre_v.resize(C, w);
+        wt_fixed_.multiply(rows_, std::size_t(i0), std::size_t(i0 + w), 1.0f, m.visible_bias.data(), s.pre_v.data(),
+                           std::size_t(w));
+      } else {
+        s.pre_v.noalias() = chain_h_ * m.weights.middleRows(i0, w).transpose();
+        s.pre_v.rowwise() += m.visible_bias.segment(i0, w).transpose();
+      }
       sample_logistic_columns(s.pre_v, 1.0f, streams.data(), word0 + std::uint64_t(nh + i0), chains.middleCols(i0, w), s);
     });
   }
@@ -81,38 +90,71 @@ CdInfo ContrastiveDivergence::step_with_negatives(RbmF& m, const MatrixF& v0, co
   stacked_v_.topRows(B) = v0;
   stacked_v_.bottomRows(C) = vk;
   stacked_p_.resize(B + C, Eigen::Index(m.n_hidden()));
+  fixed_now_ = params_.fixed_point && w_fixed_.try_assign(m.weights);
   fused_update(m, B, C, 0, lr, momentum, weight_decay, vel, ex);
   return CdInfo{std::size_t(C)};
 }
 
+void ContrastiveDivergence::hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n,
+                                                  float* out, std::size_t ld, const Blocks& hid, const Exec& ex) {
+  if (n == 0) return;
+  if (fixed_now_) rows_.pack(x, std::size_t(r0), std::size_t(n));
+  parallel_for(ex, hid.count(), [&](std::size_t t) {
+    const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
+    if (fixed_now_) {
+      w_fixed_.multiply(rows_, std::size_t(j0), std::size_t(j0 + w), 1.0f, m.hidden_bias.data(), out + j0, ld);
+    } else {
+      Eigen::Map<MatrixF, 0, Eigen::OuterStride<>> p(out + j0, n, w, Eigen::OuterStride<>(Eigen::Index(ld)));
+      p.noalias() = x.middleRows(r0, n) * m.weights.middleCols(j0, w);
+      p.rowwise() += m.hidden_bias.segment(j0, w).transpose();
+    }
+  });
+}
+
 void ContrastiveDivergence::fused_update(RbmF& m, Eigen::Index B, Eigen::Index C, Eigen::Index first, double lr,
                                          double momentum, double weight_decay, RbmF& vel, const Exec& ex) {
-  const Blocks hid = column_blocks(m.n_hidden()), vis = column_blocks(m.n_visible());
+  const bool fixed = fixed_now_;
+  const Blocks hid = fixed ? panel_blocks(column_blocks(m.n_hidden())) : column_blocks(m.n_hidden());
+  const Blocks vis = column_blocks(m.n_visible());
+  const auto nh = Eigen::Index(m.n_hidden());
   const float mom = float(momentum), rate = float(lr), wd = float(weight_decay);
-  // Hidden probabilities of data and chains, P = σ([v0; vk] W + c), and the hidden-bias
-  // step: block j owns c_j (no other block reads it).
+  // Hidden pre-activations of the rows not done yet, then P = σ([v0; vk] W + c) and the
+  // hidden-bias step: block j owns c_j (no other block reads it).
+  hidden_preactivations(m, stacked_v_, first, B + C - first, &stacked_p_(first, 0), std::size_t(nh), hid, ex);
   parallel_for(ex, hid.count(), [&](std::size_t t) {
     const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
     auto p = stacked_p_.middleCols(j0, w);
-    p.bottomRows(B + C - first).noalias() = stacked_v_.bottomRows(B + C - first) * m.weights.middleCols(j0, w);
-    p.bottomRows(B + C - first).rowwise() += m.hidden_bias.segment(j0, w).transpose();
     p = p.array().logistic().matrix();
     const VectorF gc = (p.topRows(B).colwise().mean() - p.bottomRows(C).colwise().mean()).transpose();
     auto vc = vel.hidden_bias.segment(j0, w);
     vc = mom * vc + rate * gc;
     m.hidden_bias.segment(j0, w) += vc;
   });
+  if (fixed) {
+    p_data_.assign(stacked_p_.topRows(B));
+    p_chains_.assign(stacked_p_.bottomRows(C));
+    grad_rows_.resize(vis.count());
+  }
 
-  // ∇W = [v0 / B; −vk / C]ᵀ P, by blocks of visible units; block i owns rows i of W and
-  // entries i of b, and updates them as soon as their gradient is known.
+  // ∇W = v0ᵀ P_data / B − vkᵀ P_chains / C, by blocks of visible units; block i owns rows i
+  // of W and entries i of b, and updates them as soon as their gradient is known.
   parallel_for(ex, vis.count(), [&](std::size_t t) {
     const auto i0 = Eigen::Index(vis.begin(t)), w = Eigen::Index(vis.size(t));
     auto a = stacked_v_.middleCols(i0, w);
     const VectorF gb = (a.topRows(B).colwise().mean() - a.bottomRows(C).colwise().mean()).transpose();
-    a.topRows(B) *= 1.0f / float(B);
-    a.bottomRows(C) *= -1.0f / float(C);
     MatrixF g;
-    g.noalias() = a.transpose() * stacked_p_;
+    if (fixed) {
+      BinaryPairs& rows = grad_rows_[t];
+      g.resize(w, nh);
+      rows.pack_transposed(stacked_v_, 0, std::size_t(B), std::size_t(i0), std::size_t(w));
+      p_data_.multiply(rows, 0, std::size_t(nh), 1.0f / float(B), nullptr, g.data(), std::size_t(nh));
+      rows.pack_transposed(stacked_v_, std::size_t(B), std::size_t(C), std::size_t(i0), std::size_t(w));
+      p_chains_.multiply(rows, 0, std::size_t(nh), -1.0f / float(C), nullptr, g.data(), std::size_t(nh), true);
+    } else {
+      a.topRows(B) *= 1.0f / float(B);
+      a.bottomRows(C) *= -1.0f / float(C);
+      g.noalias() = a.transpose() * stacked_p_;
+    }
     auto wi = m.weights.middleRows(i0, w);
     auto vw = vel.weights.middleRows(i0, w);
     if (wd != 0) g -= wd * wi;

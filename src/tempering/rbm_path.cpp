@@ -5,14 +5,6 @@
 
 namespace logz {
 
-namespace {
-/// The blocks of `b` grown to whole panels of the fixed-point product.
-Blocks panel_blocks(Blocks b) {
-  constexpr std::size_t p = FixedPointMatrix::panel;
-  return Blocks{b.n, std::max<std::size_t>(p, (b.block + p - 1) / p * p)};
-}
-}  // namespace
-
 RbmAnnealingPath::RbmAnnealingPath(const RbmF& model, const VectorF& base_bias, RbmProducts products)
     : m_(model),
       path_(model, base_bias),

@@ -3,6 +3,7 @@
 // matrix, and the same bits for any split of rows or columns.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -53,12 +54,21 @@ TEST(BinaryProduct, EqualsTheIntegerSumsBitForBitForEveryShape) {
     BinaryPairs pairs;
     pairs.pack(a, 0, std::size_t(m));
     const float alpha = trial % 2 ? 0.37f : 1.0f;
-    MatrixF out(m, n);
-    f.multiply(pairs, 0, std::size_t(n), alpha, trial % 3 ? bias.data() : nullptr, out.data(), std::size_t(n));
+    // The kernel of this build and the portable loop, plain and accumulating into a start value.
+    const float* bias_or_null = trial % 3 ? bias.data() : nullptr;
+    MatrixF out(m, n), portable(m, n), accumulated = MatrixF::Constant(m, n, 0.25f);
+    f.multiply(pairs, 0, std::size_t(n), alpha, bias_or_null, out.data(), std::size_t(n));
+    f.multiply_portable(pairs, 0, std::size_t(n), alpha, bias_or_null, portable.data(), std::size_t(n));
+    f.multiply(pairs, 0, std::size_t(n), alpha, nullptr, accumulated.data(), std::size_t(n), true);
+    const VectorF quarter = VectorF::Constant(n, 0.25f);
     for (Eigen::Index r = 0; r < m; ++r)
-      for (Eigen::Index j = 0; j < n; ++j, ++checked)
-        ASSERT_TRUE(same_bits(out(r, j), reference(f, a, r, std::size_t(j), alpha, trial % 3 ? bias.data() : nullptr)))
-            << "k " << k << " n " << n << " m " << m << " at " << r << ", " << j;
+      for (Eigen::Index j = 0; j < n; ++j, ++checked) {
+        const float want = reference(f, a, r, std::size_t(j), alpha, bias_or_null);
+        ASSERT_TRUE(same_bits(out(r, j), want)) << "k " << k << " n " << n << " m " << m << " at " << r << ", " << j;
+        ASSERT_TRUE(same_bits(portable(r, j), want)) << "portable, k " << k << " n " << n << " at " << r << ", " << j;
+        ASSERT_TRUE(same_bits(accumulated(r, j), reference(f, a, r, std::size_t(j), alpha, quarter.data())))
+            << "accumulating, k " << k << " n " << n << " at " << r << ", " << j;
+      }
   }
   EXPECT_GT(checked, 10000u);
 }
@@ -109,6 +119,34 @@ TEST(BinaryProduct, AnySplitOfRowsOrColumnsGivesTheSameBits) {
   // And the float product of the same rows with B itself differs by the rounding of B only.
   const MatrixF exact = (a * b).rowwise() + bias.transpose();
   EXPECT_LT((whole - exact).cwiseAbs().maxCoeff(), 0.5f * f.scale() * 784 + 1e-3f);
+}
+
+TEST(BinaryProduct, TransposedPackingEqualsPackingTheTranspose) {
+  Stream rng = Stream::root(14);
+  const MatrixF x = random_binary(rng, 71, 90, 0.5);
+  for (auto [r0, nrows, c0, n] : {std::array<std::size_t, 4>{3, 30, 5, 40}, {0, 71, 0, 90}, {10, 7, 33, 1}}) {
+    BinaryPairs direct, transposed;
+    transposed.pack_transposed(x, r0, nrows, c0, n);
+    const MatrixF xt = x.block(Eigen::Index(r0), Eigen::Index(c0), Eigen::Index(nrows), Eigen::Index(n)).transpose();
+    direct.pack(xt, 0, n);
+    EXPECT_EQ(transposed.rows, direct.rows);
+    EXPECT_EQ(transposed.pairs, direct.pairs);
+    EXPECT_EQ(transposed.words, direct.words) << r0 << " " << nrows << " " << c0 << " " << n;
+  }
+}
+
+TEST(BinaryProduct, RowsThatAreNotZeroOrOneAreRefusedByName) {
+  // In the 32-entry vector part and in the tail, in rows and in transposed columns.
+  for (auto [r, i] : {std::pair<Eigen::Index, Eigen::Index>{2, 7}, {4, 68}}) {
+    MatrixF x = MatrixF::Ones(6, 69);
+    x(r, i) = 0.5f;
+    BinaryPairs a;
+    test::expect_error([&] { a.pack(x, 0, 6); }, Exit::usage,
+                       fmt::format("binary product: entry ({}, {}) is 0.5, not 0 or 1", r, i));
+    const MatrixF xt = x.transpose();
+    test::expect_error([&] { a.pack_transposed(xt, 0, 69, 0, 6); }, Exit::usage,
+                       fmt::format("binary product: entry ({}, {}) is 0.5, not 0 or 1", i, r));
+  }
 }
 
 TEST(BinaryProduct, RefusesMismatchedOperands) {

@@ -142,3 +142,40 @@ TEST(ContrastiveDivergence, RejectsBadArguments) {
 
 }  // namespace
 }  // namespace logz
+
+namespace logz {
+namespace {
+
+// Fixed-point products (CdParams::fixed_point) make the same update as float products up
+// to their rounding: the same draws (a unit flips only when its uniform falls within
+// ~1e-5 of its probability) and gradients within 1e-4 — for CD and PCD, narrow and wide
+// layers (one and two column blocks, a partial panel).
+TEST(ContrastiveDivergence, FixedPointProductsMakeTheFloatUpdate) {
+  for (auto [nv, nh, persistent] : {std::tuple<Eigen::Index, Eigen::Index, bool>{30, 15, true}, {70, 130, true},
+                                    {33, 17, false}}) {
+    const RbmF m = test::random_rbm(5, std::size_t(nv), std::size_t(nh), 0.5, 0.5).cast<float>();
+    Stream rng = Stream::derive(6, Purpose::user, 0);
+    MatrixF data(24, nv), chains(20, nv);
+    for (Eigen::Index i = 0; i < data.size(); ++i) data.data()[i] = rng.uniform_double() < 0.4 ? 1.f : 0.f;
+    for (Eigen::Index i = 0; i < chains.size(); ++i) chains.data()[i] = rng.uniform_double() < 0.5 ? 1.f : 0.f;
+    RbmF updated[2] = {m, m};
+    MatrixF chains_after[2];
+    for (int fixed = 0; fixed < 2; ++fixed) {
+      CdParams params(2, persistent);
+      params.fixed_point = fixed == 1;
+      ContrastiveDivergence cd(params, persistent ? chains : MatrixF());
+      RbmF vel(static_cast<std::size_t>(nv), static_cast<std::size_t>(nh));
+      cd.step(updated[fixed], data, Stream::derive(9, Purpose::gibbs, 0), 1.0, 0.0, 0.0, vel, Exec(2));
+      chains_after[fixed] = cd.chains();
+    }
+    if (persistent) {
+      EXPECT_TRUE(chains_after[0] == chains_after[1]) << nv << "x" << nh;
+    }
+    EXPECT_LT((updated[0].weights - updated[1].weights).cwiseAbs().maxCoeff(), 1e-4) << nv << "x" << nh;
+    EXPECT_LT((updated[0].hidden_bias - updated[1].hidden_bias).cwiseAbs().maxCoeff(), 1e-4) << nv << "x" << nh;
+    EXPECT_EQ(updated[0].visible_bias, updated[1].visible_bias) << nv << "x" << nh;
+  }
+}
+
+}  // namespace
+}  // namespace logz

@@ -20,7 +20,10 @@ TEST(Training, RaisesTheExactTestLogLikelihoodOfA15HiddenRbm) {
   cfg.hidden = 15;
   cfg.method = "pcd";
   cfg.epochs = 3;
-  cfg.lr = 0.05;
+  // lr 0.01: at 0.05, PCD on this 15-hidden model is in its unstable regime (of six seeds,
+  // one ended 60 nats below the initial model with float products, and another with
+  // fixed-point ones); this test is about training raising the likelihood.
+  cfg.lr = 0.01;
   cfg.momentum = 0.5;
   cfg.monitor_rows = 200;
   cfg.seed = 3;

@@ -14,13 +14,20 @@
 /// use agrees, such as the intermediate distributions of an annealing path (Neal 2001:
 /// AIS is unbiased for any intermediate distributions whose moves leave them invariant;
 /// tempering/rbm_path.hpp keeps the endpoint exact).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
 
 namespace logz {
+
+/// Whether this build has the AVX-512 VNNI kernel. Without it the products run a portable
+/// loop (the same bits, slower than Eigen's float product), so callers choose them by
+/// default only when this is true.
+bool binary_products_are_fast();
 
 /// 0/1 rows packed two entries to a 32-bit word (16-bit integers, entry 2p low, 2p+1
 /// high): the left operand of FixedPointMatrix::multiply.
@@ -28,8 +35,12 @@ struct BinaryPairs {
   std::size_t rows = 0, pairs = 0;
   std::vector<std::int32_t> words;  ///< [row][pair]
 
-  /// Packs rows [r0, r0 + n) of a 0/1 matrix (an entry is 1 when it is nonzero).
+  /// Packs rows [r0, r0 + n) of a 0/1 matrix. Throws Error(Exit::usage) naming the first
+  /// entry that is neither 0 nor 1.
   void pack(const MatrixF& x, std::size_t r0, std::size_t n);
+  /// Packs the transpose: row c of the result is column c0 + c of x, over x's rows
+  /// [r0, r0 + nrows), for c < n (the left operand of a product such as xᵀ P).
+  void pack_transposed(const MatrixF& x, std::size_t r0, std::size_t nrows, std::size_t c0, std::size_t n);
   const std::int32_t* row(std::size_t r) const { return words.data() + r * pairs; }
 };
 
@@ -40,7 +51,14 @@ class FixedPointMatrix {
 
   FixedPointMatrix() = default;
   /// B_q and s from B [k, n]; s = 1 when B is all zeros. B must be finite.
-  explicit FixedPointMatrix(const MatrixF& b);
+  explicit FixedPointMatrix(const Eigen::Ref<const MatrixF>& b) { assign(b); }
+  /// The same, reusing this object's storage (a trainer re-rounds W at every update).
+  void assign(const Eigen::Ref<const MatrixF>& b);
+  /// assign, or false (and this object unusable) when B has a non-finite entry: a
+  /// diverging fit falls back to float products and meets its own divergence check.
+  bool try_assign(const Eigen::Ref<const MatrixF>& b);
+  /// B = aᵀ for a [n, k]: W's transpose for the visible layer's product, without a copy.
+  void assign_transposed(const Eigen::Ref<const MatrixF>& a);
 
   std::size_t rows() const { return k_; }
   std::size_t cols() const { return n_; }
@@ -49,16 +67,31 @@ class FixedPointMatrix {
   float value(std::size_t i, std::size_t j) const;
 
   /// out[r · ld + (j − j0)] = fma(float(Σ_i a(r, i) B_q(i, j)), s · alpha, bias[j]) for
-  /// r < a.rows and j in [j0, j1); bias may be null (zero). j0 must be a multiple of
-  /// `panel`. The sum is exact and the rounding is one fused multiply-add, so every
-  /// blocking of rows and columns gives the same bits.
+  /// r < a.rows and j in [j0, j1); bias may be null (zero); with `accumulate` the addend
+  /// is the output's own value instead of bias. j0 must be a multiple of `panel`. The sum
+  /// is exact and the rounding is one fused multiply-add, so every blocking of rows and
+  /// columns gives the same bits.
   void multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha, const float* bias, float* out,
-                std::size_t ld) const;
+                std::size_t ld, bool accumulate = false) const;
+  /// The same with the portable loop that builds without AVX-512 VNNI run (public so that
+  /// tests hold it to the kernel's bits).
+  void multiply_portable(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha, const float* bias,
+                         float* out, std::size_t ld, bool accumulate = false) const;
 
  private:
+  /// Sizes, scale and storage for a [k, n] matrix whose largest magnitude is `top`.
+  void reset(std::size_t k, std::size_t n, float top);
+
   std::size_t k_ = 0, n_ = 0, pairs_ = 0, panels_ = 0;
   float scale_ = 1;
   std::vector<std::int32_t> packed_;  ///< [panel][pair][16 columns], pairs as in BinaryPairs
 };
+
+/// The blocks of `b` grown to whole panels, so that every block starts at a panel: how a
+/// product split by output columns runs on a FixedPointMatrix.
+inline Blocks panel_blocks(Blocks b) {
+  constexpr std::size_t p = FixedPointMatrix::panel;
+  return Blocks{b.n, std::max<std::size_t>(p, (b.block + p - 1) / p * p)};
+}
 
 }  // namespace logz

@@ -13,6 +13,7 @@
 
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
+#include "logz/kernels/binary_product.hpp"
 #include "logz/kernels/rbm_gibbs.hpp"
 #include "logz/models/rbm.hpp"
 
@@ -21,6 +22,12 @@ namespace logz {
 struct CdParams {
   std::size_t k = 1;        ///< Gibbs sweeps per update
   bool persistent = false;  ///< PCD: chains carry over between updates
+  /// Products in 16-bit fixed point (kernels/binary_product.hpp): W, Wᵀ and the hidden
+  /// probabilities rounded at every update to 2^-15 of their largest magnitude, times the
+  /// 0/1 states in exact integer sums; the default where the build has the fast kernel.
+  /// The rounding (≤ 1.5e-5 of max |W| an entry) is far below the gradient's sampling
+  /// noise; float products otherwise.
+  bool fixed_point = binary_products_are_fast();
   CdParams(std::size_t k_, bool persistent_) : k(k_), persistent(persistent_) {
     check_arg(k >= 1, "CdParams: k must be >= 1, got {}", k);
   }
@@ -57,15 +64,26 @@ class ContrastiveDivergence {
 
  private:
   /// The fused gradient and momentum step on stacked_v_ = [v0; vk] (B + C rows), whose
-  /// hidden pre-activations are already in rows [0, first) of stacked_p_.
+  /// hidden pre-activations are already in rows [0, first) of stacked_p_. With fixed-point
+  /// products (fixed_now_), w_fixed_ must hold the current W.
   void fused_update(RbmF& m, Eigen::Index B, Eigen::Index C, Eigen::Index first, double lr, double momentum,
                     double weight_decay, RbmF& velocity, const Exec& ex);
+  /// out = rows [r0, r0 + n) of x times W + c, by column blocks (fixed point or float).
+  void hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n, float* out,
+                             std::size_t ld, const Blocks& hid, const Exec& ex);
 
   CdParams params_;
   MatrixF chains_;
   // Buffers reused across updates.
   MatrixF stacked_v_, stacked_p_, chain_h_;
   std::vector<GibbsScratch<float>> scratch_;  // one per column block
+  // Fixed-point operands, rebuilt at every update: W, Wᵀ, the hidden probabilities of the
+  // data and of the chains; the 0/1 rows of the current product; per visible block, the
+  // transposed data and chain states of the gradient.
+  FixedPointMatrix w_fixed_, wt_fixed_, p_data_, p_chains_;
+  bool fixed_now_ = false;  // this update's products: fixed point unless W is not finite
+  BinaryPairs rows_;
+  std::vector<BinaryPairs> grad_rows_;
 };
 
 }  // namespace logz

@@ -57,9 +57,9 @@ struct RbmPath {
 /// whichever thread does it; the streams then move past those words. `advance` shares the
 /// product V W between the weight increment and the hidden draw.
 ///
-/// Products: with RbmProducts::fixed_point (the default) the distributions at 0 < β < 1
-/// are those of the nearby RBM whose weights are W in 16-bit fixed point
-/// (kernels/binary_product.hpp: twice the float product's rate with AVX-512 VNNI, exact
+/// Products: with RbmProducts::fixed_point (the default where the build has AVX-512 VNNI)
+/// the distributions at 0 < β < 1 are those of the nearby RBM whose weights are W in
+/// 16-bit fixed point (kernels/binary_product.hpp: twice the float product's rate, exact
 /// integer sums), and β = 1 is the model itself, from float products of W. Annealing
 /// estimators are unbiased for any intermediate distributions their moves leave invariant
 /// (Neal 2001), so AIS, RAISE, SMC, bridge and linked IS still estimate the model's own
@@ -73,10 +73,15 @@ class RbmAnnealingPath {
  public:
   using Particles = MatrixF;
 
-  RbmAnnealingPath(const RbmF& model, const VectorF& base_bias, RbmProducts products = RbmProducts::fixed_point);
-  /// The products an estimator method needs: exact for thermodynamic integration ("ti").
+  RbmAnnealingPath(const RbmF& model, const VectorF& base_bias, RbmProducts products = default_products());
+  /// Fixed point where this build has the fast kernel (binary_products_are_fast), else exact.
+  static RbmProducts default_products() {
+    return binary_products_are_fast() ? RbmProducts::fixed_point : RbmProducts::exact;
+  }
+  /// The products an estimator method runs with: exact for thermodynamic integration
+  /// ("ti"), else the default.
   static RbmProducts products_for(std::string_view method) {
-    return method == "ti" ? RbmProducts::exact : RbmProducts::fixed_point;
+    return method == "ti" ? RbmProducts::exact : default_products();
   }
 
   double log_z_base() const { return path_.log_z_base(); }
