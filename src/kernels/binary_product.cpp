@@ -3,12 +3,17 @@
 #include "logz/kernels/binary_product.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <cmath>
 #include <limits>
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
 #define LOGZ_VNNI 1
+// GCC 12 reports the self-initialised _mm512_undefined_* inside its conversion intrinsics
+// as uninitialised once they are inlined here (a false positive in its own header); the
+// kernels are instantiated at the end of this file, so the whole file is exempt.
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 #include "logz/core/check.hpp"
@@ -33,9 +38,9 @@ std::int32_t high_half(std::int32_t w) { return std::int16_t(std::uint32_t(w) >>
 /// accumulators between registers and the stack at every step).
 inline void dpwssd(__m512i& acc, __m512i a, __m512i b) { asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b)); }
 
-template <int MR, int NR>
+template <int MR, int NR, class T>
 void vnni_tile(const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, std::size_t panel_ld, std::size_t pairs,
-               float s, const float* bias, float* out, std::size_t ld, std::size_t cols_last, bool accumulate) {
+               T s, const T* bias, T* out, std::size_t ld, std::size_t cols_last, bool accumulate) {
 #define LOGZ_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define LOGZ_ZERO_ROW(m) __m512i c##m##0 = _mm512_setzero_si512(), c##m##1 = c##m##0, c##m##2 = c##m##0, c##m##3 = c##m##0;
   LOGZ_ROWS(LOGZ_ZERO_ROW)
@@ -55,14 +60,23 @@ void vnni_tile(const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, s
     }
     LOGZ_ROWS(LOGZ_UPDATE_ROW)
   }
-  const __m512 sv = _mm512_set1_ps(s);
   auto store = [&](int m, int t, __m512i acc) {
     const __mmask16 mask = t + 1 < NR ? __mmask16(0xffff) : __mmask16((1u << cols_last) - 1u);
-    float* o = out + std::size_t(m) * ld + 16 * std::size_t(t);
-    const __m512 add = accumulate ? _mm512_maskz_loadu_ps(mask, o)
-                       : bias     ? _mm512_maskz_loadu_ps(mask, bias + 16 * t)
-                                  : _mm512_setzero_ps();
-    _mm512_mask_storeu_ps(o, mask, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), sv, add));
+    T* o = out + std::size_t(m) * ld + 16 * std::size_t(t);
+    const T* add = accumulate ? o : bias ? bias + 16 * t : nullptr;
+    if constexpr (std::is_same_v<T, float>) {
+      const __m512 addv = add ? _mm512_maskz_loadu_ps(mask, add) : _mm512_setzero_ps();
+      _mm512_mask_storeu_ps(o, mask, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(s), addv));
+    } else {
+      // Two halves of 8 doubles: the integer sums convert exactly.
+      const __mmask8 lo = __mmask8(mask & 0xff), hi = __mmask8(mask >> 8);
+      const __m512d add_lo = add ? _mm512_maskz_loadu_pd(lo, add) : _mm512_setzero_pd();
+      const __m512d add_hi = add ? _mm512_maskz_loadu_pd(hi, add + 8) : _mm512_setzero_pd();
+      const __m512d sv = _mm512_set1_pd(s);
+      _mm512_mask_storeu_pd(o, lo, _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(acc)), sv, add_lo));
+      _mm512_mask_storeu_pd(o + 8, hi,
+                            _mm512_fmadd_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(acc, 1)), sv, add_hi));
+    }
   };
 #define LOGZ_STORE_ROW(m)                        \
   if constexpr (MR > m) {                        \
@@ -78,18 +92,17 @@ void vnni_tile(const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, s
 #undef LOGZ_ROWS
 }
 
-template <int MR>
+template <int MR, class T>
 void vnni_rows(int nr, const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, std::size_t panel_ld,
-               std::size_t pairs, float s, const float* bias, float* out, std::size_t ld, std::size_t cols_last,
+               std::size_t pairs, T s, const T* bias, T* out, std::size_t ld, std::size_t cols_last,
                bool acc) {
   switch (nr) {
-    case 4: return vnni_tile<MR, 4>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
-    case 3: return vnni_tile<MR, 3>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
-    case 2: return vnni_tile<MR, 2>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
-    default: return vnni_tile<MR, 1>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
+    case 4: return vnni_tile<MR, 4, T>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
+    case 3: return vnni_tile<MR, 3, T>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
+    case 2: return vnni_tile<MR, 2, T>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
+    default: return vnni_tile<MR, 1, T>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
   }
 }
-#pragma GCC diagnostic pop
 #endif
 
 }  // namespace
@@ -296,15 +309,16 @@ float FixedPointMatrix::value(std::size_t i, std::size_t j) const {
   return scale_ * float(i % 2 ? high_half(w) : low_half(w));
 }
 
-void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha, const float* bias,
-                                float* out, std::size_t ld, bool accumulate) const {
+template <class T>
+void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, T alpha, const T* bias, T* out,
+                                std::size_t ld, bool accumulate) const {
   check_arg(a.pairs == pairs_, "FixedPointMatrix: rows of {} entries against a matrix of {} rows", 2 * a.pairs, k_);
   check_arg(j0 % panel == 0 && j0 <= j1 && j1 <= n_, "FixedPointMatrix: columns [{}, {}) of {}", j0, j1, n_);
   if (j0 == j1 || a.rows == 0) return;
 #ifndef LOGZ_VNNI
   multiply_portable(a, j0, j1, alpha, bias, out, ld, accumulate);
 #else
-  const float s = scale_ * alpha;
+  const T s = T(scale_) * alpha;
   const std::size_t panel_ld = pairs_ * panel;
   // Tiles of 6 rows by 4 panels: 24 accumulators, 4 loads of B and 6 broadcasts of A for
   // every 24 vpdpwssd.
@@ -314,10 +328,10 @@ void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_
     const int np = int((cols + panel - 1) / panel);
     const std::size_t cols_last = cols - std::size_t(np - 1) * panel;
     const std::int32_t* b = packed_.data() + (jp / panel) * panel_ld;
-    const float* bias_j = bias ? bias + jp : nullptr;
+    const T* bias_j = bias ? bias + jp : nullptr;
     for (std::size_t r = 0; r < a.rows; r += mr) {
       const std::int32_t* ar = a.row(r);
-      float* o = out + r * ld + (jp - j0);
+      T* o = out + r * ld + (jp - j0);
       switch (std::min(mr, a.rows - r)) {
         case 6: vnni_rows<6>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
         case 5: vnni_rows<5>(np, ar, a.pairs, b, panel_ld, pairs_, s, bias_j, o, ld, cols_last, accumulate); break;
@@ -331,11 +345,12 @@ void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_
 #endif
 }
 
-void FixedPointMatrix::multiply_portable(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha,
-                                         const float* bias, float* out, std::size_t ld, bool accumulate) const {
+template <class T>
+void FixedPointMatrix::multiply_portable(const BinaryPairs& a, std::size_t j0, std::size_t j1, T alpha, const T* bias,
+                                         T* out, std::size_t ld, bool accumulate) const {
   check_arg(a.pairs == pairs_, "FixedPointMatrix: rows of {} entries against a matrix of {} rows", 2 * a.pairs, k_);
   check_arg(j0 % panel == 0 && j0 <= j1 && j1 <= n_, "FixedPointMatrix: columns [{}, {}) of {}", j0, j1, n_);
-  const float s = scale_ * alpha;
+  const T s = T(scale_) * alpha;
   const std::size_t panel_ld = pairs_ * panel;
   // The same integer sums, a panel at a time, skipping pairs of zeros.
   std::int32_t acc[panel];
@@ -352,11 +367,20 @@ void FixedPointMatrix::multiply_portable(const BinaryPairs& a, std::size_t j0, s
       }
       const std::size_t w = std::min(panel, j1 - j);
       for (std::size_t c = 0; c < w; ++c) {
-        float& o = out[r * ld + (j - j0) + c];
-        o = std::fma(float(acc[c]), s, accumulate ? o : bias ? bias[j + c] : 0.0f);
+        T& o = out[r * ld + (j - j0) + c];
+        o = std::fma(T(acc[c]), s, accumulate ? o : bias ? bias[j + c] : T(0));
       }
     }
   }
 }
+
+template void FixedPointMatrix::multiply<float>(const BinaryPairs&, std::size_t, std::size_t, float, const float*,
+                                                float*, std::size_t, bool) const;
+template void FixedPointMatrix::multiply<double>(const BinaryPairs&, std::size_t, std::size_t, double, const double*,
+                                                 double*, std::size_t, bool) const;
+template void FixedPointMatrix::multiply_portable<float>(const BinaryPairs&, std::size_t, std::size_t, float,
+                                                         const float*, float*, std::size_t, bool) const;
+template void FixedPointMatrix::multiply_portable<double>(const BinaryPairs&, std::size_t, std::size_t, double,
+                                                          const double*, double*, std::size_t, bool) const;
 
 }  // namespace logz

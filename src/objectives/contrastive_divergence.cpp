@@ -147,9 +147,9 @@ void ContrastiveDivergence::fused_update(RbmF& m, Eigen::Index B, Eigen::Index C
       BinaryPairs& rows = grad_rows_[t];
       g.resize(w, nh);
       rows.pack_transposed(stacked_v_, 0, std::size_t(B), std::size_t(i0), std::size_t(w));
-      p_data_.multiply(rows, 0, std::size_t(nh), 1.0f / float(B), nullptr, g.data(), std::size_t(nh));
+      p_data_.multiply<float>(rows, 0, std::size_t(nh), 1.0f / float(B), nullptr, g.data(), std::size_t(nh));
       rows.pack_transposed(stacked_v_, std::size_t(B), std::size_t(C), std::size_t(i0), std::size_t(w));
-      p_chains_.multiply(rows, 0, std::size_t(nh), -1.0f / float(C), nullptr, g.data(), std::size_t(nh), true);
+      p_chains_.multiply<float>(rows, 0, std::size_t(nh), -1.0f / float(C), nullptr, g.data(), std::size_t(nh), true);
     } else {
       a.topRows(B) *= 1.0f / float(B);
       a.bottomRows(C) *= -1.0f / float(C);

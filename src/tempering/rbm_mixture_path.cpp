@@ -13,7 +13,7 @@
 
 namespace logz {
 
-RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
+RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes, RbmProducts products)
     : m_(model),
       weights_(model.weights.cast<float>()),
       visible_bias_(model.visible_bias.cast<float>()) {
@@ -39,6 +39,7 @@ RbmModeMixturePath::RbmModeMixturePath(const RbmD& model, const RbmModes& modes)
   products_.resize(logits_.cols(), K + 1);
   products_.leftCols(K) = logits_.transpose().cast<double>();
   products_.col(K) = model.visible_bias;
+  if (products == RbmProducts::fixed_point) fixed_ = std::make_shared<const FixedPointWeights>(weights_);
 }
 
 std::size_t RbmModeMixturePath::components_of(const RbmModes& modes) {
@@ -52,22 +53,30 @@ std::size_t RbmModeMixturePath::components_of(const RbmModes& modes) {
 
 double RbmModeMixturePath::log_z_base() const { return double(m_.n_hidden()) * std::numbers::ln2; }
 
-void RbmModeMixturePath::terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t) const {
+void RbmModeMixturePath::terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t, bool fixed) const {
   const Eigen::Index nh = m_.weights.cols(), nk = products_.cols();
   t.pre_h.resize(n, nh);
   t.ell.resize(n, nk);
+  if (fixed) {
+    BinaryPairs rows;
+    rows.pack(x, std::size_t(r0), std::size_t(n));
+    fixed_->w.multiply(rows, 0, std::size_t(nh), 1.0, m_.hidden_bias.data(), t.pre_h.data(), std::size_t(nh));
+  }
   for (Eigen::Index r = 0; r < n; ++r) {
     double* h = &t.pre_h(r, 0);
     double* e = &t.ell(r, 0);
-    for (Eigen::Index j = 0; j < nh; ++j) h[j] = m_.hidden_bias[j];
+    if (!fixed)
+      for (Eigen::Index j = 0; j < nh; ++j) h[j] = m_.hidden_bias[j];
     for (Eigen::Index k = 0; k < nk; ++k) e[k] = 0;
     const float* v = &x(r0 + r, 0);
     for (Eigen::Index i = 0; i < x.cols(); ++i) {
       if (v[i] == 0.0f) continue;
-      const double* w = &m_.weights(i, 0);
       const double* p = &products_(i, 0);
+      if (!fixed) {
+        const double* w = &m_.weights(i, 0);
 #pragma omp simd
-      for (Eigen::Index j = 0; j < nh; ++j) h[j] += w[j];
+        for (Eigen::Index j = 0; j < nh; ++j) h[j] += w[j];
+      }
       for (Eigen::Index k = 0; k < nk; ++k) e[k] += p[k];
     }
   }
@@ -127,7 +136,7 @@ void RbmModeMixturePath::dlog_f(const Exec& ex, const Particles& x, double beta,
   parallel_for(ex, blocks.count(), [&](std::size_t b) {
     const auto r0 = Eigen::Index(blocks.begin(b)), n = Eigen::Index(blocks.size(b));
     Terms t;
-    terms(x, r0, n, t);
+    terms(x, r0, n, t, fixed_at(beta));
     std::vector<double> rho;
     for (Eigen::Index r = 0; r < n; ++r) {
       // d/dβ: −log K − Σ_k ρ_k ℓ_k (ρ = softmax((1−β) ℓ)) + b·v + Σ_j pre_j σ(β pre_j).
@@ -154,13 +163,24 @@ MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, do
   std::vector<std::size_t> changed(blocks.count(), 0);
   parallel_for(ex, blocks.count(), [&](std::size_t b) {
     const auto r0 = Eigen::Index(blocks.begin(b)), n = Eigen::Index(blocks.size(b));
+    const bool fixed0 = fixed_at(b0), fixed1 = fixed_at(b1);
     Terms t;
-    terms(x, r0, n, t);
-    if (!log_w.empty())
-      for (Eigen::Index r = 0; r < n; ++r)
+    terms(x, r0, n, t, fixed1);
+    if (!log_w.empty()) {
+      // A step to or from β = 1 leaves the fixed-point model: log f_b0's hidden term from
+      // its own products (the n_h log 2 of softplus(0) cancels).
+      Terms t0;
+      if (fixed0 != fixed1) terms(x, r0, n, t0, fixed0);
+      const auto nh = std::size_t(t.pre_h.cols());
+      for (Eigen::Index r = 0; r < n; ++r) {
+        const double hidden = fixed0 == fixed1 ? sum_softplus_difference(&t.pre_h(r, 0), nh, b1, b0)
+                                               : sum_softplus_difference(&t.pre_h(r, 0), nh, b1, 0.0) -
+                                                     sum_softplus_difference(&t0.pre_h(r, 0), nh, b0, 0.0);
         log_w[std::size_t(r0 + r)] += -(b1 - b0) * log_k + scaled_lse(t.ell, log_mix_, r, 1 - b1) -
                                       scaled_lse(t.ell, log_mix_, r, 1 - b0) + (b1 - b0) * t.ell(r, log_mix_.size()) +
-                                      sum_softplus_difference(&t.pre_h(r, 0), std::size_t(t.pre_h.cols()), b1, b0);
+                                      hidden;
+      }
+    }
     if (!move) return;
     // k ~ p(k | v) (one uniform double), h ~ p(h | v) (n_h floats), then v ~ p(v | h, k) (n_v floats).
     GibbsScratch<float> s;
@@ -176,7 +196,15 @@ MoveInfo RbmModeMixturePath::advance(const Exec& ex, Particles& x, double b0, do
       st.fill_uniform(s.u.data(), std::size_t(h.cols()));
       bernoulli_logistic_row(pre_h.row(r), float(b1), s.u.data(), &h(r, 0), s);
     }
-    s.pre_v.noalias() = h * weights_.transpose();
+    if (fixed1) {
+      BinaryPairs hidden;
+      hidden.pack(h, 0, std::size_t(n));
+      s.pre_v.resize(n, x.cols());
+      fixed_->wt.multiply<float>(hidden, 0, std::size_t(x.cols()), 1.0f, nullptr, s.pre_v.data(),
+                          std::size_t(x.cols()));
+    } else {
+      s.pre_v.noalias() = h * weights_.transpose();
+    }
     const VectorF vis = (float(b1) * visible_bias_).eval();
     std::vector<float> old(std::size_t(x.cols()));
     s.u.resize(x.cols());

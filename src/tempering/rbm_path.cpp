@@ -15,10 +15,7 @@ RbmAnnealingPath::RbmAnnealingPath(const RbmF& model, const VectorF& base_bias, 
       vis_fixed_(panel_blocks(vis_)),
       scratch_(std::max(hid_.count(), vis_.count())) {
   model.validate("RbmAnnealingPath");
-  if (products == RbmProducts::fixed_point) {
-    const MatrixF wt = model.weights.transpose();
-    fixed_ = std::make_shared<const FixedWeights>(FixedWeights{FixedPointMatrix(model.weights), FixedPointMatrix(wt)});
-  }
+  if (products == RbmProducts::fixed_point) fixed_ = std::make_shared<const FixedPointWeights>(model.weights);
 }
 
 std::size_t RbmAnnealingPath::particle_block(std::size_t n) const {

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 
 #include "logz/estimators/ais.hpp"
 #include "logz/exact/rbm_enumeration.hpp"
+#include "logz/exact/rbm_modes.hpp"
+#include "logz/tempering/rbm_mixture_path.hpp"
 #include "logz/tempering/rbm_path.hpp"
 #include "logz/tempering/schedule.hpp"
 #include "support/rbm_fixtures.hpp"
@@ -28,25 +31,39 @@ RbmD one_large_weight() {
   return m.cast<float>().cast<double>();  // the values the float path sees
 }
 
-TEST(RbmFixedPointPath, AisEstimatesTheModelsOwnLogZNotTheRoundedModels) {
-  const RbmD m = one_large_weight();
-  const RbmF mf = m.cast<float>();
-  const double exact = rbm_exact_log_z(m, Exec(1)).log_z;
-  const FixedPointMatrix q(mf.weights);
+/// The exact log Z of the model and of its twin with W rounded as the fixed-point path rounds it.
+std::pair<double, double> exact_and_rounded(const RbmD& m) {
+  const FixedPointMatrix q(m.weights.cast<float>().eval());
   RbmD rounded = m;
   for (Eigen::Index i = 0; i < m.weights.rows(); ++i)
     for (Eigen::Index j = 0; j < m.weights.cols(); ++j) rounded.weights(i, j) = q.value(std::size_t(i), std::size_t(j));
-  const double exact_rounded = rbm_exact_log_z(rounded, Exec(1)).log_z;
+  return {rbm_exact_log_z(m, Exec(1)).log_z, rbm_exact_log_z(rounded, Exec(1)).log_z};
+}
 
-  for (RbmProducts products : {RbmProducts::fixed_point, RbmProducts::exact}) {
-    const RbmAnnealingPath path(mf, VectorF::Zero(10), products);
-    const LogZEstimate e = ais(path, Schedule::sigmoid(1000), AisConfig{2000, 5}, Exec(2));
-    // The test can tell the two apart: the rounded model is more than 10 error bars away.
-    ASSERT_GT(std::fabs(exact_rounded - exact), 10 * e.std_error);
-    // Within 4 error bars of the model's own log Z (false-failure rate 6e-5 each).
-    EXPECT_LT(std::fabs(e.log_z - exact), 4 * e.std_error)
-        << "estimate " << e.log_z << " ± " << e.std_error << ", exact " << exact << ", rounded model " << exact_rounded;
-  }
+/// AIS on `path` is within 4 error bars of the model's own log Z (false-failure rate 6e-5
+/// each), and the test can tell: the rounded model's is more than 10 error bars away.
+template <class Path>
+void expect_the_models_own_log_z(const Path& path, double exact, double exact_rounded) {
+  const LogZEstimate e = ais(path, Schedule::sigmoid(1000), AisConfig{2000, 5}, Exec(2));
+  ASSERT_GT(std::fabs(exact_rounded - exact), 10 * e.std_error);
+  EXPECT_LT(std::fabs(e.log_z - exact), 4 * e.std_error)
+      << "estimate " << e.log_z << " ± " << e.std_error << ", exact " << exact << ", rounded model " << exact_rounded;
+}
+
+TEST(RbmFixedPointPath, AisEstimatesTheModelsOwnLogZNotTheRoundedModels) {
+  const RbmD m = one_large_weight();
+  const RbmF mf = m.cast<float>();
+  const auto [exact, exact_rounded] = exact_and_rounded(m);
+  for (RbmProducts products : {RbmProducts::fixed_point, RbmProducts::exact})
+    expect_the_models_own_log_z(RbmAnnealingPath(mf, VectorF::Zero(10), products), exact, exact_rounded);
+}
+
+TEST(RbmFixedPointPath, TheModeMixturePathEndsAtTheModelToo) {
+  const RbmD m = one_large_weight();
+  const auto [exact, exact_rounded] = exact_and_rounded(m);
+  const RbmModes modes = rbm_mode_search(m, MatrixU8(), 50, 1, Exec(1));
+  for (RbmProducts products : {RbmProducts::fixed_point, RbmProducts::exact})
+    expect_the_models_own_log_z(RbmModeMixturePath(m, modes, products), exact, exact_rounded);
 }
 
 TEST(RbmFixedPointPath, MovesAtTheModelItselfAreTheFloatPathsAndProductsForTiAreExact) {

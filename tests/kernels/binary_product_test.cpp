@@ -59,7 +59,7 @@ TEST(BinaryProduct, EqualsTheIntegerSumsBitForBitForEveryShape) {
     MatrixF out(m, n), portable(m, n), accumulated = MatrixF::Constant(m, n, 0.25f);
     f.multiply(pairs, 0, std::size_t(n), alpha, bias_or_null, out.data(), std::size_t(n));
     f.multiply_portable(pairs, 0, std::size_t(n), alpha, bias_or_null, portable.data(), std::size_t(n));
-    f.multiply(pairs, 0, std::size_t(n), alpha, nullptr, accumulated.data(), std::size_t(n), true);
+    f.multiply<float>(pairs, 0, std::size_t(n), alpha, nullptr, accumulated.data(), std::size_t(n), true);
     const VectorF quarter = VectorF::Constant(n, 0.25f);
     for (Eigen::Index r = 0; r < m; ++r)
       for (Eigen::Index j = 0; j < n; ++j, ++checked) {
@@ -71,6 +71,31 @@ TEST(BinaryProduct, EqualsTheIntegerSumsBitForBitForEveryShape) {
       }
   }
   EXPECT_GT(checked, 10000u);
+}
+
+TEST(BinaryProduct, DoubleOutputsAreTheIntegerSumsInOneDoubleRounding) {
+  Stream rng = Stream::root(15);
+  for (int trial = 0; trial < 20; ++trial) {
+    const auto k = Eigen::Index(1 + rng.below(90)), n = Eigen::Index(1 + rng.below(150));
+    const auto m = Eigen::Index(1 + rng.below(13));
+    const MatrixF b = random_real(rng, k, n, 3.0), a = random_binary(rng, m, k, 0.4);
+    const VectorD bias = random_real(rng, n, 1, 1.0).cast<double>();
+    const FixedPointMatrix f(b);
+    BinaryPairs pairs;
+    pairs.pack(a, 0, std::size_t(m));
+    MatrixD out(m, n), portable(m, n);
+    f.multiply(pairs, 0, std::size_t(n), 0.5, bias.data(), out.data(), std::size_t(n));
+    f.multiply_portable(pairs, 0, std::size_t(n), 0.5, bias.data(), portable.data(), std::size_t(n));
+    for (Eigen::Index r = 0; r < m; ++r)
+      for (Eigen::Index j = 0; j < n; ++j) {
+        long long sum = 0;
+        for (Eigen::Index i = 0; i < k; ++i)
+          if (a(r, i) != 0.0f) sum += std::llround(double(f.value(std::size_t(i), std::size_t(j))) / double(f.scale()));
+        const double want = std::fma(double(sum), double(f.scale()) * 0.5, bias[j]);
+        ASSERT_EQ(out(r, j), want) << "k " << k << " n " << n << " at " << r << ", " << j;
+        ASSERT_EQ(portable(r, j), want) << "portable, k " << k << " n " << n << " at " << r << ", " << j;
+      }
+  }
 }
 
 TEST(BinaryProduct, RoundsTheMatrixToTheNearestLevel) {
@@ -154,10 +179,10 @@ TEST(BinaryProduct, RefusesMismatchedOperands) {
   BinaryPairs a;
   a.pack(MatrixF::Ones(2, 8), 0, 2);
   MatrixF out(2, 40);
-  EXPECT_THROW(f.multiply(a, 0, 40, 1.0f, nullptr, out.data(), 40), Error);
+  EXPECT_THROW(f.multiply<float>(a, 0, 40, 1.0f, nullptr, out.data(), 40), Error);
   a.pack(MatrixF::Ones(2, 6), 0, 2);
-  EXPECT_THROW(f.multiply(a, 8, 40, 1.0f, nullptr, out.data(), 40), Error);  // not a panel start
-  EXPECT_THROW(f.multiply(a, 16, 41, 1.0f, nullptr, out.data(), 40), Error);
+  EXPECT_THROW(f.multiply<float>(a, 8, 40, 1.0f, nullptr, out.data(), 40), Error);  // not a panel start
+  EXPECT_THROW(f.multiply<float>(a, 16, 41, 1.0f, nullptr, out.data(), 40), Error);
 }
 
 }  // namespace

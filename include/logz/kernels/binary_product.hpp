@@ -66,17 +66,19 @@ class FixedPointMatrix {
   /// The value the products use for B(i, j): s · B_q(i, j).
   float value(std::size_t i, std::size_t j) const;
 
-  /// out[r · ld + (j − j0)] = fma(float(Σ_i a(r, i) B_q(i, j)), s · alpha, bias[j]) for
-  /// r < a.rows and j in [j0, j1); bias may be null (zero); with `accumulate` the addend
-  /// is the output's own value instead of bias. j0 must be a multiple of `panel`. The sum
-  /// is exact and the rounding is one fused multiply-add, so every blocking of rows and
-  /// columns gives the same bits.
-  void multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha, const float* bias, float* out,
-                std::size_t ld, bool accumulate = false) const;
+  /// out[r · ld + (j − j0)] = fma(T(Σ_i a(r, i) B_q(i, j)), T(s) · alpha, bias[j]) for
+  /// r < a.rows and j in [j0, j1), T float or double; bias may be null (zero); with
+  /// `accumulate` the addend is the output's own value instead of bias. j0 must be a
+  /// multiple of `panel`. The sum is exact and the rounding is one fused multiply-add, so
+  /// every blocking of rows and columns gives the same bits.
+  template <class T>
+  void multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, T alpha, const T* bias, T* out, std::size_t ld,
+                bool accumulate = false) const;
   /// The same with the portable loop that builds without AVX-512 VNNI run (public so that
   /// tests hold it to the kernel's bits).
-  void multiply_portable(const BinaryPairs& a, std::size_t j0, std::size_t j1, float alpha, const float* bias,
-                         float* out, std::size_t ld, bool accumulate = false) const;
+  template <class T>
+  void multiply_portable(const BinaryPairs& a, std::size_t j0, std::size_t j1, T alpha, const T* bias, T* out,
+                         std::size_t ld, bool accumulate = false) const;
 
  private:
   /// Sizes, scale and storage for a [k, n] matrix whose largest magnitude is `top`.
@@ -85,6 +87,13 @@ class FixedPointMatrix {
   std::size_t k_ = 0, n_ = 0, pairs_ = 0, panels_ = 0;
   float scale_ = 1;
   std::vector<std::int32_t> packed_;  ///< [panel][pair][16 columns], pairs as in BinaryPairs
+};
+
+/// An RBM's W [n_v, n_h] and Wᵀ in fixed point (one scale): the two products of a
+/// block-Gibbs sweep, shared by the copies of a path that run blocks of particles.
+struct FixedPointWeights {
+  FixedPointMatrix w, wt;
+  explicit FixedPointWeights(const MatrixF& weights) : w(weights) { wt.assign_transposed(weights); }
 };
 
 /// The blocks of `b` grown to whole panels, so that every block starts at a panel: how a

@@ -22,14 +22,17 @@
 /// and rows are processed in blocks fixed by the number of particles, so results do not
 /// depend on the thread count.
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "logz/core/parallel.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/exact/rbm_modes.hpp"
+#include "logz/kernels/binary_product.hpp"
 #include "logz/models/rbm.hpp"
 #include "logz/tempering/path.hpp"
+#include "logz/tempering/rbm_path.hpp"
 
 namespace logz {
 
@@ -39,8 +42,12 @@ class RbmModeMixturePath {
 
   /// Components: the best modes of `modes` (hidden-layer modes), at most max_components,
   /// dropping those under 1e-12 of the best one's mass. Throws Error(Exit::usage) when
-  /// the modes are of the visible layer or there are none.
-  RbmModeMixturePath(const RbmD& model, const RbmModes& modes);
+  /// the modes are of the visible layer or there are none. `products` as for the weight
+  /// path (tempering/rbm_path.hpp): with fixed_point the distributions at β < 1 take W
+  /// rounded to 16-bit fixed point (their v W + c from exact integer sums, in double), and
+  /// β = 1 is the model itself in double.
+  RbmModeMixturePath(const RbmD& model, const RbmModes& modes,
+                     RbmProducts products = RbmAnnealingPath::default_products());
 
   /// Components kept at most: each costs a product with the particles' visible vectors per step.
   static constexpr std::size_t max_components = 16;
@@ -78,7 +85,8 @@ class RbmModeMixturePath {
   struct Terms {
     MatrixD pre_h, ell;
   };
-  void terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t) const;
+  void terms(const Particles& x, Eigen::Index r0, Eigen::Index n, Terms& t, bool fixed) const;
+  bool fixed_at(double beta) const { return fixed_ && beta < 1.0; }
 
   const RbmD& m_;
   MatrixF weights_;       ///< W in float, [n_v, n_h], for the visible draw's product
@@ -87,6 +95,7 @@ class RbmModeMixturePath {
   VectorF visible_bias_;
   VectorD log_mix_;       ///< log π_k − Σ_i softplus(L_ki)
   std::vector<double> cumulative_;  ///< of π, for drawing k at β = 0
+  std::shared_ptr<const FixedPointWeights> fixed_;  ///< null: exact products at every β
 };
 
 }  // namespace logz

@@ -64,7 +64,8 @@ struct RbmPath {
 /// estimators are unbiased for any intermediate distributions their moves leave invariant
 /// (Neal 2001), so AIS, RAISE, SMC, bridge and linked IS still estimate the model's own
 /// log Z: the last step's increment log f_1 − log f_{β_{K−1}} carries the difference
-/// (about 0.01 nats a particle for a 784 × 500 RBM). Thermodynamic integration
+/// (standard deviation 9e-4 nats over test rows for a 784 × 500 RBM whose max |W| is 1,
+/// growing with max |W|). Thermodynamic integration
 /// differentiates along β and needs one path throughout: it takes RbmProducts::exact.
 /// The path keeps working memory (mutable): one estimator at a time may use it.
 enum class RbmProducts { exact, fixed_point };
@@ -124,15 +125,12 @@ class RbmAnnealingPath {
   /// Whether the distribution at β is the fixed-point model's.
   bool fixed_at(double beta) const { return fixed_ && beta < 1.0; }
 
-  struct FixedWeights {
-    FixedPointMatrix w, wt;  ///< W [n_v, n_h] and Wᵀ, one scale
-  };
   const RbmF& m_;
   RbmPath<float> path_;
   VectorD diff_;  // b − a
   Blocks hid_, vis_;
   Blocks hid_fixed_, vis_fixed_;  // column blocks starting at whole panels of 16
-  std::shared_ptr<const FixedWeights> fixed_;  // null: float products at every β
+  std::shared_ptr<const FixedPointWeights> fixed_;  // null: float products at every β
   mutable BinaryPairs pairs_;
   mutable MatrixF pre_h_, h_;
   mutable std::vector<double> partial_;  // [particle][hidden block] sums

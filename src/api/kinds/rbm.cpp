@@ -87,7 +87,8 @@ LogZEstimate Traits::estimate(const RbmD& m, const Prepared& base, const Estimat
                               const Rows* start, const Exec& ex, Observer& obs) {
   const MatrixF s = start ? std::get<MatrixU8>(*start).cast<float>().eval() : MatrixF();
   if (base.source == mode_mixture_base)
-    return estimate_on_path(RbmModeMixturePath(m, base.modes), c, start ? &s : nullptr, ex, obs);
+    return estimate_on_path(RbmModeMixturePath(m, base.modes, RbmAnnealingPath::products_for(c.method)), c,
+                            start ? &s : nullptr, ex, obs);
   const RbmF mf = m.cast<float>();
   return estimate_on_path(RbmAnnealingPath(mf, base.bias, RbmAnnealingPath::products_for(c.method)), c,
                           start ? &s : nullptr, ex, obs);
