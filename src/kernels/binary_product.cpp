@@ -3,9 +3,9 @@
 #include "logz/kernels/binary_product.hpp"
 
 #include <algorithm>
-#include <type_traits>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
@@ -30,14 +30,19 @@ std::int32_t pair_word(std::int32_t lo, std::int32_t hi) {
 std::int32_t low_half(std::int32_t w) { return std::int16_t(std::uint32_t(w) & 0xffffu); }
 std::int32_t high_half(std::int32_t w) { return std::int16_t(std::uint32_t(w) >> 16); }
 
+std::int32_t binary_entry(float v, std::size_t r, std::size_t i) {
+  check_arg(v == 0.0f || v == 1.0f, "binary product: entry ({}, {}) is {}, not 0 or 1", r, i, v);
+  return std::int32_t(v);
+}
+
 #ifdef LOGZ_VNNI
-/// MR rows by NR panels of 16 columns; `cols_last` columns of the last panel are stored.
-/// The 24 accumulators are named variables (an array of them is spilled to the stack by
-/// GCC); the ones a smaller tile does not use are optimised away.
 /// acc += the pairwise products of a and b, in place (GCC's intrinsic copies the
 /// accumulators between registers and the stack at every step).
 inline void dpwssd(__m512i& acc, __m512i a, __m512i b) { asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b)); }
 
+/// MR rows by NR panels of 16 columns; `cols_last` columns of the last panel are stored.
+/// The 24 accumulators are named variables (an array of them is spilled to the stack by
+/// GCC); the ones a smaller tile does not use are optimised away.
 template <int MR, int NR, class T>
 void vnni_tile(const std::int32_t* a, std::size_t a_ld, const std::int32_t* b, std::size_t panel_ld, std::size_t pairs,
                T s, const T* bias, T* out, std::size_t ld, std::size_t cols_last, bool accumulate) {
@@ -103,15 +108,22 @@ void vnni_rows(int nr, const std::int32_t* a, std::size_t a_ld, const std::int32
     default: return vnni_tile<MR, 1, T>(a, a_ld, b, panel_ld, pairs, s, bias, out, ld, cols_last, acc);
   }
 }
+/// 16 entries as 0/1 integers; false when one is neither 0 nor 1 (the scalar loop then
+/// names it).
+bool binary_lanes(__m512 v, __m512i& out) {
+  const __mmask16 ok = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ) |
+                       _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+  out = _mm512_cvttps_epi32(v);
+  return ok == __mmask16(0xffff);
+}
+
+/// Lane l of the result is l · step: scatter offsets of 16 words `step` apart.
+__m512i lane_offsets(std::size_t step) {
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32(int(step)));
+}
 #endif
 
-}  // namespace
-
-namespace {
-std::int32_t binary_entry(float v, std::size_t r, std::size_t i) {
-  check_arg(v == 0.0f || v == 1.0f, "binary product: entry ({}, {}) is {}, not 0 or 1", r, i, v);
-  return std::int32_t(v);
-}
 }  // namespace
 
 bool binary_products_are_fast() {
@@ -121,19 +133,6 @@ bool binary_products_are_fast() {
   return false;
 #endif
 }
-
-#ifdef LOGZ_VNNI
-namespace {
-/// 16 entries as 0/1 integers; false when one is neither 0 nor 1 (the scalar loop then
-/// names it).
-bool binary_lanes(__m512 v, __m512i& out) {
-  const __mmask16 ok = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ) |
-                       _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
-  out = _mm512_cvttps_epi32(v);
-  return ok == __mmask16(0xffff);
-}
-}  // namespace
-#endif
 
 void BinaryPairs::pack(const MatrixF& x, std::size_t r0, std::size_t n) {
   rows = n;
@@ -163,8 +162,7 @@ void BinaryPairs::pack_transposed(const MatrixF& x, std::size_t r0, std::size_t 
   pairs = (nrows + 1) / 2;
   words.resize(rows * pairs);
 #ifdef LOGZ_VNNI
-  const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32(int(pairs)));
+  const __m512i stride = lane_offsets(pairs);
 #endif
   for (std::size_t p = 0; p < pairs; ++p) {
     const std::size_t i0 = r0 + 2 * p, i1 = i0 + 1;
@@ -281,6 +279,10 @@ void FixedPointMatrix::assign_transposed(const Eigen::Ref<const MatrixF>& a) {
   reset(std::size_t(a.cols()), std::size_t(a.rows()), top);
   if (a.size() == 0) return;
   const float inverse = 1.0f / scale_;
+#ifdef LOGZ_VNNI
+  const __m512 inv = _mm512_set1_ps(inverse);
+  const __m512i stride = lane_offsets(panel);
+#endif
   for (std::size_t j = 0; j < n_; ++j) {
     const float* row = a.data() + Eigen::Index(j) * a.outerStride();
     std::int32_t* dst = packed_.data() + (j / panel) * pairs_ * panel + j % panel;
@@ -288,9 +290,6 @@ void FixedPointMatrix::assign_transposed(const Eigen::Ref<const MatrixF>& a) {
 #ifdef LOGZ_VNNI
     // 16 pairs at a time: 32 entries of the row, levels narrowed to 16 bits in order
     // (entry 2p low, 2p + 1 high), stored every `panel` words.
-    const __m512 inv = _mm512_set1_ps(inverse);
-    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                              _mm512_set1_epi32(int(panel)));
     for (; 2 * p + 32 <= k_; p += 16) {
       const __m256i lo = _mm512_cvtepi32_epi16(levels_of(_mm512_loadu_ps(row + 2 * p), inv));
       const __m256i hi = _mm512_cvtepi32_epi16(levels_of(_mm512_loadu_ps(row + 2 * p + 16), inv));
@@ -309,11 +308,15 @@ float FixedPointMatrix::value(std::size_t i, std::size_t j) const {
   return scale_ * float(i % 2 ? high_half(w) : low_half(w));
 }
 
+void FixedPointMatrix::check_operands(const BinaryPairs& a, std::size_t j0, std::size_t j1) const {
+  check_arg(a.pairs == pairs_, "FixedPointMatrix: rows of {} entries against a matrix of {} rows", 2 * a.pairs, k_);
+  check_arg(j0 % panel == 0 && j0 <= j1 && j1 <= n_, "FixedPointMatrix: columns [{}, {}) of {}", j0, j1, n_);
+}
+
 template <class T>
 void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_t j1, T alpha, const T* bias, T* out,
                                 std::size_t ld, bool accumulate) const {
-  check_arg(a.pairs == pairs_, "FixedPointMatrix: rows of {} entries against a matrix of {} rows", 2 * a.pairs, k_);
-  check_arg(j0 % panel == 0 && j0 <= j1 && j1 <= n_, "FixedPointMatrix: columns [{}, {}) of {}", j0, j1, n_);
+  check_operands(a, j0, j1);
   if (j0 == j1 || a.rows == 0) return;
 #ifndef LOGZ_VNNI
   multiply_portable(a, j0, j1, alpha, bias, out, ld, accumulate);
@@ -348,8 +351,7 @@ void FixedPointMatrix::multiply(const BinaryPairs& a, std::size_t j0, std::size_
 template <class T>
 void FixedPointMatrix::multiply_portable(const BinaryPairs& a, std::size_t j0, std::size_t j1, T alpha, const T* bias,
                                          T* out, std::size_t ld, bool accumulate) const {
-  check_arg(a.pairs == pairs_, "FixedPointMatrix: rows of {} entries against a matrix of {} rows", 2 * a.pairs, k_);
-  check_arg(j0 % panel == 0 && j0 <= j1 && j1 <= n_, "FixedPointMatrix: columns [{}, {}) of {}", j0, j1, n_);
+  check_operands(a, j0, j1);
   const T s = T(scale_) * alpha;
   const std::size_t panel_ld = pairs_ * panel;
   // The same integer sums, a panel at a time, skipping pairs of zeros.

@@ -12,6 +12,13 @@
 
 namespace logz {
 
+namespace {
+/// Output-column blocks of a product over n columns: whole panels for fixed-point products.
+Blocks product_blocks(std::size_t n, bool fixed) {
+  return fixed ? panel_blocks(column_blocks(n)) : column_blocks(n);
+}
+}  // namespace
+
 CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& stream, double lr, double momentum,
                                    double weight_decay, RbmF& vel, const Exec& ex) {
   const Eigen::Index B = v0.rows(), nv = Eigen::Index(m.n_visible()), nh = Eigen::Index(m.n_hidden());
@@ -20,8 +27,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   check_arg(chains_.rows() == 0 || chains_.cols() == nv, "ContrastiveDivergence: chains have {} columns, the model {}",
             chains_.cols(), nv);
   const bool fixed = fixed_now_ = params_.fixed_point && w_fixed_.try_assign(m.weights);
-  const Blocks hid = fixed ? panel_blocks(column_blocks(std::size_t(nh))) : column_blocks(std::size_t(nh));
-  const Blocks vis = fixed ? panel_blocks(column_blocks(std::size_t(nv))) : column_blocks(std::size_t(nv));
+  const Blocks hid = product_blocks(std::size_t(nh), fixed), vis = product_blocks(std::size_t(nv), fixed);
   scratch_.resize(std::max(hid.count(), vis.count()));
   if (fixed) wt_fixed_.assign_transposed(m.weights);
 
@@ -36,7 +42,12 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   // positive phase and the first hidden sample: one product fewer than PCD.
   stacked_p_.resize(B + C, nh);
   const bool reuse_data_preactivation = !params_.persistent;
-  if (reuse_data_preactivation) hidden_preactivations(m, stacked_v_, 0, B, stacked_p_.data(), std::size_t(nh), hid, ex);
+  if (reuse_data_preactivation) {
+    pack_rows(stacked_v_, 0, B);
+    parallel_for(ex, hid.count(), [&](std::size_t t) {
+      hidden_preactivations(m, stacked_v_, 0, B, hid.begin(t), hid.size(t), stacked_p_.data(), std::size_t(nh));
+    });
+  }
 
   // Negative phase: k sweeps h ~ p(h | v), v ~ p(v | h) of every chain.
   chain_h_.resize(C, nh);
@@ -95,34 +106,35 @@ CdInfo ContrastiveDivergence::step_with_negatives(RbmF& m, const MatrixF& v0, co
   return CdInfo{std::size_t(C)};
 }
 
-void ContrastiveDivergence::hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n,
-                                                  float* out, std::size_t ld, const Blocks& hid, const Exec& ex) {
-  if (n == 0) return;
+void ContrastiveDivergence::pack_rows(const MatrixF& x, Eigen::Index r0, Eigen::Index n) {
   if (fixed_now_) rows_.pack(x, std::size_t(r0), std::size_t(n));
-  parallel_for(ex, hid.count(), [&](std::size_t t) {
-    const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
-    if (fixed_now_) {
-      w_fixed_.multiply(rows_, std::size_t(j0), std::size_t(j0 + w), 1.0f, m.hidden_bias.data(), out + j0, ld);
-    } else {
-      Eigen::Map<MatrixF, 0, Eigen::OuterStride<>> p(out + j0, n, w, Eigen::OuterStride<>(Eigen::Index(ld)));
-      p.noalias() = x.middleRows(r0, n) * m.weights.middleCols(j0, w);
-      p.rowwise() += m.hidden_bias.segment(j0, w).transpose();
-    }
-  });
+}
+
+void ContrastiveDivergence::hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n,
+                                                  std::size_t j0, std::size_t w, float* out, std::size_t ld) const {
+  if (n == 0) return;
+  if (fixed_now_) {
+    w_fixed_.multiply(rows_, j0, j0 + w, 1.0f, m.hidden_bias.data(), out + j0, ld);
+  } else {
+    Eigen::Map<MatrixF, 0, Eigen::OuterStride<>> p(out + j0, n, Eigen::Index(w), Eigen::OuterStride<>(Eigen::Index(ld)));
+    p.noalias() = x.middleRows(r0, n) * m.weights.middleCols(Eigen::Index(j0), Eigen::Index(w));
+    p.rowwise() += m.hidden_bias.segment(Eigen::Index(j0), Eigen::Index(w)).transpose();
+  }
 }
 
 void ContrastiveDivergence::fused_update(RbmF& m, Eigen::Index B, Eigen::Index C, Eigen::Index first, double lr,
                                          double momentum, double weight_decay, RbmF& vel, const Exec& ex) {
   const bool fixed = fixed_now_;
-  const Blocks hid = fixed ? panel_blocks(column_blocks(m.n_hidden())) : column_blocks(m.n_hidden());
-  const Blocks vis = column_blocks(m.n_visible());
+  const Blocks hid = product_blocks(m.n_hidden(), fixed), vis = column_blocks(m.n_visible());
   const auto nh = Eigen::Index(m.n_hidden());
   const float mom = float(momentum), rate = float(lr), wd = float(weight_decay);
   // Hidden pre-activations of the rows not done yet, then P = σ([v0; vk] W + c) and the
   // hidden-bias step: block j owns c_j (no other block reads it).
-  hidden_preactivations(m, stacked_v_, first, B + C - first, &stacked_p_(first, 0), std::size_t(nh), hid, ex);
+  pack_rows(stacked_v_, first, B + C - first);
   parallel_for(ex, hid.count(), [&](std::size_t t) {
     const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
+    hidden_preactivations(m, stacked_v_, first, B + C - first, hid.begin(t), hid.size(t), &stacked_p_(first, 0),
+                          std::size_t(nh));
     auto p = stacked_p_.middleCols(j0, w);
     p = p.array().logistic().matrix();
     const VectorF gc = (p.topRows(B).colwise().mean() - p.bottomRows(C).colwise().mean()).transpose();

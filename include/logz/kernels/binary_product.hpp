@@ -83,6 +83,8 @@ class FixedPointMatrix {
  private:
   /// Sizes, scale and storage for a [k, n] matrix whose largest magnitude is `top`.
   void reset(std::size_t k, std::size_t n, float top);
+  /// Error(Exit::usage) unless `a` has this matrix's rows and [j0, j1) starts at a panel.
+  void check_operands(const BinaryPairs& a, std::size_t j0, std::size_t j1) const;
 
   std::size_t k_ = 0, n_ = 0, pairs_ = 0, panels_ = 0;
   float scale_ = 1;

@@ -68,9 +68,12 @@ class ContrastiveDivergence {
   /// products (fixed_now_), w_fixed_ must hold the current W.
   void fused_update(RbmF& m, Eigen::Index B, Eigen::Index C, Eigen::Index first, double lr, double momentum,
                     double weight_decay, RbmF& velocity, const Exec& ex);
-  /// out = rows [r0, r0 + n) of x times W + c, by column blocks (fixed point or float).
-  void hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n, float* out,
-                             std::size_t ld, const Blocks& hid, const Exec& ex);
+  /// With fixed-point products, rows [r0, r0 + n) of x into rows_ for hidden_preactivations.
+  void pack_rows(const MatrixF& x, Eigen::Index r0, Eigen::Index n);
+  /// Columns [j0, j0 + w) of (rows [r0, r0 + n) of x) W + c into out (row stride ld), in
+  /// fixed point from rows_ (pack_rows first) or in float: one column block's task.
+  void hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n, std::size_t j0,
+                             std::size_t w, float* out, std::size_t ld) const;
 
   CdParams params_;
   MatrixF chains_;
