@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <type_traits>
 
@@ -134,12 +135,31 @@ bool binary_products_are_fast() {
 #endif
 }
 
-void BinaryPairs::pack(const MatrixF& x, std::size_t r0, std::size_t n) {
-  rows = n;
-  pairs = (std::size_t(x.cols()) + 1) / 2;
-  words.resize(rows * pairs);
+void BinaryPairs::pack(const MatrixF& x, std::size_t r0, std::size_t n) { pack(x, r0, n, Exec(1)); }
+
+void BinaryPairs::pack(const MatrixF& x, std::size_t r0, std::size_t n, const Exec& ex) {
   const std::size_t k = std::size_t(x.cols());
-  for (std::size_t r = 0; r < n; ++r) {
+  rows = n;
+  pairs = (k + 1) / 2;
+  words.resize(rows * pairs);
+  // Each block keeps its own error, and the first block's is thrown: the same entry is
+  // named whichever thread finds its error first.
+  const Blocks blocks = row_blocks(n);
+  std::vector<std::exception_ptr> errors(blocks.count());
+  parallel_for(exec_for_work(ex, n * k), blocks.count(), [&](std::size_t t) {
+    try {
+      pack_rows(x, r0, blocks.begin(t), blocks.end(t));
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  });
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+void BinaryPairs::pack_rows(const MatrixF& x, std::size_t r0, std::size_t first, std::size_t last) {
+  const std::size_t k = std::size_t(x.cols());
+  for (std::size_t r = first; r < last; ++r) {
     const float* v = &x(Eigen::Index(r0 + r), 0);
     std::int32_t* w = words.data() + r * pairs;
     std::size_t p = 0;
@@ -181,13 +201,15 @@ void BinaryPairs::pack_transposed(const MatrixF& x, std::size_t r0, std::size_t 
   }
 }
 
-void FixedPointMatrix::reset(std::size_t k, std::size_t n, float top) {
+void FixedPointMatrix::prepare(std::size_t k, std::size_t n, float top) {
   k_ = k;
   n_ = n;
   pairs_ = (k + 1) / 2;
   panels_ = (n + panel - 1) / panel;
   scale_ = top > 0 ? top / float(kMaxLevel) : 1.0f;
-  packed_.assign(panels_ * pairs_ * panel, 0);
+  // Zeroed only when the size changes: the padding (columns past n, the high half of an
+  // odd k's last pair) is never written otherwise, and a trainer re-rounds every update.
+  if (packed_.size() != panels_ * pairs_ * panel) packed_.assign(panels_ * pairs_ * panel, 0);
 }
 
 namespace {
@@ -195,6 +217,21 @@ namespace {
 std::int32_t level_of(float x, float inverse) {
   return std::int32_t(std::nearbyint(std::clamp(x * inverse, -float(kMaxLevel), float(kMaxLevel))));
 }
+
+#ifdef LOGZ_VNNI
+/// level_of for 16 entries at once (the same clamp, then the default rounding mode: to
+/// nearest, ties to even, as std::nearbyint).
+__m512i levels_of(__m512 x, __m512 inverse) {
+  const __m512 top = _mm512_set1_ps(float(kMaxLevel));
+  const __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, inverse), _mm512_sub_ps(_mm512_setzero_ps(), top)), top);
+  return _mm512_cvtps_epi32(q);
+}
+/// Words of 16-bit pairs (lo, hi) from two vectors of levels.
+__m512i pair_words(__m512i lo, __m512i hi) {
+  return _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(0xffff)), _mm512_slli_epi32(hi, 16));
+}
+#endif
+}  // namespace
 
 /// max |b| in one pass; NaN when b has a NaN or an infinity (x · 0 is 0 for finite x, NaN
 /// otherwise).
@@ -221,21 +258,6 @@ float largest_magnitude(const Eigen::Ref<const MatrixF>& b) {
   return zero == 0.0f && std::isfinite(top) ? top : std::numeric_limits<float>::quiet_NaN();
 }
 
-#ifdef LOGZ_VNNI
-/// level_of for 16 entries at once (the same clamp, then the default rounding mode: to
-/// nearest, ties to even, as std::nearbyint).
-__m512i levels_of(__m512 x, __m512 inverse) {
-  const __m512 top = _mm512_set1_ps(float(kMaxLevel));
-  const __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x, inverse), _mm512_sub_ps(_mm512_setzero_ps(), top)), top);
-  return _mm512_cvtps_epi32(q);
-}
-/// Words of 16-bit pairs (lo, hi) from two vectors of levels.
-__m512i pair_words(__m512i lo, __m512i hi) {
-  return _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(0xffff)), _mm512_slli_epi32(hi, 16));
-}
-#endif
-}  // namespace
-
 void FixedPointMatrix::assign(const Eigen::Ref<const MatrixF>& b) {
   check_arg(try_assign(b), "FixedPointMatrix: the matrix has a non-finite entry");
 }
@@ -243,47 +265,52 @@ void FixedPointMatrix::assign(const Eigen::Ref<const MatrixF>& b) {
 bool FixedPointMatrix::try_assign(const Eigen::Ref<const MatrixF>& b) {
   const float top = largest_magnitude(b);
   if (std::isnan(top)) return false;
-  reset(std::size_t(b.rows()), std::size_t(b.cols()), top);
-  if (b.size() == 0) return true;
-  const float inverse = 1.0f / scale_;
-  for (std::size_t p = 0; p < pairs_; ++p) {
-    const float* r0 = b.data() + Eigen::Index(2 * p) * b.outerStride();
-    const float* r1 = 2 * p + 1 < k_ ? r0 + b.outerStride() : nullptr;
-    for (std::size_t t = 0; t < panels_; ++t) {
-      std::int32_t* dst = packed_.data() + (t * pairs_ + p) * panel;
-      const std::size_t w = std::min(panel, n_ - t * panel);
-      const float* a0 = r0 + t * panel;
-#ifdef LOGZ_VNNI
-      if (r1 && w == panel) {
-        const __m512 inv = _mm512_set1_ps(inverse);
-        _mm512_storeu_si512(dst, pair_words(levels_of(_mm512_loadu_ps(a0), inv),
-                                            levels_of(_mm512_loadu_ps(r1 + t * panel), inv)));
-        continue;
-      }
-#endif
-      if (r1) {
-        const float* a1 = r1 + t * panel;
-        for (std::size_t c = 0; c < w; ++c) dst[c] = pair_word(level_of(a0[c], inverse), level_of(a1[c], inverse));
-      } else {
-        for (std::size_t c = 0; c < w; ++c) dst[c] = pair_word(level_of(a0[c], inverse), 0);
-      }
-    }
-  }
+  prepare(std::size_t(b.rows()), std::size_t(b.cols()), top);
+  assign_columns(b, 0, n_);
   return true;
 }
 
 void FixedPointMatrix::assign_transposed(const Eigen::Ref<const MatrixF>& a) {
-  // B(i, j) = a(j, i): B's pair p of column j is a(j, 2p), a(j, 2p + 1), adjacent in a's row j.
   const float top = largest_magnitude(a);
   check_arg(!std::isnan(top), "FixedPointMatrix: the matrix has a non-finite entry");
-  reset(std::size_t(a.cols()), std::size_t(a.rows()), top);
-  if (a.size() == 0) return;
+  prepare(std::size_t(a.cols()), std::size_t(a.rows()), top);
+  assign_columns_transposed(a, 0, n_);
+}
+
+void FixedPointMatrix::assign_columns(const Eigen::Ref<const MatrixF>& b, std::size_t j0, std::size_t j1) {
+  check_arg(std::size_t(b.rows()) == k_ && std::size_t(b.cols()) == n_ && j0 % panel == 0 && j0 <= j1 && j1 <= n_,
+            "FixedPointMatrix: columns [{}, {}) of a ({}, {}) matrix, prepared for ({}, {})", j0, j1, b.rows(), b.cols(),
+            k_, n_);
+  const float inverse = 1.0f / scale_;
+  for (std::size_t t = j0 / panel; t * panel < j1; ++t) {
+    const std::size_t w = std::min(panel, j1 - t * panel);
+    for (std::size_t p = 0; p < pairs_; ++p) {
+      const float* a0 = b.data() + Eigen::Index(2 * p) * b.outerStride() + t * panel;
+      const float* a1 = 2 * p + 1 < k_ ? a0 + b.outerStride() : nullptr;
+      std::int32_t* dst = packed_.data() + (t * pairs_ + p) * panel;
+#ifdef LOGZ_VNNI
+      if (a1 && w == panel) {
+        const __m512 inv = _mm512_set1_ps(inverse);
+        _mm512_storeu_si512(dst, pair_words(levels_of(_mm512_loadu_ps(a0), inv), levels_of(_mm512_loadu_ps(a1), inv)));
+        continue;
+      }
+#endif
+      for (std::size_t c = 0; c < w; ++c) dst[c] = pair_word(level_of(a0[c], inverse), a1 ? level_of(a1[c], inverse) : 0);
+    }
+  }
+}
+
+void FixedPointMatrix::assign_columns_transposed(const Eigen::Ref<const MatrixF>& a, std::size_t j0, std::size_t j1) {
+  // B(i, j) = a(j, i): B's pair p of column j is a(j, 2p), a(j, 2p + 1), adjacent in a's row j.
+  check_arg(std::size_t(a.cols()) == k_ && std::size_t(a.rows()) == n_ && j0 % panel == 0 && j0 <= j1 && j1 <= n_,
+            "FixedPointMatrix: rows [{}, {}) of a ({}, {}) matrix, prepared for its ({}, {}) transpose", j0, j1,
+            a.rows(), a.cols(), k_, n_);
   const float inverse = 1.0f / scale_;
 #ifdef LOGZ_VNNI
   const __m512 inv = _mm512_set1_ps(inverse);
   const __m512i stride = lane_offsets(panel);
 #endif
-  for (std::size_t j = 0; j < n_; ++j) {
+  for (std::size_t j = j0; j < j1; ++j) {
     const float* row = a.data() + Eigen::Index(j) * a.outerStride();
     std::int32_t* dst = packed_.data() + (j / panel) * pairs_ * panel + j % panel;
     std::size_t p = 0;
@@ -301,6 +328,30 @@ void FixedPointMatrix::assign_transposed(const Eigen::Ref<const MatrixF>& a) {
       dst[p * panel] = pair_word(level_of(row[2 * p], inverse), level_of(row[2 * p + 1], inverse));
     if (k_ % 2) dst[(pairs_ - 1) * panel] = pair_word(level_of(row[k_ - 1], inverse), 0);
   }
+}
+
+FixedPointWeights::FixedPointWeights(const MatrixF& weights) {
+  check_arg(try_assign(weights, Exec(1)), "FixedPointMatrix: the matrix has a non-finite entry");
+}
+
+bool FixedPointWeights::try_assign(const MatrixF& weights, const Exec& ex) {
+  const auto nv = std::size_t(weights.rows()), nh = std::size_t(weights.cols());
+  // The largest magnitude by blocks of rows (max is exact: any split gives the same
+  // scale), then W's panels and Wᵀ's panels as the tasks of one region.
+  const Blocks rows = column_blocks(nv);
+  const float top = parallel_reduce(
+      ex, rows.count(), 0.0f,
+      [&](std::size_t t) { return largest_magnitude(weights.middleRows(Eigen::Index(rows.begin(t)), Eigen::Index(rows.size(t)))); },
+      [](float a, float b) { return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::max(a, b); });
+  if (std::isnan(top)) return false;
+  w.prepare(nv, nh, top);
+  wt.prepare(nh, nv, top);
+  const Blocks wb = panel_blocks(column_blocks(nh)), wtb = panel_blocks(column_blocks(nv));
+  parallel_for(ex, wb.count() + wtb.count(), [&](std::size_t t) {
+    if (t < wb.count()) w.assign_columns(weights, wb.begin(t), wb.end(t));
+    else wt.assign_columns_transposed(weights, wtb.begin(t - wb.count()), wtb.end(t - wb.count()));
+  });
+  return true;
 }
 
 float FixedPointMatrix::value(std::size_t i, std::size_t j) const {

@@ -26,10 +26,9 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   const Eigen::Index C = params_.persistent ? chains_.rows() : B;
   check_arg(chains_.rows() == 0 || chains_.cols() == nv, "ContrastiveDivergence: chains have {} columns, the model {}",
             chains_.cols(), nv);
-  const bool fixed = fixed_now_ = params_.fixed_point && w_fixed_.try_assign(m.weights);
+  const bool fixed = fixed_now_ = params_.fixed_point && w_fixed_.try_assign(m.weights, ex);
   const Blocks hid = product_blocks(std::size_t(nh), fixed), vis = product_blocks(std::size_t(nv), fixed);
   scratch_.resize(std::max(hid.count(), vis.count()));
-  if (fixed) wt_fixed_.assign_transposed(m.weights);
 
   // Rows [0, B) hold the data, rows [B, B + C) the negative-phase chains; the same
   // rows of stacked_p_ hold their hidden pre-activations, then probabilities.
@@ -43,7 +42,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   stacked_p_.resize(B + C, nh);
   const bool reuse_data_preactivation = !params_.persistent;
   if (reuse_data_preactivation) {
-    pack_rows(stacked_v_, 0, B);
+    pack_rows(stacked_v_, 0, B, ex);
     parallel_for(ex, hid.count(), [&](std::size_t t) {
       hidden_preactivations(m, stacked_v_, 0, B, hid.begin(t), hid.size(t), stacked_p_.data(), std::size_t(nh));
     });
@@ -54,7 +53,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
   auto chains = stacked_v_.bottomRows(C);
   for (std::size_t sweep = 0; sweep < params_.k; ++sweep) {
     const std::uint64_t word0 = sweep * std::uint64_t(nh + nv);
-    if (fixed && !(sweep == 0 && reuse_data_preactivation)) rows_.pack(stacked_v_, std::size_t(B), std::size_t(C));
+    if (fixed && !(sweep == 0 && reuse_data_preactivation)) rows_.pack(stacked_v_, std::size_t(B), std::size_t(C), ex);
     parallel_for(ex, hid.count(), [&](std::size_t t) {
       const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
       GibbsScratch<float>& s = scratch_[t];
@@ -62,22 +61,22 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
         s.pre_h = stacked_p_.topRows(B).middleCols(j0, w);
       } else if (fixed) {
         s.pre_h.resize(C, w);
-        w_fixed_.multiply(rows_, std::size_t(j0), std::size_t(j0 + w), 1.0f, m.hidden_bias.data(), s.pre_h.data(),
-                          std::size_t(w));
+        w_fixed_.w.multiply(rows_, std::size_t(j0), std::size_t(j0 + w), 1.0f, m.hidden_bias.data(), s.pre_h.data(),
+                            std::size_t(w));
       } else {
         s.pre_h.noalias() = chains * m.weights.middleCols(j0, w);
         s.pre_h.rowwise() += m.hidden_bias.segment(j0, w).transpose();
       }
       sample_logistic_columns(s.pre_h, 1.0f, streams.data(), word0 + std::uint64_t(j0), chain_h_.middleCols(j0, w), s);
     });
-    if (fixed) rows_.pack(chain_h_, 0, std::size_t(C));
+    if (fixed) rows_.pack(chain_h_, 0, std::size_t(C), ex);
     parallel_for(ex, vis.count(), [&](std::size_t t) {
       const auto i0 = Eigen::Index(vis.begin(t)), w = Eigen::Index(vis.size(t));
       GibbsScratch<float>& s = scratch_[t];
       if (fixed) {
         s.pre_v.resize(C, w);
-        wt_fixed_.multiply(rows_, std::size_t(i0), std::size_t(i0 + w), 1.0f, m.visible_bias.data(), s.pre_v.data(),
-                           std::size_t(w));
+        w_fixed_.wt.multiply(rows_, std::size_t(i0), std::size_t(i0 + w), 1.0f, m.visible_bias.data(), s.pre_v.data(),
+                             std::size_t(w));
       } else {
         s.pre_v.noalias() = chain_h_ * m.weights.middleRows(i0, w).transpose();
         s.pre_v.rowwise() += m.visible_bias.segment(i0, w).transpose();
@@ -101,20 +100,20 @@ CdInfo ContrastiveDivergence::step_with_negatives(RbmF& m, const MatrixF& v0, co
   stacked_v_.topRows(B) = v0;
   stacked_v_.bottomRows(C) = vk;
   stacked_p_.resize(B + C, Eigen::Index(m.n_hidden()));
-  fixed_now_ = params_.fixed_point && w_fixed_.try_assign(m.weights);
+  fixed_now_ = params_.fixed_point && w_fixed_.try_assign(m.weights, ex);
   fused_update(m, B, C, 0, lr, momentum, weight_decay, vel, ex);
   return CdInfo{std::size_t(C)};
 }
 
-void ContrastiveDivergence::pack_rows(const MatrixF& x, Eigen::Index r0, Eigen::Index n) {
-  if (fixed_now_) rows_.pack(x, std::size_t(r0), std::size_t(n));
+void ContrastiveDivergence::pack_rows(const MatrixF& x, Eigen::Index r0, Eigen::Index n, const Exec& ex) {
+  if (fixed_now_) rows_.pack(x, std::size_t(r0), std::size_t(n), ex);
 }
 
 void ContrastiveDivergence::hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n,
                                                   std::size_t j0, std::size_t w, float* out, std::size_t ld) const {
   if (n == 0) return;
   if (fixed_now_) {
-    w_fixed_.multiply(rows_, j0, j0 + w, 1.0f, m.hidden_bias.data(), out + j0, ld);
+    w_fixed_.w.multiply(rows_, j0, j0 + w, 1.0f, m.hidden_bias.data(), out + j0, ld);
   } else {
     Eigen::Map<MatrixF, 0, Eigen::OuterStride<>> p(out + j0, n, Eigen::Index(w), Eigen::OuterStride<>(Eigen::Index(ld)));
     p.noalias() = x.middleRows(r0, n) * m.weights.middleCols(Eigen::Index(j0), Eigen::Index(w));
@@ -129,24 +128,30 @@ void ContrastiveDivergence::fused_update(RbmF& m, Eigen::Index B, Eigen::Index C
   const auto nh = Eigen::Index(m.n_hidden());
   const float mom = float(momentum), rate = float(lr), wd = float(weight_decay);
   // Hidden pre-activations of the rows not done yet, then P = σ([v0; vk] W + c) and the
-  // hidden-bias step: block j owns c_j (no other block reads it).
-  pack_rows(stacked_v_, first, B + C - first);
+  // hidden-bias step: block j owns c_j (no other block reads it). Probabilities lie in
+  // [0, 1], so their fixed-point scale is known before they are: each block rounds its own
+  // columns of P here (blocks start at panels).
+  pack_rows(stacked_v_, first, B + C - first, ex);
+  if (fixed) {
+    p_data_.prepare(std::size_t(B), std::size_t(nh), 1.0f);
+    p_chains_.prepare(std::size_t(C), std::size_t(nh), 1.0f);
+    grad_rows_.resize(vis.count());
+  }
   parallel_for(ex, hid.count(), [&](std::size_t t) {
     const auto j0 = Eigen::Index(hid.begin(t)), w = Eigen::Index(hid.size(t));
     hidden_preactivations(m, stacked_v_, first, B + C - first, hid.begin(t), hid.size(t), &stacked_p_(first, 0),
                           std::size_t(nh));
     auto p = stacked_p_.middleCols(j0, w);
     p = p.array().logistic().matrix();
+    if (fixed) {
+      p_data_.assign_columns(stacked_p_.topRows(B), hid.begin(t), hid.end(t));
+      p_chains_.assign_columns(stacked_p_.bottomRows(C), hid.begin(t), hid.end(t));
+    }
     const VectorF gc = (p.topRows(B).colwise().mean() - p.bottomRows(C).colwise().mean()).transpose();
     auto vc = vel.hidden_bias.segment(j0, w);
     vc = mom * vc + rate * gc;
     m.hidden_bias.segment(j0, w) += vc;
   });
-  if (fixed) {
-    p_data_.assign(stacked_p_.topRows(B));
-    p_chains_.assign(stacked_p_.bottomRows(C));
-    grad_rows_.resize(vis.count());
-  }
 
   // ∇W = v0ᵀ P_data / B − vkᵀ P_chains / C, by blocks of visible units; block i owns rows i
   // of W and entries i of b, and updates them as soon as their gradient is known.

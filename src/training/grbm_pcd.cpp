@@ -69,8 +69,7 @@ GrbmPcdEpoch GrbmPcdTrainer::run_epoch(const Exec& ex, Observer& obs) {
   const std::size_t batches = training::for_each_minibatch(
       order, std::min(options_.batch_size, rows), obs, fmt::format("pcd epoch {}", epoch_ + 1),
       [&](std::span<const std::size_t> batch_rows) {
-        x.resize(Eigen::Index(batch_rows.size()), data_.cols());
-        for (std::size_t r = 0; r < batch_rows.size(); ++r) x.row(Eigen::Index(r)) = data_.row(Eigen::Index(batch_rows[r]));
+        training::gather_rows(data_, batch_rows, x, ex);
         const VectorD g = gradient(x, ex);
         VectorD theta = free_.parameters();
         adam_.step(theta, g);

@@ -109,8 +109,10 @@ RbmCdEpoch RbmCdTrainer::run_epoch(const MatrixU8& train, const Exec& ex, Observ
   training::for_each_minibatch(std::span<const std::size_t>(order.data(), batches * batch), batch, obs,
                                fmt::format("epoch {}/{}", epoch_ + 1, options_.epochs),
                                [&](std::span<const std::size_t> rows) {
-                                 for (std::size_t r = 0; r < rows.size(); ++r)
-                                   x.row(Eigen::Index(r)) = train.row(Eigen::Index(rows[r])).cast<float>();
+                                 training::gather_rows(train, rows, x, ex);
+                                 const std::size_t next = (b + 1) * batch;
+                                 if (next < batches * batch)
+                                   training::prefetch_rows(train, std::span(order).subspan(next, batch));
                                  const std::uint64_t update = epoch_ * batches + b;
                                  const Stream stream = Stream::derive(options_.seed, Purpose::gibbs, update);
                                  if (tempered_) {

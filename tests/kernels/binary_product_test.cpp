@@ -174,6 +174,73 @@ TEST(BinaryProduct, RowsThatAreNotZeroOrOneAreRefusedByName) {
   }
 }
 
+/// Whether two copies hold the same levels and scale.
+bool same_levels(const FixedPointMatrix& x, const FixedPointMatrix& y) {
+  if (x.rows() != y.rows() || x.cols() != y.cols() || x.scale() != y.scale()) return false;
+  for (std::size_t i = 0; i < x.rows(); ++i)
+    for (std::size_t j = 0; j < x.cols(); ++j)
+      if (!same_bits(x.value(i, j), y.value(i, j))) return false;
+  return true;
+}
+
+TEST(BinaryProduct, WeightsRoundedOnSeveralThreadsAreTheOneThreadCopies) {
+  // W and Wᵀ of an RBM shape with partial panels and an odd dimension, rounded by blocks on
+  // 2 and 3 threads, then again into the same storage (a trainer's next update): the
+  // levels of FixedPointMatrix(W) and of its transposed assignment, one scale.
+  Stream rng = Stream::root(15);
+  for (auto [nv, nh] : {std::pair<Eigen::Index, Eigen::Index>{784, 500}, {97, 33}, {5, 1}}) {
+    FixedPointWeights rounded;
+    for (int update = 0; update < 2; ++update) {
+      const MatrixF w = random_real(rng, nv, nh, update ? 0.3 : 2.0);
+      FixedPointMatrix wt;
+      wt.assign_transposed(w);
+      for (int threads : {1, 2, 3}) {
+        ASSERT_TRUE(rounded.try_assign(w, Exec(threads)));
+        EXPECT_TRUE(same_levels(rounded.w, FixedPointMatrix(w))) << nv << "x" << nh << " on " << threads;
+        EXPECT_TRUE(same_levels(rounded.wt, wt)) << nv << "x" << nh << " on " << threads;
+      }
+    }
+  }
+  MatrixF bad = MatrixF::Ones(40, 20);
+  bad(37, 3) = std::numeric_limits<float>::quiet_NaN();
+  FixedPointWeights rounded;
+  EXPECT_FALSE(rounded.try_assign(bad, Exec(2)));
+  EXPECT_THROW(FixedPointWeights{bad}, Error);
+}
+
+TEST(BinaryProduct, ColumnsRoundedInBlocksWithAGivenScale) {
+  // Probabilities with the scale of 1 known in advance, rounded a panel-aligned block at a
+  // time: the levels round(p · 32767); a block that does not start at a panel is refused.
+  Stream rng = Stream::root(16);
+  MatrixF p = random_real(rng, 9, 70, 0.5);
+  p.array() += 0.5f;
+  FixedPointMatrix f;
+  f.prepare(9, 70, 1.0f);
+  f.assign_columns(p, 32, 70);
+  f.assign_columns(p, 0, 32);
+  EXPECT_EQ(f.scale(), 1.0f / 32767.0f);
+  for (Eigen::Index i = 0; i < p.rows(); ++i)
+    for (Eigen::Index j = 0; j < p.cols(); ++j)
+      EXPECT_EQ(f.value(std::size_t(i), std::size_t(j)), f.scale() * std::nearbyint(p(i, j) * 32767.0f)) << i << " " << j;
+  EXPECT_THROW(f.assign_columns(p, 8, 70), Error);
+  EXPECT_THROW(f.assign_columns(p.leftCols(60), 0, 60), Error);
+}
+
+TEST(BinaryProduct, PackingOnSeveralThreadsNamesTheFirstBadEntry) {
+  // 400 rows are several row blocks: the same words on 2 threads, and with bad entries in
+  // two blocks the error names the first, as on one thread.
+  Stream rng = Stream::root(17);
+  MatrixF x = random_binary(rng, 400, 784, 0.3);
+  BinaryPairs one, two;
+  one.pack(x, 0, 400);
+  two.pack(x, 0, 400, Exec(2));
+  EXPECT_EQ(one.words, two.words);
+  x(390, 5) = 2.0f;
+  x(20, 700) = 0.5f;
+  test::expect_error([&] { two.pack(x, 0, 400, Exec(2)); }, Exit::usage,
+                     "binary product: entry (20, 700) is 0.5, not 0 or 1");
+}
+
 TEST(BinaryProduct, RefusesMismatchedOperands) {
   const FixedPointMatrix f(MatrixF::Ones(6, 40));
   BinaryPairs a;

@@ -38,10 +38,17 @@ struct BinaryPairs {
   /// Packs rows [r0, r0 + n) of a 0/1 matrix. Throws Error(Exit::usage) naming the first
   /// entry that is neither 0 nor 1.
   void pack(const MatrixF& x, std::size_t r0, std::size_t n);
+  /// The same, blocks of rows spread over ex's threads (the error names the entry the
+  /// one-thread call names).
+  void pack(const MatrixF& x, std::size_t r0, std::size_t n, const Exec& ex);
   /// Packs the transpose: row c of the result is column c0 + c of x, over x's rows
   /// [r0, r0 + nrows), for c < n (the left operand of a product such as xᵀ P).
   void pack_transposed(const MatrixF& x, std::size_t r0, std::size_t nrows, std::size_t c0, std::size_t n);
   const std::int32_t* row(std::size_t r) const { return words.data() + r * pairs; }
+
+ private:
+  /// Rows [first, last) of this object from rows r0 + first ... of x.
+  void pack_rows(const MatrixF& x, std::size_t r0, std::size_t first, std::size_t last);
 };
 
 class FixedPointMatrix {
@@ -59,6 +66,14 @@ class FixedPointMatrix {
   bool try_assign(const Eigen::Ref<const MatrixF>& b);
   /// B = aᵀ for a [n, k]: W's transpose for the visible layer's product, without a copy.
   void assign_transposed(const Eigen::Ref<const MatrixF>& a);
+
+  /// In parts, so that blocks of columns can be rounded on several threads: sizes for a
+  /// [k, n] matrix and s = top / 32767, where top ≥ max|B| (1 for probabilities) ...
+  void prepare(std::size_t k, std::size_t n, float top);
+  /// ... then columns [j0, j1) of B (j0 at a panel), each block once.
+  void assign_columns(const Eigen::Ref<const MatrixF>& b, std::size_t j0, std::size_t j1);
+  /// ... or of B = aᵀ: rows [j0, j1) of a [n, k].
+  void assign_columns_transposed(const Eigen::Ref<const MatrixF>& a, std::size_t j0, std::size_t j1);
 
   std::size_t rows() const { return k_; }
   std::size_t cols() const { return n_; }
@@ -81,8 +96,6 @@ class FixedPointMatrix {
                          std::size_t ld, bool accumulate = false) const;
 
  private:
-  /// Sizes, scale and storage for a [k, n] matrix whose largest magnitude is `top`.
-  void reset(std::size_t k, std::size_t n, float top);
   /// Error(Exit::usage) unless `a` has this matrix's rows and [j0, j1) starts at a panel.
   void check_operands(const BinaryPairs& a, std::size_t j0, std::size_t j1) const;
 
@@ -91,11 +104,20 @@ class FixedPointMatrix {
   std::vector<std::int32_t> packed_;  ///< [panel][pair][16 columns], pairs as in BinaryPairs
 };
 
+/// max |b| over b's entries, or NaN when one is not finite.
+float largest_magnitude(const Eigen::Ref<const MatrixF>& b);
+
 /// An RBM's W [n_v, n_h] and Wᵀ in fixed point (one scale): the two products of a
 /// block-Gibbs sweep, shared by the copies of a path that run blocks of particles.
 struct FixedPointWeights {
   FixedPointMatrix w, wt;
-  explicit FixedPointWeights(const MatrixF& weights) : w(weights) { wt.assign_transposed(weights); }
+  FixedPointWeights() = default;
+  /// Throws Error(Exit::usage) when W has a non-finite entry.
+  explicit FixedPointWeights(const MatrixF& weights);
+  /// Rounds W and Wᵀ (a trainer does at every update), blocks of rows and columns spread
+  /// over ex's threads (the bits do not depend on how); false, and this object unusable,
+  /// when W has a non-finite entry.
+  bool try_assign(const MatrixF& weights, const Exec& ex);
 };
 
 /// The blocks of `b` grown to whole panels, so that every block starts at a panel: how a

@@ -22,8 +22,8 @@ namespace logz {
 struct CdParams {
   std::size_t k = 1;        ///< Gibbs sweeps per update
   bool persistent = false;  ///< PCD: chains carry over between updates
-  /// Products in 16-bit fixed point (kernels/binary_product.hpp): W, Wᵀ and the hidden
-  /// probabilities rounded at every update to 2^-15 of their largest magnitude, times the
+  /// Products in 16-bit fixed point (kernels/binary_product.hpp): W and Wᵀ rounded at
+  /// every update to 2^-15 of max |W|, the hidden probabilities to 2^-15, times the
   /// 0/1 states in exact integer sums; the default where the build has the fast kernel.
   /// The rounding (≤ 1.5e-5 of max |W| an entry) is far below the gradient's sampling
   /// noise; float products otherwise.
@@ -65,11 +65,11 @@ class ContrastiveDivergence {
  private:
   /// The fused gradient and momentum step on stacked_v_ = [v0; vk] (B + C rows), whose
   /// hidden pre-activations are already in rows [0, first) of stacked_p_. With fixed-point
-  /// products (fixed_now_), w_fixed_ must hold the current W.
+  /// products (fixed_now_), w_fixed_.w must hold the current W.
   void fused_update(RbmF& m, Eigen::Index B, Eigen::Index C, Eigen::Index first, double lr, double momentum,
                     double weight_decay, RbmF& velocity, const Exec& ex);
   /// With fixed-point products, rows [r0, r0 + n) of x into rows_ for hidden_preactivations.
-  void pack_rows(const MatrixF& x, Eigen::Index r0, Eigen::Index n);
+  void pack_rows(const MatrixF& x, Eigen::Index r0, Eigen::Index n, const Exec& ex);
   /// Columns [j0, j0 + w) of (rows [r0, r0 + n) of x) W + c into out (row stride ld), in
   /// fixed point from rows_ (pack_rows first) or in float: one column block's task.
   void hidden_preactivations(const RbmF& m, const MatrixF& x, Eigen::Index r0, Eigen::Index n, std::size_t j0,
@@ -83,7 +83,8 @@ class ContrastiveDivergence {
   // Fixed-point operands, rebuilt at every update: W, Wᵀ, the hidden probabilities of the
   // data and of the chains; the 0/1 rows of the current product; per visible block, the
   // transposed data and chain states of the gradient.
-  FixedPointMatrix w_fixed_, wt_fixed_, p_data_, p_chains_;
+  FixedPointWeights w_fixed_;
+  FixedPointMatrix p_data_, p_chains_;
   bool fixed_now_ = false;  // this update's products: fixed point unless W is not finite
   BinaryPairs rows_;
   std::vector<BinaryPairs> grad_rows_;

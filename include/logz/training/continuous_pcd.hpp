@@ -234,7 +234,6 @@ template <class M>
 ContinuousPcdEpoch ContinuousPcd<M>::run_epoch(const Exec& ex, Observer& obs) {
   const std::vector<std::size_t> order = epoch_order(options_.training.seed, core_.epoch(), core_.rows());
   ContinuousPcdEpoch rec;
-  const auto d = Eigen::Index(model_.dimension());
   MatrixD batch;
   training::for_each_minibatch(order, core_.batch_size(), obs, fmt::format("pcd epoch {}", core_.epoch() + 1),
                                [&](std::span<const std::size_t> rows) {
@@ -244,8 +243,7 @@ ContinuousPcdEpoch ContinuousPcd<M>::run_epoch(const Exec& ex, Observer& obs) {
       adaptation_.push_back(acc);
       adaptation_state_.update(acc);
     }
-    batch.resize(Eigen::Index(rows.size()), d);
-    for (std::size_t j = 0; j < rows.size(); ++j) batch.row(Eigen::Index(j)) = data_.row(Eigen::Index(rows[j]));
+    training::gather_rows(data_, rows, batch, ex);
     double gap = 0;
     for (Eigen::Index j = 0; j < batch.rows(); ++j) gap += double(model_.energy_of(VectorD(batch.row(j).transpose())));
     gap /= double(batch.rows());

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "logz/core/observer.hpp"
+#include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
 #include "logz/optim/adam.hpp"
 #include "logz/training/checkpoint.hpp"
@@ -80,6 +81,33 @@ std::size_t for_each_minibatch(std::span<const std::size_t> order, std::size_t b
     obs.progress(phase, b + 1, batches);
   }
   return batches;
+}
+
+/// out = the rows `rows` of `data`, in that order, cast to out's scalar (out is resized);
+/// blocks of rows on ex's threads: a minibatch drawn from a large data set is a gather of
+/// rows from memory the cache does not hold.
+template <class Out, class In>
+void gather_rows(const In& data, std::span<const std::size_t> rows, Out& out, const Exec& ex) {
+  out.resize(Eigen::Index(rows.size()), data.cols());
+  const Blocks blocks = row_blocks(rows.size());
+  parallel_for(exec_for_work(ex, rows.size() * std::size_t(data.cols())), blocks.count(), [&](std::size_t t) {
+    for (std::size_t r = blocks.begin(t); r < blocks.end(t); ++r)
+      out.row(Eigen::Index(r)) = data.row(Eigen::Index(rows[r])).template cast<typename Out::Scalar>();
+  });
+}
+
+/// Asks the memory system for the rows `rows` of a row-major `data` now, so that the
+/// gather_rows of the next minibatch, after this one's update, finds them in the cache
+/// (a random row of a large data set otherwise costs a trip to DRAM, on the one thread
+/// that runs between updates).
+template <class In>
+void prefetch_rows(const In& data, std::span<const std::size_t> rows) {
+  static_assert(In::IsRowMajor, "prefetch_rows: rows must be contiguous");
+  const std::size_t bytes = std::size_t(data.cols()) * sizeof(typename In::Scalar);
+  for (const std::size_t r : rows) {
+    const char* p = reinterpret_cast<const char*>(data.row(Eigen::Index(r)).data());
+    for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+  }
 }
 
 }  // namespace training
