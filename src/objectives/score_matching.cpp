@@ -40,9 +40,19 @@ void sliced_projections_into(const SlicedOptions& options, std::size_t row, Eige
   check_arg(out.rows() == Eigen::Index(options.projections),
             "sliced_projections_into: out has {} rows for {} projections", out.rows(), options.projections);
   Stream s = Stream::derive(options.seed, Purpose::noise, row);
-  for (Eigen::Index m = 0; m < out.rows(); ++m)
-    for (Eigen::Index i = 0; i < out.cols(); ++i)
-      out(m, i) = options.kind == Projection::gaussian ? s.normal() : (s.next_u32() & 1u ? 1.0 : -1.0);
+  for (Eigen::Index m = 0; m < out.rows(); ++m) {
+    if (options.kind == Projection::gaussian) {
+      s.fill_normal(&out(m, 0), std::size_t(out.cols()));
+    } else {
+      // One word a sign, the lowest bit: 64 words at a time.
+      std::uint32_t w[64];
+      for (Eigen::Index i0 = 0; i0 < out.cols(); i0 += 64) {
+        const auto take = std::min<Eigen::Index>(64, out.cols() - i0);
+        s.fill_words(w, std::size_t(take));
+        for (Eigen::Index i = 0; i < take; ++i) out(m, i0 + i) = w[i] & 1u ? 1.0 : -1.0;
+      }
+    }
+  }
 }
 
 MatrixD sliced_projections(const SlicedOptions& options, std::size_t row, std::size_t d) {
@@ -78,8 +88,7 @@ void denoising_noise_into(const DenoisingOptions& options, std::size_t row, std:
   check_arg(out.rows() == Eigen::Index(options.draws), "denoising_noise_into: out has {} rows for {} draws", out.rows(),
             options.draws);
   Stream s = Stream::derive(options.seed, Purpose::noise, row).derive(Purpose::noise, level);
-  for (Eigen::Index k = 0; k < out.rows(); ++k)
-    for (Eigen::Index i = 0; i < out.cols(); ++i) out(k, i) = s.normal();
+  for (Eigen::Index k = 0; k < out.rows(); ++k) s.fill_normal(&out(k, 0), std::size_t(out.cols()));
 }
 
 MatrixD denoising_noise(const DenoisingOptions& options, std::size_t row, std::size_t level, std::size_t d) {

@@ -8,6 +8,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <numbers>
 #include <set>
 #include <tuple>
 #include <vector>
@@ -218,6 +220,71 @@ TEST(Stream, NormalMeanAndVariance) {
   // Fourth moment 3: a check that it is Gaussian-shaped, not merely standardised.
   // Var(x^4) = E x^8 - 9 = 105 - 9 = 96.
   EXPECT_LE(std::fabs(mv.m4() - 3.0), z * std::sqrt(96.0 / n));
+}
+
+TEST(Stream, FillNormalIsBoxMullerOnTheNextWordsToAFewUlp) {
+  // Each pair is sqrt(-2 ln u1) (cos, sin)(2 pi u2) of the next four words, against long
+  // double; then u2 at the quarter-turn boundaries and u1 near 0 and 1, where the
+  // reductions are least forgiving. Tolerance: 8 ulp of the radius (the polynomials are
+  // good to 2^-58; the rest is a handful of roundings).
+  Stream s = Stream::derive(29, Purpose::user, 0), words = s;
+  constexpr std::size_t n = 20'001;  // odd: the last sine is dropped
+  std::vector<double> z(n);
+  s.fill_normal(z.data(), n);
+  auto check = [](double u1, double u2, double z0, double z1) {
+    const long double radius = std::sqrt(-2.0L * std::log((long double)u1)), angle = 2.0L * std::numbers::pi_v<long double> * u2;
+    const double tol = 8 * std::numeric_limits<double>::epsilon() * double(radius);
+    EXPECT_NEAR(z0, double(radius * std::cos(angle)), tol) << u1 << " " << u2;
+    EXPECT_NEAR(z1, double(radius * std::sin(angle)), tol) << u1 << " " << u2;
+  };
+  for (std::size_t p = 0; 2 * p < n; ++p) {
+    std::uint32_t w[4];
+    words.fill_words(w, 4);
+    const double u1 = Stream::to_double(w[0], w[1]), u2 = Stream::to_double(w[2], w[3]);
+    const long double radius = std::sqrt(-2.0L * std::log((long double)u1)), angle = 2.0L * std::numbers::pi_v<long double> * u2;
+    const double tol = 8 * std::numeric_limits<double>::epsilon() * double(radius);
+    ASSERT_NEAR(z[2 * p], double(radius * std::cos(angle)), tol) << p;
+    if (2 * p + 1 < n) ASSERT_NEAR(z[2 * p + 1], double(radius * std::sin(angle)), tol) << p;
+  }
+  EXPECT_EQ(s.word(), words.word());  // 4 words a pair, the dropped sine's included
+  // The edges, through fill_normal's arithmetic: the smallest and largest uniforms, the
+  // octant and quarter-turn boundaries, and u1 about √½ where the logarithm's reduction turns.
+  for (double u2 : {0x1p-53, 0.125, 0.25 - 0x1p-53, 0.25, 0.25 + 0x1p-53, 0.375, 0.5, 0.625, 0.75, 0.875, 1 - 0x1p-53})
+    for (double u1 : {0x1p-53, 0x1p-40, 0.5, 0.70710678118654746, 0.70710678118654757, 0.75, 1 - 0x1p-53}) {
+      double z0 = 0, z1 = 0;
+      Stream::box_muller(u1, u2, z0, z1);
+      check(u1, u2, z0, z1);
+    }
+}
+
+TEST(Stream, FillNormalMomentsAndCallSplits) {
+  Stream s = Stream::derive(31, Purpose::user, 0);
+  constexpr std::size_t n = 400'000;
+  std::vector<double> z(n);
+  s.fill_normal(z.data(), n);
+  MeanVarLocal mv;
+  for (double x : z) mv.add(x);
+  // As NormalMeanAndVariance: z = 3.89, two-sided 1e-4 each.
+  const double zq = test::normal_two_sided_z(1e-4);
+  EXPECT_LE(std::fabs(mv.mean()), zq / std::sqrt(double(n)));
+  EXPECT_LE(std::fabs(mv.var() - 1.0), zq * std::sqrt(2.0 / (n - 1)));
+  EXPECT_LE(std::fabs(mv.m4() - 3.0), zq * std::sqrt(96.0 / n));
+  // The cosine and sine of a pair are independent: their correlation ~ N(0, 1/(n/2)).
+  long double cross = 0;
+  for (std::size_t p = 0; p < n / 2; ++p) cross += (long double)z[2 * p] * z[2 * p + 1];
+  EXPECT_LE(std::fabs(double(cross / (n / 2))), zq / std::sqrt(n / 2.0));
+  // Calls split at even counts draw the same values as one call; an odd split moves on by
+  // a whole pair.
+  Stream a = Stream::derive(31, Purpose::user, 0);
+  std::vector<double> x(70), y(3);
+  a.fill_normal(x.data(), 32);
+  a.fill_normal(x.data() + 32, 38);
+  for (std::size_t i = 0; i < 70; ++i) EXPECT_EQ(x[i], z[i]) << i;
+  a.fill_normal(y.data(), 1);
+  a.fill_normal(y.data() + 1, 2);
+  EXPECT_EQ(y[0], z[70]);
+  EXPECT_EQ(y[1], z[72]);
+  EXPECT_EQ(y[2], z[73]);
 }
 
 }  // namespace

@@ -102,8 +102,12 @@ class Stream {
   float uniform_float() { return to_float(next_u32()); }
   /// Uniform double in (0, 1): 52 random bits, centred in their cell, never 0 or 1.
   double uniform_double() {
-    std::uint64_t hi = next_u32(), lo = next_u32();
-    return (double(((hi << 32) | lo) >> 12) + 0.5) * 0x1p-52;
+    const std::uint32_t hi = next_u32();
+    return to_double(hi, next_u32());
+  }
+  /// The uniform double of two words (as uniform_double uses them, hi first).
+  static double to_double(std::uint32_t hi, std::uint32_t lo) {
+    return (double(((std::uint64_t(hi) << 32) | lo) >> 12) + 0.5) * 0x1p-52;
   }
   /// The uniform float of 32 random bits (as uniform_float uses them).
   static float to_float(std::uint32_t bits) { return (float(bits >> 9) + 0.5f) * 0x1p-23f; }
@@ -132,16 +136,24 @@ class Stream {
   }
   /// Fill `out` with uniform floats in (0, 1); same values as n calls of uniform_float().
   void fill_uniform(float* out, std::size_t n) {
+    std::uint32_t w[64];
+    for (std::size_t i = 0; i < n; i += 64) {
+      const std::size_t take = n - i < 64 ? n - i : 64;
+      fill_words(w, take);
+#pragma omp simd
+      for (std::size_t k = 0; k < take; ++k) out[i + k] = to_float(w[k]);
+    }
+  }
+  /// The next n 32-bit words, as n calls of next_u32() would give them: Philox blocks 16
+  /// at a time, vectorised; a partly used group leaves its last block in the buffer.
+  void fill_words(std::uint32_t* out, std::size_t n) {
     std::size_t i = 0;
-    while (i < n && used_ < 4) out[i++] = to_float(buf_[used_++]);
-    // 16 Philox blocks (64 words) at a time, vectorised; a partly used group leaves its
-    // last block in the buffer, exactly as word-by-word draws would.
+    while (i < n && used_ < 4) out[i++] = buf_[used_++];
     std::uint32_t w[64];
     while (i < n) {
       philox16_words(w);
       const std::size_t take = n - i < 64 ? n - i : 64;
-#pragma omp simd
-      for (std::size_t k = 0; k < take; ++k) out[i + k] = to_float(w[k]);
+      for (std::size_t k = 0; k < take; ++k) out[i + k] = w[k];
       i += take;
       pos_ += take / 4;
       if (take % 4 != 0) {
@@ -152,6 +164,15 @@ class Stream {
       }
     }
   }
+  /// n standard normals, both values of each Box–Muller pair (Box & Muller 1958): pair p
+  /// takes the next 4 words, u1 from the first two and u2 from the last two (as
+  /// uniform_double), z = sqrt(−2 ln u1) (cos 2πu2, sin 2πu2); an odd n drops the last
+  /// pair's sine. Other values than n calls of normal(), which spend a block on each: half
+  /// the words, and a logarithm and sine/cosine of logz's own (src/core/rng.cpp), accurate
+  /// to a few ulp and vectorised, so the bits do not depend on the C library either.
+  void fill_normal(double* out, std::size_t n);
+  /// The pair fill_normal makes of uniforms u1, u2 in (0, 1).
+  static void box_muller(double u1, double u2, double& z0, double& z1);
 
   /// Moves to 32-bit word `word` of the stream (word w is word w % 4 of Philox block
   /// w / 4), so that parts of one stream can be drawn in any order: block k of a
