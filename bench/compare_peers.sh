@@ -42,8 +42,8 @@ OUT=${OUT:-bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).jsonl}
 : > "$OUT"
 WORK=$(mktemp -d /tmp/logz-compare.XXXXXX)
 BUSY=${BUSY:-0}
-BUSY_PID=""
-trap '[ -n "$BUSY_PID" ] && kill "$BUSY_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+. "$HERE/busy.sh"
+trap 'stop_busy; rm -rf "$WORK"' EXIT
 
 # OpenBLAS for numpy/torch (unpacked privately, see $PEERS/setup_openblas.sh).
 OBL=$(sh "$PEERS/setup_openblas.sh" /tmp/peers_obl | tail -1)
@@ -104,11 +104,7 @@ has gemm && rec gemm numpy 1 0 "$PEER_ENV $PY $PEERS/gemm_peak.py --libs numpy,t
 has ais && rec setup:ais-model logz 0 0 "$LOGZ train rbm $TRAIN_COMMON --hidden 500 --method cd --k 1 --epochs 1 --threads 0 --out $WORK/m500.npz"
 has exact && rec setup:exact-model logz 0 0 "$LOGZ train rbm $TRAIN_COMMON --hidden 20 --method cd --k 1 --epochs 5 --threads 0 --out $WORK/m20.npz"
 
-if [ "$BUSY" = 1 ]; then
-  $PY -c "while True: pass" &
-  BUSY_PID=$!
-  echo "compare_peers: busy competitor running (pid $BUSY_PID)" >&2
-fi
+[ "$BUSY" = 1 ] && start_busy
 for rep in $(seq 1 "$REPEATS"); do
   echo "compare_peers: repeat $rep of $REPEATS" >&2
   if has pcd; then
@@ -142,7 +138,7 @@ for rep in $(seq 1 "$REPEATS"); do
   fi
 done
 
-[ -n "$BUSY_PID" ] && kill "$BUSY_PID" 2>/dev/null && BUSY_PID=""
+stop_busy
 echo "compare_peers: $(uptime)" >&2
 echo
 [ "$BUSY" = 1 ] && LOAD_NOTE=", one busy competitor" || LOAD_NOTE=""

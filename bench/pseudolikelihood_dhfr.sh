@@ -5,6 +5,9 @@
 # 3), medians of the seconds per iteration; plmc at 1 thread, logz at 1 and 2 threads; in
 # double and float; peak resident memory of each run (/usr/bin/time -f %M). Prints a
 # table with the ratios; one JSON line per run goes to bench/results/pl-<time>.jsonl.
+# plmc runs at 1 and 2 threads too (its -n), each logz row compared with plmc at the same
+# thread count. BUSY=1: one competing busy process runs through every timed command
+# (bench/busy.sh).
 #
 # plmc (https://github.com/debbiemarkslab/plmc), built from its sources as its makefile
 # does, with -march=native added (its best build here), one binary per precision:
@@ -23,12 +26,14 @@ DATA=${DATA:-../shared/data/DHFR.a2m}
 ITERATIONS=${ITERATIONS:-20}
 REPEATS=${REPEATS:-3}
 CONVERGE=${CONVERGE:-0}
+BUSY=${BUSY:-0}
 PLMC=${PLMC:-}
 PLMC_FLOAT=${PLMC_FLOAT:-}
 mkdir -p bench/results
 out=bench/results/pl-$(date -u +%Y-%m-%dT%H%M%SZ).jsonl
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. bench/busy.sh
+trap 'stop_busy; rm -rf "$tmp"' EXIT
 
 # record program precision threads iterations-limit: runs once, appends a JSON line.
 run_logz() {  # precision threads max_iterations
@@ -46,24 +51,25 @@ print(json.dumps({"program": "logz", "precision": sys.argv[2], "threads": int(sy
                   "stopped_by": j["stopped_by"]}))
 PY
 }
-run_plmc() {  # binary precision max_iterations (0 = plmc's own stopping rule)
+run_plmc() {  # binary precision max_iterations (0 = plmc's own stopping rule) threads
   load=$(cut -d' ' -f1 /proc/loadavg)
   limit=""
   [ "$3" -gt 0 ] && limit="-m $3"
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=1 /usr/bin/time -f %M -o "$tmp/mem" "$1" -o "$tmp/plmc.params" -le 16.0 -lh 0.01 $limit -g \
-    -f DYR_ECOLI "$DATA" >"$tmp/plmc.log" 2>&1
-  python3 - "$tmp/plmc.log" "$2" "$load" "$(cat "$tmp/mem")" "$3" >>"$out" <<'PY'
+  OMP_NUM_THREADS=$4 /usr/bin/time -f %M -o "$tmp/mem" "$1" -o "$tmp/plmc.params" -le 16.0 -lh 0.01 $limit -g \
+    -f DYR_ECOLI -n "$4" "$DATA" >"$tmp/plmc.log" 2>&1
+  python3 - "$tmp/plmc.log" "$2" "$load" "$(cat "$tmp/mem")" "$3" "$4" >>"$out" <<'PY'
 import json, sys
 rows = [l.split() for l in open(sys.argv[1]) if l[:1].isdigit() and len(l.split()) == 7]
 it, t, fx = int(rows[-1][0]), float(rows[-1][1]), float(rows[-1][3])
 stop = [l.split(":", 1)[1].strip() for l in open(sys.argv[1]) if l.startswith("Gradient optimization")]
-print(json.dumps({"program": "plmc", "precision": sys.argv[2], "threads": 1, "load": float(sys.argv[3]),
+print(json.dumps({"program": "plmc", "precision": sys.argv[2], "threads": int(sys.argv[6]), "load": float(sys.argv[3]),
                   "peak_kb": int(sys.argv[4]), "limit": int(sys.argv[5]), "iterations": it,
                   "s_per_iteration": t / it, "objective": fx, "stopped_by": stop[0] if stop else ""}))
 PY
 }
 
+[ "$BUSY" = 1 ] && start_busy
 for precision in double float; do
   plmc_bin=$PLMC
   [ "$precision" = float ] && plmc_bin=$PLMC_FLOAT
@@ -73,29 +79,33 @@ for precision in double float; do
   fi
   r=0
   while [ "$r" -lt "$REPEATS" ]; do
-    [ -n "$plmc_bin" ] && run_plmc "$plmc_bin" "$precision" "$ITERATIONS"
-    run_logz "$precision" 1 "$ITERATIONS"
-    run_logz "$precision" 2 "$ITERATIONS"
+    for threads in 1 2; do
+      [ -n "$plmc_bin" ] && run_plmc "$plmc_bin" "$precision" "$ITERATIONS" "$threads"
+      run_logz "$precision" "$threads" "$ITERATIONS"
+    done
     r=$((r + 1))
   done
   if [ "$CONVERGE" = 1 ]; then
-    [ -n "$plmc_bin" ] && run_plmc "$plmc_bin" "$precision" 100
+    [ -n "$plmc_bin" ] && run_plmc "$plmc_bin" "$precision" 100 1
     run_logz "$precision" 1 0
   fi
 done
+stop_busy
 
-python3 - "$out" "$ITERATIONS" <<'PY'
+python3 - "$out" "$ITERATIONS" "$BUSY" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 limit = int(sys.argv[2])
 def med(xs): return statistics.median(xs) if xs else None
-print(f"fixed {limit} iterations, medians over the rounds (s / iteration), peak RSS the largest seen")
-print("| precision | program | threads | s / iteration | plmc / this | peak MB | objective | load (min-max) |")
+load = ", one busy competitor" if sys.argv[3] == "1" else ""
+print(f"fixed {limit} iterations, medians over the rounds (s / iteration), peak RSS the largest seen{load}")
+print("| precision | program | threads | s / iteration | plmc (same threads) / this | peak MB | objective | load (min-max) |")
 print("|---|---|---|---|---|---|---|---|")
 for p in ("double", "float"):
     fixed = [r for r in runs if r["precision"] == p and r["limit"] == limit]
-    base = med([r["s_per_iteration"] for r in fixed if r["program"] == "plmc"])
-    for prog, th in (("plmc", 1), ("logz", 1), ("logz", 2)):
+    for th in (1, 2):
+      base = med([r["s_per_iteration"] for r in fixed if r["program"] == "plmc" and r["threads"] == th])
+      for prog in ("plmc", "logz"):
         rs = [r for r in fixed if r["program"] == prog and r["threads"] == th]
         if not rs: continue
         s = med([r["s_per_iteration"] for r in rs])

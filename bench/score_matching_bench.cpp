@@ -14,6 +14,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 
 #include "logz/core/parallel.hpp"
@@ -50,9 +51,15 @@ GrbmFreeEnergy grbm() {
   return GrbmFreeEnergy(m);
 }
 
+/// Threads for the objectives: LOGZ_BENCH_THREADS (default 1), as score_matching_peers.sh sets it.
+Exec bench_exec() {
+  const char* v = std::getenv("LOGZ_BENCH_THREADS");
+  return Exec(v ? std::atoi(v) : 1);
+}
+
 template <class Model, class Objective>
 void run(benchmark::State& state, const Model& m, Objective&& objective) {
-  const Exec ex(1);
+  const Exec ex = bench_exec();
   VectorD g(Eigen::Index(m.num_parameters()));
   for (auto _ : state) benchmark::DoNotOptimize(objective(m, &g, ex));
   state.counters["epochs"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
@@ -112,11 +119,11 @@ void BM_ExpertsDsmDrawn(benchmark::State& state) {
 // projection, or one N(0, 1) noise draw (Box–Muller), per row, from each row's stream.
 void BM_DrawProjections(benchmark::State& state) {
   const SlicedOptions o{.projections = 1, .kind = Projection::rademacher, .seed = 1};
-  for (auto _ : state) benchmark::DoNotOptimize(sliced_projections_all(o, std::size_t(kRows), std::size_t(kDim), Exec(1)));
+  for (auto _ : state) benchmark::DoNotOptimize(sliced_projections_all(o, std::size_t(kRows), std::size_t(kDim), bench_exec()));
 }
 void BM_DrawNoise(benchmark::State& state) {
   const DenoisingOptions o{.sigmas = {0.1}, .draws = 1, .seed = 1};
-  for (auto _ : state) benchmark::DoNotOptimize(denoising_noise_all(o, std::size_t(kRows), std::size_t(kDim), Exec(1)));
+  for (auto _ : state) benchmark::DoNotOptimize(denoising_noise_all(o, std::size_t(kRows), std::size_t(kDim), bench_exec()));
 }
 
 // One pass of a product shape over all rows, 256-row blocks as row_blocks makes them.
