@@ -86,6 +86,11 @@ def measure_ceilings():
         sys.exit("roofline: measuring the ceilings failed: " + res.stderr[-500:])
     c = json.loads(res.stdout)
     c["blas"] = "OpenBLAS " + (env or {}).get("OPENBLAS_CORETYPE", "(detected)") if env else "NumPy's default BLAS"
+    # With AVX-512 VNNI logz multiplies 0/1 RBM states in 16-bit integers
+    # (kernels/binary_product): vpdpwssd does 32 multiply-adds where an FMA does 16, at
+    # the same instruction rate, so that roof is twice the float32 GEMM's.
+    c["vnni"] = " avx512_vnni" in open("/proc/cpuinfo").read()
+    c["gemm_i16"] = 2 * c["gemm_f32"] if c["vnni"] else c["gemm_f32"]
     return c
 
 
@@ -121,7 +126,7 @@ def workloads(logz, folder):
     flops_per_batch = 6 * 2 * 100 * 784 * 500
     bytes_per_batch = 10 * 784 * 500 * 4 + 6 * 100 * 784 * 4
     points.append(("PCD-1 784x500 RBM, batch 100", eps / 100 * flops_per_batch / 1e9, flops_per_batch / bytes_per_batch,
-                   "6 products of 100x784x500 per batch; W read 8x, written 2x", "f32"))
+                   "6 products of 100x784x500 per batch; W read 8x, written 2x", "i16"))
     # AIS on the RBM weight path: per beta and chain, the hidden product v W and the
     # visible product h W^T, 2 x 784 x nh multiply-adds each. Bytes: W read twice (float)
     # and the particles (100 x 784 floats) read twice and written once per beta.
@@ -133,7 +138,7 @@ def workloads(logz, folder):
         flops = betas * 100 * 2 * (2 * 784 * nh)
         bytes_ = betas * (2 * 784 * nh * 4 + 3 * 100 * 784 * 4)
         points.append((f"AIS 784x{nh} RBM, 100 chains", flops / sec / 1e9, flops / bytes_,
-                       "2 products of 100x784x%d per beta; W twice + particles 3x per beta" % nh, "f32"))
+                       "2 products of 100x784x%d per beta; W twice + particles 3x per beta" % nh, "i16"))
     # Pseudolikelihood on DHFR.a2m (plmc's settings), double: per evaluation each of the
     # N sequences gathers its L x q conditional potentials from the coupling matrix (one
     # add per site, other site and state) and scatters its weighted gradient back (one
@@ -150,6 +155,22 @@ def workloads(logz, folder):
         bytes_ = math.ceil(n_seq / 512) * 3 * (L * q) ** 2 * 8
         points.append(("pseudolikelihood DHFR (double), one evaluation", flops / per_eval / 1e9, flops / bytes_,
                        "3 N L^2 q; couplings + gradient 3x per 512 sequences", "f64"))
+    # Score matching on 50,000 x 64 rows, 64 Student-t experts (build/bench/score_matching_bench):
+    # SM and DSM (noise drawn once, as a fit) each take five products of 2 N K d FLOPs by
+    # 256-row blocks that stay in cache; bytes: the data read once (and DSM's noise).
+    bench = os.path.join(os.path.dirname(os.path.dirname(logz)), "..", "bench", "score_matching_bench")
+    if os.path.exists(bench):
+        res = subprocess.run([bench, "--benchmark_filter=experts64/(sm|dsm_drawn)/", "--benchmark_format=json"],
+                             capture_output=True, text=True, env=dict(os.environ, LOGZ_BENCH_THREADS="1"))
+        to_s = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+        n, k, d = 50000, 64, 64
+        for b in json.loads(res.stdout)["benchmarks"] if res.returncode == 0 else []:
+            name = b["name"].split("/")[2]
+            sec = b["cpu_time"] * to_s[b.get("time_unit", "ns")]
+            flops, bytes_ = 5 * 2 * n * k * d, (2 if name == "dsm_drawn" else 1) * n * d * 8
+            label = "score matching" if name == "sm" else "denoising score matching (noise drawn)"
+            points.append((f"{label}, 64 experts, 50,000 x 64", flops / sec / 1e9, flops / bytes_,
+                           "5 products of 2 N K d; data read once", "f64"))
     return points
 
 
@@ -165,7 +186,8 @@ def main():
     load = open("/proc/loadavg").read().split()[0]
     print(f"# roofline, {stamp}, 1 thread, load average {load}")
     print(f"Ceilings: GEMM {c['gemm_f32']:.1f} GFLOP/s float32, {c['gemm_f64']:.1f} float64 ({c['blas']}, 2048^3); "
-          f"memory {c['triad_gbs']:.1f} GB/s (STREAM triad, NumPy)\n")
+          f"memory {c['triad_gbs']:.1f} GB/s (STREAM triad, NumPy)"
+          + (f"; 16-bit integer products (AVX-512 VNNI) {c['gemm_i16']:.1f}, twice float32\n" if c["vnni"] else "\n"))
     print("| work | GFLOP/s | FLOP/byte | roof at that intensity (its precision) | fraction of the roof | models |")
     print("|---|---|---|---|---|---|")
     for name, gf, ai, model, prec in points:
@@ -180,7 +202,10 @@ def main():
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))
     x = np.logspace(-1, 3, 200)
-    for peak, style, label in ((c["gemm_f32"], "-", "float32 GEMM"), (c["gemm_f64"], "--", "float64 GEMM")):
+    roofs = [(c["gemm_f32"], "-", "float32 GEMM"), (c["gemm_f64"], "--", "float64 GEMM")]
+    if c["vnni"]:
+        roofs.insert(0, (c["gemm_i16"], ":", "int16 products (2x float32)"))
+    for peak, style, label in roofs:
         ax.loglog(x, np.minimum(peak, x * c["triad_gbs"]), style, color="0.3", label=f"{label} {peak:.0f} GFLOP/s")
     for i, (name, gf, ai, _, _) in enumerate(points):
         ax.loglog([ai], [gf], "o")
