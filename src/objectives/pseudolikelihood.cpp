@@ -9,9 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "logz/core/check.hpp"
 #include "logz/core/memory.hpp"
+#include "logz/core/vector_math.hpp"
 #include "logz/optim/lbfgs.hpp"
 
 namespace logz {
@@ -357,7 +359,12 @@ struct PseudolikelihoodObjective::Impl {
           for (std::size_t a = 1; a < q; ++a) m = std::max(m, u[a]);
           const T ux = u[x];
           T z = 0;
-          for (std::size_t a = 0; a < q; ++a) z += (u[a] = std::exp(u[a] - m));
+          if constexpr (std::is_same_v<T, double>) {
+            // Inlined (core/vector_math.hpp), not a call into the C library: 4% of a double fit.
+            for (std::size_t a = 0; a < q; ++a) z += (u[a] = vmath::exp_nonpositive(u[a] - m));
+          } else {
+            for (std::size_t a = 0; a < q; ++a) z += (u[a] = std::exp(u[a] - m));
+          }
           fx += w * double(m + std::log(z) - ux);
           const T scale = T(w) / z;
           for (std::size_t a = 0; a < q; ++a) u[a] *= scale;

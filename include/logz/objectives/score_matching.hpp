@@ -90,11 +90,13 @@ void check_sliced_options(const char* who, const SlicedOptions& options);
 void check_denoising_options(const char* who, const DenoisingOptions& options);
 
 /// The M projections of data row `row` (M × d, one per row): the stream
-/// Stream::derive(seed, Purpose::noise, row) drawn in order, d values per projection, so
+/// Stream::derive(seed, Purpose::noise, row) drawn in order, d values per projection
+/// (Rademacher: the lowest bit of one word each; Gaussian: Stream::fill_normal), so
 /// that projection m is the same for any M > m.
 MatrixD sliced_projections(const SlicedOptions& options, std::size_t row, std::size_t d);
 /// The K standard-normal draws ε of data row `row` at level `level` (K × d): the stream
-/// Stream::derive(seed, Purpose::noise, row).derive(Purpose::noise, level) in order.
+/// Stream::derive(seed, Purpose::noise, row).derive(Purpose::noise, level) in order, one
+/// Stream::fill_normal call per draw.
 MatrixD denoising_noise(const DenoisingOptions& options, std::size_t row, std::size_t level, std::size_t d);
 /// Every projection of J_SSM for `rows` data rows: row r·M + m is projection m of row r
 /// (sliced_projections(options, r, d)), drawn by fixed row blocks (the same values for
