@@ -1,6 +1,6 @@
 // Stream::fill_normal (core/rng.hpp): Box–Muller pairs, vectorised.
 //
-// ln u1 and (cos, sin)(2π u2) come from core/vector_math.hpp rather than from the C
+// ln u1 and (cos, sin)(2π u2) come from core/vecmath.hpp rather than from the C
 // library, whose log and cos are scalar calls (80% of normal()'s time): GCC vectorises the
 // pairs of a group of 16, and the bits are the same whether or not it does.
 #include <algorithm>
@@ -8,20 +8,20 @@
 #include <cstdint>
 
 #include "logz/core/rng.hpp"
-#include "logz/core/vector_math.hpp"
+#include "logz/core/vecmath.hpp"
 
 namespace logz {
 namespace {
 
 /// One Box–Muller pair from uniforms u1, u2 in (0, 1).
 inline void box_muller_pair(double u1, double u2, double& z0, double& z1) {
-  const double radius = std::sqrt(-2.0 * vmath::log_unit(u1));
+  const double radius = std::sqrt(-2.0 * log_unit(u1));
   // 2π u2 = (π/2)(k + r), k the nearest integer to 4 u2 (r = 4 u2 − k in [−½, ½] exactly),
   // then a quarter turn k times.
   const double t = 4.0 * u2;
   const std::int64_t k = std::int64_t(t + 0.5);
   double s, c;
-  vmath::sincos_octant((t - double(k)) * 1.57079632679489661923, s, c);
+  sincos_octant((t - double(k)) * 1.57079632679489661923, s, c);
   const int q = int(k & 3);
   const double cos2pi = q == 0 ? c : q == 1 ? -s : q == 2 ? -c : s;
   const double sin2pi = q == 0 ? s : q == 1 ? c : q == 2 ? -s : -c;

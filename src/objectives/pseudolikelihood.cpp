@@ -13,7 +13,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/core/memory.hpp"
-#include "logz/core/vector_math.hpp"
+#include "logz/core/vecmath.hpp"
 #include "logz/optim/lbfgs.hpp"
 
 namespace logz {
@@ -360,8 +360,8 @@ struct PseudolikelihoodObjective::Impl {
           const T ux = u[x];
           T z = 0;
           if constexpr (std::is_same_v<T, double>) {
-            // Inlined (core/vector_math.hpp), not a call into the C library: 4% of a double fit.
-            for (std::size_t a = 0; a < q; ++a) z += (u[a] = vmath::exp_nonpositive(u[a] - m));
+            // Inlined (core/vecmath.hpp), not a call into the C library: 4% of a double fit.
+            for (std::size_t a = 0; a < q; ++a) z += (u[a] = exp_nonpositive(u[a] - m));
           } else {
             for (std::size_t a = 0; a < q; ++a) z += (u[a] = std::exp(u[a] - m));
           }

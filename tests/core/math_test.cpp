@@ -7,8 +7,10 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <vector>
 
+#include "logz/core/rng.hpp"
 #include "logz/core/vecmath.hpp"
 #include "support/rbm_fixtures.hpp"
 
@@ -200,6 +202,32 @@ TEST(VecMath, ManyLargeFactorsDoNotOverflow) {
   const std::vector<double> x(100000, 0.0);
   EXPECT_NEAR(sum_softplus(x.data(), x.size()), 100000 * std::log(2.0), 1e-13 * 100000 * std::log(2.0));
   EXPECT_NEAR(sum_softplus_difference(x.data(), x.size(), 1.0, 0.0), 0.0, 1e-10);
+}
+
+// log_unit and sincos_octant (Stream::fill_normal's) against long double over their domains and at
+// their reduction edges.
+constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
+
+TEST(VecMath, LogOfTheUnitIntervalIsWithinFourUlp) {
+  Stream s = Stream::derive(42, Purpose::user, 0);
+  auto check = [](double x) {
+    const long double exact = std::log((long double)x);
+    EXPECT_NEAR(log_unit(x), double(exact), 4 * kEpsilon * std::fabs(double(exact)) + 1e-300) << x;
+  };
+  for (int i = 0; i < 200000; ++i) check(s.uniform_double());
+  for (double x : {0x1p-53, 0x1p-1022, 0.5, 0.70710678118654746, 0.70710678118654757, 1 - 0x1p-53, 1.0}) check(x);
+}
+
+TEST(VecMath, SineAndCosineOfAnOctantAreWithinFourUlp) {
+  Stream s = Stream::derive(43, Purpose::user, 0);
+  auto check = [](double x) {
+    double sine = 0, cosine = 0;
+    sincos_octant(x, sine, cosine);
+    EXPECT_NEAR(sine, double(std::sin((long double)x)), 4 * kEpsilon * std::fabs(x)) << x;
+    EXPECT_NEAR(cosine, double(std::cos((long double)x)), 4 * kEpsilon) << x;
+  };
+  for (int i = 0; i < 200000; ++i) check((2 * s.uniform_double() - 1) * std::numbers::pi / 4);
+  for (double x : {0.0, 1e-300, -1e-300, std::numbers::pi / 4, -std::numbers::pi / 4}) check(x);
 }
 
 }  // namespace
