@@ -258,23 +258,11 @@ float largest_magnitude(const Eigen::Ref<const MatrixF>& b) {
   return zero == 0.0f && std::isfinite(top) ? top : std::numeric_limits<float>::quiet_NaN();
 }
 
-void FixedPointMatrix::assign(const Eigen::Ref<const MatrixF>& b) {
-  check_arg(try_assign(b), "FixedPointMatrix: the matrix has a non-finite entry");
-}
-
-bool FixedPointMatrix::try_assign(const Eigen::Ref<const MatrixF>& b) {
+FixedPointMatrix::FixedPointMatrix(const Eigen::Ref<const MatrixF>& b) {
   const float top = largest_magnitude(b);
-  if (std::isnan(top)) return false;
+  check_arg(!std::isnan(top), "FixedPointMatrix: the matrix has a non-finite entry");
   prepare(std::size_t(b.rows()), std::size_t(b.cols()), top);
   assign_columns(b, 0, n_);
-  return true;
-}
-
-void FixedPointMatrix::assign_transposed(const Eigen::Ref<const MatrixF>& a) {
-  const float top = largest_magnitude(a);
-  check_arg(!std::isnan(top), "FixedPointMatrix: the matrix has a non-finite entry");
-  prepare(std::size_t(a.cols()), std::size_t(a.rows()), top);
-  assign_columns_transposed(a, 0, n_);
 }
 
 void FixedPointMatrix::assign_columns(const Eigen::Ref<const MatrixF>& b, std::size_t j0, std::size_t j1) {
@@ -338,7 +326,7 @@ bool FixedPointWeights::try_assign(const MatrixF& weights, const Exec& ex) {
   const auto nv = std::size_t(weights.rows()), nh = std::size_t(weights.cols());
   // The largest magnitude by blocks of rows (max is exact: any split gives the same
   // scale), then W's panels and Wᵀ's panels as the tasks of one region.
-  const Blocks rows = column_blocks(nv);
+  const Blocks rows = row_blocks(nv);
   const float top = parallel_reduce(
       ex, rows.count(), 0.0f,
       [&](std::size_t t) { return largest_magnitude(weights.middleRows(Eigen::Index(rows.begin(t)), Eigen::Index(rows.size(t)))); },

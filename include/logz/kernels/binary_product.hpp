@@ -57,18 +57,13 @@ class FixedPointMatrix {
   static constexpr std::size_t panel = 16;
 
   FixedPointMatrix() = default;
-  /// B_q and s from B [k, n]; s = 1 when B is all zeros. B must be finite.
-  explicit FixedPointMatrix(const Eigen::Ref<const MatrixF>& b) { assign(b); }
-  /// The same, reusing this object's storage (a trainer re-rounds W at every update).
-  void assign(const Eigen::Ref<const MatrixF>& b);
-  /// assign, or false (and this object unusable) when B has a non-finite entry: a
-  /// diverging fit falls back to float products and meets its own divergence check.
-  bool try_assign(const Eigen::Ref<const MatrixF>& b);
-  /// B = aᵀ for a [n, k]: W's transpose for the visible layer's product, without a copy.
-  void assign_transposed(const Eigen::Ref<const MatrixF>& a);
+  /// B_q and s from B [k, n]; s = 1 when B is all zeros. Throws Error(Exit::usage) when
+  /// B has a non-finite entry.
+  explicit FixedPointMatrix(const Eigen::Ref<const MatrixF>& b);
 
-  /// In parts, so that blocks of columns can be rounded on several threads: sizes for a
-  /// [k, n] matrix and s = top / 32767, where top ≥ max|B| (1 for probabilities) ...
+  /// In parts, reusing this object's storage (a trainer re-rounds at every update) and so
+  /// that blocks of columns can be rounded on several threads: sizes for a [k, n] matrix
+  /// and s = top / 32767, where top ≥ max|B| (1 for probabilities) ...
   void prepare(std::size_t k, std::size_t n, float top);
   /// ... then columns [j0, j1) of B (j0 at a panel), each block once.
   void assign_columns(const Eigen::Ref<const MatrixF>& b, std::size_t j0, std::size_t j1);
