@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@ namespace {
 constexpr std::size_t kTileStates = 128;
 constexpr std::size_t kSequenceBlock = 512;
 constexpr std::size_t kAlign = 16;
+static_assert(kSequenceBlock <= 65535, "offsets in a block of sequences are 16-bit");
 
 std::size_t round_up(std::size_t n, std::size_t k) { return (n + k - 1) / k * k; }
 
@@ -36,15 +38,40 @@ inline void add_row(T* __restrict dst, const T* __restrict src, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) dst[c] += src[c];
 }
 
-// dst0..dst3 += src: four different rows, src read once.
+// row[0, C) += Σ_k rows[order[k]][0, C) over k < count, in that order, with the C
+// entries held in registers (C = NV vectors of 64 bytes): one load and store of `row`
+// for the whole run instead of one per term. Explicit vectors: left to itself, GCC
+// vectorises across the run with gathers and keeps the sums in memory.
 template <class T>
-inline void add_to_rows4(T* __restrict d0, T* __restrict d1, T* __restrict d2, T* __restrict d3,
-                         const T* __restrict src, std::size_t n) {
-#pragma omp simd
-  for (std::size_t k = 0; k < n; ++k) {
-    const T v = src[k];
-    d0[k] += v, d1[k] += v, d2[k] += v, d3[k] += v;
+struct Vector64;
+template <>
+struct Vector64<double> {
+  typedef double type __attribute__((vector_size(64)));
+};
+template <>
+struct Vector64<float> {
+  typedef float type __attribute__((vector_size(64)));
+};
+
+template <std::size_t NV, class T>
+inline void add_rows_in_order(T* row, const T* rows, std::size_t stride, const std::uint16_t* order,
+                              std::size_t count) {
+  using V = typename Vector64<T>::type;
+  constexpr std::size_t lanes = 64 / sizeof(T);
+  V acc[NV];
+#pragma GCC unroll 16
+  for (std::size_t v = 0; v < NV; ++v) std::memcpy(&acc[v], row + v * lanes, 64);
+  for (std::size_t k = 0; k < count; ++k) {
+    const T* src = rows + std::size_t(order[k]) * stride;
+#pragma GCC unroll 16
+    for (std::size_t v = 0; v < NV; ++v) {
+      V x;
+      std::memcpy(&x, src + v * lanes, 64);
+      acc[v] += x;
+    }
   }
+#pragma GCC unroll 16
+  for (std::size_t v = 0; v < NV; ++v) std::memcpy(row + v * lanes, &acc[v], 64);
 }
 
 template <class T>
@@ -52,6 +79,18 @@ inline void add_rows4(T* __restrict dst, const T* __restrict a, const T* __restr
                       const T* __restrict d, std::size_t n) {
 #pragma omp simd
   for (std::size_t k = 0; k < n; ++k) dst[k] += (a[k] + b[k]) + (c[k] + d[k]);
+}
+
+// Calls f(std::integral_constant<NV>, c) for consecutive chunks [c, c + NV·64 bytes) of
+// a row of `stride` entries (a multiple of kAlign), as many 16-vector chunks as fit.
+template <class T, class F>
+inline void for_register_chunks(std::size_t stride, F&& f) {
+  constexpr std::size_t lanes = 64 / sizeof(T), tail = kAlign / lanes;
+  static_assert(tail >= 1 && tail * lanes == kAlign, "a stride is whole 64-byte vectors");
+  std::size_t c = 0;
+  for (; c + 16 * lanes <= stride; c += 16 * lanes) f(std::integral_constant<std::size_t, 16>{}, c);
+  for (; c + 8 * lanes <= stride; c += 8 * lanes) f(std::integral_constant<std::size_t, 8>{}, c);
+  for (; c < stride; c += kAlign) f(std::integral_constant<std::size_t, tail>{}, c);
 }
 
 }  // namespace
@@ -142,7 +181,11 @@ std::size_t pseudolikelihood_memory_bytes(std::size_t n, std::size_t l, std::siz
   const std::size_t params = checked_sum(checked_product(l, q, what),
                                          checked_product(num_coupling_blocks(l, config.variant), q * q, what), what);
   const std::size_t optimiser = checked_product(checked_product(params, elem, what), 2 * config.memory + 3, what);
-  return checked_sum(checked_sum(kernel, optimiser, what), checked_product(n, l, what), what);
+  // The states site by site (a byte each) and each block's order by state (16 bits each).
+  const std::size_t blocks = (n + kSequenceBlock - 1) / kSequenceBlock;
+  const std::size_t states = checked_sum(checked_product(checked_product(n, l, what), 3, what),
+                                         checked_product(checked_product(l, blocks, what), 2 * (q + 2), what), what);
+  return checked_sum(checked_sum(kernel, optimiser, what), states, what);
 }
 
 // ---------------------------------------------------------------------------------
@@ -165,6 +208,12 @@ struct PseudolikelihoodObjective::Impl {
   double lambda_h = 0, lambda_e = 0;
   Exec exec{1};
   std::vector<std::uint8_t> xt;  // L × N: states site by site, so a block of sequences is contiguous
+  // Per site j and block of sequences: the block's sequences (offsets in the block, L × N
+  // like xt) ordered by their state at j, ascending within a state, and where each
+  // state's run starts (q + 2 offsets per site and block). The scatter sums a run into
+  // one coupling row in registers, in the same order as a pass over the sequences.
+  std::vector<std::uint16_t> by_state;
+  std::vector<std::uint16_t> state_start;
   VectorD weights;
   Blocks tiles{0, 1}, seq_blocks{0, 1};
   VectorD grad_h;  // Σ over sequences of the field gradient, per tile's sites
@@ -323,8 +372,11 @@ struct PseudolikelihoodObjective::Impl {
     double fx = 0;
     for (std::size_t sb = 0; sb < seq_blocks.count(); ++sb) {
       const std::size_t s0 = seq_blocks.begin(sb), nb = seq_blocks.size(sb);
-      for (std::size_t s = 0; s < nb; ++s)
+      for (std::size_t s = 0; s < nb; ++s) {  // the padding stays 0: the scatter adds it
         for (std::size_t k = 0; k < width; ++k) pot[s * stride + k] = T(theta[col0 + k]);
+        std::fill(pot.begin() + std::ptrdiff_t(s * stride + width), pot.begin() + std::ptrdiff_t((s + 1) * stride),
+                  T(0));
+      }
       // Gather: potentials += E[(j, x_sj), tile] over j, four sites at a time.
       std::size_t j = 0;
       for (; j + 4 <= l; j += 4) {
@@ -373,24 +425,19 @@ struct PseudolikelihoodObjective::Impl {
           for (std::size_t a = 0; a < q; ++a) gha[a] += double(u[a]);
         }
       }
-      // Scatter: G[(j, x_sj), tile] += residual, four sites at a time (distinct rows).
-      for (j = 0; j + 4 <= l; j += 4) {
-        T* g0 = g.data() + j * q1 * stride;
-        T* g1 = g0 + q1 * stride;
-        T* g2 = g1 + q1 * stride;
-        T* g3 = g2 + q1 * stride;
-        const std::uint8_t* x0 = xt.data() + j * n + s0;
-        const std::uint8_t* x1 = x0 + n;
-        const std::uint8_t* x2 = x1 + n;
-        const std::uint8_t* x3 = x2 + n;
-        for (std::size_t s = 0; s < nb; ++s)
-          add_to_rows4(g0 + x0[s] * stride, g1 + x1[s] * stride, g2 + x2[s] * stride, g3 + x3[s] * stride,
-                       pot.data() + s * stride, width);
-      }
-      for (; j < l; ++j) {
-        T* gj = g.data() + j * q1 * stride;
-        const std::uint8_t* xj = xt.data() + j * n + s0;
-        for (std::size_t s = 0; s < nb; ++s) add_row(gj + xj[s] * stride, pot.data() + s * stride, width);
+      // Scatter: G[(j, b), tile] += the residuals of the sequences with x_sj = b, each
+      // state's run summed in registers (the absent state's row is never read: skipped).
+      for (j = 0; j < l; ++j) {
+        const std::uint16_t* order = by_state.data() + j * n + s0;
+        const std::uint16_t* start = state_start.data() + (j * seq_blocks.count() + sb) * (q1 + 1);
+        for (std::size_t b = 0; b < q; ++b) {
+          const std::size_t k0 = start[b], count = std::size_t(start[b + 1]) - k0;
+          if (count == 0) continue;
+          T* row = g.data() + (j * q1 + b) * stride;
+          for_register_chunks<T>(stride, [&](auto nv, std::size_t c) {
+            add_rows_in_order<decltype(nv)::value>(row + c, pot.data() + c, stride, order + k0, count);
+          });
+        }
       }
     }
     for (std::size_t k = 0; k < width; ++k) grad_h[Eigen::Index(col0 + k)] = gh[k];
@@ -456,6 +503,20 @@ PseudolikelihoodObjective::PseudolikelihoodObjective(const PottsData& data, PlVa
   const std::size_t sites_per_tile = std::max<std::size_t>(1, kTileStates / m.q);
   m.tiles = Blocks{m.l, sites_per_tile};
   m.seq_blocks = Blocks{m.n, kSequenceBlock};
+  // Stable counting sort of each block's sequences by their state at each site.
+  const std::size_t nblocks = m.seq_blocks.count();
+  m.by_state.resize(m.n * m.l);
+  m.state_start.assign(m.l * nblocks * (m.q1 + 1), 0);
+  for (std::size_t j = 0; j < m.l; ++j)
+    for (std::size_t sb = 0; sb < nblocks; ++sb) {
+      const std::size_t s0 = m.seq_blocks.begin(sb), nb = m.seq_blocks.size(sb);
+      const std::uint8_t* x = m.xt.data() + j * m.n + s0;
+      std::uint16_t* start = m.state_start.data() + (j * nblocks + sb) * (m.q1 + 1);
+      for (std::size_t s = 0; s < nb; ++s) ++start[x[s] + 1];
+      for (std::size_t b = 0; b < m.q1; ++b) start[b + 1] = std::uint16_t(start[b + 1] + start[b]);
+      std::vector<std::uint16_t> next(start, start + m.q1);
+      for (std::size_t s = 0; s < nb; ++s) m.by_state[j * m.n + s0 + next[x[s]]++] = std::uint16_t(s);
+    }
   const std::size_t nt = m.tiles.count();
   m.pair_lock = std::make_unique<std::mutex[]>(nt * nt);
   m.pair_written.assign(nt * nt, 0);
