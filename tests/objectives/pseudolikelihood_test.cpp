@@ -99,19 +99,23 @@ TEST(Pseudolikelihood, ObjectiveMatchesItsDefinition) {
 }
 
 TEST(Pseudolikelihood, GradientMatchesFiniteDifferences) {
-  for (PlVariant v : {PlVariant::symmetric, PlVariant::asymmetric}) {
-    const PottsData d = random_data(7, 40, 5, 3, true);
-    PseudolikelihoodObjective f(d, v, PlPrecision::float64, 0.2, 0.5, Exec(1));
-    const VectorD th = random_theta(11, f.num_parameters());
-    VectorD g, scratch;
-    f(th, g);
-    const double h = 1e-5;
-    for (Eigen::Index k = 0; k < th.size(); ++k) {
-      VectorD tp = th, tm = th;
-      tp[k] += h, tm[k] -= h;
-      const double fd = (f(tp, scratch) - f(tm, scratch)) / (2 * h);
-      // Central differences: truncation O(h²·f''') and rounding O(ε|f|/h) ≈ 1e-9 here.
-      EXPECT_NEAR(g[k], fd, 1e-6 * (1 + std::abs(fd))) << "variant " << int(v) << " parameter " << k;
+  // 1,100 sequences: three blocks of the scatter's state runs, the last one partial.
+  for (std::size_t n : {40, 1100}) {
+    for (PlVariant v : {PlVariant::symmetric, PlVariant::asymmetric}) {
+      const PottsData d = random_data(7, n, 5, 3, true);
+      PseudolikelihoodObjective f(d, v, PlPrecision::float64, 0.2, 0.5, Exec(1));
+      const VectorD th = random_theta(11, f.num_parameters());
+      VectorD g, scratch;
+      f(th, g);
+      const double h = 1e-5;
+      for (Eigen::Index k = 0; k < th.size(); ++k) {
+        VectorD tp = th, tm = th;
+        tp[k] += h, tm[k] -= h;
+        const double fd = (f(tp, scratch) - f(tm, scratch)) / (2 * h);
+        // Central differences: truncation O(h²·f'''), rounding O(ε|f|/h): 1e-9 (40 rows), 1e-7 (1,100).
+        EXPECT_NEAR(g[k], fd, 1e-6 * (1 + std::abs(fd)))
+            << n << " sequences, variant " << int(v) << ", parameter " << k;
+      }
     }
   }
 }
@@ -129,7 +133,7 @@ TEST(Pseudolikelihood, SinglePrecisionAgreesWithDouble) {
 }
 
 TEST(Pseudolikelihood, ThreadCountDoesNotChangeBits) {
-  // 60 sites × q 5: three tiles; 300 sequences: three sequence blocks.
+  // 60 sites × q 5: three tiles, the tasks spread over the threads.
   const PottsData d = random_data(19, 300, 60, 5, true);
   for (PlPrecision p : {PlPrecision::float64, PlPrecision::float32}) {
     PseudolikelihoodObjective f1(d, PlVariant::symmetric, p, 0.01, 0.1, Exec(1));
