@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   logz::io::remove_temporaries_on_signals();  // Ctrl-C leaves no half-written file behind
   const int code = logz::cli::run_main(argc, argv);
   // 75 is a verdict (--strict), the same on every rank: not a failure to end the job for.
-  if (code != 0 && code != int(logz::Exit::temp_fail) && logz::ranks::distributed())
+  if (code != 0 && code != int(logz::Exit::temp_fail) && logz::ranks::size() > 1)
     logz::ranks::abort(code, "ending every rank of the job (the error is above)");
   logz::ranks::finish();
   return code;

@@ -77,6 +77,37 @@ void abort(int code, const std::string& message) {
   std::_Exit(code);
 }
 
+namespace {
+int g_alone = 0;  // Alone guards alive (set by the calling thread only)
+}  // namespace
+
+bool distributed() { return g_size > 1 && g_alone == 0; }
+Alone::Alone() { ++g_alone; }
+Alone::~Alone() { --g_alone; }
+
+void share_strings(std::vector<std::string>& items) {
+  if (g_size == 1) return;
+  const std::size_t n = items.size();
+  const Range mine = owned(n);
+  std::vector<std::uint64_t> sizes(n);
+  for (std::size_t i = mine.begin; i < mine.end; ++i) sizes[i] = items[i].size();
+  share(sizes.data(), item_bounds(n, sizeof(std::uint64_t)));
+  std::vector<std::size_t> start(n + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) start[i + 1] = start[i] + std::size_t(sizes[i]);
+  std::string all(start[n], '\0');
+  for (std::size_t i = mine.begin; i < mine.end; ++i) items[i].copy(all.data() + start[i], items[i].size());
+  std::vector<std::size_t> bounds(std::size_t(g_size) + 1);
+  for (int r = 0; r <= g_size; ++r) bounds[std::size_t(r)] = start[owned(n, r, g_size).begin];
+  share(all.data(), bounds);
+  for (std::size_t i = 0; i < n; ++i) items[i] = all.substr(start[i], start[i + 1] - start[i]);
+}
+
+std::vector<std::size_t> item_bounds(std::size_t n, std::size_t per_item) {
+  std::vector<std::size_t> b(std::size_t(g_size) + 1);
+  for (int r = 0; r <= g_size; ++r) b[std::size_t(r)] = owned(n, r, g_size).begin * per_item;
+  return b;
+}
+
 void share(void* data, std::span<const std::size_t> bounds) {
   if (g_size == 1) return;
   check_arg(bounds.size() == std::size_t(g_size) + 1, "ranks::share: {} bounds for {} ranks", bounds.size(), g_size);

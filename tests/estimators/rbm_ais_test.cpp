@@ -200,5 +200,37 @@ TEST(LogZEstimate, WeightSummaryAndQuantile) {
   EXPECT_TRUE(std::isnan(summarize_log_weights(std::vector<double>{1.0}).std_error));
 }
 
+TEST(LogZEstimate, BytesRoundTripEveryFieldBitForBit) {
+  LogZEstimate e;
+  e.method = "bridge";
+  e.log_z = -1234.5678901234567, e.std_error = std::numeric_limits<double>::quiet_NaN();
+  e.error_method = "sd over runs", e.ess = 17.25, e.dof = 3, e.num_samples = 99, e.log_z_base = -0.0;
+  e.log_weights = {1e-300, -std::numeric_limits<double>::infinity(), 3.5};
+  StepDiagnostics d;
+  d.beta = 0.5, d.ess = 3, d.resampled = true, d.rhat = 1.01, d.unique_ancestors = 7;
+  e.steps = {d, StepDiagnostics{}};
+  e.seconds = 2.5;
+  e.warn({"low_ess", "ESS 3 < 10", "more chains"});
+  e.warn({"rhat", "", "é ✓"});
+  const std::string bytes = to_bytes(e);
+  const LogZEstimate r = estimate_from_bytes(bytes);
+  EXPECT_EQ(to_bytes(r), bytes);  // every field, NaN and -0.0 included, bit for bit
+  EXPECT_EQ(r.method, "bridge");
+  EXPECT_EQ(r.log_z, e.log_z);
+  EXPECT_TRUE(std::isnan(r.std_error));
+  EXPECT_TRUE(std::signbit(r.log_z_base));
+  EXPECT_EQ(r.log_weights, e.log_weights);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_TRUE(r.steps[0].resampled);
+  EXPECT_EQ(r.steps[0].unique_ancestors, 7);
+  EXPECT_FALSE(r.reliable);
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[1].advice, "é ✓");
+  // Bytes cut short or with bytes left over are refused, not read past their end.
+  for (std::size_t cut : {std::size_t(0), std::size_t(5), bytes.size() / 2, bytes.size() - 1})
+    EXPECT_THROW(estimate_from_bytes(std::string_view(bytes).substr(0, cut)), std::logic_error) << cut;
+  EXPECT_THROW(estimate_from_bytes(bytes + "x"), std::logic_error);
+}
+
 }  // namespace
 }  // namespace logz

@@ -82,6 +82,13 @@ same_bits "RAISE, Ising" estimate --model "$T/ising.npz" --method raise --data "
 same_bits "AIS, narrow RBM" estimate --model "$T/rbm_narrow.npz" --method ais --chains 200 --betas 300 --replicates 1 --seed 7
 same_bits "AIS, wide RBM" estimate --model "$T/rbm_wide.npz" --method ais --chains 200 --betas 300 --replicates 1 --seed 8
 same_bits "AIS, RBM from its modes (with the reverse and base checks)" estimate --model "$T/rbm_modes.npz" --method ais --chains 200 --betas 200 --replicates 1 --seed 9
+# SMC spreads its runs over the ranks (resampling inside each run); replicates go over the
+# ranks when the ranks divide them (6 at -np 2 and 3; 4 at -np 3 go one after the other).
+same_bits "SMC, Ising, 5 runs with resampling" estimate --model "$T/ising.npz" --method smc --chains 100 --betas 60 --runs 5 --ess-threshold 0.9 --replicates 1 --seed 10
+same_bits "SMC, Ising, 6 replicates of one run" estimate --model "$T/ising.npz" --method smc --chains 60 --betas 40 --runs 6 --replicates 6 --seed 11
+same_bits "SMC, Ising, 2 replicates of one run (a run whole on one rank of 3)" estimate --model "$T/ising.npz" --method smc --chains 60 --betas 40 --runs 2 --replicates 6 --seed 11
+same_bits "bridge with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --method bridge --chains 12 --betas 8 --samples 20 --replicates 6 --seed 12
+same_bits "TI with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --method ti --chains 12 --betas 8 --samples 20 --replicates 6 --seed 13
 
 # A rank killed mid-run ends the job: mpirun exits non-zero, and soon.
 "${MPI[@]}" -np 2 "$LOGZ" estimate --model "$T/ising.npz" --method ais --chains 4000 --betas 2000000 --replicates 1 \

@@ -188,19 +188,35 @@ class RunsObserver {
 /// threads, the runs are the tasks of one parallel region (each run on one thread: a
 /// coarse region that a busy machine's paused thread holds up for one run at most);
 /// otherwise they run one after the other, each on every thread. Every run's blocks are
-/// fixed by its size, so the bits are the same either way.
+/// fixed by its size, so the bits are the same either way. Under mpirun, when the ranks
+/// divide the runs, each rank makes its own range of them alone and the runs are then
+/// shared (no messages while they run); otherwise the runs go one after the other, each
+/// spreading its work over the ranks where its estimator can.
 template <class Run>
 ReplicatedEstimate replicate(const EstimateConfig& config, const Exec& ex, Observer& obs, Run&& run) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t R = replicate_count(config);
   std::vector<LogZEstimate> runs(R);
-  // Under mpirun the runs go one after the other: each spreads its blocks over the ranks.
-  if (R > 1 && ex.threads() > 1 && R >= std::size_t(ex.threads()) && !ranks::distributed()) {
-    detail::RunsObserver each(obs, R);
-    parallel_for(ex, R, [&](std::size_t r) { runs[r] = run(replicate_config(config, r, R), ex, each.run(r)); });
+  const bool by_rank = ranks::distributed() && !logz::detail::in_task() && R % std::size_t(ranks::size()) == 0;
+  const ranks::Range mine = by_rank ? ranks::owned(R) : ranks::Range{0, R};
+  std::optional<ranks::Alone> alone;
+  if (by_rank) alone.emplace();
+  if (mine.size() > 1 && ex.threads() > 1 && mine.size() >= std::size_t(ex.threads()) && !ranks::distributed()) {
+    detail::RunsObserver each(obs, mine.size());
+    parallel_for(ex, mine.size(), [&](std::size_t i) {
+      const std::size_t r = mine.begin + i;
+      runs[r] = run(replicate_config(config, r, R), ex, each.run(i));
+    });
     each.flush();
   } else {
-    for (std::size_t r = 0; r < R; ++r) runs[r] = run(replicate_config(config, r, R), ex, obs);
+    for (std::size_t r = mine.begin; r < mine.end; ++r) runs[r] = run(replicate_config(config, r, R), ex, obs);
+  }
+  alone.reset();
+  if (by_rank) {
+    std::vector<std::string> bytes(R);
+    for (std::size_t r = mine.begin; r < mine.end; ++r) bytes[r] = to_bytes(runs[r]);
+    ranks::share_strings(bytes);
+    for (std::size_t r = 0; r < R; ++r) runs[r] = estimate_from_bytes(bytes[r]);
   }
   ReplicatedEstimate out = combine_replicates(std::move(runs));
   out.combined.seconds = seconds_since(t0);

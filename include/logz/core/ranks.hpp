@@ -14,15 +14,19 @@
 /// Only the calling thread of a run talks to other ranks (MPI_THREAD_FUNNELED), and only
 /// outside parallel tasks: every rank makes the same calls in the same order.
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 namespace logz::ranks {
 
 /// This process's rank (0 without MPI) and the number of ranks (1 without MPI).
 int rank();
 int size();
-inline bool distributed() { return size() > 1; }
+/// Whether work is spread over several ranks now: several ranks and no Alone alive.
+bool distributed();
 
 /// A range [begin, end) of blocks.
 struct Range {
@@ -34,11 +38,52 @@ inline Range owned(std::size_t n, int r, int ranks) {
   return {n * std::size_t(r) / std::size_t(ranks), n * std::size_t(r + 1) / std::size_t(ranks)};
 }
 inline Range owned(std::size_t n) { return owned(n, rank(), size()); }
+/// The rank that owns block i of [0, n) (i < n).
+inline int owner(std::size_t i, std::size_t n) {
+  int r = 0;
+  while (owned(n, r, size()).end <= i) ++r;
+  return r;
+}
 
 /// Sends every rank's part of `data` to all ranks, in place: rank r's part is the bytes
 /// [bounds[r], bounds[r + 1]) (bounds has size() + 1 entries, non-decreasing). Every rank
 /// calls it with the same bounds. Nothing happens with one rank.
 void share(void* data, std::span<const std::size_t> bounds);
+
+/// Every rank's part of `data`, n items of `per_item` bytes, where rank r owns the items
+/// owned(n, r, size()): the bounds that `share` takes.
+std::vector<std::size_t> item_bounds(std::size_t n, std::size_t per_item);
+
+/// Sends rank `root`'s vector (its size and its items) to every rank; the others' are
+/// replaced. Nothing happens with one rank.
+template <class T>
+void broadcast(std::vector<T>& v, int root) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (!distributed()) return;
+  const auto from_root = [&](std::size_t bytes) {
+    std::vector<std::size_t> b(std::size_t(size()) + 1, 0);
+    for (std::size_t r = std::size_t(root) + 1; r < b.size(); ++r) b[r] = bytes;
+    return b;
+  };
+  std::uint64_t n = v.size();
+  share(&n, from_root(sizeof n));
+  v.resize(std::size_t(n));
+  share(v.data(), from_root(v.size() * sizeof(T)));
+}
+
+/// n byte strings of which each rank filled the ones it owns (owned(n)); afterwards every
+/// rank holds them all. Nothing happens with one rank.
+void share_strings(std::vector<std::string>& items);
+
+/// While one lives, this process acts as a run of its own: distributed() is false, so
+/// the work it starts stays on this rank (its runs are shared when they end).
+class Alone {
+ public:
+  Alone();
+  ~Alone();
+  Alone(const Alone&) = delete;
+  Alone& operator=(const Alone&) = delete;
+};
 
 /// Starts MPI when this process was started by mpirun (and the build has MPI); throws
 /// Error(Exit::usage) when it was started by mpirun with several ranks but the build has

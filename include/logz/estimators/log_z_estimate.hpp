@@ -8,6 +8,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -65,6 +66,12 @@ struct LogZEstimate {
   /// Student's t quantile with `dof` degrees of freedom when dof is finite.
   std::pair<double, double> interval(double level = 0.95) const;
 };
+
+/// Every field of an estimate as bytes, and back (bit for bit): how a run made on one rank
+/// reaches the others (api/estimate.hpp replicate). The bytes are for this build only.
+std::string to_bytes(const LogZEstimate& e);
+/// Throws std::logic_error for bytes that to_bytes did not make.
+LogZEstimate estimate_from_bytes(std::string_view bytes);
 
 /// Two-sided standard normal quantile: z with P(|N(0,1)| <= z) = level.
 double normal_two_sided_quantile(double level);

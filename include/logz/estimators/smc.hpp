@@ -79,6 +79,7 @@
 #include "logz/core/math.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/estimators/log_z_estimate.hpp"
 #include "logz/estimators/method.hpp"
@@ -372,13 +373,21 @@ LogZEstimate smc(const P& path, const SmcConfig& config, const Exec& ex, Observe
   detail::check_smc_config(config, "smc");
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t per_run = config.schedule ? config.schedule->steps() : 1;
-  ProgressTicker ticker(obs, "SMC", config.runs * per_run);
+  // Under mpirun each rank makes its own range of the runs (each run's bits do not
+  // depend on where it runs), and the runs' log Ẑ and run 0's table are then shared.
+  const bool spread = ranks::distributed() && !detail::in_task();
+  const ranks::Range mine = spread ? ranks::owned(config.runs) : ranks::Range{0, config.runs};
+  ProgressTicker ticker(obs, "SMC", mine.size() * per_run);
   std::vector<double> log_w(config.runs);
   std::vector<StepDiagnostics> steps;
-  for (std::size_t r = 0; r < config.runs; ++r) {
+  for (std::size_t r = mine.begin; r < mine.end; ++r) {
     detail::SmcRun run = detail::smc_run(path, config, r, ex, r == 0, ticker);
     log_w[r] = run.log_z_ratio;
     if (r == 0) steps = std::move(run.steps);
+  }
+  if (spread) {
+    ranks::share(log_w.data(), ranks::item_bounds(config.runs, sizeof(double)));
+    ranks::broadcast(steps, ranks::owner(0, config.runs));
   }
   ticker.finish();
   const WeightSummary ws = summarize_log_weights(log_w);
