@@ -14,6 +14,7 @@
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
+#include "logz/core/ranks.hpp"
 
 namespace logz {
 namespace {
@@ -83,7 +84,7 @@ double grbm_exact_log_z(const GaussianRbm& model, const Exec& ex) {
   const std::size_t k = std::min<std::size_t>(m, 6);
   const std::size_t low = m - k;
   const std::uint64_t per_block = std::uint64_t(1) << low;
-  const LogSum total = parallel_reduce(
+  const LogSum total = ranks::spread_reduce(
       ex, std::size_t(1) << k, LogSum{},
       [&](std::size_t t) {
         VectorD h = VectorD::Zero(Eigen::Index(m));

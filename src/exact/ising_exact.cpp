@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "logz/core/math.hpp"
+#include "logz/core/ranks.hpp"
 
 namespace logz {
 namespace {
@@ -101,7 +102,7 @@ struct MomentSums {
 
 double ising_enumeration_log_z(const Ising& m, const Exec& ex) {
   const Walk w(m, "ising_enumeration_log_z");
-  const LogSumExp acc = parallel_reduce(
+  const LogSumExp acc = ranks::spread_reduce(
       ex, w.tasks(), LogSumExp{},
       [&](std::size_t t) {
         LogSumExp a;
@@ -307,7 +308,7 @@ double ising_transfer_matrix_log_z(const Ising& m, const Exec& ex) {
   // Periodic along the transfer direction: Z = Σ_σ0 (weight of all lines with line 0 = σ0,
   // closed by the bonds between line L-1 and line 0), one serial propagation per σ0.
   const Exec serial(1);
-  const LogSumExp acc = parallel_reduce(
+  const LogSumExp acc = ranks::spread_reduce(
       ex, std::size_t(states), LogSumExp{},
       [&](std::size_t sigma0) {
         Profile p;

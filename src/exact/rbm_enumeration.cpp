@@ -10,6 +10,7 @@
 #include "logz/core/math.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/vecmath.hpp"
+#include "logz/core/ranks.hpp"
 #include "rbm_layer.hpp"
 
 namespace logz {
@@ -176,7 +177,7 @@ struct Enumeration {
 
 ExactLogZ rbm_exact_log_z(const RbmD& m, const Exec& ex) {
   const Enumeration en(m, "rbm_exact_log_z", "exact log Z", max_enumerated_units);
-  const LogSumExp acc = parallel_reduce(
+  const LogSumExp acc = ranks::spread_reduce(
       ex, en.chunks(), LogSumExp{},
       [&](std::size_t t) {
         LogSumExp a;

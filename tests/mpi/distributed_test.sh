@@ -40,6 +40,10 @@ def rbm(name, v, h, marginals):
 rbm("rbm_narrow", 20, 10, True)
 rbm("rbm_wide", 30, 70, True)
 rbm("rbm_modes", 30, 70, False)
+# Exact enumeration: 2^20 hidden states of an RBM (256 chunks), 2^12 of a GRBM (64 blocks).
+rbm("rbm_exact", 40, 20, False)
+np.savez(f"{d}/grbm.npz", weights=0.2 * rng.standard_normal((8, 12)), visible_bias=0.1 * rng.standard_normal(8),
+         hidden_bias=0.1 * rng.standard_normal(12), visible_sigma=np.full(8, 0.8))
 PY
 
 # Prints the JSON on stdout without its timings (seconds anywhere in it).
@@ -89,6 +93,9 @@ same_bits "SMC, Ising, 6 replicates of one run" estimate --model "$T/ising.npz" 
 same_bits "SMC, Ising, 2 replicates of one run (a run whole on one rank of 3)" estimate --model "$T/ising.npz" --method smc --chains 60 --betas 40 --runs 2 --replicates 6 --seed 11
 same_bits "bridge with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --method bridge --chains 12 --betas 8 --samples 20 --replicates 6 --seed 12
 same_bits "TI with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --method ti --chains 12 --betas 8 --samples 20 --replicates 6 --seed 13
+# Exact log Z: the enumeration's blocks of states over the ranks, partial sums shared.
+same_bits "exact log Z, RBM" exact --model "$T/rbm_exact.npz"
+same_bits "exact log Z, GRBM" exact --model "$T/grbm.npz"
 
 # A rank killed mid-run ends the job: mpirun exits non-zero, and soon.
 "${MPI[@]}" -np 2 "$LOGZ" estimate --model "$T/ising.npz" --method ais --chains 4000 --betas 2000000 --replicates 1 \

@@ -18,7 +18,10 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
+
+#include "logz/core/parallel.hpp"
 
 namespace logz::ranks {
 
@@ -84,6 +87,24 @@ class Alone {
   Alone(const Alone&) = delete;
   Alone& operator=(const Alone&) = delete;
 };
+
+/// parallel_reduce (core/parallel.hpp) spread over the ranks: each rank maps its own
+/// range of the tasks on its threads, the partial results are shared, and every rank
+/// combines all of them in task order: the result of one process, bit for bit. As
+/// parallel_reduce when not distributed or inside a task. T is copied as bytes.
+template <class T, class Map, class Combine>
+T spread_reduce(const Exec& ex, std::size_t n_tasks, T init, Map&& map, Combine&& combine) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (!distributed() || logz::detail::in_task())
+    return parallel_reduce(ex, n_tasks, std::move(init), std::forward<Map>(map), std::forward<Combine>(combine));
+  const Range mine = owned(n_tasks);
+  std::vector<T> partial(n_tasks, init);
+  parallel_for(ex, mine.size(), [&](std::size_t i) { partial[mine.begin + i] = map(mine.begin + i); });
+  share(partial.data(), item_bounds(n_tasks, sizeof(T)));
+  T acc = std::move(init);
+  for (auto& p : partial) acc = combine(std::move(acc), std::move(p));
+  return acc;
+}
 
 /// Starts MPI when this process was started by mpirun (and the build has MPI); throws
 /// Error(Exit::usage) when it was started by mpirun with several ranks but the build has
