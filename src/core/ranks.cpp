@@ -3,9 +3,11 @@
 // several processes that mpirun started.
 #include "logz/core/ranks.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 #include "logz/core/check.hpp"
@@ -101,6 +103,26 @@ void share_strings(std::vector<std::string>& items) {
   share(all.data(), bounds);
   for (std::size_t i = 0; i < n; ++i) items[i] = all.substr(start[i], start[i + 1] - start[i]);
 }
+
+namespace {
+template <class T>
+void sum_values(T* values, std::size_t n) {
+  if (g_size == 1) return;
+#ifdef LOGZ_WITH_MPI
+  const MPI_Datatype type = std::is_same_v<T, double> ? MPI_DOUBLE : MPI_FLOAT;
+  for (std::size_t done = 0; done < n;) {  // counts are ints
+    const std::size_t part = std::min<std::size_t>(n - done, std::size_t(1) << 30);
+    MPI_Allreduce(MPI_IN_PLACE, values + done, int(part), type, MPI_SUM, MPI_COMM_WORLD);
+    done += part;
+  }
+#else
+  (void)values, (void)n;
+#endif
+}
+}  // namespace
+
+void sum_in_place(double* values, std::size_t n) { sum_values(values, n); }
+void sum_in_place(float* values, std::size_t n) { sum_values(values, n); }
 
 std::vector<std::size_t> item_bounds(std::size_t n, std::size_t per_item) {
   std::vector<std::size_t> b(std::size_t(g_size) + 1);

@@ -14,6 +14,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/core/memory.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/core/vecmath.hpp"
 #include "logz/optim/lbfgs.hpp"
 
@@ -450,9 +451,22 @@ struct PseudolikelihoodObjective::Impl {
   double evaluate(const Vector<P>& theta, Vector<P>& grad) {
     grad.resize(theta.size());
     std::fill(pair_written.begin(), pair_written.end(), 0);
-    neg_log_pl = parallel_reduce(
+    // Under mpirun each rank passes its own range of the tiles; the parts a rank does not
+    // write stay 0, and the ranks' gradients are then summed. That sum is exact: every
+    // entry has at most two nonzero terms (the two conditionals of a pair, from the tiles
+    // of its two sites), and x + 0 = x and a + b = b + a in any order of the ranks.
+    const bool spread = ranks::distributed() && !logz::detail::in_task();
+    if (spread) {
+      std::fill(grad.data() + lq, grad.data() + grad.size(), P(0));
+      grad_h.setZero();
+    }
+    neg_log_pl = ranks::spread_reduce(
         exec, tiles.count(), 0.0, [&](std::size_t t) { return tile_pass<T, P>(t, theta.data(), grad.data()); },
         [](double a, double b) { return a + b; });
+    if (spread) {
+      ranks::sum_in_place(grad.data() + lq, std::size_t(grad.size()) - lq);
+      ranks::sum_in_place(grad_h.data(), std::size_t(grad_h.size()));
+    }
     double fx = neg_log_pl;
     for (std::size_t k = 0; k < lq; ++k) {
       const double v = double(theta[Eigen::Index(k)]);

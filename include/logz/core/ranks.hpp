@@ -74,6 +74,13 @@ void broadcast(std::vector<T>& v, int root) {
   share(v.data(), from_root(v.size() * sizeof(T)));
 }
 
+/// Every rank's values[0, n) summed entry by entry (MPI_Allreduce), the sum left on every
+/// rank. The order of the ranks' terms is MPI's: callers use it only where each entry has
+/// at most two nonzero terms, whose sum does not depend on the order. Nothing happens
+/// with one rank.
+void sum_in_place(double* values, std::size_t n);
+void sum_in_place(float* values, std::size_t n);
+
 /// n byte strings of which each rank filled the ones it owns (owned(n)); afterwards every
 /// rank holds them all. Nothing happens with one rank.
 void share_strings(std::vector<std::string>& items);
