@@ -39,10 +39,7 @@ inline void add_row(T* __restrict dst, const T* __restrict src, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) dst[c] += src[c];
 }
 
-// row[0, C) += Σ_k rows[order[k]][0, C) over k < count, in that order, with the C
-// entries held in registers (C = NV vectors of 64 bytes): one load and store of `row`
-// for the whole run instead of one per term. Explicit vectors: left to itself, GCC
-// vectorises across the run with gathers and keeps the sums in memory.
+// A 64-byte vector of T (GCC vector extension; split into smaller ones where need be).
 template <class T>
 struct Vector64;
 template <>
@@ -54,6 +51,10 @@ struct Vector64<float> {
   typedef float type __attribute__((vector_size(64)));
 };
 
+// row[0, C) += Σ_k rows[order[k]][0, C) over k < count, in that order, with the C
+// entries held in registers (C = NV vectors of 64 bytes): one load and store of `row`
+// for the whole run instead of one per term. Explicit vectors: left to itself, GCC
+// vectorises across the run with gathers and keeps the sums in memory.
 template <std::size_t NV, class T>
 inline void add_rows_in_order(T* row, const T* rows, std::size_t stride, const std::uint16_t* order,
                               std::size_t count) {
