@@ -38,88 +38,81 @@ namespace {
 // Fixed-size values as their bytes; strings and vectors of them after their length.
 struct ByteWriter {
   std::string out;
+  void append(const void* p, std::size_t n) {
+    if (n > 0) out.append(static_cast<const char*>(p), n);  // an empty vector's data() may be null
+  }
   template <class T>
-  void put(const T& v) {
+  void field(const T& v) {
     static_assert(std::is_trivially_copyable_v<T>);
-    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    append(&v, sizeof v);
   }
-  void put(const std::string& v) {
-    put(std::uint64_t(v.size()));
-    out += v;
+  void field(const std::string& v) {
+    field(std::uint64_t(v.size()));
+    append(v.data(), v.size());
   }
   template <class T>
-  void put(const std::vector<T>& v) {
-    put(std::uint64_t(v.size()));
+  void field(const std::vector<T>& v) {
+    field(std::uint64_t(v.size()));
     if constexpr (std::is_trivially_copyable_v<T>)
-      out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+      append(v.data(), v.size() * sizeof(T));
     else
-      for (const T& x : v) put(x);
+      for (const T& x : v) field(x);
   }
-  void put(const EstimateWarning& w) { put(w.name), put(w.message), put(w.advice); }
+  void field(const EstimateWarning& w) { field(w.name), field(w.message), field(w.advice); }
 };
 
 struct ByteReader {
   std::string_view in;
   void take(void* dst, std::size_t n) {
     if (n > in.size()) throw std::logic_error("estimate_from_bytes: the bytes end early");
-    std::memcpy(dst, in.data(), n);
+    if (n > 0) std::memcpy(dst, in.data(), n);  // an empty vector's data() may be null
     in.remove_prefix(n);
-  }
-  template <class T>
-  void get(T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    take(&v, sizeof v);
   }
   std::size_t length(std::size_t item) {
     std::uint64_t n = 0;
-    get(n);
+    field(n);
     if (item > 0 && n > in.size() / item) throw std::logic_error("estimate_from_bytes: a length past the end");
     return std::size_t(n);
   }
-  void get(std::string& v) {
+  template <class T>
+  void field(T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    take(&v, sizeof v);
+  }
+  void field(std::string& v) {
     v.resize(length(1));
     take(v.data(), v.size());
   }
   template <class T>
-  void get(std::vector<T>& v) {
+  void field(std::vector<T>& v) {
     if constexpr (std::is_trivially_copyable_v<T>) {
       v.resize(length(sizeof(T)));
       take(v.data(), v.size() * sizeof(T));
     } else {
       v.resize(length(0));
-      for (T& x : v) get(x);
+      for (T& x : v) field(x);
     }
   }
-  void get(EstimateWarning& w) { get(w.name), get(w.message), get(w.advice); }
+  void field(EstimateWarning& w) { field(w.name), field(w.message), field(w.advice); }
 };
 
-// The fields in one order for both directions.
+// The fields in one order for both directions (E is LogZEstimate, const when writing).
 template <class IO, class E>
 void every_field(IO& io, E& e) {
-  io.put_or_get(e.method), io.put_or_get(e.log_z), io.put_or_get(e.std_error), io.put_or_get(e.error_method);
-  io.put_or_get(e.ess), io.put_or_get(e.dof), io.put_or_get(e.num_samples), io.put_or_get(e.log_z_base);
-  io.put_or_get(e.log_weights), io.put_or_get(e.steps), io.put_or_get(e.seconds), io.put_or_get(e.reliable);
-  io.put_or_get(e.warnings);
+  io.field(e.method), io.field(e.log_z), io.field(e.std_error), io.field(e.error_method), io.field(e.ess);
+  io.field(e.dof), io.field(e.num_samples), io.field(e.log_z_base), io.field(e.log_weights), io.field(e.steps);
+  io.field(e.seconds), io.field(e.reliable), io.field(e.warnings);
 }
-struct Writing : ByteWriter {
-  template <class T>
-  void put_or_get(const T& v) { put(v); }
-};
-struct Reading : ByteReader {
-  template <class T>
-  void put_or_get(T& v) { get(v); }
-};
 }  // namespace
 
 std::string to_bytes(const LogZEstimate& e) {
-  Writing w;
+  ByteWriter w;
   every_field(w, e);
   return std::move(w.out);
 }
 
 LogZEstimate estimate_from_bytes(std::string_view bytes) {
-  Reading r;
-  r.in = bytes;
+  ByteReader r{bytes};
   LogZEstimate e;
   every_field(r, e);
   if (!r.in.empty()) throw std::logic_error("estimate_from_bytes: bytes left over");
