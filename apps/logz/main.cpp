@@ -2,7 +2,7 @@
 // handling, output and the error → exit-code mapping in common.cpp.
 //
 // Under mpirun (docs/scaling.md) every rank runs the same command; rank 0 alone writes
-// stdout and progress, and a rank that fails ends the whole job (the others could be
+// stdout, progress and files, and a rank that fails ends the whole job (the others could be
 // waiting for it).
 #include <cstdio>
 
@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "logz: %s\n", e.what());
     return int(e.code());
   }
-  if (logz::ranks::rank() != 0 && !std::freopen("/dev/null", "w", stdout)) return int(logz::Exit::io);
+  if (logz::ranks::rank() != 0) {
+    if (!std::freopen("/dev/null", "w", stdout)) return int(logz::Exit::io);
+    logz::io::set_writes_files(false);  // every rank holds the same files: rank 0 writes them
+  }
   logz::io::remove_temporaries_on_signals();  // Ctrl-C leaves no half-written file behind
   const int code = logz::cli::run_main(argc, argv);
   // 75 is a verdict (--strict), the same on every rank: not a failure to end the job for.

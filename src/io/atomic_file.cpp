@@ -119,8 +119,15 @@ void remove_temporaries_on_signals() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &sa, nullptr);
 }
 
+namespace {
+std::atomic<bool> g_writes_files{true};
+}  // namespace
+
+void set_writes_files(bool writes) { g_writes_files = writes; }
+
 void write_file_atomic(const std::string& given_path, std::string_view contents) {
   namespace fs = std::filesystem;
+  if (!g_writes_files) return;
   // A symbolic link is written through: the file it names is replaced, the link stays.
   std::string path = given_path;
   std::error_code ec;

@@ -456,7 +456,7 @@ struct PseudolikelihoodObjective::Impl {
     // write stay 0, and the ranks' gradients are then summed. That sum is exact: every
     // entry has at most two nonzero terms (the two conditionals of a pair, from the tiles
     // of its two sites), and x + 0 = x and a + b = b + a in any order of the ranks.
-    const bool spread = ranks::distributed() && !logz::detail::in_task();
+    const bool spread = ranks::spreading();
     if (spread) {
       std::fill(grad.data() + lq, grad.data() + grad.size(), P(0));
       grad_h.setZero();

@@ -52,15 +52,19 @@ with open(f"{d}/aln.fasta", "w") as f:
 rbm("rbm_exact", 40, 20, False)
 np.savez(f"{d}/grbm.npz", weights=0.2 * rng.standard_normal((8, 12)), visible_bias=0.1 * rng.standard_normal(8),
          hidden_bias=0.1 * rng.standard_normal(12), visible_sigma=np.full(8, 0.8))
+# Binary data for RBM training: noisy copies of 5 prototypes, 3,000 rows of 64 pixels.
+proto = rng.random((5, 64)) < 0.3
+rows = proto[rng.integers(0, 5, 3000)] ^ (rng.random((3000, 64)) < 0.05)
+np.save(f"{d}/bits.npy", rows.astype(np.uint8))
 PY
 
-# Prints the JSON on stdout without its timings (seconds anywhere in it).
+# Prints the JSON on stdout without its timings (seconds and rates per second).
 strip() {
   "$PY" -c '
 import json, sys
 def drop(x):
     if isinstance(x, dict):
-        return {k: drop(v) for k, v in x.items() if "seconds" not in k}
+        return {k: drop(v) for k, v in x.items() if "second" not in k}
     if isinstance(x, list):
         return [drop(v) for v in x]
     return x
@@ -116,36 +120,100 @@ same_bits "exact log Z, GRBM" exact --model "$T/grbm.npz"
 same_bits "pseudolikelihood, double" train potts --data "$T/aln.fasta" --lambda-e 1 --lambda-h 0.01 --max-iterations 10 --out "$T/out.npz"
 same_bits "pseudolikelihood, float" train potts --data "$T/aln.fasta" --lambda-e 1 --lambda-h 0.01 --max-iterations 10 --precision float --out "$T/out.npz"
 
+# RBM training: each rank runs its own chains' Gibbs sweeps, its own rows' hidden
+# probabilities and its own blocks of the gradient, shared after each phase; every rank
+# updates its copy of the model. The model file is compared byte for byte.
+train=(train rbm --data "$T/bits.npy" --hidden 40 --batch 50 --seed 3 --log none --checkpoint none)
+same_bits "PCD training" "${train[@]}" --method pcd --epochs 3 --out "$T/out.npz"
+same_bits "CD training" "${train[@]}" --method cd --k 2 --epochs 3 --out "$T/out.npz"
+
+# A checkpoint is written by rank 0 alone, and a run resumed with another number of ranks
+# ends with the bits of an uninterrupted one.
+"$LOGZ" "${train[@]}" --method pcd --epochs 4 --out "$T/one.npz" -q
+train_ck=(train rbm --data "$T/bits.npy" --hidden 40 --batch 50 --seed 3 --log none --checkpoint "$T/ck.npz" --method pcd)
+rm -f "$T/ck.npz"
+if "${MPI[@]}" -np 2 "$LOGZ" "${train_ck[@]}" --epochs 2 --out "$T/two.npz" -q 2> "$T/err" &&
+   "${MPI[@]}" -np 3 "$LOGZ" "${train_ck[@]}" --epochs 4 --resume --out "$T/two.npz" -q 2> "$T/err" &&
+   cmp -s "$T/one.npz" "$T/two.npz"; then
+  echo "ok   PCD training: 2 epochs at -np 2, resumed to 4 at -np 3, gives the bits of one process"
+else
+  echo "FAIL PCD training resumed at another rank count:"; cat "$T/err"; fails=$((fails + 1))
+fi
+if ls "$T"/ck.npz.tmp.* "$T"/two.npz.tmp.* > /dev/null 2>&1; then
+  echo "FAIL temporary files left beside the checkpoint"; fails=$((fails + 1))
+fi
+
+# Finds the process of a rank running `pattern` (a prefix of its command line), within 10 s.
+find_rank() {
+  local pid=""
+  for _ in $(seq 1 100); do
+    pid=$(pgrep -f -- "^$LOGZ $1" | head -1 || true)
+    [ -n "$pid" ] && break
+    sleep 0.1
+  done
+  echo "$pid"
+}
+# Waits up to 60 s for the job (mpirun's pid) to end after one of its ranks was killed;
+# passes when it ended with a non-zero exit. $1 names the run.
+job_ends() {
+  local job=$2 start
+  start=$(date +%s)
+  for _ in $(seq 1 600); do kill -0 "$job" 2> /dev/null || break; sleep 0.1; done
+  if kill -0 "$job" 2> /dev/null; then
+    echo "FAIL $1: the job still runs 60 s after one of its ranks was killed"; fails=$((fails + 1))
+    kill -9 "$job" 2> /dev/null || true
+    pkill -9 -f -- "^$LOGZ .*$T/" || true
+    return 1
+  fi
+  local code=0
+  wait "$job" || code=$?
+  if [ "$code" -ne 0 ]; then
+    echo "ok   $1: the job ended with exit $code after $(( $(date +%s) - start )) s"
+  else
+    echo "FAIL $1: the job exited 0"; fails=$((fails + 1)); return 1
+  fi
+}
+
+# A rank killed during training ends the job; the last checkpoint is intact, and the run
+# resumed from it (at another rank count) ends with the bits of an uninterrupted one.
+rm -f "$T/ck.npz"
+"${MPI[@]}" -np 2 "$LOGZ" "${train_ck[@]}" --epochs 100000 --out "$T/killed.npz" -q > /dev/null 2> "$T/killed.err" &
+job=$!
+victim=$(find_rank "train rbm --data $T/bits.npy")
+for _ in $(seq 1 200); do [ -f "$T/ck.npz" ] && break; sleep 0.1; done
+sleep 0.5
+if [ -z "$victim" ] || [ ! -f "$T/ck.npz" ]; then
+  echo "FAIL killed rank in training: no rank or no checkpoint to find"; fails=$((fails + 1)); kill "$job" 2> /dev/null || true
+else
+  kill -9 "$victim"
+  if job_ends "killed rank in training" "$job"; then
+    done_epochs=$("$PY" -c "import numpy as np, sys; print(int(np.load(sys.argv[1])['epoch'][0]))" "$T/ck.npz" 2> "$T/err" || echo "")
+    if [ -z "$done_epochs" ]; then
+      echo "FAIL the checkpoint left by the killed job does not read:"; cat "$T/err"; fails=$((fails + 1))
+    else
+      more=$((done_epochs + 1))
+      "$LOGZ" "${train[@]}" --method pcd --epochs "$more" --out "$T/one.npz" -q
+      if "${MPI[@]}" -np 3 "$LOGZ" "${train_ck[@]}" --epochs "$more" --resume --out "$T/resumed.npz" -q 2> "$T/err" &&
+         cmp -s "$T/one.npz" "$T/resumed.npz"; then
+        echo "ok   the checkpoint of the killed job (epoch $done_epochs) resumed at -np 3 gives the bits of one process"
+      else
+        echo "FAIL resuming the killed job's checkpoint:"; cat "$T/err"; fails=$((fails + 1))
+      fi
+    fi
+  fi
+fi
+
 # A rank killed mid-run ends the job: mpirun exits non-zero, and soon.
 "${MPI[@]}" -np 2 "$LOGZ" estimate --model "$T/ising.npz" --method ais --chains 4000 --betas 2000000 --replicates 1 \
   --json -q > /dev/null 2> "$T/killed.err" &
 job=$!
-victim=""
-for _ in $(seq 1 100); do
-  victim=$(pgrep -f -- "^$LOGZ estimate --model $T/ising.npz --method ais --chains 4000" | head -1 || true)
-  [ -n "$victim" ] && break
-  sleep 0.1
-done
+victim=$(find_rank "estimate --model $T/ising.npz --method ais --chains 4000")
 sleep 1
-start=$(date +%s)
 if [ -z "$victim" ]; then
   echo "FAIL killed rank: no rank process found to kill"; fails=$((fails + 1)); kill "$job" 2> /dev/null || true
 else
   kill -9 "$victim"
-  # mpirun must notice and end the other rank; 60 s is far beyond what it needs.
-  for _ in $(seq 1 600); do kill -0 "$job" 2> /dev/null || break; sleep 0.1; done
-  if kill -0 "$job" 2> /dev/null; then
-    echo "FAIL killed rank: the job still runs 60 s after one of its ranks was killed"; fails=$((fails + 1))
-    kill -9 "$job" 2> /dev/null || true
-    pkill -9 -f -- "^$LOGZ estimate --model $T/ising.npz" || true
-  else
-    code=0; wait "$job" || code=$?
-    if [ "$code" -ne 0 ]; then
-      echo "ok   killed rank: the job ended with exit $code after $(( $(date +%s) - start )) s"
-    else
-      echo "FAIL killed rank: the job exited 0"; fails=$((fails + 1))
-    fi
-  fi
+  job_ends "killed rank" "$job" || true
 fi
 
 # Bad input is refused with its sysexits code on every rank, not a hang.

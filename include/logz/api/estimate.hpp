@@ -197,7 +197,7 @@ ReplicatedEstimate replicate(const EstimateConfig& config, const Exec& ex, Obser
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t R = replicate_count(config);
   std::vector<LogZEstimate> runs(R);
-  const bool by_rank = ranks::distributed() && !logz::detail::in_task() && R % std::size_t(ranks::size()) == 0;
+  const bool by_rank = ranks::spreading() && R % std::size_t(ranks::size()) == 0;
   const ranks::Range mine = by_rank ? ranks::owned(R) : ranks::Range{0, R};
   std::optional<ranks::Alone> alone;
   if (by_rank) alone.emplace();

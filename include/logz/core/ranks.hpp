@@ -13,6 +13,7 @@
 ///
 /// Only the calling thread of a run talks to other ranks (MPI_THREAD_FUNNELED), and only
 /// outside parallel tasks: every rank makes the same calls in the same order.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -30,6 +31,9 @@ int rank();
 int size();
 /// Whether work is spread over several ranks now: several ranks and no Alone alive.
 bool distributed();
+/// Whether the work about to start is spread: distributed() and not inside a parallel
+/// task (a task's work stays on its rank; only the calling thread talks to other ranks).
+inline bool spreading() { return distributed() && !logz::detail::in_task(); }
 
 /// A range [begin, end) of blocks.
 struct Range {
@@ -56,6 +60,18 @@ void share(void* data, std::span<const std::size_t> bounds);
 /// Every rank's part of `data`, n items of `per_item` bytes, where rank r owns the items
 /// owned(n, r, size()): the bounds that `share` takes.
 std::vector<std::size_t> item_bounds(std::size_t n, std::size_t per_item);
+
+/// The same for data laid out by `blocks` (items in blocks of blocks.block), where rank r
+/// owns the blocks owned(blocks.count(), r, size()): `per_item` bytes an item plus
+/// `per_block` bytes a block.
+inline std::vector<std::size_t> block_bounds(const Blocks& blocks, std::size_t per_item, std::size_t per_block = 0) {
+  std::vector<std::size_t> b(std::size_t(size()) + 1);
+  for (int r = 0; r <= size(); ++r) {
+    const std::size_t b0 = owned(blocks.count(), r, size()).begin;
+    b[std::size_t(r)] = std::min(blocks.n, blocks.begin(b0)) * per_item + b0 * per_block;
+  }
+  return b;
+}
 
 /// Sends rank `root`'s vector (its size and its items) to every rank; the others' are
 /// replaced. Nothing happens with one rank.
@@ -102,7 +118,7 @@ class Alone {
 template <class T, class Map, class Combine>
 T spread_reduce(const Exec& ex, std::size_t n_tasks, T init, Map&& map, Combine&& combine) {
   static_assert(std::is_trivially_copyable_v<T>);
-  if (!distributed() || logz::detail::in_task())
+  if (!spreading())
     return parallel_reduce(ex, n_tasks, std::move(init), std::forward<Map>(map), std::forward<Combine>(combine));
   const Range mine = owned(n_tasks);
   std::vector<T> partial(n_tasks, init);

@@ -113,18 +113,8 @@ std::vector<StepDiagnostics> anneal(const P& path, const Exec& ex, typename P::P
     // the moves and, at the end, the particles, streams and weights are shared, so that
     // every rank holds the whole population (core/ranks.hpp). Not from inside a task: the
     // ranks must make the same calls in the same order.
-    const bool spread = ranks::distributed() && !detail::in_task();
-    const int R = spread ? ranks::size() : 1;
-    const ranks::Range mine = ranks::owned(B, spread ? ranks::rank() : 0, R);
-    // Byte offsets of each rank's part: `per_particle` bytes a particle, or `per_block` a block.
-    const auto bounds = [&](std::size_t per_particle, std::size_t per_block) {
-      std::vector<std::size_t> out(std::size_t(R) + 1);
-      for (int r = 0; r <= R; ++r) {
-        const std::size_t b0 = ranks::owned(B, r, R).begin;
-        out[std::size_t(r)] = std::min(n, blocks.begin(b0)) * per_particle + b0 * per_block;
-      }
-      return out;
-    };
+    const bool spread = ranks::spreading();
+    const ranks::Range mine = spread ? ranks::owned(B) : ranks::Range{0, B};
     std::vector<P> local(mine.size(), path);  // each block's own working memory
     std::vector<std::size_t> sizes(B);
     for (std::size_t b = 0; b < B; ++b) sizes[b] = blocks.size(b);
@@ -153,8 +143,8 @@ std::vector<StepDiagnostics> anneal(const P& path, const Exec& ex, typename P::P
         x.middleRows(Eigen::Index(r0), Eigen::Index(m)) = xb;
       });
       if (spread) {
-        ranks::share(history.data(), bounds(len * sizeof(double), 0));
-        ranks::share(moves.data(), bounds(0, len * sizeof(MoveInfo)));
+        ranks::share(history.data(), ranks::block_bounds(blocks, len * sizeof(double)));
+        ranks::share(moves.data(), ranks::block_bounds(blocks, 0, len * sizeof(MoveInfo)));
       }
       for (std::size_t s = 0; s < len; ++s) {
         for (std::size_t p = 0; p < n; ++p) column[p] = history[p * len + s];
@@ -163,9 +153,9 @@ std::vector<StepDiagnostics> anneal(const P& path, const Exec& ex, typename P::P
       }
     }
     if (spread) {
-      ranks::share(x.data(), bounds(std::size_t(x.cols()) * sizeof(typename Particles::Scalar), 0));
-      ranks::share(streams.data(), bounds(sizeof(Stream), 0));
-      ranks::share(log_w.data(), bounds(sizeof(double), 0));
+      ranks::share(x.data(), ranks::block_bounds(blocks, std::size_t(x.cols()) * sizeof(typename Particles::Scalar)));
+      ranks::share(streams.data(), ranks::block_bounds(blocks, sizeof(Stream)));
+      ranks::share(log_w.data(), ranks::block_bounds(blocks, sizeof(double)));
     }
     ticker.finish();
   }

@@ -375,7 +375,7 @@ LogZEstimate smc(const P& path, const SmcConfig& config, const Exec& ex, Observe
   const std::size_t per_run = config.schedule ? config.schedule->steps() : 1;
   // Under mpirun each rank makes its own range of the runs (each run's bits do not
   // depend on where it runs), and the runs' log Ẑ and run 0's table are then shared.
-  const bool spread = ranks::distributed() && !detail::in_task();
+  const bool spread = ranks::spreading();
   const ranks::Range mine = spread ? ranks::owned(config.runs) : ranks::Range{0, config.runs};
   ProgressTicker ticker(obs, "SMC", mine.size() * per_run);
   std::vector<double> log_w(config.runs);

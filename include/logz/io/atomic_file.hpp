@@ -14,6 +14,12 @@ namespace logz::io {
 /// Error(Exit::io) on a write error; the temporary is removed.
 void write_file_atomic(const std::string& path, std::string_view contents);
 
+/// Under mpirun every rank computes the same files and rank 0 alone writes them (a
+/// checkpoint written once, never two ranks renaming over each other): the CLI's main
+/// calls this with false on the other ranks, after which write_file_atomic returns without
+/// writing. True until then.
+void set_writes_files(bool writes);
+
 /// For a program (the CLI): SIGINT, SIGTERM, SIGHUP and SIGQUIT first remove the
 /// temporaries of the writes in progress, then end the process as the signal would have
 /// (status 128 + signal). A library user keeps its own signal handling.

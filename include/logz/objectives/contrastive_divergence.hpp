@@ -88,6 +88,7 @@ class ContrastiveDivergence {
   bool fixed_now_ = false;  // this update's products: fixed point unless W is not finite
   BinaryPairs rows_;
   std::vector<BinaryPairs> grad_rows_;
+  MatrixF grad_;  // ∇W, when its blocks are spread over the ranks
 };
 
 }  // namespace logz
