@@ -130,21 +130,53 @@ std::vector<std::size_t> item_bounds(std::size_t n, std::size_t per_item) {
   return b;
 }
 
+namespace {
+constexpr std::size_t kPiece = std::size_t(1) << 30;  // bytes a message: MPI's counts are ints
+}  // namespace
+
 void share(void* data, std::span<const std::size_t> bounds) {
   if (g_size == 1) return;
   check_arg(bounds.size() == std::size_t(g_size) + 1, "ranks::share: {} bounds for {} ranks", bounds.size(), g_size);
+  for (int r = 0; r < g_size; ++r)
+    check_arg(bounds[std::size_t(r)] <= bounds[std::size_t(r) + 1], "ranks::share: rank {}'s part [{}, {}) is not a range",
+              r, bounds[std::size_t(r)], bounds[std::size_t(r) + 1]);
 #ifdef LOGZ_WITH_MPI
-  std::vector<int> counts(static_cast<std::size_t>(g_size)), offsets(static_cast<std::size_t>(g_size));
-  for (int r = 0; r < g_size; ++r) {
-    const std::size_t b = bounds[std::size_t(r)], e = bounds[std::size_t(r) + 1];
-    check_arg(b <= e && e <= std::size_t(INT_MAX), "ranks::share: rank {}'s part [{}, {}) is not a range of at most {} bytes",
-              r, b, e, INT_MAX);
-    counts[std::size_t(r)] = int(e - b);
-    offsets[std::size_t(r)] = int(b);
+  if (bounds.back() <= std::size_t(INT_MAX)) {
+    std::vector<int> counts(static_cast<std::size_t>(g_size)), offsets(static_cast<std::size_t>(g_size));
+    for (int r = 0; r < g_size; ++r) {
+      counts[std::size_t(r)] = int(bounds[std::size_t(r) + 1] - bounds[std::size_t(r)]);
+      offsets[std::size_t(r)] = int(bounds[std::size_t(r)]);
+    }
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
+    return;
   }
-  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
+  // Beyond 2 GiB: each rank's part broadcast from it, in pieces.
+  auto* bytes = static_cast<char*>(data);
+  for (int r = 0; r < g_size; ++r)
+    for (std::size_t b = bounds[std::size_t(r)]; b < bounds[std::size_t(r) + 1]; b += kPiece)
+      MPI_Bcast(bytes + b, int(std::min(kPiece, bounds[std::size_t(r) + 1] - b)), MPI_BYTE, r, MPI_COMM_WORLD);
 #else
   (void)data;
+#endif
+}
+
+void send_receive(int to, const void* send, std::size_t send_bytes, int from, void* receive, std::size_t receive_bytes) {
+  if (g_size == 1) return;
+  check_arg(to >= 0 && to < g_size && from >= 0 && from < g_size, "ranks::send_receive: ranks {} and {} of {}", to, from,
+            g_size);
+#ifdef LOGZ_WITH_MPI
+  std::vector<MPI_Request> requests;
+  auto* in = static_cast<char*>(receive);
+  for (std::size_t b = 0, piece = 0; b < receive_bytes; b += kPiece, ++piece)
+    MPI_Irecv(in + b, int(std::min(kPiece, receive_bytes - b)), MPI_BYTE, from, int(piece), MPI_COMM_WORLD,
+              &requests.emplace_back());
+  const auto* out = static_cast<const char*>(send);
+  for (std::size_t b = 0, piece = 0; b < send_bytes; b += kPiece, ++piece)
+    MPI_Isend(out + b, int(std::min(kPiece, send_bytes - b)), MPI_BYTE, to, int(piece), MPI_COMM_WORLD,
+              &requests.emplace_back());
+  MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
+#else
+  (void)send, (void)send_bytes, (void)receive, (void)receive_bytes;
 #endif
 }
 

@@ -9,6 +9,8 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <tuple>
 #include <stdexcept>
 #include <type_traits>
 
@@ -166,7 +168,7 @@ std::size_t num_coupling_blocks(std::size_t l, PlVariant v) {
 }  // namespace
 
 std::size_t pseudolikelihood_memory_bytes(std::size_t n, std::size_t l, std::size_t q,
-                                          const PseudolikelihoodConfig& config) {
+                                          const PseudolikelihoodConfig& config, std::size_t ranks) {
   const char* what = "pseudolikelihood";
   const std::size_t elem = config.precision == PlPrecision::float32 ? 4 : 8;
   // The coupling matrix in both orientations, L(q+1) rows of round_up(Lq) entries: the
@@ -182,7 +184,12 @@ std::size_t pseudolikelihood_memory_bytes(std::size_t n, std::size_t l, std::siz
   // the fit's precision.
   const std::size_t params = checked_sum(checked_product(l, q, what),
                                          checked_product(num_coupling_blocks(l, config.variant), q * q, what), what);
-  const std::size_t optimiser = checked_product(checked_product(params, elem, what), 2 * config.memory + 3, what);
+  // Over R ranks, a rank's share of the tiles (⌈T/R⌉ of T) holds that share of the vectors,
+  // and the halos of θ and of the gradient are at most as large again each.
+  const std::size_t share_tiles = (tiles + ranks - 1) / std::max<std::size_t>(ranks, 1);
+  const std::size_t vectors = 2 * config.memory + 3 + (ranks > 1 ? 2 : 0);
+  const std::size_t optimiser =
+      checked_product(checked_product(params, elem, what), vectors, what) / std::max<std::size_t>(tiles, 1) * share_tiles;
   // The states site by site (a byte each) and each block's order by state (16 bits each).
   const std::size_t blocks = (n + kSequenceBlock - 1) / kSequenceBlock;
   const std::size_t states = checked_sum(checked_product(checked_product(n, l, what), 3, what),
@@ -198,8 +205,17 @@ namespace {
 // gradient, the potentials of a block of sequences and the fields' gradient.
 template <class T>
 struct TileScratch {
-  std::vector<T> e, g, pot;
+  std::vector<T> e, g, pot, h;
   std::vector<double> gh;
+};
+
+// Where a tile finds its parameters (or writes their gradient): this rank's groups of the
+// fit's vector (its shard, from the group of its first site) and, sharded over ranks, the
+// halo: the blocks of its sites' pairs that other ranks' sites own.
+template <class P>
+struct ParamView {
+  P* shard;
+  P* halo;
 };
 }  // namespace
 
@@ -230,15 +246,70 @@ struct PseudolikelihoodObjective::Impl {
   std::unique_ptr<std::mutex[]> pair_lock;
   std::vector<char> pair_written;
 
+  // The layout the objective works in ("grouped"): one group of parameters per site, in
+  // site order, holding its fields and then the blocks of the pairs it owns, partners in
+  // ascending order. Symmetric: the pair i < j belongs to i when i + j is odd and to j when
+  // it is even, so every site owns about half of its L − 1 pairs and a range of sites
+  // about its share of the couplings; asymmetric: site i's group holds its conditional's
+  // blocks to every j ≠ i. A tile's groups are one chunk of the fit's sums.
+  std::vector<std::size_t> group_start;  // L + 1 offsets
+  // Sharded over ranks (a fit under mpirun): this rank holds the groups of the sites
+  // [site0, site1) of its tiles, from offset `base`; the halo holds the blocks of pairs
+  // between its sites and other ranks' sites that those own, rank by rank (halo_start, in
+  // blocks), each rank's by (owner site, this rank's site); halo_index[(i − site0) L + o]
+  // is the place of the pair of its site i and o. Otherwise one rank holds everything.
+  bool sharded = false;
+  std::size_t site0 = 0, site1 = 0, base = 0;
+  std::vector<std::size_t> halo_start, halo_index;
+  std::vector<double> halo64[2];  // θ's halo and the gradient's, in the fit's precision
+  std::vector<float> halo32[2];
+
   std::size_t coupling_blocks() const { return num_coupling_blocks(l, variant); }
   std::size_t num_parameters() const { return lq + coupling_blocks() * q * q; }
 
-  // Index of the first entry of the parameter block coupling i (rows a) to j (cols b).
-  // Symmetric: i < j required; asymmetric: the block of conditional i.
+  // The site whose group holds the block of i and j (symmetric: i < j).
+  std::size_t owner_site(std::size_t i, std::size_t j) const {
+    if (variant == PlVariant::asymmetric) return i;
+    return (i + j) % 2 == 1 ? i : j;
+  }
+  // Index of the first entry of the parameter block coupling i (rows a) to j (cols b), in
+  // the grouped layout. Symmetric: i < j required; asymmetric: the block of conditional i.
   std::size_t block_offset(std::size_t i, std::size_t j) const {
+    if (variant == PlVariant::asymmetric) return group_start[i] + q + (j < i ? j : j - 1) * q * q;
+    const std::size_t o = owner_site(i, j), p = o == i ? j : i;
+    const std::size_t k = p < o ? p / 2 : o / 2 + (p - o - 1) / 2;
+    return group_start[o] + q + k * q * q;
+  }
+  // The same in the public layout: fields (L·q), then the blocks in Potts::dense order.
+  std::size_t dense_block_offset(std::size_t i, std::size_t j) const {
     const std::size_t k = variant == PlVariant::symmetric ? i * l - i * (i + 1) / 2 + (j - i - 1)
                                                           : i * (l - 1) + (j < i ? j : j - 1);
     return lq + k * q * q;
+  }
+  void set_layout() {
+    group_start.assign(l + 1, 0);
+    for (std::size_t i = 0; i < l; ++i) {
+      const std::size_t pairs = variant == PlVariant::asymmetric ? l - 1 : i / 2 + (l - i) / 2;
+      group_start[i + 1] = group_start[i] + q + pairs * q * q;
+    }
+    site0 = 0, site1 = l, base = 0;
+  }
+  // The sites of rank r's tiles (owned(T, r, ranks)).
+  std::pair<std::size_t, std::size_t> sites_of(int r, int ranks) const {
+    const ranks::Range t = ranks::owned(tiles.count(), r, ranks);
+    return {std::min(l, tiles.begin(t.begin)), std::min(l, tiles.begin(t.end))};
+  }
+  template <class P>
+  P* block(ParamView<P> v, std::size_t i, std::size_t j) const {
+    const std::size_t o = owner_site(i, j);
+    if (o >= site0 && o < site1) return v.shard + (block_offset(i, j) - base);
+    const std::size_t mine = o == i ? j : i;
+    return v.halo + halo_index[(mine - site0) * l + o] * q * q;
+  }
+  template <class P>
+  std::vector<P>& halo(int which) {
+    if constexpr (std::is_same_v<P, double>) return halo64[which];
+    else return halo32[which];
   }
 
   template <class T>
@@ -269,7 +340,7 @@ struct PseudolikelihoodObjective::Impl {
   // state a when site j is in state b. Rows b = q (absent) and the tile's own diagonal
   // blocks are zero.
   template <class T, class P>
-  void expand_tile(const P* theta, std::size_t i0, std::size_t i1, std::size_t stride, T* e) const {
+  void expand_tile(ParamView<const P> theta, std::size_t i0, std::size_t i1, std::size_t stride, T* e) const {
     const bool sym = variant == PlVariant::symmetric;
     for (std::size_t j = 0; j < l; ++j) {
       std::fill_n(e + (j * q1 + q) * stride, stride, T(0));
@@ -278,11 +349,11 @@ struct PseudolikelihoodObjective::Impl {
         if (j == i) {
           for (std::size_t b = 0; b < q; ++b) std::fill_n(dst + b * stride, q, T(0));
         } else if (!sym || i < j) {  // block rows are i's states: a transposed read
-          const P* blk = theta + block_offset(i, j);
+          const P* blk = block(theta, i, j);
           for (std::size_t b = 0; b < q; ++b)
             for (std::size_t a = 0; a < q; ++a) dst[b * stride + a] = T(blk[a * q + b]);
         } else {  // the pair's block is stored once, rows for j < i
-          const P* blk = theta + block_offset(j, i);
+          const P* blk = block(theta, j, i);
           for (std::size_t b = 0; b < q; ++b)
             for (std::size_t a = 0; a < q; ++a) dst[b * stride + a] = T(blk[b * q + a]);
         }
@@ -295,7 +366,7 @@ struct PseudolikelihoodObjective::Impl {
   // tile; each is converted to P and the two summed (a sum of two terms does not depend
   // on which tile comes first). Asymmetric: each block is the tile's own.
   template <class T, class P>
-  void fold_tile(std::size_t tile, std::size_t stride, const T* g, P* grad) {
+  void fold_tile(std::size_t tile, std::size_t stride, const T* g, ParamView<P> grad) {
     const std::size_t i0 = tiles.begin(tile), i1 = tiles.end(tile);
     auto conditional_part = [&](std::size_t i, std::size_t j, std::size_t a, std::size_t b) {
       return P(g[(j * q1 + b) * stride + (i - i0) * q + a]);
@@ -304,7 +375,7 @@ struct PseudolikelihoodObjective::Impl {
       for (std::size_t i = i0; i < i1; ++i)
         for (std::size_t j = 0; j < l; ++j) {
           if (j == i) continue;
-          P* blk = grad + block_offset(i, j);
+          P* blk = block(grad, i, j);
           for (std::size_t a = 0; a < q; ++a)
             for (std::size_t b = 0; b < q; ++b) blk[a * q + b] = conditional_part(i, j, a, b);
         }
@@ -317,7 +388,7 @@ struct PseudolikelihoodObjective::Impl {
       if (u == tile) {  // both conditionals of these pairs are in this slab
         for (std::size_t i = i0; i < i1; ++i)
           for (std::size_t j = i + 1; j < i1; ++j) {
-            P* blk = grad + block_offset(i, j);
+            P* blk = block(grad, i, j);
             for (std::size_t a = 0; a < q; ++a)
               for (std::size_t b = 0; b < q; ++b)
                 blk[a * q + b] = conditional_part(i, j, a, b) + conditional_part(j, i, b, a);
@@ -331,7 +402,7 @@ struct PseudolikelihoodObjective::Impl {
       for (std::size_t i = i0; i < i1; ++i)
         for (std::size_t j = j0; j < j1; ++j) {
           if (i < j) {
-            P* blk = grad + block_offset(i, j);
+            P* blk = block(grad, i, j);
             for (std::size_t a = 0; a < q; ++a) {
               P* row = blk + a * q;
               if (first)
@@ -340,7 +411,7 @@ struct PseudolikelihoodObjective::Impl {
                 for (std::size_t b = 0; b < q; ++b) row[b] += conditional_part(i, j, a, b);
             }
           } else {
-            P* blk = grad + block_offset(j, i);
+            P* blk = block(grad, j, i);
             for (std::size_t b = 0; b < q; ++b) {
               P* row = blk + b * q;
               const T* src = g + (j * q1 + b) * stride + (i - i0) * q;
@@ -357,7 +428,7 @@ struct PseudolikelihoodObjective::Impl {
   // One tile's conditionals for every sequence: adds its -Σ w log p to the return value,
   // writes its parts of the couplings' gradient and its fields' gradient.
   template <class T, class P>
-  double tile_pass(std::size_t tile, const P* theta, P* grad) {
+  double tile_pass(std::size_t tile, ParamView<const P> theta, ParamView<P> grad) {
     const std::size_t i0 = tiles.begin(tile), i1 = tiles.end(tile);
     const std::size_t col0 = i0 * q, width = (i1 - i0) * q, stride = round_up(width, kAlign);
     const std::size_t cells = l * q1 * stride;
@@ -366,16 +437,20 @@ struct PseudolikelihoodObjective::Impl {
     std::vector<T>& g = scratch->g;
     std::vector<T>& pot = scratch->pot;
     std::vector<double>& gh = scratch->gh;
+    std::vector<T>& h = scratch->h;
     if (e.size() < cells) e.resize(cells), g.resize(cells);
     pot.resize(seq_blocks.block * stride);
     gh.assign(width, 0.0);
+    h.resize(width);
+    for (std::size_t i = i0; i < i1; ++i)
+      for (std::size_t a = 0; a < q; ++a) h[(i - i0) * q + a] = T(theta.shard[group_start[i] - base + a]);
     expand_tile(theta, i0, i1, stride, e.data());
     std::fill_n(g.data(), cells, T(0));
     double fx = 0;
     for (std::size_t sb = 0; sb < seq_blocks.count(); ++sb) {
       const std::size_t s0 = seq_blocks.begin(sb), nb = seq_blocks.size(sb);
       for (std::size_t s = 0; s < nb; ++s) {  // the padding stays 0: the scatter adds it
-        for (std::size_t k = 0; k < width; ++k) pot[s * stride + k] = T(theta[col0 + k]);
+        std::copy_n(h.data(), width, pot.data() + s * stride);
         std::fill(pot.begin() + std::ptrdiff_t(s * stride + width), pot.begin() + std::ptrdiff_t((s + 1) * stride),
                   T(0));
       }
@@ -448,51 +523,199 @@ struct PseudolikelihoodObjective::Impl {
     return fx;
   }
 
+  // The sums over tiles of `width` values per tile (tile-major partials of this rank's
+  // tiles), each added in tile order: the same bits however the tiles are spread.
+  std::vector<double> tile_totals(const std::vector<double>& partials, std::size_t width) const {
+    const std::size_t nt = tiles.count();
+    std::vector<double> all;
+    const double* p = partials.data();
+    if (sharded) {
+      all.assign(nt * width, 0.0);
+      const ranks::Range mine = ranks::owned(nt);
+      std::copy(partials.begin(), partials.end(), all.begin() + std::ptrdiff_t(mine.begin * width));
+      ranks::share(all.data(), ranks::item_bounds(nt, width * sizeof(double)));
+      p = all.data();
+    }
+    std::vector<double> out(width, 0.0);
+    for (std::size_t t = 0; t < nt; ++t)
+      for (std::size_t w = 0; w < width; ++w) out[w] += p[t * width + w];
+    return out;
+  }
+
+  // Shards the fit over the ranks: this rank keeps its tiles' groups, and the halo's
+  // tables are built (the pairs of its sites owned by other ranks' sites).
+  void shard_over_ranks() {
+    const int me = ranks::rank(), n_ranks = ranks::size();
+    std::tie(site0, site1) = sites_of(me, n_ranks);
+    base = group_start[site0];
+    halo_index.assign((site1 - site0) * l, 0);
+    halo_start.assign(std::size_t(n_ranks) + 1, 0);
+    std::size_t k = 0;
+    for (int r = 0; r < n_ranks; ++r) {
+      halo_start[std::size_t(r)] = k;
+      if (r == me) continue;
+      const auto [o0, o1] = sites_of(r, n_ranks);
+      for (std::size_t o = o0; o < o1; ++o)
+        for (std::size_t i = site0; i < site1; ++i)
+          if (variant == PlVariant::symmetric && owner_site(std::min(i, o), std::max(i, o)) == o)
+            halo_index[(i - site0) * l + o] = k++;
+    }
+    halo_start[std::size_t(n_ranks)] = k;
+    sharded = n_ranks > 1;
+  }
+  std::size_t shard_size() const { return group_start[site1] - base; }
+
+  // Rank `to`'s halo part from this rank, in its order (owner site here, then its site):
+  // f(block here) for each.
+  template <class F>
+  void for_each_halo_block_of(int to, F&& f) const {
+    if (variant == PlVariant::asymmetric) return;  // a conditional's blocks are its own
+    const auto [i0, i1] = sites_of(to, ranks::size());
+    for (std::size_t o = site0; o < site1; ++o)
+      for (std::size_t i = i0; i < i1; ++i)
+        if (owner_site(std::min(i, o), std::max(i, o)) == o) f(block_offset(std::min(i, o), std::max(i, o)) - base);
+  }
+
+  // θ's halo from the ranks that own it, one rank after another (a ring of pairs).
+  template <class P>
+  void receive_halo(const P* theta, P* halo) {
+    const int me = ranks::rank(), n_ranks = ranks::size();
+    const std::size_t qq = q * q;
+    std::vector<P> out;
+    for (int step = 1; step < n_ranks; ++step) {
+      const int to = (me + step) % n_ranks, from = (me - step + n_ranks) % n_ranks;
+      out.clear();
+      for_each_halo_block_of(to, [&](std::size_t at) { out.insert(out.end(), theta + at, theta + at + qq); });
+      const std::size_t h0 = halo_start[std::size_t(from)], h1 = halo_start[std::size_t(from) + 1];
+      ranks::send_receive(to, out.data(), out.size() * sizeof(P), from, halo + h0 * qq, (h1 - h0) * qq * sizeof(P));
+    }
+  }
+  // The gradient's halo to the ranks that own it, and their parts of this rank's blocks
+  // added in: a pair's two conditionals, a + b, the same in either order.
+  template <class P>
+  void send_halo_gradient(P* grad, const P* halo) {
+    const int me = ranks::rank(), n_ranks = ranks::size();
+    const std::size_t qq = q * q;
+    std::vector<P> in;
+    for (int step = 1; step < n_ranks; ++step) {
+      const int to = (me + step) % n_ranks, from = (me - step + n_ranks) % n_ranks;
+      std::size_t blocks = 0;
+      for_each_halo_block_of(from, [&](std::size_t) { ++blocks; });
+      in.resize(blocks * qq);
+      const std::size_t h0 = halo_start[std::size_t(to)], h1 = halo_start[std::size_t(to) + 1];
+      ranks::send_receive(to, halo + h0 * qq, (h1 - h0) * qq * sizeof(P), from, in.data(), in.size() * sizeof(P));
+      const P* src = in.data();
+      for_each_halo_block_of(from, [&](std::size_t at) {
+        for (std::size_t k = 0; k < qq; ++k) grad[at + k] += src[k];
+        src += qq;
+      });
+    }
+  }
+
+  // f(θ) and ∇f on this rank's groups (all of them unless sharded), grouped layout.
   template <class T, class P>
-  double evaluate(const Vector<P>& theta, Vector<P>& grad) {
-    grad.resize(theta.size());
+  double evaluate(const P* theta, P* grad) {
     std::fill(pair_written.begin(), pair_written.end(), 0);
-    // Under mpirun each rank passes its own range of the tiles; the parts a rank does not
-    // write stay 0, and the ranks' gradients are then summed. That sum is exact: every
-    // entry has at most two nonzero terms (the two conditionals of a pair, from the tiles
-    // of its two sites), and x + 0 = x and a + b = b + a in any order of the ranks.
-    const bool spread = ranks::spreading();
-    if (spread) {
-      std::fill(grad.data() + lq, grad.data() + grad.size(), P(0));
-      grad_h.setZero();
+    // Sharded, each rank passes its own tiles (spread_reduce's ranges are the shards');
+    // otherwise this process passes them all, even under mpirun.
+    std::optional<ranks::Alone> alone;
+    if (!sharded) alone.emplace();
+    std::vector<P>& halo_theta = halo<P>(0);
+    std::vector<P>& halo_grad = halo<P>(1);
+    if (sharded) {
+      const std::size_t halo_size = halo_start.back() * q * q;
+      halo_theta.resize(halo_size), halo_grad.resize(halo_size);
+      receive_halo(theta, halo_theta.data());
     }
+    const ParamView<const P> th{theta, halo_theta.data()};
+    const ParamView<P> gr{grad, halo_grad.data()};
     neg_log_pl = ranks::spread_reduce(
-        exec, tiles.count(), 0.0, [&](std::size_t t) { return tile_pass<T, P>(t, theta.data(), grad.data()); },
+        exec, tiles.count(), 0.0, [&](std::size_t t) { return tile_pass<T, P>(t, th, gr); },
         [](double a, double b) { return a + b; });
-    if (spread) {
-      ranks::sum_in_place(grad.data() + lq, std::size_t(grad.size()) - lq);
-      ranks::sum_in_place(grad_h.data(), std::size_t(grad_h.size()));
+    if (sharded) send_halo_gradient(grad, halo_grad.data());
+    // The fields' gradient and both penalties, tile by tile (the fit's chunks).
+    const ranks::Range mine = sharded ? ranks::owned(tiles.count()) : ranks::Range{0, tiles.count()};
+    std::vector<double> partials(2 * mine.size(), 0.0);
+    parallel_for(exec, mine.size(), [&](std::size_t k) {
+      const std::size_t t = mine.begin + k;
+      double field_penalty = 0, coupling_penalty = 0;
+      for (std::size_t i = tiles.begin(t); i < tiles.end(t); ++i) {
+        const std::size_t g0 = group_start[i] - base, g1 = group_start[i + 1] - base;
+        for (std::size_t a = 0; a < q; ++a) {
+          const double v = double(theta[g0 + a]);
+          grad[g0 + a] = P(grad_h[Eigen::Index(i * q + a)] + 2 * lambda_h * v);
+          field_penalty += lambda_h * v * v;
+        }
+        for (std::size_t c = g0 + q; c < g1; ++c) {
+          const double v = double(theta[c]);
+          grad[c] = P(double(grad[c]) + 2 * lambda_e * v);
+          coupling_penalty += v * v;
+        }
+      }
+      partials[2 * k] = field_penalty;
+      partials[2 * k + 1] = coupling_penalty;
+    });
+    const std::vector<double> penalty = tile_totals(partials, 2);
+    return neg_log_pl + penalty[0] + lambda_e * penalty[1];
+  }
+
+  // Between the public layout and the grouped one (whole vectors, one rank).
+  template <class P>
+  Vector<P> relayout(const Vector<P>& from, bool to_grouped) const {
+    Vector<P> to(from.size());
+    const auto copy = [&](std::size_t dense, std::size_t grouped, std::size_t count) {
+      const P* src = from.data() + (to_grouped ? dense : grouped);
+      std::copy_n(src, count, to.data() + (to_grouped ? grouped : dense));
+    };
+    for (std::size_t i = 0; i < l; ++i) {
+      copy(i * q, group_start[i], q);
+      for (std::size_t j = 0; j < l; ++j)
+        if (j != i && (variant == PlVariant::asymmetric || i < j)) copy(dense_block_offset(i, j), block_offset(i, j), q * q);
     }
-    double fx = neg_log_pl;
-    for (std::size_t k = 0; k < lq; ++k) {
-      const double v = double(theta[Eigen::Index(k)]);
-      grad[Eigen::Index(k)] = P(grad_h[Eigen::Index(k)] + 2 * lambda_h * v);
-      fx += lambda_h * v * v;
+    return to;
+  }
+
+  // plmc's starting fields of site i: log(f_i(a)·Neff + 1) centred over a.
+  std::vector<double> initial_fields(std::size_t i) const {
+    const double neff = weights.sum();
+    std::vector<double> f(q, 0.0);
+    double present = 0;
+    for (std::size_t s = 0; s < n; ++s) {
+      const std::uint8_t x = xt[i * n + s];
+      if (x < q) f[x] += weights[Eigen::Index(s)], present += weights[Eigen::Index(s)];
     }
-    // The couplings' penalty, per site's run of blocks (contiguous in the layout).
-    const std::size_t per_site = variant == PlVariant::symmetric ? 0 : (l - 1) * q * q;
-    const double penalty = parallel_reduce(
-        exec, l, 0.0,
-        [&](std::size_t i) {
-          const std::size_t begin = block_offset(i, variant == PlVariant::symmetric ? i + 1 : (i == 0 ? 1 : 0));
-          const std::size_t count = variant == PlVariant::symmetric ? (l - 1 - i) * q * q : per_site;
-          double pen = 0;
-          const P* v = theta.data() + begin;
-          P* gr = grad.data() + begin;
-          for (std::size_t k = 0; k < count; ++k) {
-            const double vk = double(v[k]);
-            gr[k] = P(double(gr[k]) + 2 * lambda_e * vk);
-            pen += vk * vk;
-          }
-          return pen;
-        },
-        [](double a, double b) { return a + b; });
-    return fx + lambda_e * penalty;
+    double mean = 0;
+    for (std::size_t a = 0; a < q; ++a) {
+      const double fa = present > 0 ? f[a] / present : 1.0 / double(q);
+      f[a] = std::log(fa * neff + 1.0);
+      mean += f[a] / double(q);
+    }
+    for (double& v : f) v -= mean;
+    return f;
+  }
+
+  // The Potts model of a whole grouped vector (asymmetric couplings averaged).
+  template <class P>
+  Potts model_of(const Vector<P>& theta) const {
+    Potts model = Potts::dense(l, q);
+    VectorD p(Eigen::Index(model.num_parameters()));
+    for (std::size_t i = 0; i < l; ++i)
+      for (std::size_t a = 0; a < q; ++a) p[Eigen::Index(i * q + a)] = double(theta[Eigen::Index(group_start[i] + a)]);
+    std::size_t e = 0;
+    for (std::size_t i = 0; i < l; ++i)
+      for (std::size_t j = i + 1; j < l; ++j, ++e) {
+        double* out = p.data() + lq + e * q * q;
+        const P* bij = theta.data() + block_offset(i, j);
+        if (variant == PlVariant::symmetric) {
+          std::copy_n(bij, q * q, out);
+          continue;
+        }
+        const P* bji = theta.data() + block_offset(j, i);
+        for (std::size_t a = 0; a < q; ++a)
+          for (std::size_t b = 0; b < q; ++b) out[a * q + b] = 0.5 * (double(bij[a * q + b]) + double(bji[b * q + a]));
+      }
+    model.set_parameters(p);
+    return model;
   }
 };
 
@@ -532,6 +755,7 @@ PseudolikelihoodObjective::PseudolikelihoodObjective(const PottsData& data, PlVa
       std::vector<std::uint16_t> next(start, start + m.q1);
       for (std::size_t s = 0; s < nb; ++s) m.by_state[j * m.n + s0 + next[x[s]]++] = std::uint16_t(s);
     }
+  m.set_layout();
   const std::size_t nt = m.tiles.count();
   m.pair_lock = std::make_unique<std::mutex[]>(nt * nt);
   m.pair_written.assign(nt * nt, 0);
@@ -544,38 +768,36 @@ PseudolikelihoodObjective::PseudolikelihoodObjective(PseudolikelihoodObjective&&
 std::size_t PseudolikelihoodObjective::num_parameters() const { return impl_->num_parameters(); }
 double PseudolikelihoodObjective::last_neg_log_pl() const { return impl_->neg_log_pl; }
 
+namespace {
+// The public objective on whole vectors in the public layout: through the grouped one.
+template <class T, class P>
+double evaluate_public(auto& m, const Vector<P>& theta, Vector<P>& grad) {
+  check_arg(std::size_t(theta.size()) == m.num_parameters(), "pseudolikelihood: {} parameters given, the objective has {}",
+            theta.size(), m.num_parameters());
+  const Vector<P> grouped = m.relayout(theta, true);
+  Vector<P> g(grouped.size());
+  const double v = m.template evaluate<T, P>(grouped.data(), g.data());
+  grad = m.relayout(g, false);
+  return v;
+}
+}  // namespace
+
 double PseudolikelihoodObjective::operator()(const VectorD& theta, VectorD& grad) {
-  check_arg(std::size_t(theta.size()) == num_parameters(), "pseudolikelihood: {} parameters given, the objective has {}",
-            theta.size(), num_parameters());
-  return impl_->precision == PlPrecision::float64 ? impl_->evaluate<double, double>(theta, grad)
-                                                  : impl_->evaluate<float, double>(theta, grad);
+  return impl_->precision == PlPrecision::float64 ? evaluate_public<double, double>(*impl_, theta, grad)
+                                                  : evaluate_public<float, double>(*impl_, theta, grad);
 }
 
 double PseudolikelihoodObjective::operator()(const VectorF& theta, VectorF& grad) {
-  check_arg(std::size_t(theta.size()) == num_parameters(), "pseudolikelihood: {} parameters given, the objective has {}",
-            theta.size(), num_parameters());
-  return impl_->precision == PlPrecision::float64 ? impl_->evaluate<double, float>(theta, grad)
-                                                  : impl_->evaluate<float, float>(theta, grad);
+  return impl_->precision == PlPrecision::float64 ? evaluate_public<double, float>(*impl_, theta, grad)
+                                                  : evaluate_public<float, float>(*impl_, theta, grad);
 }
 
 VectorD PseudolikelihoodObjective::initial_parameters() const {
   const Impl& m = *impl_;
   VectorD theta = VectorD::Zero(Eigen::Index(m.num_parameters()));
-  const double neff = m.weights.sum();
   for (std::size_t i = 0; i < m.l; ++i) {
-    std::vector<double> f(m.q, 0.0);
-    double present = 0;
-    for (std::size_t s = 0; s < m.n; ++s) {
-      const std::uint8_t x = m.xt[i * m.n + s];
-      if (x < m.q) f[x] += m.weights[Eigen::Index(s)], present += m.weights[Eigen::Index(s)];
-    }
-    double mean = 0;
-    for (std::size_t a = 0; a < m.q; ++a) {
-      const double fa = present > 0 ? f[a] / present : 1.0 / double(m.q);
-      f[a] = std::log(fa * neff + 1.0);
-      mean += f[a] / double(m.q);
-    }
-    for (std::size_t a = 0; a < m.q; ++a) theta[Eigen::Index(i * m.q + a)] = f[a] - mean;
+    const std::vector<double> f = m.initial_fields(i);
+    std::copy(f.begin(), f.end(), theta.data() + i * m.q);
   }
   return theta;
 }
@@ -584,24 +806,7 @@ Potts PseudolikelihoodObjective::model(const VectorD& theta) const {
   const Impl& m = *impl_;
   check_arg(std::size_t(theta.size()) == m.num_parameters(),
             "pseudolikelihood: {} parameters given, the objective has {}", theta.size(), m.num_parameters());
-  Potts model = Potts::dense(m.l, m.q);
-  if (m.variant == PlVariant::symmetric) {
-    model.set_parameters(theta);
-    return model;
-  }
-  VectorD p(Eigen::Index(model.num_parameters()));
-  p.head(Eigen::Index(m.lq)) = theta.head(Eigen::Index(m.lq));
-  std::size_t e = 0;
-  for (std::size_t i = 0; i < m.l; ++i)
-    for (std::size_t j = i + 1; j < m.l; ++j, ++e) {
-      const double* bij = theta.data() + m.block_offset(i, j);
-      const double* bji = theta.data() + m.block_offset(j, i);
-      for (std::size_t a = 0; a < m.q; ++a)
-        for (std::size_t b = 0; b < m.q; ++b)
-          p[Eigen::Index(m.lq + e * m.q * m.q + a * m.q + b)] = 0.5 * (bij[a * m.q + b] + bji[b * m.q + a]);
-    }
-  model.set_parameters(p);
-  return model;
+  return m.model_of(m.relayout(theta, true));
 }
 
 // ---------------------------------------------------------------------------------
@@ -612,10 +817,22 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
   config.validate();
   check_potts_data(data);
   const auto t0 = std::chrono::steady_clock::now();
+  // Under mpirun the fit is sharded: each rank holds its tiles' groups of the optimiser's
+  // vectors and the halo its tiles read, and passes its own tiles.
+  const bool sharded = ranks::spreading();
   check_memory_available(pseudolikelihood_memory_bytes(std::size_t(data.states.rows()),
-                                                       std::size_t(data.states.cols()), data.q, config),
+                                                       std::size_t(data.states.cols()), data.q, config,
+                                                       sharded ? std::size_t(ranks::size()) : 1),
                          "pseudolikelihood");
   PseudolikelihoodObjective f(data, config.variant, config.precision, config.lambda_h, config.lambda_e, exec);
+  PseudolikelihoodObjective::Impl& m = *f.impl_;
+  if (sharded) m.shard_over_ranks();
+  // The optimiser's sums go tile by tile (its chunks), over the ranks' shards.
+  LbfgsChunks chunks;
+  const ranks::Range mine = sharded ? ranks::owned(m.tiles.count()) : ranks::Range{0, m.tiles.count()};
+  for (std::size_t t = mine.begin; t < mine.end; ++t) chunks.bounds.push_back(m.group_start[m.tiles.begin(t)] - m.base);
+  chunks.bounds.push_back(m.shard_size());
+  chunks.total = [&](const std::vector<double>& partials, std::size_t width) { return m.tile_totals(partials, width); };
   LbfgsOptions opt;
   opt.max_iterations = config.max_iterations > 0 ? config.max_iterations : std::size_t(std::numeric_limits<int>::max());
   opt.gradient_tolerance = config.gradient_tolerance;  // ‖g‖ <= ε max(1, ‖θ‖), as plmc
@@ -623,44 +840,53 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
   opt.relative_decrease = config.relative_decrease;
   opt.decrease_window = config.decrease_window;
   opt.memory = config.memory;
+  opt.chunks = &chunks;
   auto progress = [&](std::size_t iteration, double) {
     obs.progress("pseudolikelihood", iteration, config.max_iterations);
   };
   // -log PL of every evaluation, to report the one of the point returned.
   std::vector<std::pair<double, double>> evaluated;
-  auto objective = [&](const auto& theta, auto& grad) {
-    const double v = f(theta, grad);
-    evaluated.emplace_back(v, f.last_neg_log_pl());
-    return v;
+  // plmc's start: this rank's sites' fields, couplings 0. In float the whole optimiser
+  // state is float (as plmc's float build): the kernel's arithmetic is float already, and
+  // float vectors halve the memory of the fit.
+  const auto run = [&]<class P>(P) {
+    Vector<P> x0 = Vector<P>::Zero(Eigen::Index(m.shard_size()));
+    for (std::size_t i = m.site0; i < m.site1; ++i) {
+      const std::vector<double> h = m.initial_fields(i);
+      for (std::size_t a = 0; a < m.q; ++a) x0[Eigen::Index(m.group_start[i] - m.base + a)] = P(h[a]);
+    }
+    const std::function<double(const Vector<P>&, Vector<P>&)> objective = [&](const Vector<P>& theta, Vector<P>& grad) {
+      grad.resize(theta.size());
+      const double v = m.template evaluate<P, P>(theta.data(), grad.data());
+      evaluated.emplace_back(v, m.neg_log_pl);
+      return v;
+    };
+    LbfgsResultT<P> r = minimize_lbfgs_lean(objective, std::move(x0), opt, progress);
+    // Every rank's groups to every rank, then the model.
+    Vector<P> theta(Eigen::Index(m.num_parameters()));
+    std::copy_n(r.x.data(), r.x.size(), theta.data() + m.base);
+    Vector<P>().swap(r.x);
+    if (sharded) {
+      std::vector<std::size_t> bounds(std::size_t(ranks::size()) + 1);
+      for (int k = 0; k <= ranks::size(); ++k)
+        bounds[std::size_t(k)] = m.group_start[k < ranks::size() ? m.sites_of(k, ranks::size()).first : m.l] * sizeof(P);
+      ranks::share(theta.data(), bounds);
+    }
+    PseudolikelihoodFit fit;
+    fit.model = m.model_of(theta);
+    fit.objective = r.value;
+    fit.iterations = r.iterations;
+    fit.evaluations = r.evaluations;
+    fit.stopped_by = r.stopped_by;
+    fit.objective_trace = std::move(r.trace);
+    return fit;
   };
-  // In float the whole optimiser state is float (as plmc's float build): the kernel's
-  // arithmetic is float already, and float vectors halve the memory of the fit.
-  LbfgsResult r;
-  if (config.precision == PlPrecision::float64) {
-    r = minimize_lbfgs_lean(std::function<double(const VectorD&, VectorD&)>(objective), f.initial_parameters(), opt,
-                       progress);
-  } else {
-    VectorF x0 = f.initial_parameters().cast<float>();  // the double start freed here
-    LbfgsResultF rf = minimize_lbfgs_lean(std::function<double(const VectorF&, VectorF&)>(objective), std::move(x0), opt,
-                                     progress);
-    r.x = rf.x.cast<double>();
-    VectorF().swap(rf.x);
-    r.value = rf.value, r.gradient_norm = rf.gradient_norm, r.iterations = rf.iterations;
-    r.evaluations = rf.evaluations, r.trace = std::move(rf.trace), r.converged = rf.converged;
-    r.stopped_by = rf.stopped_by;
-  }
-  PseudolikelihoodFit fit;
-  fit.model = f.model(r.x);
-  fit.objective = r.value;
+  PseudolikelihoodFit fit = config.precision == PlPrecision::float64 ? run(double{}) : run(float{});
   for (auto it = evaluated.rbegin(); it != evaluated.rend(); ++it)
-    if (it->first == r.value) {
+    if (it->first == fit.objective) {
       fit.neg_log_pl = it->second;
       break;
     }
-  fit.iterations = r.iterations;
-  fit.evaluations = r.evaluations;
-  fit.stopped_by = r.stopped_by;
-  fit.objective_trace = std::move(r.trace);
   fit.seconds = seconds_since(t0);
   return fit;
 }

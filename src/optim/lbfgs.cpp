@@ -7,11 +7,16 @@
 // the slot of the pair about to be written (unused, or the oldest pair, which the
 // direction no longer needs), and become s = x - x_prev, y = g - g_prev in place. They
 // also are the best point when a line search fails, so no copy of it is kept either.
+//
+// Every sum over the vectors is taken chunk by chunk (LbfgsOptions::chunks), each chunk's
+// partial sum in double, then the partials in chunk order: the same bits whether this
+// process holds every chunk or a shard of them (a pseudolikelihood fit over MPI ranks).
 #include "logz/optim/lbfgs.hpp"
 
 #include <LBFGS.h>
 
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <cmath>
 #include <optional>
@@ -30,15 +35,6 @@ constexpr double kMinStep = 1e-20;
 constexpr double kMaxStep = 1e20;
 constexpr int kMaxLineSearch = 60;
 
-// Dot products and norms accumulate in double whatever the vectors' type.
-template <class A, class B>
-double dot(const A* __restrict a, const B* __restrict b, std::size_t n) {
-  double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (std::size_t k = 0; k < n; ++k) s += double(a[k]) * double(b[k]);
-  return s;
-}
-
 /// Thrown inside the driver when a line search cannot go on (LBFGS++'s exceptions).
 struct LineSearchFailed {};
 
@@ -55,6 +51,9 @@ class Driver {
     y_.resize(std::size_t(m_));
     ys_.assign(std::size_t(m_), 0.0);
     alpha_.assign(std::size_t(m_), 0.0);
+    bounds_ = options.chunks ? options.chunks->bounds : std::vector<std::size_t>{0, n_};
+    check_arg(bounds_.size() >= 2 && bounds_.front() == 0 && bounds_.back() == n_,
+              "minimize_lbfgs_lean: the chunks cover {} entries, the vectors have {}", bounds_.back(), n_);
   }
 
   LbfgsResultT<Scalar> run() {
@@ -105,8 +104,40 @@ class Driver {
   double theta_ = 1, fx_ = 0;
   std::size_t evaluations_ = 0;
   std::vector<double> trace_;
+  std::vector<std::size_t> bounds_;  // this process's chunks
 
-  static double norm(const Vec& v) { return std::sqrt(dot(v.data(), v.data(), std::size_t(v.size()))); }
+  // The W sums of f(begin, end, acc) over the chunks: f adds a chunk's terms into acc[W]
+  // (zero on entry); the partials are added in chunk order, over every process's chunks.
+  template <std::size_t W, class F>
+  std::array<double, W> sum_chunks(F&& f) const {
+    const std::size_t chunks = bounds_.size() - 1;
+    std::vector<double> partials(chunks * W, 0.0);
+    for (std::size_t c = 0; c < chunks; ++c) f(bounds_[c], bounds_[c + 1], partials.data() + c * W);
+    std::array<double, W> out{};
+    if (opt_.chunks) {
+      const std::vector<double> total = opt_.chunks->total(partials, W);
+      std::copy_n(total.begin(), W, out.begin());
+    } else {
+      for (std::size_t c = 0; c < chunks; ++c)
+        for (std::size_t w = 0; w < W; ++w) out[w] += partials[c * W + w];
+    }
+    return out;
+  }
+
+  // (The loops below copy the vectors' pointers into locals marked __restrict: read
+  // through the lambda's captures, GCC assumes they alias and vectorises with gathers.)
+  template <class A, class B>
+  double dot(const A* a_, const B* b_) const {
+    return sum_chunks<1>([a_, b_](std::size_t begin, std::size_t end, double* acc) {
+      const A* __restrict a = a_;
+      const B* __restrict b = b_;
+      double s = 0;
+#pragma omp simd reduction(+ : s)
+      for (std::size_t k = begin; k < end; ++k) s += double(a[k]) * double(b[k]);
+      acc[0] = s;
+    })[0];
+  }
+  double norm(const Vec& v) const { return std::sqrt(dot(v.data(), v.data())); }
 
   bool gradient_met(double gnorm, double xnorm) const {
     return gnorm <= opt_.gradient_tolerance * (opt_.relative_tolerance ? std::max(1.0, xnorm) : 1.0);
@@ -184,16 +215,18 @@ class Driver {
         return false;
       }
       accept(fx_);
-      double xnorm2 = 0, gnorm2 = 0;
-      {
-        const Scalar* __restrict x = x_.data();
-        const Scalar* __restrict g = g_.data();
-#pragma omp simd reduction(+ : xnorm2, gnorm2)
-        for (std::size_t c = 0; c < n_; ++c) {
-          xnorm2 += double(x[c]) * double(x[c]);
-          gnorm2 += double(g[c]) * double(g[c]);
+      const auto [xnorm2, gnorm2] = sum_chunks<2>([x_ = x_.data(), g_ = g_.data()](std::size_t begin, std::size_t end,
+                                                                                     double* acc) {
+        const Scalar* __restrict x = x_;
+        const Scalar* __restrict g = g_;
+        double xx = 0, gg = 0;
+#pragma omp simd reduction(+ : xx, gg)
+        for (std::size_t c = begin; c < end; ++c) {
+          xx += double(x[c]) * double(x[c]);
+          gg += double(g[c]) * double(g[c]);
         }
-      }
+        acc[0] = xx, acc[1] = gg;
+      });
       gnorm = std::sqrt(gnorm2);
       if (gnorm <= eps || gnorm <= eps_rel * std::sqrt(xnorm2)) return true;
       if (past > 0) {
@@ -216,7 +249,7 @@ class Driver {
     const Scalar* __restrict d = d_.data();
     if (step <= 0) throw LineSearchFailed{};
     const double fx_init = fx_;
-    const double dg_init = dot(g_.data(), d, n_);
+    const double dg_init = dot(g_.data(), d);
     if (dg_init > 0) throw LineSearchFailed{};
     const double test_decr = kFtol * dg_init;
     for (int iter = 0; iter < kMaxLineSearch; ++iter) {
@@ -231,7 +264,7 @@ class Driver {
       if (fx_ > fx_init + step * test_decr || fx_ != fx_) {
         width = 0.5;
       } else {
-        const double dg = dot(g_.data(), d, n_);
+        const double dg = dot(g_.data(), d);
         if (dg < kWolfe * dg_init) width = 2.1;
         else if (dg > -kWolfe * dg_init) width = 0.5;
         else return;
@@ -246,62 +279,76 @@ class Driver {
   void add_correction() {
     const int loc = saved_;
     saved_ = -1;
-    Scalar* __restrict s = s_[std::size_t(loc)].data();
-    Scalar* __restrict y = y_[std::size_t(loc)].data();
-    const Scalar* __restrict x = x_.data();
-    const Scalar* __restrict g = g_.data();
-    double ys = 0, yy = 0;
-#pragma omp simd reduction(+ : ys, yy)
-    for (std::size_t c = 0; c < n_; ++c) {
-      const Scalar sc = x[c] - s[c], yc = g[c] - y[c];
-      s[c] = sc, y[c] = yc;
-      ys += double(sc) * double(yc);
-      yy += double(yc) * double(yc);
-    }
+    const auto [ys, yy] = sum_chunks<2>([s_ = s_[std::size_t(loc)].data(), y_ = y_[std::size_t(loc)].data(),
+                                         x_ = x_.data(), g_ = g_.data()](std::size_t begin, std::size_t end, double* acc) {
+      Scalar* __restrict s = s_;
+      Scalar* __restrict y = y_;
+      const Scalar* __restrict x = x_;
+      const Scalar* __restrict g = g_;
+      double sy = 0, yy2 = 0;
+#pragma omp simd reduction(+ : sy, yy2)
+      for (std::size_t c = begin; c < end; ++c) {
+        const Scalar sc = x[c] - s[c], yc = g[c] - y[c];
+        s[c] = sc, y[c] = yc;
+        sy += double(sc) * double(yc);
+        yy2 += double(yc) * double(yc);
+      }
+      acc[0] = sy, acc[1] = yy2;
+    });
     ys_[std::size_t(loc)] = ys;
     theta_ = yy / ys;
     if (ncorr_ < m_) ++ncorr_;
     ptr_ = loc + 1;
   }
 
-  // d = -H g by the two-loop recursion, each step's axpy fused with the next step's dot.
+  // d = -H g by the two-loop recursion, each step's axpy fused with the next step's dot:
+  // u' d after d = a_d d + a_v v (a_d = 1/θ or 1; v = -g for the first), summed by chunks.
+  double update_then_dot(Scalar* d_, Scalar a_d, Scalar a_v, const Scalar* v_, const Scalar* u_, bool first) {
+    return sum_chunks<1>([=](std::size_t begin, std::size_t end, double* acc) {
+      Scalar* __restrict d = d_;
+      const Scalar* __restrict v = v_;
+      const Scalar* __restrict u = u_;
+      double sum = 0;
+      if (first) {
+#pragma omp simd reduction(+ : sum)
+        for (std::size_t c = begin; c < end; ++c) {
+          d[c] = -v[c];
+          sum += double(u[c]) * double(d[c]);
+        }
+      } else if (a_d == Scalar(1)) {
+#pragma omp simd reduction(+ : sum)
+        for (std::size_t c = begin; c < end; ++c) {
+          d[c] += a_v * v[c];
+          sum += double(u[c]) * double(d[c]);
+        }
+      } else {
+#pragma omp simd reduction(+ : sum)
+        for (std::size_t c = begin; c < end; ++c) {
+          d[c] = (d[c] + a_v * v[c]) / a_d;
+          sum += double(u[c]) * double(d[c]);
+        }
+      }
+      acc[0] = sum;
+    })[0];
+  }
+
   void two_loop() {
-    Scalar* __restrict d = d_.data();
-    const Scalar* __restrict g = g_.data();
+    Scalar* d = d_.data();
     int j = ptr_ % m_;
     j = (j + m_ - 1) % m_;  // newest pair
     // d = -g, with s_newest' d.
-    double sd = 0;
-    {
-      const Scalar* __restrict s = s_[std::size_t(j)].data();
-#pragma omp simd reduction(+ : sd)
-      for (std::size_t c = 0; c < n_; ++c) {
-        d[c] = -g[c];
-        sd += double(s[c]) * double(d[c]);
-      }
-    }
+    double sd = update_then_dot(d, 1, 0, g_.data(), s_[std::size_t(j)].data(), true);
     for (int i = 0; i < ncorr_; ++i) {
       alpha_[std::size_t(j)] = sd / ys_[std::size_t(j)];
       const Scalar a = Scalar(alpha_[std::size_t(j)]);
-      const Scalar* __restrict y = y_[std::size_t(j)].data();
+      const Scalar* y = y_[std::size_t(j)].data();
       const int next = (j + m_ - 1) % m_;
-      sd = 0;
       if (i + 1 < ncorr_) {
-        const Scalar* __restrict s = s_[std::size_t(next)].data();
-#pragma omp simd reduction(+ : sd)
-        for (std::size_t c = 0; c < n_; ++c) {
-          d[c] -= a * y[c];
-          sd += double(s[c]) * double(d[c]);
-        }
+        sd = update_then_dot(d, 1, -a, y, s_[std::size_t(next)].data(), false);
       } else {
         // Last step (the oldest pair): the scaling by 1/θ and the second loop's first
         // product, y_oldest' d.
-        const Scalar theta = Scalar(theta_);
-#pragma omp simd reduction(+ : sd)
-        for (std::size_t c = 0; c < n_; ++c) {
-          d[c] = (d[c] - a * y[c]) / theta;
-          sd += double(y[c]) * double(d[c]);
-        }
+        sd = update_then_dot(d, Scalar(theta_), -a, y, y, false);
       }
       j = next;
     }
@@ -310,19 +357,14 @@ class Driver {
     for (int i = 0; i < ncorr_; ++i) {
       const double beta = sd / ys_[std::size_t(j)];
       const Scalar c1 = Scalar(alpha_[std::size_t(j)] - beta);
+      Scalar* __restrict dd = d;
       const Scalar* __restrict s = s_[std::size_t(j)].data();
       const int next = (j + 1) % m_;
-      sd = 0;
       if (i + 1 < ncorr_) {
-        const Scalar* __restrict yn = y_[std::size_t(next)].data();
-#pragma omp simd reduction(+ : sd)
-        for (std::size_t c = 0; c < n_; ++c) {
-          d[c] += c1 * s[c];
-          sd += double(yn[c]) * double(d[c]);
-        }
+        sd = update_then_dot(d, 1, c1, s, y_[std::size_t(next)].data(), false);
       } else {
 #pragma omp simd
-        for (std::size_t c = 0; c < n_; ++c) d[c] += c1 * s[c];
+        for (std::size_t c = 0; c < n_; ++c) dd[c] += c1 * s[c];
       }
       j = next;
     }

@@ -114,11 +114,20 @@ same_bits "TI with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --
 same_bits "exact log Z, RBM" exact --model "$T/rbm_exact.npz"
 same_bits "exact log Z, GRBM" exact --model "$T/grbm.npz"
 
-# Pseudolikelihood: each rank passes its own tiles of sites, the gradients are summed
-# (exactly: at most two nonzero terms an entry) and the objective's tile sums combined in
-# order; the fitted model file is compared byte for byte.
+# Pseudolikelihood, sharded: each rank holds its tiles' groups of the parameters and of
+# the L-BFGS vectors, receives the blocks its tiles read from their owners and sends their
+# gradient back (a pair's two conditionals: exact in any order); every sum goes tile by
+# tile in tile order. The fitted model file is compared byte for byte.
 same_bits "pseudolikelihood, double" train potts --data "$T/aln.fasta" --lambda-e 1 --lambda-h 0.01 --max-iterations 10 --out "$T/out.npz"
 same_bits "pseudolikelihood, float" train potts --data "$T/aln.fasta" --lambda-e 1 --lambda-h 0.01 --max-iterations 10 --precision float --out "$T/out.npz"
+same_bits "pseudolikelihood, asymmetric" train potts --data "$T/aln.fasta" --lambda-e 1 --lambda-h 0.01 --max-iterations 6 --variant asymmetric --out "$T/out.npz"
+# DHFR.a2m with plmc's README settings, 10 iterations (the data beside the checkout).
+DHFR=$(dirname "$0")/../../../shared/data/DHFR.a2m
+if [ -f "$DHFR" ]; then
+  same_bits "pseudolikelihood, DHFR.a2m" train potts --data "$DHFR" --focus DYR_ECOLI --unknown skip --ignore-gaps --lambda-e 16 --lambda-h 0.01 --max-iterations 10 --out "$T/out.npz"
+else
+  echo "skip pseudolikelihood on DHFR.a2m: $DHFR is not there"
+fi
 
 # RBM training: each rank runs its own chains' Gibbs sweeps, its own rows' hidden
 # probabilities and its own blocks of the gradient, shared after each phase; every rank

@@ -57,6 +57,11 @@ inline int owner(std::size_t i, std::size_t n) {
 /// calls it with the same bounds. Nothing happens with one rank.
 void share(void* data, std::span<const std::size_t> bounds);
 
+/// Sends `send_bytes` bytes to rank `to` while receiving `receive_bytes` bytes from rank
+/// `from` (each pair of ranks agrees on the sizes); the buffers must not overlap. Every rank
+/// calls it at once, with its own partners. Nothing happens with one rank.
+void send_receive(int to, const void* send, std::size_t send_bytes, int from, void* receive, std::size_t receive_bytes);
+
 /// Every rank's part of `data`, n items of `per_item` bytes, where rank r owns the items
 /// owned(n, r, size()): the bounds that `share` takes.
 std::vector<std::size_t> item_bounds(std::size_t n, std::size_t per_item);

@@ -78,11 +78,14 @@ struct PseudolikelihoodConfig {
   void validate() const;
 };
 
-/// Bytes a fit needs (the tiles' slabs of the threads at work, the optimiser's 2·memory + 3
-/// vectors in the fit's precision, the data), computed without overflow;
-/// Error(Exit::usage) if the count itself overflows.
+/// Bytes a fit needs on each of `ranks` ranks (the tiles' slabs of the threads at work, the
+/// rank's shard of the optimiser's 2·memory + 3 vectors in the fit's precision and, over
+/// several ranks, its halo of θ and of the gradient; the data), computed without
+/// overflow; Error(Exit::usage) if the count itself overflows.
 std::size_t pseudolikelihood_memory_bytes(std::size_t n_sequences, std::size_t n_sites, std::size_t q,
-                                          const PseudolikelihoodConfig& config);
+                                          const PseudolikelihoodConfig& config, std::size_t ranks = 1);
+
+struct PseudolikelihoodFit;
 
 /// The objective and its gradient. Parameters: fields row-major (L·q), then couplings:
 /// symmetric — one q×q block per pair i < j in Potts::dense order (the layout of
@@ -109,6 +112,7 @@ class PseudolikelihoodObjective {
   Potts model(const VectorD& theta) const;
 
  private:
+  friend PseudolikelihoodFit fit_pseudolikelihood(const PottsData&, const PseudolikelihoodConfig&, const Exec&, Observer&);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -124,7 +128,12 @@ struct PseudolikelihoodFit {
   double seconds = 0;
 };
 
-/// Fits by L-BFGS (minimize_lbfgs_lean). Checks the memory it needs against what the machine
+/// Fits by L-BFGS (minimize_lbfgs_lean). Under mpirun the fit is sharded over the ranks
+/// (docs/scaling.md): each rank holds the parameter groups of its tiles' sites (fields and
+/// about half of each site's pairs) and their shares of the optimiser's vectors, receives
+/// the blocks its tiles read from the ranks that own them and sends their gradient back;
+/// the sums go tile by tile in tile order, so the fit is bit-identical for any number of
+/// ranks and threads. Checks the memory it needs against what the machine
 /// has free before allocating (Error(Exit::unavailable) naming both). Reports each
 /// iteration to `obs` as progress ("pseudolikelihood", iteration, max_iterations or 0).
 PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const PseudolikelihoodConfig& config,

@@ -20,6 +20,18 @@
 
 namespace logz {
 
+/// How minimize_lbfgs_lean sums over its vectors when they are split into chunks, of which
+/// this process may hold only a contiguous range (a shard: the rest on other processes).
+/// Every sum (dot products, norms) is the sum of per-chunk partial sums in chunk order, so
+/// its bits do not depend on how the chunks are spread.
+struct LbfgsChunks {
+  /// Offsets of this process's chunks in its vectors: front() = 0, back() = their size.
+  std::vector<std::size_t> bounds;
+  /// Given `width` partial sums per local chunk (chunk-major), returns the `width` sums
+  /// over every chunk of every process, each added in chunk order.
+  std::function<std::vector<double>(const std::vector<double>& partials, std::size_t width)> total;
+};
+
 /// L-BFGS settings. The run stops at the first of: the gradient test, the
 /// relative-decrease test (when on), max_iterations.
 struct LbfgsOptions {
@@ -34,6 +46,8 @@ struct LbfgsOptions {
   double relative_decrease = 0;
   std::size_t decrease_window = 5;
   std::size_t memory = 10;  ///< correction pairs kept; >= 1
+  /// minimize_lbfgs_lean only: sums by chunks (above); null: the whole vector is one chunk.
+  const LbfgsChunks* chunks = nullptr;
 };
 
 template <class Scalar>
