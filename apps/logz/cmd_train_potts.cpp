@@ -41,9 +41,12 @@ int run_potts(const PottsOptions& o) {
   ProgressBar obs(stderr, o.common.quiet);
   const api::PottsTrainingData data = api::load_potts_training_data(o.data, in, ex);
   const api::PottsTrainResult fit = api::train_potts(data, c, ex, obs);
-  io::save_model(o.out, fit.file);
-  if (!o.weights_out.empty()) api::write_potts_weights(o.weights_out, data);
-  if (!o.contacts.empty()) io::write_file_atomic(o.contacts, api::contact_table(fit.file).text());
+  // Under mpirun the model is on rank 0 alone (api::train_potts), which writes the files.
+  if (io::writes_files()) {
+    io::save_model(o.out, fit.file);
+    if (!o.weights_out.empty()) api::write_potts_weights(o.weights_out, data);
+    if (!o.contacts.empty()) io::write_file_atomic(o.contacts, api::contact_table(fit.file).text());
+  }
   const double secs = seconds_since(start);
   summary(o.common, fmt::format("{}; {:.1f} s -> {}", fit.summary, secs, o.out));
   if (o.common.json) {

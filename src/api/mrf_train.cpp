@@ -2,6 +2,8 @@
 // read and weighted once, for the command line and the Python classes alike.
 #include "logz/api/mrf_train.hpp"
 
+#include "logz/io/atomic_file.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include "logz/core/check.hpp"
 #include "logz/core/memory.hpp"
 #include "logz/diagnostics/contact_scores.hpp"
+#include "logz/io/atomic_file.hpp"
 #include "logz/io/npy.hpp"
 #include "logz/io/plmc_params.hpp"
 #include "logz/io/weights_file.hpp"
@@ -283,6 +286,8 @@ PottsTrainResult train_potts(const PottsTrainingData& in, const PottsTrainConfig
     c.gradient_tolerance = config.tolerance;
     c.relative_decrease = config.relative_decrease;
     c.max_iterations = config.max_iterations;
+    // Under mpirun only rank 0, which writes the files, needs the model (L²q² doubles).
+    c.model_on_every_rank = false;
     c.validate();
     obs.message(fmt::format("{}: {} sequences x {} sites, q = {}, Neff = {:.1f}; {} pseudolikelihood ({}), lh {}, le {}",
                             kPotts, n, l, data.q, in.neff, config.variant, config.precision, c.lambda_h, c.lambda_e));

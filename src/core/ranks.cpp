@@ -160,6 +160,19 @@ void share(void* data, std::span<const std::size_t> bounds) {
 #endif
 }
 
+void gather(void* data, std::span<const std::size_t> bounds, int root) {
+  if (g_size == 1) return;
+  check_arg(bounds.size() == std::size_t(g_size) + 1 && root >= 0 && root < g_size,
+            "ranks::gather: {} bounds for {} ranks, root {}", bounds.size(), g_size, root);
+  auto* bytes = static_cast<char*>(data);
+  for (int r = 0; r < g_size; ++r) {
+    if (r == root) continue;
+    const std::size_t b = bounds[std::size_t(r)], e = bounds[std::size_t(r) + 1];
+    if (g_rank == r) send_receive(root, bytes + b, e - b, g_rank, nullptr, 0);
+    if (g_rank == root) send_receive(g_rank, nullptr, 0, r, bytes + b, e - b);
+  }
+}
+
 void send_receive(int to, const void* send, std::size_t send_bytes, int from, void* receive, std::size_t receive_bytes) {
   if (g_size == 1) return;
   check_arg(to >= 0 && to < g_size && from >= 0 && from < g_size, "ranks::send_receive: ranks {} and {} of {}", to, from,

@@ -124,6 +124,7 @@ std::atomic<bool> g_writes_files{true};
 }  // namespace
 
 void set_writes_files(bool writes) { g_writes_files = writes; }
+bool writes_files() { return g_writes_files; }
 
 void write_file_atomic(const std::string& given_path, std::string_view contents) {
   namespace fs = std::filesystem;

@@ -862,18 +862,25 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
       return v;
     };
     LbfgsResultT<P> r = minimize_lbfgs_lean(objective, std::move(x0), opt, progress);
-    // Every rank's groups to every rank, then the model.
-    Vector<P> theta(Eigen::Index(m.num_parameters()));
-    std::copy_n(r.x.data(), r.x.size(), theta.data() + m.base);
-    Vector<P>().swap(r.x);
-    if (sharded) {
-      std::vector<std::size_t> bounds(std::size_t(ranks::size()) + 1);
-      for (int k = 0; k <= ranks::size(); ++k)
-        bounds[std::size_t(k)] = m.group_start[k < ranks::size() ? m.sites_of(k, ranks::size()).first : m.l] * sizeof(P);
-      ranks::share(theta.data(), bounds);
-    }
+    // Every rank's groups to every rank (or to rank 0 alone), then the model.
     PseudolikelihoodFit fit;
-    fit.model = m.model_of(theta);
+    std::vector<P>().swap(m.halo<P>(0));
+    std::vector<P>().swap(m.halo<P>(1));
+    if (!sharded || config.model_on_every_rank || ranks::rank() == 0) {
+      Vector<P> theta(Eigen::Index(m.num_parameters()));
+      std::copy_n(r.x.data(), r.x.size(), theta.data() + m.base);
+      Vector<P>().swap(r.x);
+      if (sharded) {
+        std::vector<std::size_t> bounds(std::size_t(ranks::size()) + 1);
+        for (int k = 0; k <= ranks::size(); ++k)
+          bounds[std::size_t(k)] = m.group_start[k < ranks::size() ? m.sites_of(k, ranks::size()).first : m.l] * sizeof(P);
+        if (config.model_on_every_rank) ranks::share(theta.data(), bounds);
+        else ranks::gather(theta.data(), bounds, 0);
+      }
+      fit.model = m.model_of(theta);
+    } else {
+      ranks::send_receive(0, r.x.data(), std::size_t(r.x.size()) * sizeof(P), ranks::rank(), nullptr, 0);
+    }
     fit.objective = r.value;
     fit.iterations = r.iterations;
     fit.evaluations = r.evaluations;

@@ -57,6 +57,10 @@ inline int owner(std::size_t i, std::size_t n) {
 /// calls it with the same bounds. Nothing happens with one rank.
 void share(void* data, std::span<const std::size_t> bounds);
 
+/// As share, but only rank `root` receives the others' parts (the rest of their `data` is
+/// left as it was).
+void gather(void* data, std::span<const std::size_t> bounds, int root);
+
 /// Sends `send_bytes` bytes to rank `to` while receiving `receive_bytes` bytes from rank
 /// `from` (each pair of ranks agrees on the sizes); the buffers must not overlap. Every rank
 /// calls it at once, with its own partners. Nothing happens with one rank.

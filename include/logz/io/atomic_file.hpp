@@ -19,6 +19,8 @@ void write_file_atomic(const std::string& path, std::string_view contents);
 /// calls this with false on the other ranks, after which write_file_atomic returns without
 /// writing. True until then.
 void set_writes_files(bool writes);
+/// Whether this process writes files (false on the ranks other than 0 of a distributed run).
+bool writes_files();
 
 /// For a program (the CLI): SIGINT, SIGTERM, SIGHUP and SIGQUIT first remove the
 /// temporaries of the writes in progress, then end the process as the signal would have

@@ -74,6 +74,10 @@ struct PseudolikelihoodConfig {
   double relative_decrease = 1e-5;
   std::size_t decrease_window = 5;
   std::size_t memory = 6;  ///< L-BFGS correction pairs (liblbfgs's default, as in plmc)
+  /// A fit sharded over MPI ranks gathers the parameters on every rank and returns the
+  /// model there; false: on rank 0 alone (the rank that writes files), the others
+  /// returning a one-site placeholder, so that no rank but one ever holds all of them.
+  bool model_on_every_rank = true;
   /// Throws Error(Exit::usage) naming the bad field.
   void validate() const;
 };
