@@ -308,6 +308,7 @@ PottsTrainResult train_potts(const PottsTrainingData& in, const PottsTrainConfig
                         {"stopped_by", fit.stopped_by},
                         {"fit_seconds", fit.seconds},
                         {"seconds_per_evaluation", per_evaluation},
+                        {"fit_peak_memory_bytes", fit.peak_memory_bytes},
                         {"seconds_per_iteration", fit.seconds / double(std::max<std::size_t>(fit.iterations, 1))}});
   }
   out.file.model = std::move(model);

@@ -862,6 +862,7 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
       return v;
     };
     LbfgsResultT<P> r = minimize_lbfgs_lean(objective, std::move(x0), opt, progress);
+    const std::size_t peak = peak_resident_bytes();
     // Every rank's groups to every rank (or to rank 0 alone), then the model.
     PseudolikelihoodFit fit;
     std::vector<P>().swap(m.halo<P>(0));
@@ -881,6 +882,7 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
     } else {
       ranks::send_receive(0, r.x.data(), std::size_t(r.x.size()) * sizeof(P), ranks::rank(), nullptr, 0);
     }
+    fit.peak_memory_bytes = peak;
     fit.objective = r.value;
     fit.iterations = r.iterations;
     fit.evaluations = r.evaluations;

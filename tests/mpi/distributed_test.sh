@@ -58,13 +58,14 @@ rows = proto[rng.integers(0, 5, 3000)] ^ (rng.random((3000, 64)) < 0.05)
 np.save(f"{d}/bits.npy", rows.astype(np.uint8))
 PY
 
-# Prints the JSON on stdout without its timings (seconds and rates per second).
+# Prints the JSON on stdout without its timings (seconds, rates per second) and this
+# process's peak memory.
 strip() {
   "$PY" -c '
 import json, sys
 def drop(x):
     if isinstance(x, dict):
-        return {k: drop(v) for k, v in x.items() if "second" not in k}
+        return {k: drop(v) for k, v in x.items() if "second" not in k and "memory_bytes" not in k}
     if isinstance(x, list):
         return [drop(v) for v in x]
     return x

@@ -275,6 +275,18 @@ TEST(Pseudolikelihood, BadInput) {
                      "pseudolikelihood: size overflows (24189255811072 x 23089744183296)");
 }
 
+TEST(Pseudolikelihood, ShardedOverFourRanksARankNeedsUnderAThirdOfTheMemory) {
+  // L = 1,000, q = 21 in float (the fit of bench/RESULTS.md "Distributed"): each of 4
+  // ranks holds a quarter of the optimiser's 15 vectors and two halos.
+  PseudolikelihoodConfig cfg;
+  cfg.precision = PlPrecision::float32;
+  const double one = double(pseudolikelihood_memory_bytes(1000, 1000, 21, cfg));
+  const double four = double(pseudolikelihood_memory_bytes(1000, 1000, 21, cfg, 4));
+  EXPECT_GT(one, 15 * 4.0 * 21 * 21 * 1000 * 999 / 2);
+  EXPECT_LT(four, one / 3);
+  EXPECT_GT(four, one / 4);
+}
+
 TEST(Pseudolikelihood, RefusesAFitLargerThanMemoryBeforeAllocating) {
   // 20,000 sites of q = 21 need terabytes; the check fires before any allocation.
   PottsData d;

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "logz/core/rng.hpp"
+#include "support/expect_error.hpp"
 
 namespace logz {
 namespace {
@@ -87,6 +88,41 @@ TEST(Lbfgs, FollowsLbfgsppIterateForIterate) {
   EXPECT_EQ(r.evaluations, evaluations);
   EXPECT_NEAR(r.value, fx, 1e-12 * std::abs(fx));
   EXPECT_LT((r.x - x).norm(), 1e-10 * x.norm());
+}
+
+TEST(Lbfgs, ChunkedSumsTakeTheSameStepsAsOneChunk) {
+  // The same problem with its sums taken over chunks of 7, 1 and 12 entries, partials
+  // added in chunk order: the same iterates up to the sums' rounding, and the chunks'
+  // totals asked once per sum (width 1 for dot products, 2 for fused pairs).
+  const ConvexProblem p(20);
+  LbfgsOptions opt;
+  opt.gradient_tolerance = 1e-12;
+  opt.max_iterations = 8;  // before the rounding of the sums can change a decision
+  opt.memory = 4;
+  const auto f = [&](const VectorD& x, VectorD& g) { return p(x, g); };
+  const LbfgsResult whole = minimize_lbfgs_lean(f, VectorD::Zero(20), opt);
+  std::size_t calls[3] = {0, 0, 0};
+  LbfgsChunks chunks;
+  chunks.bounds = {0, 7, 8, 20};
+  chunks.total = [&](const std::vector<double>& partials, std::size_t width) {
+    EXPECT_EQ(partials.size(), 3 * width);
+    ++calls[width];
+    std::vector<double> out(width, 0.0);
+    for (std::size_t c = 0; c < 3; ++c)
+      for (std::size_t w = 0; w < width; ++w) out[w] += partials[c * width + w];
+    return out;
+  };
+  opt.chunks = &chunks;
+  const LbfgsResult chunked = minimize_lbfgs_lean(f, VectorD::Zero(20), opt);
+  EXPECT_EQ(chunked.iterations, whole.iterations);
+  EXPECT_EQ(chunked.evaluations, whole.evaluations);
+  EXPECT_NEAR(chunked.value, whole.value, 1e-12 * std::abs(whole.value));
+  EXPECT_LT((chunked.x - whole.x).norm(), 1e-9 * (1 + whole.x.norm()));
+  EXPECT_GT(calls[1], 0u);
+  EXPECT_GT(calls[2], 0u);
+  chunks.bounds = {0, 7, 19};
+  test::expect_error([&] { (void)minimize_lbfgs_lean(f, VectorD::Zero(20), opt); }, Exit::usage,
+                     "minimize_lbfgs_lean: the chunks cover 19 entries, the vectors have 20");
 }
 
 TEST(Lbfgs, FloatVersionReachesTheDoubleOptimum) {

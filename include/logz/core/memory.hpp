@@ -3,6 +3,8 @@
 /// Memory accounting for large allocations: sizes multiplied without silent overflow,
 /// and the memory the machine has free, so that a fit too big for the machine fails
 /// up front with both numbers instead of being killed half-way.
+#include <sys/resource.h>
+
 #include <cstddef>
 #include <fstream>
 #include <initializer_list>
@@ -35,6 +37,14 @@ inline std::optional<std::size_t> available_memory_bytes() {
   while (in >> key >> kib >> unit)
     if (key == "MemAvailable:") return kib * 1024;
   return std::nullopt;
+}
+
+/// The most memory this process has held so far (its peak resident set, getrusage's
+/// ru_maxrss), in bytes.
+inline std::size_t peak_resident_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return std::size_t(u.ru_maxrss) * 1024;
 }
 
 /// Throws Error(Exit::unavailable) when `bytes` exceeds the memory available now.

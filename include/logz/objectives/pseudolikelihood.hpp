@@ -130,6 +130,9 @@ struct PseudolikelihoodFit {
   std::string stopped_by;   ///< as LbfgsResult::stopped_by (optim/lbfgs.hpp)
   std::vector<double> objective_trace;  ///< f at the start and after every iteration
   double seconds = 0;
+  /// This process's peak resident memory when the optimisation ended (before the model
+  /// is built): what the fit held, per rank when sharded.
+  std::size_t peak_memory_bytes = 0;
 };
 
 /// Fits by L-BFGS (minimize_lbfgs_lean). Under mpirun the fit is sharded over the ranks
