@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -104,26 +105,6 @@ void share_strings(std::vector<std::string>& items) {
   for (std::size_t i = 0; i < n; ++i) items[i] = all.substr(start[i], start[i + 1] - start[i]);
 }
 
-namespace {
-template <class T>
-void sum_values(T* values, std::size_t n) {
-  if (g_size == 1) return;
-#ifdef LOGZ_WITH_MPI
-  const MPI_Datatype type = std::is_same_v<T, double> ? MPI_DOUBLE : MPI_FLOAT;
-  for (std::size_t done = 0; done < n;) {  // counts are ints
-    const std::size_t part = std::min<std::size_t>(n - done, std::size_t(1) << 30);
-    MPI_Allreduce(MPI_IN_PLACE, values + done, int(part), type, MPI_SUM, MPI_COMM_WORLD);
-    done += part;
-  }
-#else
-  (void)values, (void)n;
-#endif
-}
-}  // namespace
-
-void sum_in_place(double* values, std::size_t n) { sum_values(values, n); }
-void sum_in_place(float* values, std::size_t n) { sum_values(values, n); }
-
 std::vector<std::size_t> item_bounds(std::size_t n, std::size_t per_item) {
   std::vector<std::size_t> b(std::size_t(g_size) + 1);
   for (int r = 0; r <= g_size; ++r) b[std::size_t(r)] = owned(n, r, g_size).begin * per_item;
@@ -160,16 +141,17 @@ void share(void* data, std::span<const std::size_t> bounds) {
 #endif
 }
 
-void gather(void* data, std::span<const std::size_t> bounds, int root) {
-  if (g_size == 1) return;
+void gather(const void* mine, void* all, std::span<const std::size_t> bounds, int root) {
   check_arg(bounds.size() == std::size_t(g_size) + 1 && root >= 0 && root < g_size,
             "ranks::gather: {} bounds for {} ranks, root {}", bounds.size(), g_size, root);
-  auto* bytes = static_cast<char*>(data);
+  auto* out = static_cast<char*>(all);
+  const std::size_t b = bounds[std::size_t(g_rank)], e = bounds[std::size_t(g_rank) + 1];
+  if (g_rank == root && e > b && out + b != mine) std::memmove(out + b, mine, e - b);
   for (int r = 0; r < g_size; ++r) {
     if (r == root) continue;
-    const std::size_t b = bounds[std::size_t(r)], e = bounds[std::size_t(r) + 1];
-    if (g_rank == r) send_receive(root, bytes + b, e - b, g_rank, nullptr, 0);
-    if (g_rank == root) send_receive(g_rank, nullptr, 0, r, bytes + b, e - b);
+    if (g_rank == r) send_receive(root, mine, e - b, g_rank, nullptr, 0);
+    if (g_rank == root)
+      send_receive(g_rank, nullptr, 0, r, out + bounds[std::size_t(r)], bounds[std::size_t(r) + 1] - bounds[std::size_t(r)]);
   }
 }
 

@@ -867,20 +867,18 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
     PseudolikelihoodFit fit;
     std::vector<P>().swap(m.halo<P>(0));
     std::vector<P>().swap(m.halo<P>(1));
+    std::vector<std::size_t> bounds(std::size_t(ranks::size()) + 1);
+    for (int k = 0; k <= ranks::size(); ++k)
+      bounds[std::size_t(k)] = m.group_start[k < ranks::size() ? m.sites_of(k, ranks::size()).first : m.l] * sizeof(P);
     if (!sharded || config.model_on_every_rank || ranks::rank() == 0) {
       Vector<P> theta(Eigen::Index(m.num_parameters()));
       std::copy_n(r.x.data(), r.x.size(), theta.data() + m.base);
       Vector<P>().swap(r.x);
-      if (sharded) {
-        std::vector<std::size_t> bounds(std::size_t(ranks::size()) + 1);
-        for (int k = 0; k <= ranks::size(); ++k)
-          bounds[std::size_t(k)] = m.group_start[k < ranks::size() ? m.sites_of(k, ranks::size()).first : m.l] * sizeof(P);
-        if (config.model_on_every_rank) ranks::share(theta.data(), bounds);
-        else ranks::gather(theta.data(), bounds, 0);
-      }
+      if (sharded && config.model_on_every_rank) ranks::share(theta.data(), bounds);
+      else if (sharded) ranks::gather(theta.data() + m.base, theta.data(), bounds, 0);
       fit.model = m.model_of(theta);
     } else {
-      ranks::send_receive(0, r.x.data(), std::size_t(r.x.size()) * sizeof(P), ranks::rank(), nullptr, 0);
+      ranks::gather(r.x.data(), nullptr, bounds, 0);
     }
     fit.peak_memory_bytes = peak;
     fit.objective = r.value;

@@ -8,8 +8,9 @@
 /// Distribution keeps parallel_for's contract (core/parallel.hpp): work comes in blocks
 /// fixed by the problem size, rank r of N owns the fixed range of blocks
 /// [⌊rB/N⌋, ⌊(r+1)B/N⌋) and runs them on its threads, and the results are then shared so
-/// that every rank holds all of them, in block order. Nothing is summed across ranks, so a
-/// result is bit-identical for any number of ranks and threads.
+/// that every rank holds all of them, in block order. Nothing is summed across ranks but
+/// pairs of terms (a + b = b + a exactly), so a result is bit-identical for any number of
+/// ranks and threads.
 ///
 /// Only the calling thread of a run talks to other ranks (MPI_THREAD_FUNNELED), and only
 /// outside parallel tasks: every rank makes the same calls in the same order.
@@ -57,9 +58,10 @@ inline int owner(std::size_t i, std::size_t n) {
 /// calls it with the same bounds. Nothing happens with one rank.
 void share(void* data, std::span<const std::size_t> bounds);
 
-/// As share, but only rank `root` receives the others' parts (the rest of their `data` is
-/// left as it was).
-void gather(void* data, std::span<const std::size_t> bounds, int root);
+/// As share, but only rank `root` receives: every rank passes its own part, bytes
+/// [bounds[r], bounds[r + 1]) of the whole, at `mine`; rank `root` gets the whole in `all`
+/// (the others pass null). With one rank, `mine` is copied into place.
+void gather(const void* mine, void* all, std::span<const std::size_t> bounds, int root);
 
 /// Sends `send_bytes` bytes to rank `to` while receiving `receive_bytes` bytes from rank
 /// `from` (each pair of ranks agrees on the sizes); the buffers must not overlap. Every rank
@@ -98,13 +100,6 @@ void broadcast(std::vector<T>& v, int root) {
   v.resize(std::size_t(n));
   share(v.data(), from_root(v.size() * sizeof(T)));
 }
-
-/// Every rank's values[0, n) summed entry by entry (MPI_Allreduce), the sum left on every
-/// rank. The order of the ranks' terms is MPI's: callers use it only where each entry has
-/// at most two nonzero terms, whose sum does not depend on the order. Nothing happens
-/// with one rank.
-void sum_in_place(double* values, std::size_t n);
-void sum_in_place(float* values, std::size_t n);
 
 /// n byte strings of which each rank filled the ones it owns (owned(n)); afterwards every
 /// rank holds them all. Nothing happens with one rank.
