@@ -259,6 +259,7 @@ struct PseudolikelihoodObjective::Impl {
   // blocks), each rank's by (owner site, this rank's site); halo_index[(i − site0) L + o]
   // is the place of the pair of its site i and o. Otherwise one rank holds everything.
   bool sharded = false;
+  ranks::Range tiles_here;  // this rank's tiles (all of them unless sharded)
   std::size_t site0 = 0, site1 = 0, base = 0;
   std::vector<std::size_t> halo_start, halo_index;
   std::vector<double> halo64[2];  // θ's halo and the gradient's, in the fit's precision
@@ -292,6 +293,7 @@ struct PseudolikelihoodObjective::Impl {
       const std::size_t pairs = variant == PlVariant::asymmetric ? l - 1 : i / 2 + (l - i) / 2;
       group_start[i + 1] = group_start[i] + q + pairs * q * q;
     }
+    tiles_here = {0, tiles.count()};
     site0 = 0, site1 = l, base = 0;
   }
   // The sites of rank r's tiles (owned(T, r, ranks)).
@@ -531,8 +533,7 @@ struct PseudolikelihoodObjective::Impl {
     const double* p = partials.data();
     if (sharded) {
       all.assign(nt * width, 0.0);
-      const ranks::Range mine = ranks::owned(nt);
-      std::copy(partials.begin(), partials.end(), all.begin() + std::ptrdiff_t(mine.begin * width));
+      std::copy(partials.begin(), partials.end(), all.begin() + std::ptrdiff_t(tiles_here.begin * width));
       ranks::share(all.data(), ranks::item_bounds(nt, width * sizeof(double)));
       p = all.data();
     }
@@ -546,6 +547,7 @@ struct PseudolikelihoodObjective::Impl {
   // tables are built (the pairs of its sites owned by other ranks' sites).
   void shard_over_ranks() {
     const int me = ranks::rank(), n_ranks = ranks::size();
+    tiles_here = ranks::owned(tiles.count(), me, n_ranks);
     std::tie(site0, site1) = sites_of(me, n_ranks);
     base = group_start[site0];
     halo_index.assign((site1 - site0) * l, 0);
@@ -634,10 +636,9 @@ struct PseudolikelihoodObjective::Impl {
         [](double a, double b) { return a + b; });
     if (sharded) send_halo_gradient(grad, halo_grad.data());
     // The fields' gradient and both penalties, tile by tile (the fit's chunks).
-    const ranks::Range mine = sharded ? ranks::owned(tiles.count()) : ranks::Range{0, tiles.count()};
-    std::vector<double> partials(2 * mine.size(), 0.0);
-    parallel_for(exec, mine.size(), [&](std::size_t k) {
-      const std::size_t t = mine.begin + k;
+    std::vector<double> partials(2 * tiles_here.size(), 0.0);
+    parallel_for(exec, tiles_here.size(), [&](std::size_t k) {
+      const std::size_t t = tiles_here.begin + k;
       double field_penalty = 0, coupling_penalty = 0;
       for (std::size_t i = tiles.begin(t); i < tiles.end(t); ++i) {
         const std::size_t g0 = group_start[i] - base, g1 = group_start[i + 1] - base;
@@ -829,8 +830,8 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
   if (sharded) m.shard_over_ranks();
   // The optimiser's sums go tile by tile (its chunks), over the ranks' shards.
   LbfgsChunks chunks;
-  const ranks::Range mine = sharded ? ranks::owned(m.tiles.count()) : ranks::Range{0, m.tiles.count()};
-  for (std::size_t t = mine.begin; t < mine.end; ++t) chunks.bounds.push_back(m.group_start[m.tiles.begin(t)] - m.base);
+  for (std::size_t t = m.tiles_here.begin; t < m.tiles_here.end; ++t)
+    chunks.bounds.push_back(m.group_start[m.tiles.begin(t)] - m.base);
   chunks.bounds.push_back(m.shard_size());
   chunks.total = [&](const std::vector<double>& partials, std::size_t width) { return m.tile_totals(partials, width); };
   LbfgsOptions opt;
@@ -867,18 +868,22 @@ PseudolikelihoodFit fit_pseudolikelihood(const PottsData& data, const Pseudolike
     PseudolikelihoodFit fit;
     std::vector<P>().swap(m.halo<P>(0));
     std::vector<P>().swap(m.halo<P>(1));
-    std::vector<std::size_t> bounds(std::size_t(ranks::size()) + 1);
-    for (int k = 0; k <= ranks::size(); ++k)
-      bounds[std::size_t(k)] = m.group_start[k < ranks::size() ? m.sites_of(k, ranks::size()).first : m.l] * sizeof(P);
-    if (!sharded || config.model_on_every_rank || ranks::rank() == 0) {
-      Vector<P> theta(Eigen::Index(m.num_parameters()));
-      std::copy_n(r.x.data(), r.x.size(), theta.data() + m.base);
-      Vector<P>().swap(r.x);
-      if (sharded && config.model_on_every_rank) ranks::share(theta.data(), bounds);
-      else if (sharded) ranks::gather(theta.data() + m.base, theta.data(), bounds, 0);
-      fit.model = m.model_of(theta);
+    if (!sharded) {
+      fit.model = m.model_of(r.x);  // the whole vector already
     } else {
-      ranks::gather(r.x.data(), nullptr, bounds, 0);
+      std::vector<std::size_t> bounds(std::size_t(ranks::size()) + 1);
+      for (int k = 0; k <= ranks::size(); ++k)
+        bounds[std::size_t(k)] = m.group_start[k < ranks::size() ? m.sites_of(k, ranks::size()).first : m.l] * sizeof(P);
+      if (config.model_on_every_rank || ranks::rank() == 0) {
+        Vector<P> theta(Eigen::Index(m.num_parameters()));
+        std::copy_n(r.x.data(), r.x.size(), theta.data() + m.base);
+        Vector<P>().swap(r.x);
+        if (config.model_on_every_rank) ranks::share(theta.data(), bounds);
+        else ranks::gather(theta.data() + m.base, theta.data(), bounds, 0);
+        fit.model = m.model_of(theta);
+      } else {
+        ranks::gather(r.x.data(), nullptr, bounds, 0);
+      }
     }
     fit.peak_memory_bytes = peak;
     fit.objective = r.value;

@@ -302,7 +302,8 @@ class Driver {
   }
 
   // d = -H g by the two-loop recursion, each step's axpy fused with the next step's dot:
-  // u' d after d = a_d d + a_v v (a_d = 1/θ or 1; v = -g for the first), summed by chunks.
+  // u' d after d = (d + a_v v) / a_d (a_d = θ for the first loop's last step, else 1), or
+  // after d = -v when `first`, summed by chunks.
   double update_then_dot(Scalar* d_, Scalar a_d, Scalar a_v, const Scalar* v_, const Scalar* u_, bool first) {
     return sum_chunks<1>([=](std::size_t begin, std::size_t end, double* acc) {
       Scalar* __restrict d = d_;
