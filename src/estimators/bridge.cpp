@@ -4,9 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/diagnostics/mcmc.hpp"
 
 namespace logz {
@@ -59,6 +62,37 @@ double score_at(std::span<const double> up, std::span<const double> down, double
 }
 
 }  // namespace
+
+namespace detail {
+void share_ladder_blocks(Ladder& ladder, const Blocks& blocks, std::vector<MoveInfo>& moves,
+                         std::vector<std::uint64_t>& swaps) {
+  const std::size_t B = blocks.count(), levels = ladder.levels.size(), S = ladder.samples;
+  ranks::share(moves.data(), ranks::block_bounds(blocks, 0, moves.size() / B * sizeof(MoveInfo)));
+  ranks::share(swaps.data(), ranks::block_bounds(blocks, 0, swaps.size() / B * sizeof(std::uint64_t)));
+  // Chain r's values, [chain][β][dlog_f, up, down][sample] (up and down absent at the ends).
+  std::vector<std::pair<std::size_t, MatrixD LadderLevel::*>> columns;
+  for (std::size_t k = 0; k < levels; ++k) {
+    columns.emplace_back(k, &LadderLevel::dlog_f);
+    if (k + 1 < levels) columns.emplace_back(k, &LadderLevel::log_ratio_up);
+    if (k > 0) columns.emplace_back(k, &LadderLevel::log_ratio_down);
+  }
+  const std::size_t per_chain = columns.size() * S;
+  std::vector<double> values(blocks.n * per_chain);
+  const ranks::Range mine = ranks::owned(B);
+  const auto each_value = [&](std::size_t r0, std::size_t r1, auto&& f) {
+    for (std::size_t r = r0; r < r1; ++r)
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        MatrixD& m = ladder.levels[columns[c].first].*columns[c].second;
+        for (std::size_t s = 0; s < S; ++s) f(values[(r * columns.size() + c) * S + s], m(Eigen::Index(r), Eigen::Index(s)));
+      }
+  };
+  const std::size_t mine0 = std::min(blocks.n, blocks.begin(mine.begin)), mine1 = std::min(blocks.n, blocks.begin(mine.end));
+  each_value(mine0, mine1, [](double& v, double& m) { v = m; });
+  ranks::share(values.data(), ranks::block_bounds(blocks, per_chain * sizeof(double)));
+  each_value(0, mine0, [](double& v, double& m) { m = v; });
+  each_value(mine1, blocks.n, [](double& v, double& m) { m = v; });
+}
+}  // namespace detail
 
 double level_mean_variance(const MatrixD& draws, bool independent) {
   if (all_equal(draws)) return 0.0;

@@ -104,11 +104,22 @@ same_bits "RAISE, Ising" estimate --model "$T/ising.npz" --method raise --data "
 same_bits "AIS, narrow RBM" estimate --model "$T/rbm_narrow.npz" --method ais --chains 200 --betas 300 --replicates 1 --seed 7
 same_bits "AIS, wide RBM" estimate --model "$T/rbm_wide.npz" --method ais --chains 200 --betas 300 --replicates 1 --seed 8
 same_bits "AIS, RBM from its modes (with the reverse and base checks)" estimate --model "$T/rbm_modes.npz" --method ais --chains 200 --betas 200 --replicates 1 --seed 9
-# SMC spreads its runs over the ranks (resampling inside each run); replicates go over the
-# ranks when the ranks divide them (6 at -np 2 and 3; 4 at -np 3 go one after the other).
+# SMC spreads its runs over the ranks (resampling inside each run); with fewer runs than
+# ranks, every rank takes part in every run with its own blocks of the particles (shared
+# before each resampling). Replicates go over the ranks when the ranks divide them (6 at
+# -np 2 and 3; 4 at -np 3 go one after the other).
 same_bits "SMC, Ising, 5 runs with resampling" estimate --model "$T/ising.npz" --method smc --chains 100 --betas 60 --runs 5 --ess-threshold 0.9 --replicates 1 --seed 10
 same_bits "SMC, Ising, 6 replicates of one run" estimate --model "$T/ising.npz" --method smc --chains 60 --betas 40 --runs 6 --replicates 6 --seed 11
 same_bits "SMC, Ising, 2 replicates of one run (a run whole on one rank of 3)" estimate --model "$T/ising.npz" --method smc --chains 60 --betas 40 --runs 2 --replicates 6 --seed 11
+same_bits "SMC, Ising, one run: its particles over the ranks, resampled" estimate --model "$T/ising.npz" --method smc --chains 100 --betas 60 --runs 1 --ess-threshold 0.9 --replicates 1 --seed 14
+same_bits "SMC, Ising, 2 runs, adaptive tempering and moves (particles over 3 ranks)" estimate --model "$T/ising.npz" --method smc --chains 96 --schedule adaptive --moves adaptive --runs 2 --replicates 1 --seed 15
+same_bits "SMC, Ising, one waste-free run" estimate --model "$T/ising.npz" --method smc --chains 96 --betas 30 --waste-free 4 --runs 1 --replicates 1 --seed 16
+same_bits "SMC, wide RBM, one run" estimate --model "$T/rbm_wide.npz" --method smc --chains 200 --betas 100 --runs 1 --ess-threshold 0.9 --replicates 1 --seed 17
+# A tempered ladder's swaps stay within a chain: the ranks run their own blocks of chains
+# through the whole ladder and share what was recorded at the end.
+same_bits "bridge with a PT ladder, its chains over the ranks" estimate --model "$T/ising.npz" --method bridge --chains 40 --betas 8 --samples 20 --replicates 1 --seed 18
+same_bits "TI, sequential ladder, its chains over the ranks" estimate --model "$T/ising.npz" --method ti --chains 40 --betas 8 --samples 20 --tempering none --replicates 1 --seed 19
+same_bits "bridge with a PT ladder, wide RBM" estimate --model "$T/rbm_wide.npz" --method bridge --chains 40 --betas 10 --samples 20 --replicates 1 --seed 20
 same_bits "bridge with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --method bridge --chains 12 --betas 8 --samples 20 --replicates 6 --seed 12
 same_bits "TI with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --method ti --chains 12 --betas 8 --samples 20 --replicates 6 --seed 13
 # Exact log Z: the enumeration's blocks of states over the ranks, partial sums shared.

@@ -40,10 +40,20 @@
 /// in sequence; in the tempering rounds level k, chain r draws its moves (or base draws)
 /// from derive(seed, ladder_stream, r).derive(ladder_stream, k), and chain r's swap
 /// uniforms (one per proposed swap, in round and pair order) come from derive(seed,
-/// ladder_swap_stream, r). Levels are moved one after another, each by the path's own
-/// parallel move over its M rows, so the ladder is bit-identical for any thread count.
+/// ladder_swap_stream, r).
+///
+/// Blocks and ranks: a swap exchanges the states of one chain r at two levels, so chain r
+/// with its K + 1 levels is a ladder of its own, and no number crosses chains but the
+/// acceptance tallies. The chains run in blocks fixed by M (BlockwisePath:
+/// path.particle_block(M); other paths: one block), each block through the whole ladder in
+/// one parallel task on its own copy of the path, so the ladder is bit-identical for any
+/// thread count. Under mpirun each rank runs its own range of the blocks and the recorded
+/// values (3 · S doubles a chain and β), move tallies and swap counts are shared once at
+/// the end (core/ranks.hpp): the bits of one process for any number of ranks.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -54,6 +64,7 @@
 #include "logz/core/observer.hpp"
 #include "logz/core/options.hpp"
 #include "logz/core/parallel.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
 #include "logz/diagnostics/mcmc.hpp"
@@ -139,6 +150,12 @@ inline void check_ladder_config(const LadderConfig& c, std::string_view caller) 
   check_arg(c.thin >= 1, "{}: thin must be >= 1, got {}", caller, c.thin);
 }
 
+/// Under mpirun, after each rank ran its own blocks of chains: the recorded values of
+/// those chains (rows of every level's matrices), the blocks' moves ([block][β][move]) and
+/// swap counts ([block][pair][2]) sent to every rank, so that each holds the whole ladder.
+void share_ladder_blocks(Ladder& ladder, const Blocks& blocks, std::vector<MoveInfo>& moves,
+                         std::vector<std::uint64_t>& swaps);
+
 /// Acceptance of a level's moves, averaged over the moves that proposed anything.
 struct MoveTally {
   double acceptance = 0;
@@ -178,10 +195,6 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
               caller, K + 1, M, path.dimension(), bytes / double(std::size_t(1) << 30),
               ladder_max_held_bytes >> 30);
   }
-  std::vector<Stream> streams = Stream::root(config.seed).children(ladder_stream, M);
-  Particles x;
-  std::vector<double> buf(M);
-
   Ladder ladder;
   ladder.log_z_base = path.log_z_base();
   ladder.chains = M;
@@ -196,88 +209,138 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
     if (k < K) level.log_ratio_up.resize(Eigen::Index(M), Eigen::Index(S));
     if (k > 0) level.log_ratio_down.resize(Eigen::Index(M), Eigen::Index(S));
   }
-  auto record = [&](MatrixD& into, std::size_t s, double beta) {
-    for (std::size_t r = 0; r < M; ++r) {
-      check_data(std::isfinite(buf[r]), "{}: non-finite log density at beta = {} (chain {}, sample {})", caller, beta, r,
-                 s);
-      into(Eigen::Index(r), Eigen::Index(s)) = buf[r];
-    }
-  };
-  // Records ∂ log f and the ratios to both neighbours at the states `at` as draw s of level k.
-  auto record_level = [&](const Particles& at, std::size_t k, std::size_t s) {
-    LadderLevel& level = ladder.levels[k];
-    path.dlog_f(ex, at, betas[k], buf);
-    record(level.dlog_f, s, betas[k]);
-    if (k < K) {
-      path.log_ratio(ex, at, betas[k], betas[k + 1], buf);
-      record(level.log_ratio_up, s, betas[k]);
-    }
-    if (k > 0) {
-      path.log_ratio(ex, at, betas[k], betas[k - 1], buf);
-      record(level.log_ratio_down, s, betas[k]);
-    }
-  };
 
-  // The sequential pass: the whole ladder without tempering, the initialisation with it.
-  std::vector<Particles> held(tempered ? K + 1 : 0);
-  ProgressTicker ticker(obs, "ladder", tempered ? K + 1 + S : K + 1);
-  for (std::size_t k = 0; k <= K; ++k) {
-    detail::MoveTally tally;
-    auto move = [&](std::size_t n) {
-      for (std::size_t i = 0; i < n; ++i) tally.add(path.move(ex, x, betas[k], streams));
-    };
-    if (k > 0) move(config.burn_in);
-    for (std::size_t s = 0; s < S; ++s) {
-      if (k == 0) {
-        path.draw_base(ex, x, streams);  // exact and independent: no moves at β_0
-      } else if (s > 0) {
-        move(config.thin);
+  std::size_t block = M;
+  if constexpr (BlockwisePath<P>) block = std::clamp<std::size_t>(path.particle_block(M), 1, M);
+  const Blocks blocks{M, block};
+  const std::size_t B = blocks.count();
+  const bool spread = ranks::spreading();
+  const ranks::Range mine = spread ? ranks::owned(B) : ranks::Range{0, B};
+  // Each block's MoveInfo of every move at every β ([block][β][move]: tallied in order at the
+  // end), and its swaps proposed and accepted per pair of adjacent betas ([block][pair][2]).
+  const std::size_t moves_per_level = tempered ? S * config.thin : config.burn_in + (S - 1) * config.thin;
+  std::vector<MoveInfo> moves(B * (K + 1) * moves_per_level);
+  std::vector<std::uint64_t> swaps(B * K * 2, 0);
+  const std::vector<Stream> streams = Stream::root(config.seed).children(ladder_stream, M);
+  const std::vector<Stream> swap_streams = Stream::root(config.seed).children(ladder_swap_stream, M);
+  ProgressTicker ticker(obs, "ladder", (tempered ? K + 1 + S : K + 1) * mine.size(), std::max<std::size_t>(1, mine.size()));
+
+  // Block b of chains through the whole ladder on path p.
+  const auto run_block = [&](std::size_t b, const P& p, const Exec& e) {
+    const std::size_t r0 = blocks.begin(b), m = blocks.size(b);
+    std::vector<Stream> chain_streams(streams.begin() + std::ptrdiff_t(r0), streams.begin() + std::ptrdiff_t(r0 + m));
+    MoveInfo* const block_moves = moves.data() + b * (K + 1) * moves_per_level;
+    std::vector<double> buf(m);
+    auto record = [&](MatrixD& into, std::size_t s, double beta) {
+      for (std::size_t i = 0; i < m; ++i) {
+        check_data(std::isfinite(buf[i]), "{}: non-finite log density at beta = {} (chain {}, sample {})", caller, beta,
+                   r0 + i, s);
+        into(Eigen::Index(r0 + i), Eigen::Index(s)) = buf[i];
       }
-      if (!tempered) record_level(x, k, s);
-    }
-    if (tempered) {
-      held[k] = x;
-    } else {
-      ladder.levels[k].moves = tally.info();
-    }
-    ticker.add(1);
-  }
+    };
+    // Records ∂ log f and the ratios to both neighbours at the states `at` as draw s of level k.
+    auto record_level = [&](const Particles& at, std::size_t k, std::size_t s) {
+      LadderLevel& level = ladder.levels[k];
+      p.dlog_f(e, at, betas[k], buf);
+      record(level.dlog_f, s, betas[k]);
+      if (k < K) {
+        p.log_ratio(e, at, betas[k], betas[k + 1], buf);
+        record(level.log_ratio_up, s, betas[k]);
+      }
+      if (k > 0) {
+        p.log_ratio(e, at, betas[k], betas[k - 1], buf);
+        record(level.log_ratio_down, s, betas[k]);
+      }
+    };
 
-  if (tempered) {
+    // The sequential pass: the whole ladder without tempering, the initialisation with it.
+    Particles x;
+    std::vector<Particles> held(tempered ? K + 1 : 0);
+    for (std::size_t k = 0; k <= K; ++k) {
+      MoveInfo* level_moves = block_moves + k * moves_per_level;
+      auto move = [&](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+          const MoveInfo info = p.move(e, x, betas[k], chain_streams);
+          if (!tempered) *level_moves++ = info;
+        }
+      };
+      if (k > 0) move(config.burn_in);
+      for (std::size_t s = 0; s < S; ++s) {
+        if (k == 0) {
+          p.draw_base(e, x, chain_streams);  // exact and independent: no moves at β_0
+        } else if (s > 0) {
+          move(config.thin);
+        }
+        if (!tempered) record_level(x, k, s);
+      }
+      if (tempered) held[k] = x;
+      ticker.add(1);
+    }
+    if (!tempered) return;
+
     // One stream per (level, chain) slot for moves and base draws, one per chain for swaps.
     std::vector<std::vector<Stream>> slot_streams(K + 1);
     for (std::size_t k = 0; k <= K; ++k)
-      for (std::size_t r = 0; r < M; ++r)
-        slot_streams[k].push_back(Stream::derive(config.seed, ladder_stream, r).derive(ladder_stream, k));
-    std::vector<Stream> swap_streams = Stream::root(config.seed).children(ladder_swap_stream, M);
-    std::vector<detail::MoveTally> tallies(K + 1);
-    std::vector<std::size_t> proposed(K, 0), accepted(K, 0);
-    std::vector<double> up(M), down(M);
+      for (std::size_t i = 0; i < m; ++i)
+        slot_streams[k].push_back(Stream::derive(config.seed, ladder_stream, r0 + i).derive(ladder_stream, k));
+    std::vector<Stream> chain_swaps(swap_streams.begin() + std::ptrdiff_t(r0),
+                                    swap_streams.begin() + std::ptrdiff_t(r0 + m));
+    std::uint64_t* const block_swaps = swaps.data() + b * K * 2;
+    std::vector<double> up(m), down(m);
     for (std::size_t t = 0; t < S; ++t) {
-      path.draw_base(ex, held[0], slot_streams[0]);
+      p.draw_base(e, held[0], slot_streams[0]);
       for (std::size_t k = 1; k <= K; ++k)
-        for (std::size_t i = 0; i < config.thin; ++i) tallies[k].add(path.move(ex, held[k], betas[k], slot_streams[k]));
+        for (std::size_t i = 0; i < config.thin; ++i)
+          block_moves[k * moves_per_level + t * config.thin + i] = p.move(e, held[k], betas[k], slot_streams[k]);
       // β_0 is recorded before its draws can swap up: its values stay exact and independent.
       record_level(held[0], 0, t);
       for (std::size_t k = t % 2; k < K; k += 2) {
-        path.log_ratio(ex, held[k], betas[k], betas[k + 1], up);
-        path.log_ratio(ex, held[k + 1], betas[k + 1], betas[k], down);
-        for (std::size_t r = 0; r < M; ++r) {
+        p.log_ratio(e, held[k], betas[k], betas[k + 1], up);
+        p.log_ratio(e, held[k + 1], betas[k + 1], betas[k], down);
+        for (std::size_t i = 0; i < m; ++i) {
           // A non-finite exponent (NaN) compares false: a rejection.
-          const double log_u = std::log(swap_streams[r].uniform_double());
-          ++proposed[k];
-          if (log_u < up[r] + down[r]) {
-            held[k].row(Eigen::Index(r)).swap(held[k + 1].row(Eigen::Index(r)));
-            ++accepted[k];
+          const double log_u = std::log(chain_swaps[i].uniform_double());
+          ++block_swaps[2 * k];
+          if (log_u < up[i] + down[i]) {
+            held[k].row(Eigen::Index(i)).swap(held[k + 1].row(Eigen::Index(i)));
+            ++block_swaps[2 * k + 1];
           }
         }
       }
       for (std::size_t k = 1; k <= K; ++k) record_level(held[k], k, t);
       ticker.add(1);
     }
-    for (std::size_t k = 0; k <= K; ++k) {
-      ladder.levels[k].moves = tallies[k].info();
-      if (k < K && proposed[k] > 0) ladder.levels[k].swap_rate = double(accepted[k]) / double(proposed[k]);
+  };
+  if constexpr (BlockwisePath<P>) {
+    std::vector<P> local;  // each block's own working memory
+    local.reserve(mine.size());
+    for (std::size_t i = 0; i < mine.size(); ++i) local.push_back(path);
+    if (mine.size() == 1)
+      run_block(mine.begin, local[0], ex);
+    else
+      parallel_for(ex, mine.size(), [&](std::size_t i) { run_block(mine.begin + i, local[i], Exec(1)); });
+  } else {
+    run_block(0, path, ex);  // one block: every rank runs it
+  }
+  if (spread) detail::share_ladder_blocks(ladder, blocks, moves, swaps);
+
+  // The tallies of every β in move order, each move's blocks merged (merge_moves).
+  std::vector<MoveInfo> parts(B);
+  std::vector<std::size_t> sizes(B);
+  for (std::size_t b = 0; b < B; ++b) sizes[b] = blocks.size(b);
+  for (std::size_t k = 1; k <= K; ++k) {
+    detail::MoveTally tally;
+    for (std::size_t j = 0; j < moves_per_level; ++j) {
+      for (std::size_t b = 0; b < B; ++b) parts[b] = moves[(b * (K + 1) + k) * moves_per_level + j];
+      tally.add(B == 1 ? parts[0] : merge_moves(parts, sizes));
+    }
+    ladder.levels[k].moves = tally.info();
+  }
+  if (tempered) {
+    for (std::size_t k = 0; k < K; ++k) {
+      std::uint64_t proposed = 0, accepted = 0;
+      for (std::size_t b = 0; b < B; ++b) proposed += swaps[(b * K + k) * 2], accepted += swaps[(b * K + k) * 2 + 1];
+      if (proposed > 0) ladder.levels[k].swap_rate = double(accepted) / double(proposed);
     }
   }
   for (std::size_t k = 1; k <= K && M >= 2; ++k) ladder.levels[k].rhat = rank_normalized_rhat(ladder.levels[k].dlog_f);

@@ -59,8 +59,19 @@
 /// Streams: run r uses Stream::root(seed).derive(smc_stream, r) and particle i of the
 /// run its child derive(smc_stream, i) for the base draw and every move; run r's
 /// resampling draws from Stream::root(seed).derive(resample_stream, r). Streams stay
-/// with rows when particles are resampled. Runs are done one after another, each path
-/// call parallel over particles: bit-identical results for any thread count.
+/// with rows when particles are resampled.
+///
+/// Blocks and ranks: a run holds its particles in blocks fixed by the population size
+/// (BlockwisePath: path.particle_block(n), rounded up to a multiple of the waste-free chain
+/// length; other paths: one block), each block on its own copy of the path, one parallel
+/// task a block: bit-identical results for any thread count. Under mpirun, runs go to the
+/// ranks when there are at least as many runs as ranks; with fewer runs every rank takes
+/// part in every run, holding and moving only its own range of the blocks. Then each
+/// step's incremental weights (8 bytes a particle) are shared, every rank computes the
+/// same weights, ESS and ancestors, and before a resampling the particles are shared (a
+/// particle's state a particle: the ancestors of a rank's rows may live on any rank).
+/// The ranks take the same decisions from the same numbers, so the bits are one
+/// process's for any number of ranks (core/ranks.hpp).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -70,6 +81,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -181,27 +193,152 @@ inline double weighted_correlation(std::span<const double> W, std::span<const do
   return sab / std::sqrt(saa * sbb);
 }
 
+/// A run's population in fixed blocks (see the file comment). Under mpirun with `spread`
+/// this rank holds and moves only its own range of the blocks (the others' rows are left
+/// empty here); every per-particle number it returns is whole on every rank.
+template <AnnealingPath P>
+class BlockedPopulation {
+ public:
+  using Particles = typename P::Particles;
+  using Scalar = typename Particles::Scalar;
+
+  /// Blocks of n particles whose size is a multiple of `align` (which divides n).
+  BlockedPopulation(const P& path, std::size_t n, std::size_t align, bool spread)
+      : path_(path), blocks_{n, n}, spread_(spread) {
+    if constexpr (BlockwisePath<P>) {
+      const std::size_t b = std::max<std::size_t>(path.particle_block(n), 1);
+      blocks_.block = std::min(n, (b + align - 1) / align * align);
+    }
+    const std::size_t B = blocks_.count();
+    mine_ = spread ? ranks::owned(B) : ranks::Range{0, B};
+    x_.resize(B);
+    if constexpr (BlockwisePath<P>) {
+      local_.reserve(mine_.size());
+      for (std::size_t i = 0; i < mine_.size(); ++i) local_.push_back(path);
+    }
+  }
+
+  const Blocks& blocks() const { return blocks_; }
+  const ranks::Range& mine() const { return mine_; }
+  std::size_t size() const { return blocks_.n; }
+  /// Block b's particles (b owned by this rank).
+  Particles& block(std::size_t b) { return x_[b]; }
+
+  /// f(b, path, ex) for every block b of this rank, one task a block.
+  template <class F>
+  void for_blocks(const Exec& ex, F&& f) {
+    if (mine_.size() == 1) return f(mine_.begin, path_at(0), ex);
+    parallel_for(ex, mine_.size(), [&](std::size_t i) { f(mine_.begin + i, path_at(i), Exec(1)); });
+  }
+
+  /// Row r ~ p_0 from streams[r]; under mpirun the streams are then shared (a waste-free
+  /// chain moves on the stream of a row that another rank drew).
+  void draw_base(const Exec& ex, std::span<Stream> streams) {
+    for_blocks(ex, [&](std::size_t b, const P& p, const Exec& e) {
+      p.draw_base(e, x_[b], streams.subspan(blocks_.begin(b), blocks_.size(b)));
+    });
+    if (spread_) ranks::share(streams.data(), ranks::block_bounds(blocks_, sizeof(Stream)));
+  }
+  /// out[r] = log f_{b1}(x_r) − log f_{b0}(x_r) for every particle, on every rank.
+  void log_ratio(const Exec& ex, double b0, double b1, std::span<double> out) {
+    for_blocks(ex, [&](std::size_t b, const P& p, const Exec& e) {
+      p.log_ratio(e, x_[b], b0, b1, out.subspan(blocks_.begin(b), blocks_.size(b)));
+    });
+    share_per_particle(out);
+  }
+  /// out[r] = ∂/∂β log f_β(x_r) for every particle, on every rank.
+  void dlog_f(const Exec& ex, double beta, std::span<double> out) {
+    for_blocks(ex, [&](std::size_t b, const P& p, const Exec& e) {
+      p.dlog_f(e, x_[b], beta, out.subspan(blocks_.begin(b), blocks_.size(b)));
+    });
+    share_per_particle(out);
+  }
+  /// One move of every particle at β; the population's MoveInfo, the same on every rank.
+  MoveInfo move(const Exec& ex, double beta, std::span<Stream> streams) {
+    std::vector<MoveInfo> parts(blocks_.count());
+    for_blocks(ex, [&](std::size_t b, const P& p, const Exec& e) {
+      parts[b] = p.move(e, x_[b], beta, streams.subspan(blocks_.begin(b), blocks_.size(b)));
+    });
+    return merge(parts, 1);
+  }
+  /// The MoveInfo of step s of each block's `per_block` steps ([block][step]), shared
+  /// between the ranks on the first call (s = 0).
+  MoveInfo merge(std::vector<MoveInfo>& parts, std::size_t per_block, std::size_t s = 0) const {
+    static_assert(std::is_trivially_copyable_v<MoveInfo>);
+    if (spread_ && s == 0) ranks::share(parts.data(), ranks::block_bounds(blocks_, 0, per_block * sizeof(MoveInfo)));
+    const std::size_t B = blocks_.count();
+    if (B == 1) return parts[s];
+    std::vector<MoveInfo> step(B);
+    std::vector<std::size_t> sizes(B);
+    for (std::size_t b = 0; b < B; ++b) step[b] = parts[b * per_block + s], sizes[b] = blocks_.size(b);
+    return merge_moves(step, sizes);
+  }
+  /// One number a particle, filled on its block's rank, made whole on every rank.
+  template <class T>
+  void share_per_particle(std::span<T> v) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (spread_) ranks::share(v.data(), ranks::block_bounds(blocks_, sizeof(T)));
+  }
+  /// One number a block, filled on its rank, made whole on every rank.
+  template <class T>
+  void share_per_block(std::span<T> v) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (spread_) ranks::share(v.data(), ranks::block_bounds(blocks_, 0, sizeof(T)));
+  }
+  /// Every particle, in order, on every rank (before a resampling reads any row).
+  const Particles& whole() {
+    const auto cols = Eigen::Index(path_.dimension());
+    whole_.resize(Eigen::Index(blocks_.n), cols);
+    for (std::size_t b = mine_.begin; b < mine_.end; ++b)
+      whole_.middleRows(Eigen::Index(blocks_.begin(b)), Eigen::Index(blocks_.size(b))) = x_[b];
+    if (spread_) ranks::share(whole_.data(), ranks::block_bounds(blocks_, std::size_t(cols) * sizeof(Scalar)));
+    return whole_;
+  }
+
+ private:
+  const P& path_at(std::size_t i) const {
+    if constexpr (BlockwisePath<P>) return local_[i];
+    return path_;
+  }
+
+  const P& path_;
+  Blocks blocks_;
+  bool spread_;
+  ranks::Range mine_;
+  std::vector<P> local_;        // each owned block's own copy of a BlockwisePath
+  std::vector<Particles> x_;    // [block]: filled for this rank's blocks
+  Particles whole_;
+};
+
 /// The moves of one step with the adaptive rule of the file comment; returns the mean
 /// acceptance over the moves made.
 template <AnnealingPath P>
-double adaptive_moves(const P& path, const Exec& ex, typename P::Particles& x, double beta, std::span<Stream> streams,
+double adaptive_moves(BlockedPopulation<P>& x, const Exec& ex, double beta, std::span<Stream> streams,
                       std::span<const double> W, const SmcConfig& c) {
-  const std::size_t n = std::size_t(x.rows());
-  const typename P::Particles start = x;
+  const std::size_t n = x.size();
+  const Blocks& blocks = x.blocks();
+  std::vector<typename P::Particles> start(blocks.count());
+  for (std::size_t b = x.mine().begin; b < x.mine().end; ++b) start[b] = x.block(b);
   std::vector<double> g0(n), g(n);
-  path.dlog_f(ex, x, beta, g0);
+  x.dlog_f(ex, beta, g0);
+  std::vector<std::uint64_t> changed_in(blocks.count());
   const std::size_t base_moves = std::max<std::size_t>(c.moves, 1), cap = c.max_moves_factor * base_moves;
   double acc = 0;
   std::size_t done = 0;
   for (;;) {
-    acc += path.move(ex, x, beta, streams).acceptance;
+    acc += x.move(ex, beta, streams).acceptance;
     ++done;
     if (done < base_moves) continue;
     if (done >= cap) break;
-    std::size_t changed = 0;
-    for (std::size_t i = 0; i < n; ++i) changed += x.row(Eigen::Index(i)) != start.row(Eigen::Index(i));
+    for (std::size_t b = x.mine().begin; b < x.mine().end; ++b) {
+      changed_in[b] = 0;
+      for (Eigen::Index i = 0; i < start[b].rows(); ++i) changed_in[b] += x.block(b).row(i) != start[b].row(i);
+    }
+    x.share_per_block(std::span<std::uint64_t>(changed_in));
+    std::uint64_t changed = 0;
+    for (std::uint64_t v : changed_in) changed += v;
     if (double(changed) < 0.9 * double(n)) continue;
-    path.dlog_f(ex, x, beta, g);
+    x.dlog_f(ex, beta, g);
     const double r = weighted_correlation(W, g0, g);
     if (!(r > 0.1)) break;  // NaN: the start was the same for every particle, or nothing to correlate
   }
@@ -212,17 +349,17 @@ double adaptive_moves(const P& path, const Exec& ex, typename P::Particles& x, d
 /// when CESS / N is within 1% of (1 − target) above the target or the bracket is below
 /// 1e-12 wide (then the upper end, so that β always advances); 1 when CESS(1) reaches it.
 template <AnnealingPath P>
-double next_beta(const P& path, const Exec& ex, const typename P::Particles& x, double beta,
-                 std::span<const double> log_W, double target, std::vector<double>& slope, std::vector<double>& inc) {
+double next_beta(BlockedPopulation<P>& x, const Exec& ex, double beta, std::span<const double> log_W, double target,
+                 std::vector<double>& slope, std::vector<double>& inc) {
   auto cess_at = [&](double b) {
     if constexpr (log_ratio_linear_in_beta<P>) {
       for (std::size_t i = 0; i < inc.size(); ++i) inc[i] = slope[i] * (b - beta);
     } else {
-      path.log_ratio(ex, x, beta, b, inc);
+      x.log_ratio(ex, beta, b, inc);
     }
     return cess_fraction(log_W, inc);
   };
-  if constexpr (log_ratio_linear_in_beta<P>) path.dlog_f(ex, x, beta, slope);
+  if constexpr (log_ratio_linear_in_beta<P>) x.dlog_f(ex, beta, slope);
   if (cess_at(1.0) >= target) return 1.0;
   const double tol = 0.01 * (1 - target);
   double lo = beta, hi = 1.0;
@@ -239,15 +376,18 @@ double next_beta(const P& path, const Exec& ex, const typename P::Particles& x, 
 }
 
 /// One SMC run (run index `run` of config.seed); the per-β table only when `want_steps`.
+/// With `spread`, every rank takes part, each with its own blocks of the particles.
 template <AnnealingPath P>
 SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& ex, bool want_steps,
-               ProgressTicker& ticker) {
+               ProgressTicker& ticker, bool spread = false) {
   const std::size_t n = c.particles;
   const Stream root = Stream::root(c.seed);
   std::vector<Stream> streams = root.derive(smc_stream, run).children(smc_stream, n);
   Stream resample_rng = root.derive(resample_stream, run);
-  typename P::Particles x, copy;
-  path.draw_base(ex, x, streams);
+  const std::size_t chain_length = c.waste_free, chains = chain_length ? n / chain_length : 0;
+  BlockedPopulation<P> x(path, n, std::max<std::size_t>(chain_length, 1), spread);
+  const Blocks& blocks = x.blocks();
+  x.draw_base(ex, streams);
   const double log_n = std::log(double(n));
   std::vector<double> log_W(n, -log_n), inc(n), slope(n), W(n);
   std::vector<std::size_t> ancestors(n);
@@ -255,8 +395,7 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
   std::vector<std::size_t> origin(n), moved_origin(n);
   for (std::size_t i = 0; i < n; ++i) origin[i] = i;
   std::vector<char> seen;
-  const std::size_t chain_length = c.waste_free, chains = chain_length ? n / chain_length : 0;
-  typename P::Particles chain_states;
+  std::vector<MoveInfo> chain_moves;  // waste-free: [block][move]
   SmcRun out;
   out.betas.push_back(0.0);
   double beta = 0;
@@ -269,10 +408,10 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
                  "smc: adaptive tempering needs more than max_steps = {} steps (run {}, beta = {}); lower cess_target "
                  "or raise max_steps",
                  c.max_steps, run, beta);
-      next = next_beta(path, ex, x, beta, log_W, c.cess_target, slope, inc);
+      next = next_beta(x, ex, beta, log_W, c.cess_target, slope, inc);
     }
     // 1. Reweight; the increment log Σ W_i w_i.
-    path.log_ratio(ex, x, beta, next, inc);
+    x.log_ratio(ex, beta, next, inc);
     LogSumExp lse;
     for (std::size_t i = 0; i < n; ++i) lse.add(log_W[i] + inc[i]);
     const double log_inc = lse.value();
@@ -294,27 +433,34 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
     d.ess = sum_w * sum_w / sum_w2;
     d.log_weight_variance = n > 1 ? log_w_spread.variance() : 0.0;
     if (chain_length) {
-      // 2–3, waste-free: M ancestors, each the start of a chain of P states (not after the last step).
+      // 2–3, waste-free: M ancestors, each the start of a chain of P states (not after the
+      // last step). A block of P-aligned rows holds whole chains: chain m's states are rows
+      // m·P .. m·P + P − 1, and chain m moves on stream m.
       d.resampled = next < 1.0;
       if (d.resampled) {
         for (double& w : W) w /= sum_w;
         ancestors.resize(chains);
         resample(c.resampling, W, resample_rng, ancestors);
-        chain_states.resize(Eigen::Index(chains), x.cols());
-        for (std::size_t m = 0; m < chains; ++m) chain_states.row(Eigen::Index(m)) = x.row(Eigen::Index(ancestors[m]));
-        const std::span<Stream> chain_streams(streams.data(), chains);
-        double acc = 0;
-        std::size_t moves_done = 0;
-        for (std::size_t p = 0; p < chain_length; ++p) {
-          if (p > 0)
-            for (std::size_t m = 0; m < c.moves; ++m, ++moves_done)
-              acc += path.move(ex, chain_states, next, chain_streams).acceptance;
-          for (std::size_t m = 0; m < chains; ++m) {
-            x.row(Eigen::Index(m * chain_length + p)) = chain_states.row(Eigen::Index(m));
-            moved_origin[m * chain_length + p] = origin[ancestors[m]];
+        const typename P::Particles& all = x.whole();
+        chain_moves.assign(blocks.count() * (chain_length - 1) * c.moves, MoveInfo{});
+        x.for_blocks(ex, [&](std::size_t b, const P& p, const Exec& e) {
+          const std::size_t m0 = blocks.begin(b) / chain_length, mb = blocks.size(b) / chain_length;
+          typename P::Particles states(Eigen::Index(mb), all.cols());
+          for (std::size_t m = 0; m < mb; ++m) states.row(Eigen::Index(m)) = all.row(Eigen::Index(ancestors[m0 + m]));
+          const std::span<Stream> chain_streams(streams.data() + m0, mb);
+          MoveInfo* info = chain_moves.data() + b * (chain_length - 1) * c.moves;
+          typename P::Particles& xb = x.block(b);
+          for (std::size_t q = 0; q < chain_length; ++q) {
+            if (q > 0)
+              for (std::size_t m = 0; m < c.moves; ++m) *info++ = p.move(e, states, next, chain_streams);
+            for (std::size_t m = 0; m < mb; ++m) xb.row(Eigen::Index(m * chain_length + q)) = states.row(Eigen::Index(m));
           }
-        }
+        });
+        const std::size_t moves_done = (chain_length - 1) * c.moves;
+        double acc = 0;
+        for (std::size_t s = 0; s < moves_done; ++s) acc += x.merge(chain_moves, moves_done, s).acceptance;
         if (moves_done > 0) d.acceptance = acc / double(moves_done);
+        for (std::size_t i = 0; i < n; ++i) moved_origin[i] = origin[ancestors[i / chain_length]];
         std::swap(origin, moved_origin);
         std::fill(log_W.begin(), log_W.end(), -log_n);
       }
@@ -330,9 +476,10 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
     if (d.resampled) {
       for (double& w : W) w /= sum_w;
       resample(c.resampling, W, resample_rng, ancestors);
-      copy.resize(x.rows(), x.cols());
-      for (std::size_t i = 0; i < n; ++i) copy.row(Eigen::Index(i)) = x.row(Eigen::Index(ancestors[i]));
-      std::swap(x, copy);
+      const typename P::Particles& all = x.whole();
+      for (std::size_t b = x.mine().begin; b < x.mine().end; ++b)
+        for (std::size_t i = blocks.begin(b); i < blocks.end(b); ++i)
+          x.block(b).row(Eigen::Index(i - blocks.begin(b))) = all.row(Eigen::Index(ancestors[i]));
       std::fill(log_W.begin(), log_W.end(), -log_n);
       for (std::size_t i = 0; i < n; ++i) moved_origin[i] = origin[ancestors[i]];
       std::swap(origin, moved_origin);
@@ -344,10 +491,10 @@ SmcRun smc_run(const P& path, const SmcConfig& c, std::size_t run, const Exec& e
         for (std::size_t i = 0; i < n; ++i) W[i] /= sum_w;
       else
         std::fill(W.begin(), W.end(), 1.0 / double(n));
-      d.acceptance = adaptive_moves(path, ex, x, next, streams, W, c);
+      d.acceptance = adaptive_moves(x, ex, next, streams, W, c);
     } else if (next < 1.0 && c.moves > 0) {
       double acc = 0;
-      for (std::size_t m = 0; m < c.moves; ++m) acc += path.move(ex, x, next, streams).acceptance;
+      for (std::size_t m = 0; m < c.moves; ++m) acc += x.move(ex, next, streams).acceptance;
       d.acceptance = acc / double(c.moves);
     }
     beta = next;
@@ -374,18 +521,20 @@ LogZEstimate smc(const P& path, const SmcConfig& config, const Exec& ex, Observe
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t per_run = config.schedule ? config.schedule->steps() : 1;
   // Under mpirun each rank makes its own range of the runs (each run's bits do not
-  // depend on where it runs), and the runs' log Ẑ and run 0's table are then shared.
-  const bool spread = ranks::spreading();
-  const ranks::Range mine = spread ? ranks::owned(config.runs) : ranks::Range{0, config.runs};
+  // depend on where it runs), and the runs' log Ẑ and run 0's table are then shared;
+  // with fewer runs than ranks, every rank takes part in every run with its own blocks of
+  // the particles.
+  const bool spread = ranks::spreading(), by_particles = spread && config.runs < std::size_t(ranks::size());
+  const ranks::Range mine = spread && !by_particles ? ranks::owned(config.runs) : ranks::Range{0, config.runs};
   ProgressTicker ticker(obs, "SMC", mine.size() * per_run);
   std::vector<double> log_w(config.runs);
   std::vector<StepDiagnostics> steps;
   for (std::size_t r = mine.begin; r < mine.end; ++r) {
-    detail::SmcRun run = detail::smc_run(path, config, r, ex, r == 0, ticker);
+    detail::SmcRun run = detail::smc_run(path, config, r, ex, r == 0, ticker, by_particles);
     log_w[r] = run.log_z_ratio;
     if (r == 0) steps = std::move(run.steps);
   }
-  if (spread) {
+  if (spread && !by_particles) {
     ranks::share(log_w.data(), ranks::item_bounds(config.runs, sizeof(double)));
     ranks::broadcast(steps, ranks::owner(0, config.runs));
   }
