@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Strong scaling of AIS under mpirun (docs/scaling.md) on this machine: the same estimate at
+# Strong scaling of AIS, SMC (one run) and a tempered ladder (bridge) under mpirun (docs/scaling.md) on this machine: the same estimate at
 # 1-4 ranks of one thread each, wall time of the whole command (median of REPEATS), beside
 # the model T(R) = S + A * ceil(B/R)/B * max(1, R/cores): A is the annealing's time at one
 # rank (the JSON's seconds), S the rest of the command (reading the model, the mode search,
@@ -34,6 +34,8 @@ PY
 cases=(
   "AIS, critical 32x32 Ising, 1,600 chains x 200 betas|16|estimate --model $T/ising.npz --method ais --chains 1600 --betas 200 --replicates 1 --seed 1"
   "AIS, 784x500 RBM, 400 chains x 500 betas|8|estimate --model $T/rbm.npz --method ais --chains 400 --betas 500 --replicates 1 --seed 1"
+  "SMC, critical 32x32 Ising, one run of 1,600 particles x 200 betas|16|estimate --model $T/ising.npz --method smc --chains 1600 --betas 200 --runs 1 --replicates 1 --seed 1"
+  "bridge with a PT ladder, critical 32x32 Ising, 64 chains x 20 betas x 50 samples|16|estimate --model $T/ising.npz --method bridge --chains 64 --betas 20 --samples 50 --replicates 1 --seed 1"
 )
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $CORES cores, $(uptime | sed 's/.*load/load/'), median of $REPEATS"
 echo "| work | ranks | seconds | speed-up | model: seconds | note |"

@@ -13,6 +13,8 @@
 #include <tuple>
 #include <utility>
 
+#include "logz/core/ranks.hpp"
+
 namespace logz {
 namespace {
 
@@ -311,6 +313,20 @@ class Engine {
     if (marginals) site_ = MatrixD::Zero(Eigen::Index(n_), Eigen::Index(q_)), edge_ = VectorD::Zero(Eigen::Index(m.n_edges() * q_ * q_));
   }
 
+  /// compute(b) for every block b of a message's entries `out`, on the threads; under
+  /// mpirun each rank computes its own range of the blocks and then every rank receives
+  /// the whole message (8 bytes an entry) and, when given, every block's number in
+  /// `per_block`. Every entry is computed alone, so the split changes no bit.
+  template <class Compute>
+  static void spread_blocks(const Exec& ex, const Blocks& blocks, double* out, double* per_block, Compute&& compute) {
+    const bool spread = ranks::spreading();
+    const ranks::Range mine = spread ? ranks::owned(blocks.count()) : ranks::Range{0, blocks.count()};
+    parallel_for(ex, mine.size(), [&](std::size_t i) { compute(mine.begin + i); });
+    if (!spread) return;
+    ranks::share(out, ranks::block_bounds(blocks, sizeof(double)));
+    if (per_block) ranks::share(per_block, ranks::block_bounds(blocks, 0, sizeof(double)));
+  }
+
   /// Upward pass with scaled weights instead of logs (no exp or log per entry): every
   /// table is exp(its logs - its largest log), the largest logs summed in `scale`. A clique
   /// whose factors disagree so much that its message's largest entry falls below
@@ -351,7 +367,7 @@ class Engine {
       const std::size_t min_block = std::size_t(1) << 15;
       const Blocks blocks{c.entries(), tile * ((std::max(min_block, c.entries() / 8) + tile - 1) / tile)};
       std::vector<double> block_max(blocks.count());
-      parallel_for(ex, blocks.count(), [&](std::size_t b) {
+      spread_blocks(ex, blocks, out, block_max.data(), [&](std::size_t b) {
         block_max[b] = scaled_message(c, d, blocks.begin(b), blocks.end(b), out);
       });
       const double top = *std::max_element(block_max.begin(), block_max.end());
@@ -421,7 +437,7 @@ class Engine {
       allocate(msg_[v], c.entries());
       double* out = msg_[v].data();
       const Blocks blocks{c.entries(), 4096};
-      parallel_for(ex, blocks.count(), [&](std::size_t b) {
+      spread_blocks(ex, blocks, out, nullptr, [&](std::size_t b) {
         c.walk(blocks.begin(b), blocks.end(b), [&](const std::vector<double>& t, const std::vector<std::size_t>&, std::size_t s) {
           out[s] = log_sum_exp_q(t);
         });

@@ -52,6 +52,24 @@ with open(f"{d}/aln.fasta", "w") as f:
 rbm("rbm_exact", 40, 20, False)
 np.savez(f"{d}/grbm.npz", weights=0.2 * rng.standard_normal((8, 12)), visible_bias=0.1 * rng.standard_normal(8),
          hidden_bias=0.1 * rng.standard_normal(12), visible_sigma=np.full(8, 0.8))
+# Junction trees with messages of several blocks: a 17x17 open Ising lattice with random
+# couplings and fields (messages of 2^17 entries: 4 blocks), an 11x11 Potts grid with q = 3
+# (3^11: 6 blocks).
+m = 17 * 17
+Jo = np.zeros((m, m))
+for r in range(17):
+    for c in range(17):
+        i = 17 * r + c
+        for j in ([i + 1] if c < 16 else []) + ([i + 17] if r < 16 else []):
+            Jo[i, j] = Jo[j, i] = rng.normal(0.3, 0.2)
+np.savez(f"{d}/ising_open.npz", fields=0.1 * rng.standard_normal(m), couplings=Jo)
+edges = [(11 * r + c, 11 * r + c + 1) for r in range(11) for c in range(10)]
+edges += [(11 * r + c, 11 * r + c + 11) for r in range(10) for c in range(11)]
+Jp = np.zeros((121, 121, 3, 3))
+for i, j in edges:
+    Jp[i, j] = 0.4 * rng.standard_normal((3, 3))
+    Jp[j, i] = Jp[i, j].T
+np.savez(f"{d}/potts.npz", fields=0.2 * rng.standard_normal((121, 3)), couplings=Jp)
 # Binary data for RBM training: noisy copies of 5 prototypes, 3,000 rows of 64 pixels.
 proto = rng.random((5, 64)) < 0.3
 rows = proto[rng.integers(0, 5, 3000)] ^ (rng.random((3000, 64)) < 0.05)
@@ -125,6 +143,9 @@ same_bits "TI with a PT ladder, 6 replicates" estimate --model "$T/ising.npz" --
 # Exact log Z: the enumeration's blocks of states over the ranks, partial sums shared.
 same_bits "exact log Z, RBM" exact --model "$T/rbm_exact.npz"
 same_bits "exact log Z, GRBM" exact --model "$T/grbm.npz"
+# The junction tree: each message's blocks of entries over the ranks, the message shared.
+same_bits "exact log Z, Ising junction tree" exact --model "$T/ising_open.npz"
+same_bits "exact log Z, Potts junction tree" exact --model "$T/potts.npz"
 
 # Pseudolikelihood, sharded: each rank holds its tiles' groups of the parameters and of
 # the L-BFGS vectors, receives the blocks its tiles read from their owners and sends their

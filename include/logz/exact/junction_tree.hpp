@@ -14,7 +14,9 @@
 /// across its narrower dimension (width min(R, C)); the one with the smaller total table
 /// size is used. Messages are tables of log values, summed over the eliminated site by
 /// log-sum-exp, so neither overflow nor underflow can occur for any finite couplings.
-/// Results are bit-identical for any thread count.
+/// Results are bit-identical for any thread count. Under mpirun each rank computes its own
+/// range of every message's blocks of entries and receives the rest (8 bytes an entry:
+/// docs/scaling.md); the marginals' downward pass runs whole on every rank.
 #include <cstddef>
 #include <string>
 #include <vector>
