@@ -72,6 +72,7 @@ int run_train(const TrainOptions& o) {
   check_arg(!(o.resume && files.checkpoint.empty()), "{}: --resume needs a checkpoint, but --checkpoint is none", kCmd);
   if (!files.checkpoint.empty()) check_output_path(kCmd, "--checkpoint", files.checkpoint, {{"--data", o.data}, {"--test-data", o.test_data}, {"--out", o.out}});
   if (!files.log.empty()) check_output_path(kCmd, "--log", files.log, {{"--data", o.data}, {"--test-data", o.test_data}, {"--out", o.out}});
+  const OutputLocks locks(kCmd, {o.out, files.checkpoint});
 
   // 3. Data.
   const MatrixU8 train = load_data(kCmd, "--data", o.data);

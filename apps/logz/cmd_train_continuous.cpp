@@ -81,6 +81,7 @@ int run_continuous(const ContinuousOptions& o) {
   const Exec ex = make_exec(cmd, o.common);
   check_output_path(cmd, "--out", o.out, {{"--data", o.data}});
   if (!o.checkpoint.empty()) check_output_path(cmd, "--checkpoint", o.checkpoint, {{"--data", o.data}, {"--out", o.out}});
+  const OutputLocks locks(cmd, {o.out, o.checkpoint});
 
   const MatrixD data = load_real_data(cmd, "--data", o.data);
   summary(o.common, fmt::format("{}: {} samples x {} dimensions, method {} ({})", cmd, data.rows(), data.cols(),

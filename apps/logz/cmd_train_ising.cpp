@@ -23,7 +23,7 @@ struct IsingOptions {
   std::string data, out;
   api::IsingTrainConfig fit;
   std::int64_t max_iterations = 1000, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1,
-               replicas = 10;
+               replicas = 10, checkpoint_every = 100;
   bool replicas_given = false;
 };
 
@@ -38,9 +38,12 @@ int run_ising(const IsingOptions& o) {
   c.seed = seed_option(kCmd, o.seed);
   check_arg(!o.replicas_given || c.method == "pt", "{}: --replicas is for --method pt (got --method {})", kCmd, c.method);
   if (c.method == "pt") c.replicas = count_option(kCmd, "--replicas", o.replicas, 2);
+  c.checkpoint_every = count_option(kCmd, "--checkpoint-every", o.checkpoint_every, 1);
   c.validate();
   const Exec ex = make_exec(kCmd, o.common);
   check_output_path(kCmd, "--out", o.out, {{"--data", o.data}});
+  if (!c.checkpoint.empty()) check_output_path(kCmd, "--checkpoint", c.checkpoint, {{"--data", o.data}, {"--out", o.out}});
+  const OutputLocks locks(kCmd, {o.out, c.checkpoint});
 
   const MatrixD spins = io::read_npy(o.data).nonempty(o.data).to_matrix<double>(o.data);
   summary(o.common, fmt::format("{}: {} samples x {} spins, method {}", kCmd, spins.rows(), spins.cols(), c.method));
@@ -95,6 +98,8 @@ void add_train_ising(CLI::App& train, Action& action) {
       "takes that convention). The model file is an .npz: fields [n], couplings [n, n].\n"
       "GRAPH: complete (every pair; the only one pl fits), chain, ring, lattice:RxC or\n"
       "torus:RxC (sites numbered row by row, R*C = spins per row).\n"
+      "pcd and pt save their state every --checkpoint-every updates with --checkpoint; --resume\n"
+      "continues from it to the bits of an uninterrupted run (--updates may be larger).\n"
       "Same bits for any --threads.\n\n"
       "Examples:\n"
       "  logz train ising --data spins.npy --method pl --out ising.npz\n"
@@ -121,6 +126,12 @@ void add_train_ising(CLI::App& train, Action& action) {
   sub->add_option("--average-last", o->average_last, "Average the last N iterates (pcd, pt; 0 = last)")
       ->capture_default_str();
   sub->add_option("--seed", o->seed, "Random seed (pcd, pt)")->capture_default_str();
+  sub->add_option("--checkpoint", o->fit.checkpoint,
+                  "The fit's state, written every --checkpoint-every updates and after the last (pcd, pt; .npz)")
+      ->type_name("PATH");
+  sub->add_option("--checkpoint-every", o->checkpoint_every, "Updates between checkpoints (pcd, pt)")
+      ->capture_default_str();
+  sub->add_flag("--resume", o->fit.resume, "Continue from --checkpoint if it exists (pcd, pt; same options)");
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_ising);
 }

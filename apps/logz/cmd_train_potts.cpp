@@ -17,7 +17,8 @@ struct PottsOptions {
   std::string data, out, contacts, weights_out;
   api::PottsDataConfig input;
   api::PottsTrainConfig fit;
-  std::int64_t max_iterations = 0, q = 0, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1;
+  std::int64_t max_iterations = 0, q = 0, chains = 100, sweeps = 1, updates = 1000, average_last = 0, seed = 1,
+               checkpoint_every = 100;
 };
 
 int run_potts(const PottsOptions& o) {
@@ -29,6 +30,7 @@ int run_potts(const PottsOptions& o) {
   c.updates = count_option(kCmd, "--updates", o.updates, 1);
   c.average_last = count_option(kCmd, "--average-last", o.average_last, 0);
   c.seed = seed_option(kCmd, o.seed);
+  c.checkpoint_every = count_option(kCmd, "--checkpoint-every", o.checkpoint_every, 1);
   c.validate();
   api::PottsDataConfig in = o.input;
   in.q = count_option(kCmd, "--q", o.q, 0);
@@ -37,6 +39,9 @@ int run_potts(const PottsOptions& o) {
   check_output_path(kCmd, "--out", o.out, {{"--data", o.data}, {"--weights", o.input.weights}});
   if (!o.contacts.empty()) check_output_path(kCmd, "--contacts", o.contacts, {{"--data", o.data}, {"--out", o.out}});
   if (!o.weights_out.empty()) check_output_path(kCmd, "--weights-out", o.weights_out, {{"--data", o.data}, {"--out", o.out}});
+  if (!c.checkpoint.empty())
+    check_output_path(kCmd, "--checkpoint", c.checkpoint, {{"--data", o.data}, {"--weights", o.input.weights}, {"--out", o.out}});
+  const OutputLocks locks(kCmd, {o.out, c.checkpoint});
 
   ProgressBar obs(stderr, o.common.quiet);
   const api::PottsTrainingData data = api::load_potts_training_data(o.data, in, ex);
@@ -73,7 +78,9 @@ void add_train_potts(CLI::App& train, Action& action) {
       "Stops when |grad f| <= tolerance * max(1, |params|) (plmc's test), when f fell by less\n"
       "than relative-decrease * |f| over 5 iterations, or after --max-iterations.\n"
       "pcd runs persistent Gibbs chains (optionally parallel-tempering ladders, --betas) and\n"
-      "momentum SGD on the weighted likelihood with the same penalties (docs/potts-pcd.md).\n"
+      "momentum SGD on the weighted likelihood with the same penalties (docs/potts-pcd.md);\n"
+      "with --checkpoint it saves its state every --checkpoint-every updates, and --resume\n"
+      "continues from it to the bits of an uninterrupted run.\n"
       "Same bits for any --threads. The model file is an .npz: fields [L, q], couplings\n"
       "[L, L, q, q], alphabet; --contacts writes 'i ai j aj frobenius apc' per pair\n"
       "(Frobenius norm of J_ij in the zero-sum gauge, average-product corrected); with --focus,\n"
@@ -136,6 +143,12 @@ void add_train_potts(CLI::App& train, Action& action) {
   sub->add_option("--betas", o->fit.betas, "pcd: parallel-tempering ladder, increasing, ending at 1 (e.g. 0.6,0.8,1)")
       ->delimiter(',');
   sub->add_option("--seed", o->seed, "pcd: random seed")->capture_default_str();
+  sub->add_option("--checkpoint", o->fit.checkpoint,
+                  "pcd: the fit's state, written every --checkpoint-every updates and after the last (.npz)")
+      ->type_name("PATH");
+  sub->add_option("--checkpoint-every", o->checkpoint_every, "pcd: updates between checkpoints")->capture_default_str();
+  sub->add_flag("--resume", o->fit.resume,
+                "pcd: continue from --checkpoint if it exists (same options; --updates may be larger)");
   add_common_options(*sub, o->common);
   on_parsed(*sub, o, action, run_potts);
 }

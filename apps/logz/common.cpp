@@ -77,6 +77,11 @@ Exec make_exec(std::string_view command, const CommonOptions& o) {
   return Exec(o.threads);
 }
 
+OutputLocks::OutputLocks(std::string_view command, std::initializer_list<std::string> paths) {
+  for (const std::string& path : paths)
+    if (!path.empty()) locks_.push_back(std::make_unique<io::OutputLock>(path, command));
+}
+
 void check_output_path(std::string_view command, std::string_view option, const std::string& path, NamedPaths inputs) {
   namespace fs = std::filesystem;
   check_arg(!path.empty(), "{}: {} must not be empty", command, option);

@@ -25,6 +25,7 @@
 #include "logz/core/parallel.hpp"
 #include "logz/core/types.hpp"
 #include "logz/io/alignment.hpp"
+#include "logz/io/atomic_file.hpp"
 
 namespace logz::cli {
 
@@ -112,6 +113,16 @@ Exec make_exec(std::string_view command, const CommonOptions& o);
 using NamedPaths = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 void check_output_path(std::string_view command, std::string_view option, const std::string& path,
                        NamedPaths inputs = {});
+
+/// Holds an io::OutputLock on each non-empty path until destroyed: a training run's model
+/// and checkpoint, so that two runs never write the same files at once (exit 75).
+class OutputLocks {
+ public:
+  OutputLocks(std::string_view command, std::initializer_list<std::string> paths);
+
+ private:
+  std::vector<std::unique_ptr<io::OutputLock>> locks_;
+};
 
 /// `out` without a trailing ".npz", plus `suffix`: model.npz → model.ckpt.npz.
 std::string beside(const std::string& out, std::string_view suffix);

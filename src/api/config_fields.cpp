@@ -40,7 +40,8 @@ const ConfigFields<IsingTrainConfig>& fields_of(const IsingTrainConfig*) {
       LOGZ_FIELD(C, method),  LOGZ_FIELD(C, graph),        LOGZ_FIELD(C, l2_fields), LOGZ_FIELD(C, l2_couplings),
       LOGZ_FIELD(C, max_iterations), LOGZ_FIELD(C, tolerance), LOGZ_FIELD(C, chains), LOGZ_FIELD(C, sweeps),
       LOGZ_FIELD(C, updates), LOGZ_FIELD(C, average_last), LOGZ_FIELD(C, replicas), LOGZ_FIELD(C, lr),
-      LOGZ_FIELD(C, momentum), LOGZ_FIELD(C, seed)};
+      LOGZ_FIELD(C, momentum), LOGZ_FIELD(C, seed), LOGZ_FIELD(C, checkpoint), LOGZ_FIELD(C, checkpoint_every),
+      LOGZ_FIELD(C, resume)};
   return f;
 }
 
@@ -50,7 +51,8 @@ const ConfigFields<PottsTrainConfig>& fields_of(const PottsTrainConfig*) {
       LOGZ_FIELD(C, method),    LOGZ_FIELD(C, variant),  LOGZ_FIELD(C, precision),         LOGZ_FIELD(C, lambda_h),
       LOGZ_FIELD(C, lambda_e),  LOGZ_FIELD(C, tolerance), LOGZ_FIELD(C, relative_decrease), LOGZ_FIELD(C, max_iterations),
       LOGZ_FIELD(C, chains),    LOGZ_FIELD(C, sweeps),   LOGZ_FIELD(C, updates),           LOGZ_FIELD(C, average_last),
-      LOGZ_FIELD(C, lr),        LOGZ_FIELD(C, momentum), LOGZ_FIELD(C, betas),             LOGZ_FIELD(C, seed)};
+      LOGZ_FIELD(C, lr),        LOGZ_FIELD(C, momentum), LOGZ_FIELD(C, betas),             LOGZ_FIELD(C, seed),
+      LOGZ_FIELD(C, checkpoint), LOGZ_FIELD(C, checkpoint_every), LOGZ_FIELD(C, resume)};
   return f;
 }
 

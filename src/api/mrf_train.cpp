@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "logz/api/checkpoint_file.hpp"
 #include "logz/core/check.hpp"
 #include "logz/core/memory.hpp"
 #include "logz/diagnostics/contact_scores.hpp"
@@ -50,6 +51,26 @@ void check_choice(const std::string& v, std::initializer_list<const char*> choic
 
 bool is_alignment_path(const std::string& path) { return std::filesystem::path(path).extension() != ".npy"; }
 
+/// FNV-1a (Fowler, Noll & Vo) of the bytes of `values`, continuing from `h`: the data's
+/// part of a checkpoint's fingerprint (a resumed fit must see the same data).
+template <class T>
+std::uint64_t checksum(const T* values, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ull) {
+  const auto* p = reinterpret_cast<const unsigned char*>(values);
+  for (std::size_t i = 0; i < n * sizeof(T); ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/// The checkpoint settings of a fit by `method`: only PCD fits keep one.
+void check_checkpoint_settings(const std::string& checkpoint, std::size_t every, bool resume, bool pcd,
+                               const std::string& method, std::string_view who) {
+  check_config(checkpoint.empty() || pcd, {"checkpoint", "method"},
+               "{}: @0 is for the PCD methods; @1 {} is a deterministic L-BFGS fit and keeps no checkpoint", who,
+               method);
+  check_config(!resume || !checkpoint.empty(), {"resume", "checkpoint"}, "{}: @0 needs @1 (the file to continue from)",
+               who);
+  check_count(every, 1, "checkpoint_every", who);
+}
+
 /// Every row used, in order: the records of integer-state data.
 void all_records(io::Alignment& aln, std::size_t rows) {
   aln.records.resize(rows);
@@ -75,6 +96,33 @@ void IsingTrainConfig::validate() const {
   check_momentum(momentum, kIsing);
   check_config(method != "pl" || graph == "complete", {"method", "graph"},
                "{}: @0 pl fits every pair of spins; use rm, exact or pcd with @1 {}", kIsing, graph);
+  check_checkpoint_settings(checkpoint, checkpoint_every, resume, method == "pcd" || method == "pt", method, kIsing);
+}
+
+PcdCheckpointing pcd_checkpoints(const std::string& path, std::size_t every, bool resume, std::string_view trainer,
+                                 const nlohmann::json& fingerprint, std::optional<training::Checkpoint>& from,
+                                 Observer& obs) {
+  PcdCheckpointing c;
+  if (path.empty()) return c;
+  const std::string config = fingerprint.dump();
+  if (resume && std::filesystem::exists(path)) {
+    from = read_training_checkpoint(path);
+    check_config(from->trainer == trainer && from->config == config, {"resume"},
+                 "{}: @0: checkpoint {} was written by {} with other settings or data ({}); rerun the same command "
+                 "(more updates are allowed), or remove the checkpoint to start afresh",
+                 trainer, path, from->trainer, from->config);
+    c.resume_from = &*from;
+    const std::vector<std::uint64_t>& done = from->counter(path.c_str(), "updates");
+    obs.message(fmt::format("resuming from {} after update {}", path, done.empty() ? 0 : done[0]));
+  }
+  c.every = every;
+  c.save = [path, config, trainer = std::string(trainer)](const training::Checkpoint& state) {
+    training::Checkpoint ck = state;
+    ck.trainer = trainer;
+    ck.config = config;
+    write_training_checkpoint(path, ck);
+  };
+  return c;
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> ising_graph_edges(const std::string& graph, std::size_t n) {
@@ -141,6 +189,17 @@ IsingFit train_ising(const MatrixD& spins, const IsingTrainConfig& config, const
   c.sgd.momentum = config.momentum;
   c.sgd.average_last = config.average_last;
   c.seed = config.seed;
+  std::optional<training::Checkpoint> resumed;
+  if (!config.checkpoint.empty()) {
+    const nlohmann::json fingerprint = {
+        {"method", config.method},      {"graph", config.graph},     {"l2_fields", config.l2_fields},
+        {"l2_couplings", config.l2_couplings}, {"chains", config.chains}, {"sweeps", config.sweeps},
+        {"replicas", config.replicas},  {"lr", config.lr},           {"momentum", config.momentum},
+        {"seed", config.seed},          {"samples", spins.rows()},   {"spins", spins.cols()},
+        {"data_checksum", checksum(spins.data(), std::size_t(spins.size()))}};
+    c.checkpoints = pcd_checkpoints(config.checkpoint, config.checkpoint_every, config.resume, kIsing, fingerprint,
+                                    resumed, silent_observer());
+  }
   return fit_ising(spins, c, ex);
 }
 
@@ -231,6 +290,7 @@ void PottsTrainConfig::validate() const {
   check_count(updates, 1, "updates", kPotts);
   check_positive(lr, "lr", kPotts);
   check_momentum(momentum, kPotts);
+  check_checkpoint_settings(checkpoint, checkpoint_every, resume, method == "pcd", method, kPotts);
 }
 
 PottsTrainResult train_potts(const PottsTrainingData& in, const PottsTrainConfig& config, const Exec& ex,
@@ -259,6 +319,18 @@ PottsTrainResult train_potts(const PottsTrainingData& in, const PottsTrainConfig
     pcd.sgd.momentum = config.momentum;
     pcd.sgd.average_last = config.average_last;
     pcd.seed = config.seed;
+    std::optional<training::Checkpoint> resumed;
+    if (!config.checkpoint.empty()) {
+      const nlohmann::json fingerprint = {
+          {"chains", pcd.chains},      {"sweeps", pcd.sweeps},          {"betas", pcd.betas},
+          {"lambda_h", pcd.lambda_h},  {"lambda_e", pcd.lambda_e},      {"lr", config.lr},
+          {"momentum", config.momentum}, {"seed", pcd.seed},            {"sequences", n},
+          {"sites", l},                {"q", data.q},
+          {"data_checksum", checksum(data.weights.data(), std::size_t(data.weights.size()),
+                                     checksum(data.states.data(), std::size_t(data.states.size())))}};
+      pcd.checkpoints = pcd_checkpoints(config.checkpoint, config.checkpoint_every, config.resume, kPotts,
+                                        fingerprint, resumed, obs);
+    }
     pcd.validate();
     obs.message(fmt::format("{}: {} sequences x {} sites, q = {}, Neff = {:.1f}; PCD, {} chains, {} updates, lh {}, le {}",
                             kPotts, n, l, data.q, in.neff, pcd.chains, pcd.sgd.updates, pcd.lambda_h, pcd.lambda_e));

@@ -3,6 +3,7 @@
 #include "logz/io/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,52 @@ std::atomic<bool> g_writes_files{true};
 
 void set_writes_files(bool writes) { g_writes_files = writes; }
 bool writes_files() { return g_writes_files; }
+
+struct OutputLock::Held {
+  Fd fd;
+  TempGuard file;  // removes the lock file when released (and on signals)
+  explicit Held(std::string path) : file(std::move(path)) {}
+};
+
+OutputLock::OutputLock(const std::string& path, std::string_view who) {
+  if (!writes_files()) return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return;  // a device or FIFO: nothing to protect
+  const std::string lock_path = path + ".lock";
+  // A run that ends removes its lock file: one opened just before that must be opened
+  // again, else two runs could each hold a lock on a different file of the same name.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    Fd fd{::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)};
+    if (fd.fd < 0)
+      fail(Exit::cant_create, "{}: cannot create the lock file {}: {}", who, lock_path, std::strerror(errno));
+    if (::flock(fd.fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK)
+        fail(Exit::cant_create, "{}: cannot lock {}: {}", who, lock_path, std::strerror(errno));
+      char pid[32] = {};
+      const ssize_t n = ::pread(fd.fd, pid, sizeof pid - 1, 0);
+      const std::string holder = n > 0 ? std::string(pid, std::size_t(n)) : std::string("unknown");
+      fail(Exit::temp_fail,
+           "{}: {} is being written by another run (process {}); wait for it to end or choose another output",
+           who, path, holder.substr(0, holder.find('\n')));
+    }
+    struct stat held {}, named {};
+    if (::fstat(fd.fd, &held) != 0 || ::stat(lock_path.c_str(), &named) != 0 || held.st_ino != named.st_ino ||
+        held.st_dev != named.st_dev)
+      continue;
+    // The process number is for a second run's message only: a lock without it holds.
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    [[maybe_unused]] const bool noted =
+        ::ftruncate(fd.fd, 0) == 0 && ::pwrite(fd.fd, pid.data(), pid.size(), 0) == ssize_t(pid.size());
+    held_ = new Held(lock_path);
+    held_->fd.fd = fd.release();
+    return;
+  }
+  fail(Exit::cant_create, "{}: cannot lock {}: its lock file keeps being replaced", who, lock_path);
+}
+
+OutputLock::~OutputLock() {
+  delete held_;  // unlinks the file while the lock is held, then closes (releases) it
+}
 
 void write_file_atomic(const std::string& given_path, std::string_view contents) {
   namespace fs = std::filesystem;

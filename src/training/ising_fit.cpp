@@ -95,12 +95,14 @@ IsingFit fit_ising(const MatrixD& spins, const IsingFitConfig& config, const Exe
     case IsingFitMethod::exact_ml:
       return fit_ising_exact(init, ising_data_moments(init, spins, ex), config.l2, config.lbfgs, ex);
     case IsingFitMethod::pcd:
-      return fit_ising_pcd(init, ising_data_moments(init, spins, ex), config.l2, config.pcd, config.sgd, config.seed, ex);
+      return fit_ising_pcd(init, ising_data_moments(init, spins, ex), config.l2, config.pcd, config.sgd, config.seed, ex,
+                           silent_observer(), config.checkpoints);
     case IsingFitMethod::pseudolikelihood: return fit_ising_pseudolikelihood(spins, conv, config, ex);
     case IsingFitMethod::pt: {
       IsingPcdParams pcd = config.pcd;
       if (pcd.betas.empty()) pcd.betas = default_tempering_ladder(10);
-      return fit_ising_pcd(init, ising_data_moments(init, spins, ex), config.l2, pcd, config.sgd, config.seed, ex);
+      return fit_ising_pcd(init, ising_data_moments(init, spins, ex), config.l2, pcd, config.sgd, config.seed, ex,
+                           silent_observer(), config.checkpoints);
     }
   }
   fail(Exit::software, "fit_ising: unknown method {}", int(config.method));

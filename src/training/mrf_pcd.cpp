@@ -78,7 +78,8 @@ VectorD IsingPcd::gradient(const Ising& model, const IsingDataMoments& data, con
 }
 
 IsingFit fit_ising_pcd(const Ising& init, const IsingDataMoments& data, const IsingL2& l2, const IsingPcdParams& pcd,
-                       const IsingSgdParams& sgd, std::uint64_t seed, const Exec& ex, Observer& obs) {
+                       const IsingSgdParams& sgd, std::uint64_t seed, const Exec& ex, Observer& obs,
+                       const PcdCheckpointing& checkpoints) {
   const char* who = "fit_ising_pcd";
   check_ising_moments(who, init, data);
   check_ising_l2(who, l2);
@@ -86,7 +87,7 @@ IsingFit fit_ising_pcd(const Ising& init, const IsingDataMoments& data, const Is
   Ising model = init;
   IsingPcd chains(model, pcd, Stream::derive(seed, Purpose::chains, 0));
   std::vector<double> trace =
-      run_mrf_pcd(who, model, chains, sgd, seed, ex, obs, [&](const Ising& m, const VectorD&, VectorD& g) {
+      run_mrf_pcd(who, model, chains, sgd, seed, ex, obs, checkpoints, [&](const Ising& m, const VectorD&, VectorD& g) {
         g = ising_pcd_gradient(m, data, chains.chain_moments(m, ex), l2);
         return g.norm();
       });
@@ -202,7 +203,7 @@ PottsPcdFit fit_potts_pcd(const PottsData& data, const PottsPcdConfig& config, c
                         Stream::derive(config.seed, Purpose::chains, 0));
   PottsPcdFit fit;
   PottsMoments neg;
-  fit.trace = run_mrf_pcd(who, model, chains, config.sgd, config.seed, exec, obs,
+  fit.trace = run_mrf_pcd(who, model, chains, config.sgd, config.seed, exec, obs, config.checkpoints,
                           [&](const Potts& m, const VectorD& theta, VectorD& g) {
                             chains.moments(m, exec, neg);
                             return potts_pcd_gradient(theta, L * q, target, neg, config.lambda_h, config.lambda_e, W, g);

@@ -101,6 +101,25 @@ TEST_F(IsingCli, SameModelFileForOneOrTwoThreads) {
   }
 }
 
+TEST_F(IsingCli, PcdAndPtResumedFromTheirCheckpointsWriteTheUninterruptedModel) {
+  for (const char* method : {"pcd", "pt --replicas 3"}) {
+    const std::string whole = tmp.file("whole.npz"), part = tmp.file("part.npz"), ck = tmp.file("run.ckpt.npz");
+    std::filesystem::remove(ck);
+    const std::string args = "train ising --data " + data + " --method " + method + " --chains 30 --seed 6 --quiet";
+    ASSERT_EQ(run(args + " --updates 40 --out " + whole).code, 0);
+    ASSERT_EQ(run(args + " --updates 17 --checkpoint " + ck + " --checkpoint-every 5 --out " + part).code, 0);
+    const auto r = run(args + " --updates 40 --checkpoint " + ck + " --resume --out " + part);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(test::slurp(part), test::slurp(whole)) << method;
+  }
+  const auto rm = run("train ising --data " + data + " --method rm --checkpoint " + tmp.file("c.npz") + " --out " +
+                      tmp.file("m.npz"));
+  EXPECT_EQ(rm.code, 64);
+  const auto resume = run("train ising --data " + data + " --method pcd --resume --out " + tmp.file("m.npz"));
+  EXPECT_EQ(resume.code, 64);
+  EXPECT_NE(resume.err.find("--resume needs --checkpoint"), std::string::npos) << resume.err;
+}
+
 TEST_F(IsingCli, ExactEstimateAndSampleWorkOnTheFittedModel) {
   const std::string model = tmp.file("m.npz"), samples = tmp.file("s.npy");
   ASSERT_EQ(run("train ising --data " + data + " --out " + model + " --quiet").code, 0);

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "logz/core/rng.hpp"
+#include "logz/io/atomic_file.hpp"
 #include "logz/io/mrf_file.hpp"
 #include "logz/io/npy.hpp"
 #include "support/cli_runner.hpp"
@@ -121,6 +122,33 @@ TEST_F(PottsCli, PcdWithTemperingFitsTheCovaryingPair) {
   EXPECT_EQ(test::slurp(m1), test::slurp(m2));
   const auto bad = run("train potts --data " + aln + " --alphabet -ACD --method pcd --betas 0.5,0.9 --out " + m1);
   EXPECT_EQ(bad.code, 64);
+}
+
+TEST_F(PottsCli, PcdResumedFromItsCheckpointWritesTheUninterruptedModel) {
+  const std::string whole = tmp.file("whole.npz"), part = tmp.file("part.npz"), ck = tmp.file("run.ckpt.npz");
+  const std::string args = "train potts --data " + aln + " --alphabet -ACD --method pcd --chains 40 --betas 0.5,1 " +
+                           "--lambda-e 0.5 --seed 4";
+  ASSERT_EQ(run(args + " --quiet --updates 60 --out " + whole).code, 0);
+  // 23 updates (checkpoints after 10, 20 and 23), then on to 60 from the checkpoint.
+  ASSERT_EQ(run(args + " --quiet --updates 23 --checkpoint " + ck + " --checkpoint-every 10 --out " + part).code, 0);
+  const auto r = run(args + " --updates 60 --checkpoint " + ck + " --checkpoint-every 10 --resume --out " + part);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("resuming from " + ck + " after update 23"));
+  EXPECT_EQ(test::slurp(part), test::slurp(whole));
+  // Other settings, or a method without a checkpoint, are refused before any work.
+  const auto other = run(args + " --updates 60 --lr 0.01 --checkpoint " + ck + " --resume --out " + part);
+  EXPECT_EQ(other.code, 64);
+  EXPECT_THAT(other.err, HasSubstr("--resume: checkpoint " + ck + " was written by train potts with other settings"));
+  const auto pl = run("train potts --data " + aln + " --alphabet -ACD --checkpoint " + ck + " --out " + part);
+  EXPECT_EQ(pl.code, 64);
+  EXPECT_THAT(pl.err, HasSubstr("--checkpoint is for the PCD methods; --method pl is a deterministic L-BFGS fit"));
+  // A second run writing the same model while the first holds it: exit 75 at once.
+  {
+    const io::OutputLock held(part, "test");
+    const auto busy = run(args + " --updates 5 --out " + part);
+    EXPECT_EQ(busy.code, 75);
+    EXPECT_THAT(busy.err, HasSubstr(part + " is being written by another run"));
+  }
 }
 
 TEST_F(PottsCli, BadAlignmentsExit65AndWriteNothing) {

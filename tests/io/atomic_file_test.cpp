@@ -57,6 +57,32 @@ TEST(AtomicFile, StaleTemporaryIsNotReused) {
   EXPECT_EQ(listing(dir).size(), 2u);
 }
 
+TEST(OutputLock, ASecondWriterOfTheSameFileIsRefusedUntilTheFirstEnds) {
+  test::TempDir dir;
+  const std::string path = dir.file("model.npz");
+  {
+    const OutputLock first(path, "train");
+    EXPECT_EQ(listing(dir), (std::set<std::string>{"model.npz.lock"}));
+    EXPECT_EQ(read_file(path + ".lock"), std::to_string(::getpid()) + "\n");
+    expect_error([&] { OutputLock second(path, "train"); }, Exit::temp_fail,
+                 "train: " + path + " is being written by another run (process " + std::to_string(::getpid()) +
+                     "); wait for it to end or choose another output");
+    const OutputLock other(dir.file("other.npz"), "train");  // another file: no conflict
+  }
+  EXPECT_TRUE(listing(dir).empty());  // released: the lock files are gone
+  // A lock file left by a process killed outright holds no lock.
+  write_file_atomic(path + ".lock", "12345\n");
+  EXPECT_NO_THROW(OutputLock(path, "train"));
+  EXPECT_TRUE(listing(dir).empty());
+  // Nothing to lock for a device, or where this process writes no files (mpirun ranks > 0).
+  EXPECT_NO_THROW(OutputLock("/dev/null", "train"));
+  set_writes_files(false);
+  { const OutputLock quiet(path, "train"); EXPECT_TRUE(listing(dir).empty()); }
+  set_writes_files(true);
+  expect_error([&] { OutputLock(dir.file("missing/m.npz"), "train"); }, Exit::cant_create,
+               "train: cannot create the lock file " + dir.file("missing/m.npz") + ".lock: No such file or directory");
+}
+
 TEST(AtomicFile, MissingDirectory) {
   test::TempDir dir;
   const std::string path = dir.file("no/such/dir/out.npy");

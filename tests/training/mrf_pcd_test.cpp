@@ -81,7 +81,7 @@ TEST(RunMrfPcd, IsTheDocumentedMomentumSgdWithAveraging) {
   Ising fitted = m;
   MrfChains<Ising> chains("chains", spin_starts(m, 8, Stream::root(3)), 1);
   const std::vector<double> trace =
-      run_mrf_pcd("test", fitted, chains, sgd, 9, Exec(1), rec, [&](const Ising& model, const VectorD&, VectorD& g) {
+      run_mrf_pcd("test", fitted, chains, sgd, 9, Exec(1), rec, {}, [&](const Ising& model, const VectorD&, VectorD& g) {
         g = ising_pcd_gradient(model, data, ising_state_moments(model, chains.states(), Exec(1)), {});
         return g.norm();
       });
@@ -100,6 +100,55 @@ TEST(RunMrfPcd, IsTheDocumentedMomentumSgdWithAveraging) {
     if (t >= 3) average += theta;
   }
   EXPECT_EQ(fitted.parameters(), VectorD(average / 3.0));
+}
+
+TEST(RunMrfPcd, ResumedFromAnyCheckpointEndsWithTheUninterruptedBits) {
+  const Ising m = small_ising();
+  const IsingDataMoments data{VectorD::Constant(6, 0.5), VectorD::Constant(Eigen::Index(m.n_edges()), 0.25), 10};
+  const PcdSgdParams sgd{.updates = 9, .learning_rate = 0.1, .momentum = 0.5, .decay_updates = 2, .average_last = 3};
+  for (const std::vector<double> betas : {std::vector<double>{}, std::vector<double>{0.4, 1.0}}) {
+    const std::vector<VectorD> starts = spin_starts(m, 6, Stream::root(3));
+    // Runs from `from` (none: from the start), keeping every checkpoint it writes.
+    const auto run = [&](const training::Checkpoint* from, std::vector<training::Checkpoint>& saved, Ising& fitted,
+                         const PcdSgdParams& settings) {
+      fitted = m;
+      MrfChains<Ising> chains("chains", starts, 1, betas);
+      PcdCheckpointing ck{.every = 2, .save = [&](const training::Checkpoint& c) { saved.push_back(c); },
+                          .resume_from = from};
+      std::vector<double> trace = run_mrf_pcd(
+          "test", fitted, chains, settings, 9, Exec(1), silent_observer(), ck,
+          [&](const Ising& model, const VectorD&, VectorD& g) {
+            g = ising_pcd_gradient(model, data, ising_state_moments(model, chains.states(), Exec(1)), {});
+            return g.norm();
+          });
+      return std::pair{trace, chains.states()};
+    };
+    std::vector<training::Checkpoint> saved, ignored;
+    Ising whole = m, resumed = m;
+    const auto [trace, states] = run(nullptr, saved, whole, sgd);
+    ASSERT_EQ(saved.size(), 5u);  // after updates 2, 4, 6, 8 and the last, 9
+    for (const training::Checkpoint& c : saved) {
+      const auto [t, x] = run(&c, ignored, resumed, sgd);
+      EXPECT_EQ(t, trace);
+      EXPECT_EQ(x, states);
+      EXPECT_EQ(resumed.parameters(), whole.parameters()) << "resumed after " << c.counter("t", "updates")[0];
+    }
+    // More updates from a checkpoint written before the average began: allowed. After it
+    // began, the average would mix two windows: refused, as is a state of other chains.
+    PcdSgdParams longer = sgd;
+    longer.updates = 12;
+    EXPECT_NO_THROW(run(&saved[1], ignored, resumed, longer));
+    test::expect_error([&] { run(&saved[3], ignored, resumed, longer); }, Exit::usage,
+                       "test: the checkpoint's average holds 2 iterates where 12 updates averaging the last 3 hold 0 "
+                       "after update 8; resume with the updates and average-last of the run that wrote it");
+    training::Checkpoint other = saved[0];
+    other.erase(betas.empty() ? "chains" : "replicas");
+    other.put(betas.empty() ? "chains" : "replicas", MatrixD(MatrixD::Zero(5, 6)));
+    test::expect_error([&] { run(&other, ignored, resumed, sgd); }, Exit::data,
+                       betas.empty() ? "test: the checkpoint's chains have shape (5, 6) but this run has 6 chains of 6 sites"
+                                     : "test: the checkpoint's chains have shape (5, 6) but this run has 6 chains of 2 "
+                                       "betas of 6 sites");
+  }
 }
 
 TEST(FitIsingPcd, StopsWhenTheParametersOverflow) {

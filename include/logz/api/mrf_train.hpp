@@ -12,6 +12,7 @@
 /// weights by identity) or from integer states.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,7 +27,9 @@
 #include "logz/io/alignment.hpp"
 #include "logz/io/model_file.hpp"
 #include "logz/objectives/pseudolikelihood.hpp"
+#include "logz/training/checkpoint.hpp"
 #include "logz/training/ising_fit.hpp"
+#include "logz/training/mrf_pcd.hpp"
 
 namespace logz::api {
 
@@ -42,6 +45,11 @@ struct IsingTrainConfig {
   std::size_t replicas = 10;                                               ///< pt ladder length
   double lr = 0.05, momentum = 0.9;
   std::uint64_t seed = 1;
+  /// pcd, pt: the fit's state, written every checkpoint_every updates and after the last
+  /// (api::pcd_checkpoints); empty: none.
+  std::string checkpoint;
+  std::size_t checkpoint_every = 100;
+  bool resume = false;  ///< continue from `checkpoint` if it exists
   /// ConfigError(Exit::usage) naming the first bad field ("train ising: @0 ...").
   void validate() const;
 };
@@ -55,6 +63,16 @@ std::vector<std::pair<std::size_t, std::size_t>> ising_graph_edges(const std::st
 /// naming `data` for an empty array or an entry that is not a spin.
 IsingFit train_ising(const MatrixD& spins, const IsingTrainConfig& config, const Exec& ex,
                      std::string_view source = "(array)");
+
+/// The checkpoints of a PCD fit of `train ising` or `train potts` at `path` (empty: none),
+/// every `every` updates: each written atomically (on rank 0 under mpirun) with the
+/// trainer's name and `fingerprint` (every setting and the data's checksum, but the
+/// number of updates). With `resume` and a checkpoint at `path`, `from` receives it and
+/// the run continues from it; ConfigError(Exit::usage) naming `resume` when another
+/// trainer or other settings wrote it.
+PcdCheckpointing pcd_checkpoints(const std::string& path, std::size_t every, bool resume, std::string_view trainer,
+                                 const nlohmann::json& fingerprint, std::optional<training::Checkpoint>& from,
+                                 Observer& obs);
 
 // ---------------------------------------------------------------- Potts
 
@@ -97,6 +115,11 @@ struct PottsTrainConfig {
   double lr = 0.05, momentum = 0.9;                                        ///< pcd
   std::vector<double> betas;                                               ///< pcd tempering ladder
   std::uint64_t seed = 1;                                                  ///< pcd
+  /// pcd: the fit's state, written every checkpoint_every updates and after the last
+  /// (api::pcd_checkpoints); empty: none.
+  std::string checkpoint;
+  std::size_t checkpoint_every = 100;
+  bool resume = false;  ///< continue from `checkpoint` if it exists
   void validate() const;
 };
 
@@ -109,7 +132,8 @@ struct PottsTrainResult {
   nlohmann::json details;   ///< the fit's figures, as `train potts --json` reports them
 };
 
-/// Fits by config.method (progress to `obs`); same seed ⇒ same bits for any thread count.
+/// Fits by config.method (progress to `obs`); same seed ⇒ same bits for any thread count,
+/// and a run resumed from its checkpoint ends with the bits of an uninterrupted one.
 PottsTrainResult train_potts(const PottsTrainingData& data, const PottsTrainConfig& config, const Exec& ex,
                              Observer& obs = silent_observer());
 

@@ -22,6 +22,27 @@ void set_writes_files(bool writes);
 /// Whether this process writes files (false on the ranks other than 0 of a distributed run).
 bool writes_files();
 
+/// Held by a run for as long as it writes `path` (a trained model, a checkpoint): an
+/// advisory lock (flock(2)) on "<path>.lock", so that a second run asked to write the same
+/// file fails at once instead of interleaving its files with the first's (a model from
+/// one run beside a checkpoint from the other). The lock file is removed when the lock is
+/// released, also on the signals of remove_temporaries_on_signals; a process killed
+/// outright leaves the file but not the lock. Nothing is locked where this process writes
+/// no files (writes_files()) or for a device or FIFO. Error(Exit::temp_fail) "<who>: <path>
+/// is being written by another run (process N) ..." when another process holds it;
+/// Error(Exit::cant_create) when the lock file cannot be created.
+class OutputLock {
+ public:
+  OutputLock(const std::string& path, std::string_view who);
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+ private:
+  struct Held;
+  Held* held_ = nullptr;
+};
+
 /// For a program (the CLI): SIGINT, SIGTERM, SIGHUP and SIGQUIT first remove the
 /// temporaries of the writes in progress, then end the process as the signal would have
 /// (status 128 + signal). A library user keeps its own signal handling.

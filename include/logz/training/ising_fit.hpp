@@ -39,6 +39,7 @@ struct IsingFitConfig {
   LbfgsOptions lbfgs;   ///< rm, exact
   IsingPcdParams pcd;   ///< pcd, pt (pt with empty pcd.betas: default_tempering_ladder(10))
   IsingSgdParams sgd;   ///< pcd
+  PcdCheckpointing checkpoints;  ///< pcd, pt: none by default
   std::uint64_t seed = 0;
 };
 

@@ -19,13 +19,19 @@
 /// Streams: update t advances chain c with Stream::derive(seed, Purpose::gibbs, t)
 /// .derive(Purpose::gibbs, c); chain c starts from Stream::derive(seed, Purpose::chains, 0)
 /// .derive(Purpose::chains, c). Chains are moved in blocks fixed by the problem size, so
-/// the same seed gives the same bits for any thread count.
+/// the same seed gives the same bits for any thread count. Since every stream is a
+/// function of (seed, update, chain), a checkpoint (PcdCheckpointing) holds no stream: the
+/// parameters, the momentum, the running average, the trace and the chains' states are
+/// the whole state, and a run resumed from one continues bit for bit.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "logz/core/check.hpp"
 #include "logz/core/concepts.hpp"
@@ -40,6 +46,7 @@
 #include "logz/objectives/ising_ml.hpp"
 #include "logz/objectives/potts_pcd.hpp"
 #include "logz/tempering/parallel_tempering.hpp"
+#include "logz/training/checkpoint.hpp"
 
 namespace logz {
 
@@ -61,6 +68,16 @@ using IsingSgdParams = PcdSgdParams;
 
 /// Throws Error(Exit::usage) naming `who` and the first bad field.
 void check_pcd_sgd(const char* who, const PcdSgdParams& sgd);
+
+/// Checkpoints of a PCD fit (training/checkpoint.hpp; the file comment says what they
+/// hold): after every `every` updates and after the last, `save` receives the state;
+/// with `resume_from`, the run continues from a state saved by the same fit (the same
+/// settings and data; more updates are allowed).
+struct PcdCheckpointing {
+  std::size_t every = 0;  ///< updates between checkpoints; 0: none
+  std::function<void(const training::Checkpoint&)> save;
+  const training::Checkpoint* resume_from = nullptr;
+};
 
 /// The persistent chains of a PCD fit of a pairwise model of discrete sites (M also has
 /// n_edges(), for the work estimate of advance()): single chains moved by `sweeps`
@@ -138,6 +155,72 @@ class MrfChains {
     return n;
   }
 
+  /// The chains' states into a checkpoint: "chains" (chains × sites), or with tempering
+  /// "replicas" (chains × betas × sites) with the ladders' counters "ladder_labels",
+  /// "ladder_heading" (chains × betas) and "ladder_counts" (per chain: steps, round trips,
+  /// then swaps proposed and accepted per pair of betas).
+  void save(training::Checkpoint& out) const {
+    const std::size_t n = size(), d = std::size_t(states_[0].size());
+    std::vector<double> values;
+    if (!ladder_) {
+      values.reserve(n * d);
+      for (const VectorD& x : states_) values.insert(values.end(), x.data(), x.data() + x.size());
+      out.put("chains", {n, d}, std::move(values));
+      return;
+    }
+    const std::size_t R = ladder_->num_replicas();
+    std::vector<std::uint64_t> labels, heading, counts;
+    values.reserve(n * R * d);
+    for (const typename Ladder::State& s : ladders_) {
+      for (const VectorD& x : s.replicas) values.insert(values.end(), x.data(), x.data() + x.size());
+      labels.insert(labels.end(), s.labels.begin(), s.labels.end());
+      heading.insert(heading.end(), s.heading.begin(), s.heading.end());
+      counts.push_back(s.steps);
+      counts.push_back(s.round_trips);
+      counts.insert(counts.end(), s.attempts.begin(), s.attempts.end());
+      counts.insert(counts.end(), s.accepted.begin(), s.accepted.end());
+    }
+    out.put("replicas", {n, R, d}, std::move(values));
+    out.put_counters("ladder_labels", std::move(labels));
+    out.put_counters("ladder_heading", std::move(heading));
+    out.put_counters("ladder_counts", std::move(counts));
+  }
+  /// Reads what save() wrote. Throws Error(Exit::data) naming `who` when the checkpoint's
+  /// chains do not fit these (their number, sites, betas, or tempering).
+  void load(const char* who, const training::Checkpoint& in) {
+    const std::size_t n = size(), d = std::size_t(states_[0].size()), R = ladder_ ? ladder_->num_replicas() : 1;
+    const training::CheckpointArray& a = in.array(who, ladder_ ? "replicas" : "chains");
+    const std::vector<std::size_t> want = ladder_ ? std::vector<std::size_t>{n, R, d} : std::vector<std::size_t>{n, d};
+    check_data(a.shape == want && a.values.size() == n * R * d,
+               "{}: the checkpoint's chains have shape {} but this run has {} chains{} of {} sites", who,
+               a.shape_string(), n, ladder_ ? fmt::format(" of {} betas", R) : std::string(), d);
+    const double* v = a.values.data();
+    if (!ladder_) {
+      for (VectorD& x : states_) x = Eigen::Map<const VectorD>(v, Eigen::Index(d)), v += d;
+      return;
+    }
+    const std::vector<std::uint64_t>& labels = in.counter(who, "ladder_labels");
+    const std::vector<std::uint64_t>& heading = in.counter(who, "ladder_heading");
+    const std::vector<std::uint64_t>& counts = in.counter(who, "ladder_counts");
+    check_data(labels.size() == n * R && heading.size() == n * R && counts.size() == n * (2 * R),
+               "{}: the checkpoint's ladder counters do not fit {} chains of {} betas", who, n, R);
+    for (std::size_t c = 0; c < n; ++c) {
+      typename Ladder::State& s = ladders_[c];
+      for (std::size_t k = 0; k < R; ++k) {
+        s.replicas[k] = Eigen::Map<const VectorD>(v, Eigen::Index(d)), v += d;
+        check_data(labels[c * R + k] < R && heading[c * R + k] <= 2,
+                   "{}: the checkpoint's ladder counters are not a ladder's (chain {})", who, c);
+        s.labels[k] = std::size_t(labels[c * R + k]);
+        s.heading[k] = std::uint8_t(heading[c * R + k]);
+      }
+      const std::uint64_t* k = counts.data() + c * 2 * R;
+      s.steps = std::size_t(k[0]);
+      s.round_trips = std::size_t(k[1]);
+      for (std::size_t p = 0; p + 1 < R; ++p)
+        s.attempts[p] = std::size_t(k[2 + p]), s.accepted[p] = std::size_t(k[2 + (R - 1) + p]);
+    }
+  }
+
  private:
   std::size_t sweeps_;
   std::optional<Ladder> ladder_;
@@ -162,18 +245,55 @@ std::vector<VectorD> draw_chain_starts(std::size_t chains, const Stream& init, D
 /// ex)), writes the gradient estimate into g by gradient(model, θ, g) — which returns the
 /// update's trace value — and takes one momentum SGD step (PcdSgdParams); the model ends
 /// at the average of the last iterates when sgd.average_last > 1. Reports progress
-/// ("pcd", update, updates) to `obs`. Returns the trace. Throws Error(Exit::usage) naming
-/// `who` when the parameters stop being finite (too large a learning rate). `sgd` must be
-/// valid (check_pcd_sgd).
+/// ("pcd", update, updates) to `obs`; saves and resumes as `checkpoints` says (the chains
+/// keep their part with save(Checkpoint&) and load(who, Checkpoint)). Returns the trace of
+/// every update, those before a resume included. Throws Error(Exit::usage) naming `who`
+/// when the parameters stop being finite (too large a learning rate) or a resumed state
+/// does not fit the settings, Error(Exit::data) when it does not fit the model. `sgd` must
+/// be valid (check_pcd_sgd).
 template <class M, class Chains, class Gradient>
 std::vector<double> run_mrf_pcd(const char* who, M& model, Chains& chains, const PcdSgdParams& sgd,
-                                std::uint64_t seed, const Exec& ex, Observer& obs, Gradient&& gradient) {
+                                std::uint64_t seed, const Exec& ex, Observer& obs, const PcdCheckpointing& checkpoints,
+                                Gradient&& gradient) {
   VectorD theta = model.parameters();
   VectorD velocity = VectorD::Zero(theta.size()), average = VectorD::Zero(theta.size());
   std::vector<double> trace;
+  // Iterates in the average: those from update updates − average_last on.
+  const auto averaged_by = [&](std::size_t done) {
+    const std::size_t first = sgd.updates - std::min(sgd.average_last, sgd.updates);
+    return done > first ? done - first : 0;
+  };
+  std::size_t start = 0;
+  if (checkpoints.resume_from) {
+    const training::Checkpoint& ck = *checkpoints.resume_from;
+    const std::vector<std::uint64_t>& at = ck.counter(who, "updates");
+    check_data(at.size() == 2, "{}: the checkpoint's counters 'updates' have {} entries, not 2", who, at.size());
+    start = std::size_t(at[0]);
+    check_arg(start <= sgd.updates, "{}: the checkpoint was written after update {}, beyond the {} updates asked for",
+              who, start, sgd.updates);
+    check_arg(at[1] == averaged_by(start),
+              "{}: the checkpoint's average holds {} iterates where {} updates averaging the last {} hold {} after "
+              "update {}; resume with the updates and average-last of the run that wrote it",
+              who, at[1], sgd.updates, sgd.average_last, averaged_by(start), start);
+    const auto vector_of = [&](const char* name) {
+      const training::CheckpointArray& a = ck.array(who, name);
+      check_data(a.values.size() == std::size_t(theta.size()),
+                 "{}: the checkpoint's array '{}' has {} values; the model has {} parameters", who, name,
+                 a.values.size(), theta.size());
+      return a.vector();
+    };
+    theta = vector_of("parameters");
+    velocity = vector_of("velocity");
+    average = vector_of("average");
+    trace = ck.array(who, "trace").values;
+    check_data(trace.size() == start, "{}: the checkpoint's trace has {} entries after {} updates", who, trace.size(),
+               start);
+    chains.load(who, ck);
+    model.set_parameters(theta);
+  }
   trace.reserve(sgd.updates);
   VectorD g;
-  for (std::size_t t = 0; t < sgd.updates; ++t) {
+  for (std::size_t t = start; t < sgd.updates; ++t) {
     chains.advance(std::as_const(model), Stream::derive(seed, Purpose::gibbs, t), ex);
     trace.push_back(gradient(std::as_const(model), std::as_const(theta), g));
     const double lr = sgd.decay_updates == 0 ? sgd.learning_rate
@@ -185,6 +305,16 @@ std::vector<double> run_mrf_pcd(const char* who, M& model, Chains& chains, const
     model.set_parameters(theta);
     if (t + sgd.average_last >= sgd.updates) average += theta;
     obs.progress("pcd", t + 1, sgd.updates);
+    if (checkpoints.every > 0 && checkpoints.save && ((t + 1) % checkpoints.every == 0 || t + 1 == sgd.updates)) {
+      training::Checkpoint ck;
+      ck.put("parameters", theta);
+      ck.put("velocity", velocity);
+      ck.put("average", average);
+      ck.put("trace", {trace.size()}, trace);
+      ck.put_counters("updates", {t + 1, averaged_by(t + 1)});
+      chains.save(ck);
+      checkpoints.save(ck);
+    }
   }
   if (sgd.average_last > 1) model.set_parameters(average / double(sgd.average_last));
   return trace;
@@ -229,6 +359,9 @@ class IsingPcd {
   IsingDataMoments chain_moments(const Ising& model, const Exec& ex) const;
   /// Advances every chain by `sweeps` sweeps (as gradient() does).
   void advance(const Ising& model, const Stream& stream, const Exec& ex);
+  /// The chains' part of a checkpoint (MrfChains::save, load).
+  void save(training::Checkpoint& out) const { chains_.save(out); }
+  void load(const char* who, const training::Checkpoint& in) { chains_.load(who, in); }
 
  private:
   void check_model(const Ising& model) const;
@@ -242,7 +375,7 @@ class IsingPcd {
 /// moments that do not fit `init`, and when the parameters stop being finite.
 IsingFit fit_ising_pcd(const Ising& init, const IsingDataMoments& data, const IsingL2& l2, const IsingPcdParams& pcd,
                        const IsingSgdParams& sgd, std::uint64_t seed, const Exec& ex,
-                       Observer& obs = silent_observer());
+                       Observer& obs = silent_observer(), const PcdCheckpointing& checkpoints = {});
 
 // ---- Potts ------------------------------------------------------------------------
 
@@ -281,6 +414,7 @@ struct PottsPcdConfig {
   /// h_i(a) = log(f_i(a)·W + 1) centred over a (f_i the available-case frequencies).
   std::optional<Potts> init;
   std::uint64_t seed = 0;
+  PcdCheckpointing checkpoints;  ///< none by default
   /// Throws Error(Exit::usage) naming the first bad field.
   void validate() const;
 };
