@@ -31,6 +31,7 @@ std::string output_format(const ConvertOptions& o) {
 
 int run_convert(const ConvertOptions& o) {
   const auto start = Clock::now();
+  make_exec(kCmd, o.common);  // its checks and --max-seconds (a conversion runs on one thread)
   const std::string format = output_format(o);
   check_output_path(kCmd, "OUT", o.out, {{"IN", o.in}});
   const io::ModelFile file = io::load_model(o.in);

@@ -29,6 +29,10 @@ void add_common_options(CLI::App& sub, CommonOptions& o) {
       ->type_name("N");
   sub.add_flag("--json", o.json, "Print exactly one JSON object on stdout (the human summary goes to stderr)");
   sub.add_flag("-q,--quiet", o.quiet, "No human output: no summary, no progress lines, no progress bar");
+  sub.add_option("--max-seconds", o.max_seconds,
+                 "End the run after this many seconds of wall time, exit 75, files whole (a trainer's checkpoint "
+                 "resumes it); 0 = no limit")
+      ->type_name("S");
 }
 
 void summary(const CommonOptions& o, std::string_view text) {
@@ -74,6 +78,11 @@ std::uint64_t seed_option(std::string_view command, std::int64_t value) {
 
 Exec make_exec(std::string_view command, const CommonOptions& o) {
   check_arg(o.threads >= 0, "{}: --threads must be at least 0 (0 = all cores), got {}", command, o.threads);
+  check_arg(std::isfinite(o.max_seconds) && o.max_seconds >= 0,
+            "{}: --max-seconds must be a number of seconds >= 0 (0 = no limit), got {}", command, o.max_seconds);
+  io::end_process_after(o.max_seconds, fmt::format("logz: {}: stopped after --max-seconds {} s (exit 75); files "
+                                                   "written so far are whole",
+                                                   command, o.max_seconds));
   return Exec(o.threads);
 }
 

@@ -40,9 +40,10 @@ struct CommonOptions {
   int threads = 0;     ///< 0 = all cores
   bool json = false;   ///< exactly one JSON object on stdout
   bool quiet = false;  ///< no human output (summary, epoch lines, progress bar)
+  double max_seconds = 0;  ///< end the run after this wall time (exit 75); 0 = no limit
 };
 
-/// Adds --threads, --json and --quiet to a subcommand.
+/// Adds --threads, --json, --quiet and --max-seconds to a subcommand.
 void add_common_options(CLI::App& sub, CommonOptions& o);
 
 /// Registers `action` to run `run(*options)` when subcommand `sub` was parsed.

@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -122,7 +125,35 @@ void remove_temporaries_on_signals() {
 
 namespace {
 std::atomic<bool> g_writes_files{true};
+
+char g_deadline_message[512];
+std::size_t g_deadline_message_size = 0;
+
+// Async-signal-safe: unlink(2), write(2) and _exit(2) only.
+extern "C" void end_at_deadline(int) {
+  for (TempSlot& t : g_temps)
+    if (t.live.load(std::memory_order_acquire)) ::unlink(t.path);
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, g_deadline_message, g_deadline_message_size);
+  ::_exit(int(Exit::temp_fail));
+}
 }  // namespace
+
+void end_process_after(double seconds, std::string_view message) {
+  if (!(seconds > 0) || !std::isfinite(seconds)) return;
+  g_deadline_message_size = std::min(message.size(), sizeof g_deadline_message - 1);
+  std::memcpy(g_deadline_message, message.data(), g_deadline_message_size);
+  g_deadline_message[g_deadline_message_size++] = '\n';
+  struct sigaction sa {};
+  sa.sa_handler = end_at_deadline;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGALRM, &sa, nullptr);
+  itimerval timer{};
+  const double whole = std::floor(seconds);
+  timer.it_value.tv_sec = static_cast<time_t>(std::min(whole, 1e9));
+  timer.it_value.tv_usec = static_cast<suseconds_t>((seconds - whole) * 1e6);
+  if (timer.it_value.tv_sec == 0 && timer.it_value.tv_usec == 0) timer.it_value.tv_usec = 1;
+  ::setitimer(ITIMER_REAL, &timer, nullptr);
+}
 
 void set_writes_files(bool writes) { g_writes_files = writes; }
 bool writes_files() { return g_writes_files; }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -149,6 +150,27 @@ TEST_F(PottsCli, PcdResumedFromItsCheckpointWritesTheUninterruptedModel) {
     EXPECT_EQ(busy.code, 75);
     EXPECT_THAT(busy.err, HasSubstr(part + " is being written by another run"));
   }
+}
+
+TEST_F(PottsCli, MaxSecondsEndsALongFitWithExit75AndAResumableCheckpoint) {
+  const std::string out = tmp.file("m.npz"), ck = tmp.file("m.ckpt.npz");
+  const std::string args = "train potts --data " + aln + " --alphabet -ACD --method pcd --chains 400 --updates 10000000 " +
+                           "--seed 4 --checkpoint " + ck + " --checkpoint-every 20 --out " + out;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run(args + " --quiet --max-seconds 0.5");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.code, 75);
+  EXPECT_THAT(r.err, HasSubstr("train potts: stopped after --max-seconds 0.5 s (exit 75)"));
+  EXPECT_LT(seconds, 5.0);  // the limit, the process start and the file checks; not the 10^7 updates
+  // No model, no lock or temporary left; the last checkpoint is whole and resumes.
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path()))
+    if (e.path().filename().string().rfind("m.", 0) == 0) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"m.ckpt.npz"});
+  const auto again = run(args + " --resume --max-seconds 0.5");
+  EXPECT_EQ(again.code, 75);
+  EXPECT_THAT(again.err, HasSubstr("resuming from " + ck + " after update "));
+  EXPECT_EQ(run("train potts --data " + aln + " --max-seconds nan --out " + out).code, 64);
 }
 
 TEST_F(PottsCli, BadAlignmentsExit65AndWriteNothing) {

@@ -58,7 +58,10 @@ def execute(logz, run, workdir):
     err_path = os.path.join(workdir, f"err.{threading.get_ident()}")
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.monotonic()
-        p = subprocess.Popen([logz] + run.args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=workdir)
+        # Each job writes its own model: runs at once on one --out would meet the output lock
+        # (exit 75), which is not what these inputs test.
+        args = [f"o.{threading.get_ident()}.npz" if a == "o.npz" else a for a in run.args]
+        p = subprocess.Popen([logz] + args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=workdir)
         timer = threading.Timer(TIMEOUT_S, p.kill)
         timer.start()
         _, status, usage = os.wait4(p.pid, 0)
@@ -557,7 +560,7 @@ def main():
             list(pool.map(lambda r: execute(logz, r, d), runs + untimed))
         for r in timed:
             execute(logz, r, d)
-        leftovers = [f for f in os.listdir(d) if ".tmp." in f]
+        leftovers = [f for f in os.listdir(d) if ".tmp." in f or f.endswith(".lock")]
         stopped = interruptions(logz, d, rng)
         failed = [r for r in runs + checks if r.problem]
         codes = {}
@@ -572,7 +575,7 @@ def main():
             print(f"FAIL ({r.problem}) {r.name}: logz {' '.join(repr(a) if ' ' in a or not a else a for a in r.args)}\n"
                   f"    stderr: {r.err.strip()[:400]}")
         if leftovers:
-            print(f"FAIL: temporary files left behind: {leftovers}")
+            print(f"FAIL: temporary or lock files left behind: {leftovers}")
         for problem in stopped:
             print(f"FAIL (interrupted write) {problem}")
         print(f"interrupted writes: 16 runs stopped by SIGINT / SIGTERM / SIGKILL, {len(stopped)} problems")

@@ -48,6 +48,14 @@ class OutputLock {
 /// (status 128 + signal). A library user keeps its own signal handling.
 void remove_temporaries_on_signals();
 
+/// For a program (the CLI's --max-seconds): once `seconds` of wall time have passed, the
+/// process ends as under remove_temporaries_on_signals (the temporaries of writes in
+/// progress and its lock files removed; every file already written stays whole, so a
+/// checkpoint is the last one completed), printing `message` and a newline to stderr, with
+/// status Exit::temp_fail (75: rerun, with --resume where the command has it). No limit
+/// for seconds <= 0 or not finite.
+void end_process_after(double seconds, std::string_view message);
+
 /// Reads a whole file. Missing/unreadable: Error(Exit::no_input, "<path>: cannot open: <reason>").
 std::string read_file(const std::string& path);
 
