@@ -337,8 +337,8 @@ PottsTrainResult train_potts(const PottsTrainingData& in, const PottsTrainConfig
     PottsPcdFit fit = fit_potts_pcd(data, pcd, ex, obs);
     model = std::move(fit.model);
     const double last = fit.trace.empty() ? NAN : fit.trace.back();
-    out.summary = fmt::format("PCD: {} updates, largest moment mismatch at the last update {:.4f}; {:.1f} s",
-                              fit.updates, last, fit.seconds);
+    out.summary = fmt::format("PCD: {} updates, largest moment mismatch at the last update {:.4f}", fit.updates,
+                              last);
     out.trace = std::move(fit.trace);
     out.details.update({{"chains", pcd.chains},
                         {"sweeps", pcd.sweeps},

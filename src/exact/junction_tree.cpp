@@ -320,7 +320,7 @@ class Engine {
   template <class Compute>
   static void spread_blocks(const Exec& ex, const Blocks& blocks, double* out, double* per_block, Compute&& compute) {
     const bool spread = ranks::spreading();
-    const ranks::Range mine = spread ? ranks::owned(blocks.count()) : ranks::Range{0, blocks.count()};
+    const ranks::Range mine = ranks::owned_if(spread, blocks.count());
     parallel_for(ex, mine.size(), [&](std::size_t i) { compute(mine.begin + i); });
     if (!spread) return;
     ranks::share(out, ranks::block_bounds(blocks, sizeof(double)));

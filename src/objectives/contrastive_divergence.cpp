@@ -49,7 +49,7 @@ CdInfo ContrastiveDivergence::step(RbmF& m, const MatrixF& v0, const Stream& str
 
   // This rank's chains (all of them unless spread over the ranks).
   const bool spread = fixed && ranks::spreading();
-  const ranks::Range mine = spread ? ranks::owned(std::size_t(C)) : ranks::Range{0, std::size_t(C)};
+  const ranks::Range mine = ranks::owned_if(spread, std::size_t(C));
   const auto c0 = Eigen::Index(mine.begin), cn = Eigen::Index(mine.size());
 
   // CD chains start at the data, so the data's hidden pre-activations serve both the
@@ -151,7 +151,7 @@ void ContrastiveDivergence::fused_update(RbmF& m, Eigen::Index B, Eigen::Index C
   const auto nh = Eigen::Index(m.n_hidden());
   const float mom = float(momentum), rate = float(lr), wd = float(weight_decay);
   // The rows [first, B + C) whose pre-activations are still to compute: this rank's share.
-  const ranks::Range mine = spread ? ranks::owned(std::size_t(B + C - first)) : ranks::Range{0, std::size_t(B + C - first)};
+  const ranks::Range mine = ranks::owned_if(spread, std::size_t(B + C - first));
   const auto r0 = first + Eigen::Index(mine.begin), rn = Eigen::Index(mine.size());
   // Hidden pre-activations of the rows not done yet, then P = σ([v0; vk] W + c) and the
   // hidden-bias step: block j owns c_j (no other block reads it). Probabilities lie in

@@ -185,6 +185,24 @@ if ls "$T"/ck.npz.tmp.* "$T"/two.npz.tmp.* > /dev/null 2>&1; then
   echo "FAIL temporary files left beside the checkpoint"; fails=$((fails + 1))
 fi
 
+# Potts and Ising PCD: each rank moves its own blocks of the persistent chains (or
+# tempered ladders), then every chain is sent to every rank, which computes the same
+# moments and update. A checkpoint written at 2 ranks resumes at 3.
+same_bits "Potts PCD training" train potts --data "$T/aln.fasta" --method pcd --chains 30 --updates 12 --seed 4 --out "$T/out.npz"
+same_bits "Potts PCD training, tempered chains" train potts --data "$T/aln.fasta" --method pcd --chains 20 --betas 0.5,1 --updates 8 --seed 5 --out "$T/out.npz"
+same_bits "Ising PT training" train ising --data "$T/ising_rows.npy" --method pt --replicas 3 --chains 30 --updates 20 --seed 6 --out "$T/out.npz"
+potts_pcd=(train potts --data "$T/aln.fasta" --method pcd --chains 30 --betas 0.5,1 --seed 7)
+potts_ck=("${potts_pcd[@]}" --checkpoint "$T/pck.npz" --checkpoint-every 4)
+"$LOGZ" "${potts_pcd[@]}" --updates 12 --out "$T/one.npz" -q
+rm -f "$T/pck.npz"
+if "${MPI[@]}" -np 2 "$LOGZ" "${potts_ck[@]}" --updates 6 --out "$T/two.npz" -q 2> "$T/err" &&
+   "${MPI[@]}" -np 3 "$LOGZ" "${potts_ck[@]}" --updates 12 --resume --out "$T/two.npz" -q 2> "$T/err" &&
+   cmp -s "$T/one.npz" "$T/two.npz"; then
+  echo "ok   Potts PCD training: 6 updates at -np 2, resumed to 12 at -np 3, gives the bits of one process"
+else
+  echo "FAIL Potts PCD training resumed at another rank count:"; cat "$T/err"; fails=$((fails + 1))
+fi
+
 # Finds the process of a rank running `pattern` (a prefix of its command line), within 10 s.
 find_rank() {
   local pid=""

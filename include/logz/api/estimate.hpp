@@ -198,7 +198,7 @@ ReplicatedEstimate replicate(const EstimateConfig& config, const Exec& ex, Obser
   const std::size_t R = replicate_count(config);
   std::vector<LogZEstimate> runs(R);
   const bool by_rank = ranks::spreading() && R % std::size_t(ranks::size()) == 0;
-  const ranks::Range mine = by_rank ? ranks::owned(R) : ranks::Range{0, R};
+  const ranks::Range mine = ranks::owned_if(by_rank, R);
   std::optional<ranks::Alone> alone;
   if (by_rank) alone.emplace();
   if (mine.size() > 1 && ex.threads() > 1 && mine.size() >= std::size_t(ex.threads()) && !ranks::distributed()) {

@@ -46,6 +46,8 @@ inline Range owned(std::size_t n, int r, int ranks) {
   return {n * std::size_t(r) / std::size_t(ranks), n * std::size_t(r + 1) / std::size_t(ranks)};
 }
 inline Range owned(std::size_t n) { return owned(n, rank(), size()); }
+/// This rank's blocks of [0, n) when the work is spread, else all of them.
+inline Range owned_if(bool spread, std::size_t n) { return spread ? owned(n) : Range{0, n}; }
 /// The rank that owns block i of [0, n) (i < n).
 inline int owner(std::size_t i, std::size_t n) {
   int r = 0;

@@ -114,7 +114,7 @@ std::vector<StepDiagnostics> anneal(const P& path, const Exec& ex, typename P::P
     // every rank holds the whole population (core/ranks.hpp). Not from inside a task: the
     // ranks must make the same calls in the same order.
     const bool spread = ranks::spreading();
-    const ranks::Range mine = spread ? ranks::owned(B) : ranks::Range{0, B};
+    const ranks::Range mine = ranks::owned_if(spread, B);
     std::vector<P> local(mine.size(), path);  // each block's own working memory
     std::vector<std::size_t> sizes(B);
     for (std::size_t b = 0; b < B; ++b) sizes[b] = blocks.size(b);

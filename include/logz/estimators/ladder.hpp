@@ -215,7 +215,7 @@ Ladder run_ladder(const P& path, const Schedule& schedule, const LadderConfig& c
   const Blocks blocks{M, block};
   const std::size_t B = blocks.count();
   const bool spread = ranks::spreading();
-  const ranks::Range mine = spread ? ranks::owned(B) : ranks::Range{0, B};
+  const ranks::Range mine = ranks::owned_if(spread, B);
   // Each block's MoveInfo of every move at every β ([block][β][move]: tallied in order at the
   // end), and its swaps proposed and accepted per pair of adjacent betas ([block][pair][2]).
   const std::size_t moves_per_level = tempered ? S * config.thin : config.burn_in + (S - 1) * config.thin;

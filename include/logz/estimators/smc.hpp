@@ -210,7 +210,7 @@ class BlockedPopulation {
       blocks_.block = std::min(n, (b + align - 1) / align * align);
     }
     const std::size_t B = blocks_.count();
-    mine_ = spread ? ranks::owned(B) : ranks::Range{0, B};
+    mine_ = ranks::owned_if(spread, B);
     x_.resize(B);
     if constexpr (BlockwisePath<P>) {
       local_.reserve(mine_.size());
@@ -525,7 +525,7 @@ LogZEstimate smc(const P& path, const SmcConfig& config, const Exec& ex, Observe
   // with fewer runs than ranks, every rank takes part in every run with its own blocks of
   // the particles.
   const bool spread = ranks::spreading(), by_particles = spread && config.runs < std::size_t(ranks::size());
-  const ranks::Range mine = spread && !by_particles ? ranks::owned(config.runs) : ranks::Range{0, config.runs};
+  const ranks::Range mine = ranks::owned_if(spread && !by_particles, config.runs);
   ProgressTicker ticker(obs, "SMC", mine.size() * per_run);
   std::vector<double> log_w(config.runs);
   std::vector<StepDiagnostics> steps;

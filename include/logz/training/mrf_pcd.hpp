@@ -37,6 +37,7 @@
 #include "logz/core/concepts.hpp"
 #include "logz/core/observer.hpp"
 #include "logz/core/parallel.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/core/types.hpp"
 #include "logz/kernels/potts_gibbs.hpp"
@@ -126,8 +127,12 @@ class MrfChains {
         std::max<std::size_t>(1, sweeps_ * rungs * model.num_states() * (model.dimension() + 2 * model.n_edges()));
     const Blocks blocks{size(), std::max<std::size_t>(1, (std::size_t(1) << 16) / per_chain)};
     const Kernel kernel({sweeps_, 1.0});
-    parallel_for(ex, blocks.count(), [&](std::size_t t) {
-      for (std::size_t c = blocks.begin(t); c < blocks.end(t); ++c) {
+    // Under mpirun each rank moves its own range of the blocks, then every rank receives
+    // every chain (a chain's moves depend on its stream alone: the same bits).
+    const bool spread = ranks::spreading();
+    const ranks::Range mine = ranks::owned_if(spread, blocks.count());
+    parallel_for(ex, mine.size(), [&](std::size_t i) {
+      for (std::size_t c = blocks.begin(mine.begin + i); c < blocks.end(mine.begin + i); ++c) {
         Stream rng = stream.derive(Purpose::gibbs, c);
         if (ladder_)
           ladder_->step(model, ladders_[c], rng);
@@ -135,6 +140,7 @@ class MrfChains {
           kernel.step(model, states_[c], rng);
       }
     });
+    if (spread) share_chains(blocks, mine);
   }
 
   /// Per adjacent pair of the ladder: swaps accepted / proposed over all chains and all
@@ -222,6 +228,35 @@ class MrfChains {
   }
 
  private:
+  /// Every chain's state (with tempering its replicas and counters) from the rank that
+  /// moved it to every rank, as doubles (the counters are integers below 2^53: exact).
+  void share_chains(const Blocks& blocks, const ranks::Range& mine) {
+    const std::size_t d = std::size_t(states_[0].size()), R = ladder_ ? ladder_->num_replicas() : 1;
+    const std::size_t per_chain = ladder_ ? R * d + 2 * R + 2 * R : d;
+    std::vector<double> all(size() * per_chain);
+    const auto pack = [&](std::size_t c, double* v) {
+      if (!ladder_) return void(std::copy_n(states_[c].data(), d, v));
+      const typename Ladder::State& s = ladders_[c];
+      for (const VectorD& x : s.replicas) v = std::copy_n(x.data(), d, v);
+      for (std::size_t k = 0; k < R; ++k) *v++ = double(s.labels[k]), *v++ = double(s.heading[k]);
+      *v++ = double(s.steps), *v++ = double(s.round_trips);
+      for (std::size_t k = 0; k + 1 < R; ++k) *v++ = double(s.attempts[k]), *v++ = double(s.accepted[k]);
+    };
+    const auto unpack = [&](std::size_t c, const double* v) {
+      if (!ladder_) return void(std::copy_n(v, d, states_[c].data()));
+      typename Ladder::State& s = ladders_[c];
+      for (VectorD& x : s.replicas) std::copy_n(v, d, x.data()), v += d;
+      for (std::size_t k = 0; k < R; ++k) s.labels[k] = std::size_t(*v++), s.heading[k] = std::uint8_t(*v++);
+      s.steps = std::size_t(*v++), s.round_trips = std::size_t(*v++);
+      for (std::size_t k = 0; k + 1 < R; ++k) s.attempts[k] = std::size_t(*v++), s.accepted[k] = std::size_t(*v++);
+    };
+    const std::size_t c0 = std::min(size(), blocks.begin(mine.begin)), c1 = std::min(size(), blocks.begin(mine.end));
+    for (std::size_t c = c0; c < c1; ++c) pack(c, all.data() + c * per_chain);
+    ranks::share(all.data(), ranks::block_bounds(blocks, per_chain * sizeof(double)));
+    for (std::size_t c = 0; c < size(); ++c)
+      if (c < c0 || c >= c1) unpack(c, all.data() + c * per_chain);
+  }
+
   std::size_t sweeps_;
   std::optional<Ladder> ladder_;
   std::vector<VectorD> states_;                     // plain chains (with tempering: the starts)
