@@ -7,6 +7,7 @@
 
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/kernels/rbm_gibbs.hpp"
 
 namespace logz {
@@ -80,9 +81,13 @@ void RbmTemperedChains::advance(const RbmF& model, std::size_t k, const Stream& 
   const VectorD bias_gap = model.visible_bias.cast<double>() - base_bias_.cast<double>();
   const Blocks blocks = row_blocks(C);
 
-  // Moves, then log f at the neighbouring betas of every state (for the swaps).
-  parallel_for(ex, R * blocks.count(), [&](std::size_t job) {
-    const std::size_t r = job / blocks.count(), t = job % blocks.count();
+  // Moves, then log f at the neighbouring betas of every state (for the swaps). Under
+  // mpirun each rank takes its own range of the blocks of chains at every beta; the states
+  // and log f values are then shared, and every rank makes the same swaps.
+  const bool spread = ranks::spreading();
+  const ranks::Range mine = ranks::owned_if(spread, blocks.count());
+  parallel_for(ex, R * mine.size(), [&](std::size_t job) {
+    const std::size_t r = job / mine.size(), t = mine.begin + job % mine.size();
     const auto r0 = Eigen::Index(blocks.begin(t)), n = Eigen::Index(blocks.size(t));
     auto v = replicas_[r].middleRows(r0, n);
     GibbsScratch<float> s;
@@ -105,6 +110,15 @@ void RbmTemperedChains::advance(const RbmF& model, std::size_t k, const Stream& 
       down_[r][std::size_t(r0 + i)] = down;
     }
   });
+  if (spread) {
+    const std::vector<std::size_t> states = ranks::block_bounds(blocks, std::size_t(base_bias_.size()) * sizeof(float)),
+                                   values = ranks::block_bounds(blocks, sizeof(double));
+    for (std::size_t r = 0; r < R; ++r) {
+      ranks::share(replicas_[r].data(), states);  // row-major: a block's chains are contiguous
+      ranks::share(up_[r].data(), values);
+      ranks::share(down_[r].data(), values);
+    }
+  }
 
   // Swaps, chain by chain (each ladder's swaps touch only its own rows).
   std::vector<std::uint64_t> accepted(R - 1, 0);

@@ -74,6 +74,8 @@ np.savez(f"{d}/potts.npz", fields=0.2 * rng.standard_normal((121, 3)), couplings
 proto = rng.random((5, 64)) < 0.3
 rows = proto[rng.integers(0, 5, 3000)] ^ (rng.random((3000, 64)) < 0.05)
 np.save(f"{d}/bits.npy", rows.astype(np.uint8))
+# Real-valued data for GRBM training: 400 rows of 8 correlated values.
+np.save(f"{d}/real.npy", rng.standard_normal((400, 8)) @ rng.standard_normal((8, 8)))
 PY
 
 # Prints the JSON on stdout without its timings (seconds, rates per second) and this
@@ -168,21 +170,44 @@ fi
 train=(train rbm --data "$T/bits.npy" --hidden 40 --batch 50 --seed 3 --log none --checkpoint none)
 same_bits "PCD training" "${train[@]}" --method pcd --epochs 3 --out "$T/out.npz"
 same_bits "CD training" "${train[@]}" --method cd --k 2 --epochs 3 --out "$T/out.npz"
+# Parallel tempering: each rank moves its own blocks of chains at every beta; the states and
+# their log f at the neighbouring betas are shared, and every rank makes the same swaps.
+same_bits "PT training" "${train[@]}" --method pt --replicas 3 --chains 200 --epochs 2 --out "$T/out.npz"
+# GRBM PCD: each rank sweeps its own blocks of the chains, which are shared (states and
+# streams) before the gradient.
+same_bits "GRBM PCD training" train grbm --data "$T/real.npy" --method pcd --hidden 6 --chains 200 --batch 50 --epochs 2 --seed 8 --out "$T/out.npz"
 
 # A checkpoint is written by rank 0 alone, and a run resumed with another number of ranks
-# ends with the bits of an uninterrupted one.
-"$LOGZ" "${train[@]}" --method pcd --epochs 4 --out "$T/one.npz" -q
-train_ck=(train rbm --data "$T/bits.npy" --hidden 40 --batch 50 --seed 3 --log none --checkpoint "$T/ck.npz" --method pcd)
-rm -f "$T/ck.npz"
-if "${MPI[@]}" -np 2 "$LOGZ" "${train_ck[@]}" --epochs 2 --out "$T/two.npz" -q 2> "$T/err" &&
-   "${MPI[@]}" -np 3 "$LOGZ" "${train_ck[@]}" --epochs 4 --resume --out "$T/two.npz" -q 2> "$T/err" &&
-   cmp -s "$T/one.npz" "$T/two.npz"; then
-  echo "ok   PCD training: 2 epochs at -np 2, resumed to 4 at -np 3, gives the bits of one process"
+# ends with the bits of an uninterrupted one: `resumes name option first whole args...`
+# runs `args option whole` in one process, then `args option first` at 2 ranks and
+# `args option whole --resume` at 3, both with the checkpoint $T/ck.npz.
+resumes() {
+  local name=$1 option=$2 first=$3 whole=$4
+  shift 4
+  "$LOGZ" "$@" "$option" "$whole" --out "$T/one.npz" -q
+  rm -f "$T/ck.npz"
+  if "${MPI[@]}" -np 2 "$LOGZ" "$@" --checkpoint "$T/ck.npz" "$option" "$first" --out "$T/two.npz" -q 2> "$T/err" &&
+     "${MPI[@]}" -np 3 "$LOGZ" "$@" --checkpoint "$T/ck.npz" "$option" "$whole" --resume --out "$T/two.npz" -q 2> "$T/err" &&
+     cmp -s "$T/one.npz" "$T/two.npz"; then
+    echo "ok   $name: $option $first at -np 2, resumed to $option $whole at -np 3, gives the bits of one process"
+  else
+    echo "FAIL $name resumed at another rank count:"; cat "$T/err"; fails=$((fails + 1))
+  fi
+  if ls "$T"/ck.npz.tmp.* "$T"/two.npz.tmp.* > /dev/null 2>&1; then
+    echo "FAIL $name: temporary files left beside the checkpoint"; fails=$((fails + 1))
+  fi
+}
+resumes "PCD training" --epochs 2 4 train rbm --data "$T/bits.npy" --hidden 40 --batch 50 --seed 3 --log none --method pcd
+# GRBM PCD: the chains' streams travel with their states, so the checkpoint (which holds
+# every chain's stream) is one process's, byte for byte. (Its --epochs are part of the
+# run's settings, so it is not resumed to more epochs here.)
+grbm=(train grbm --data "$T/real.npy" --method pcd --hidden 6 --chains 200 --batch 50 --epochs 2 --seed 8)
+"$LOGZ" "${grbm[@]}" --checkpoint "$T/ck1.npz" --out "$T/one.npz" -q
+if "${MPI[@]}" -np 3 "$LOGZ" "${grbm[@]}" --checkpoint "$T/ck3.npz" --out "$T/two.npz" -q 2> "$T/err" &&
+   cmp -s "$T/ck1.npz" "$T/ck3.npz" && cmp -s "$T/one.npz" "$T/two.npz"; then
+  echo "ok   GRBM PCD training: the checkpoint written at -np 3 is one process's"
 else
-  echo "FAIL PCD training resumed at another rank count:"; cat "$T/err"; fails=$((fails + 1))
-fi
-if ls "$T"/ck.npz.tmp.* "$T"/two.npz.tmp.* > /dev/null 2>&1; then
-  echo "FAIL temporary files left beside the checkpoint"; fails=$((fails + 1))
+  echo "FAIL GRBM PCD training: the checkpoint at -np 3 differs from one process's"; cat "$T/err"; fails=$((fails + 1))
 fi
 
 # Potts and Ising PCD: each rank moves its own blocks of the persistent chains (or
@@ -191,17 +216,7 @@ fi
 same_bits "Potts PCD training" train potts --data "$T/aln.fasta" --method pcd --chains 30 --updates 12 --seed 4 --out "$T/out.npz"
 same_bits "Potts PCD training, tempered chains" train potts --data "$T/aln.fasta" --method pcd --chains 20 --betas 0.5,1 --updates 8 --seed 5 --out "$T/out.npz"
 same_bits "Ising PT training" train ising --data "$T/ising_rows.npy" --method pt --replicas 3 --chains 30 --updates 20 --seed 6 --out "$T/out.npz"
-potts_pcd=(train potts --data "$T/aln.fasta" --method pcd --chains 30 --betas 0.5,1 --seed 7)
-potts_ck=("${potts_pcd[@]}" --checkpoint "$T/pck.npz" --checkpoint-every 4)
-"$LOGZ" "${potts_pcd[@]}" --updates 12 --out "$T/one.npz" -q
-rm -f "$T/pck.npz"
-if "${MPI[@]}" -np 2 "$LOGZ" "${potts_ck[@]}" --updates 6 --out "$T/two.npz" -q 2> "$T/err" &&
-   "${MPI[@]}" -np 3 "$LOGZ" "${potts_ck[@]}" --updates 12 --resume --out "$T/two.npz" -q 2> "$T/err" &&
-   cmp -s "$T/one.npz" "$T/two.npz"; then
-  echo "ok   Potts PCD training: 6 updates at -np 2, resumed to 12 at -np 3, gives the bits of one process"
-else
-  echo "FAIL Potts PCD training resumed at another rank count:"; cat "$T/err"; fails=$((fails + 1))
-fi
+resumes "Potts PCD training, tempered chains" --updates 6 12 train potts --data "$T/aln.fasta" --method pcd --chains 30 --betas 0.5,1 --seed 7 --checkpoint-every 4
 
 # Finds the process of a rank running `pattern` (a prefix of its command line), within 10 s.
 find_rank() {
@@ -234,6 +249,7 @@ job_ends() {
   fi
 }
 
+train_ck=(train rbm --data "$T/bits.npy" --hidden 40 --batch 50 --seed 3 --log none --checkpoint "$T/ck.npz" --method pcd)
 # A rank killed during training ends the job; the last checkpoint is intact, and the run
 # resumed from it (at another rank count) ends with the bits of an uninterrupted one.
 rm -f "$T/ck.npz"

@@ -5,14 +5,16 @@
 ///   h_j ~ Bernoulli(sigmoid(c_j + Σ_i v_i W_ij / σ_i²)),  then  v ~ N(b + W h, diag σ²).
 /// Chain r draws from its own stream a fixed number of values per sweep (n_hidden
 /// uniform doubles, then n_visible normals), and rows are processed in blocks fixed by
-/// the number of chains, so results are bit-identical for any thread count.
+/// the number of chains, so results are bit-identical for any thread (and rank) count.
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "logz/core/check.hpp"
 #include "logz/core/math.hpp"
 #include "logz/core/parallel.hpp"
+#include "logz/core/ranks.hpp"
 #include "logz/core/rng.hpp"
 #include "logz/models/gaussian_rbm.hpp"
 
@@ -57,7 +59,12 @@ inline void grbm_gibbs_sample(const GaussianRbm& m, GrbmChains& chains, std::siz
   const MatrixD ws = m.visible_sigma.array().square().inverse().matrix().asDiagonal() * m.weights;
   const Blocks blocks = row_blocks(std::size_t(rows));
   const std::size_t work = 2 * sweeps * std::size_t(rows) * std::size_t(n) * std::size_t(k);
-  parallel_for(exec_for_work(ex, work), blocks.count(), [&](std::size_t t) {
+  // Under mpirun each rank sweeps its own range of the blocks, then every chain (its state
+  // and its stream) is sent to every rank: a chain's moves depend on its own stream alone.
+  const bool spread = ranks::spreading();
+  const ranks::Range mine = ranks::owned_if(spread, blocks.count());
+  parallel_for(exec_for_work(ex, work), mine.size(), [&](std::size_t i) {
+    const std::size_t t = mine.begin + i;
     const auto r0 = Eigen::Index(blocks.begin(t)), nr = Eigen::Index(blocks.size(t));
     MatrixD pre(nr, k), mean(nr, n);
     for (std::size_t s = 0; s < sweeps; ++s) {
@@ -75,6 +82,12 @@ inline void grbm_gibbs_sample(const GaussianRbm& m, GrbmChains& chains, std::siz
       }
     }
   });
+  if (spread) {
+    static_assert(std::is_trivially_copyable_v<Stream>);
+    ranks::share(chains.v.data(), ranks::block_bounds(blocks, std::size_t(n) * sizeof(double)));  // row-major
+    ranks::share(chains.h.data(), ranks::block_bounds(blocks, std::size_t(k) * sizeof(double)));
+    ranks::share(chains.streams.data(), ranks::block_bounds(blocks, sizeof(Stream)));
+  }
 }
 
 }  // namespace logz
