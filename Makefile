@@ -46,12 +46,16 @@ test-slow: build
 	ctest --preset slow -j $(JOBS)
 
 # The readers' unit tests (tests/io) under AddressSanitizer + UndefinedBehaviorSanitizer,
-# in build-sanitize/ (sanitize/CMakeLists.txt; docs/robustness.md says why this subset).
-# CI runs it after `make test`.
+# in build-sanitize/ (sanitize/CMakeLists.txt), and the thread pool's and the thread-count
+# reproducibility tests under ThreadSanitizer, in build-tsan/ (tsan/CMakeLists.txt);
+# docs/robustness.md says why these subsets. CI runs it after `make test`.
 sanitize: build
 	@[ -f build-sanitize/build.ninja ] || cmake -S sanitize -B build-sanitize -G Ninja
 	cmake --build build-sanitize -j $(JOBS)
 	ctest --test-dir build-sanitize -j $(JOBS) --output-on-failure
+	@[ -f build-tsan/build.ninja ] || cmake -S tsan -B build-tsan -G Ninja
+	cmake --build build-tsan -j $(JOBS)
+	ctest --test-dir build-tsan -j $(JOBS) --output-on-failure
 
 demo: build
 	./build/apps/logz/logz demo --out build/demo
@@ -67,7 +71,7 @@ bench: build deps-peers
 	bench/estimator_accuracy.sh
 
 clean:
-	rm -rf build build-debug build-sanitize
+	rm -rf build build-debug build-sanitize build-tsan
 
 # Fuzzing (docs/robustness.md): libFuzzer targets for every file reader and the option
 # parser, built with clang, ASan and UBSan in build-fuzz/ (a CMake project of its own,
