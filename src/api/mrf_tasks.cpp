@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "logz/core/ranks.hpp"
 #include "logz/estimators/linked_is.hpp"
 #include "logz/tempering/mrf_path.hpp"
 #include "logz/io/mrf_file.hpp"
@@ -104,8 +105,13 @@ MatrixD run_chains(const Model& m, const Kernel& kernel, std::size_t chains, std
                    Observer& obs, double (*value)(const Model&, Stream&)) {
   const std::size_t n = m.dimension();
   MatrixD out(static_cast<Eigen::Index>(chains), static_cast<Eigen::Index>(n));
-  ProgressTicker ticker(obs, "sampling", chains);
-  parallel_for(ex, chains, [&](std::size_t r) {
+  // Under mpirun each rank runs its own range of the chains (each on its own stream), then
+  // every rank receives every chain's final state.
+  const bool spread = ranks::spreading();
+  const ranks::Range mine = ranks::owned_if(spread, chains);
+  ProgressTicker ticker(obs, "sampling", mine.size());
+  parallel_for(ex, mine.size(), [&](std::size_t i) {
+    const std::size_t r = mine.begin + i;
     Stream rng = Stream::derive(seed, Purpose::sample, r);
     VectorD x(static_cast<Eigen::Index>(n));
     for (std::size_t i = 0; i < n; ++i) x[Eigen::Index(i)] = value(m, rng);
@@ -114,6 +120,7 @@ MatrixD run_chains(const Model& m, const Kernel& kernel, std::size_t chains, std
     ticker.add(1);
   });
   ticker.finish();
+  if (spread) ranks::share(out.data(), ranks::item_bounds(chains, n * sizeof(double)));  // row-major: a chain's row
   return out;
 }
 }  // namespace

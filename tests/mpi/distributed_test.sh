@@ -92,19 +92,20 @@ def drop(x):
 print(json.dumps(drop(json.load(sys.stdin)), sort_keys=True))'
 }
 
-same_bits() {  # name, then the logz arguments; a model written to $T/out.npz is compared too
-  local name=$1
+same_bits() {  # name, then the logz arguments; a file written to $T/out.npz or $T/out.npy is compared too
+  local name=$1 out
   shift
-  rm -f "$T/out.npz" "$T/one.npz"
+  rm -f "$T"/out.np? "$T"/one.np?
   "$LOGZ" "$@" --json -q | strip > "$T/one.json"
-  [ -f "$T/out.npz" ] && mv "$T/out.npz" "$T/one.npz"
+  for out in "$T"/out.np?; do if [ -f "$out" ]; then mv "$out" "$T/one.${out##*.}"; fi; done
   for np in 2 3; do
     for threads in 1 2; do
       if ! "${MPI[@]}" -np "$np" "$LOGZ" "$@" --threads "$threads" --json -q 2> "$T/err" | strip > "$T/many.json"; then
         echo "FAIL $name: -np $np --threads $threads exited non-zero:"; cat "$T/err"; fails=$((fails + 1)); continue
       fi
-      if [ -f "$T/one.npz" ] && ! cmp -s "$T/one.npz" "$T/out.npz"; then
-        echo "FAIL $name: -np $np --threads $threads wrote a model file that differs from one process's"
+      if { [ -f "$T/one.npz" ] && ! cmp -s "$T/one.npz" "$T/out.npz"; } ||
+         { [ -f "$T/one.npy" ] && ! cmp -s "$T/one.npy" "$T/out.npy"; }; then
+        echo "FAIL $name: -np $np --threads $threads wrote a file that differs from one process's"
         fails=$((fails + 1))
       elif cmp -s "$T/one.json" "$T/many.json"; then
         echo "ok   $name: -np $np --threads $threads gives the bits of one process"
@@ -209,6 +210,10 @@ if "${MPI[@]}" -np 3 "$LOGZ" "${grbm[@]}" --checkpoint "$T/ck3.npz" --out "$T/tw
 else
   echo "FAIL GRBM PCD training: the checkpoint at -np 3 differs from one process's"; cat "$T/err"; fails=$((fails + 1))
 fi
+
+# Sampling an Ising or Potts model: each rank runs its own range of the chains.
+same_bits "sample, Ising" sample --model "$T/ising.npz" --chains 50 --steps 20 --seed 9 --out "$T/out.npy"
+same_bits "sample, Potts" sample --model "$T/potts.npz" --chains 40 --steps 10 --seed 10 --out "$T/out.npy"
 
 # Potts and Ising PCD: each rank moves its own blocks of the persistent chains (or
 # tempered ladders), then every chain is sent to every rank, which computes the same
